@@ -1,0 +1,247 @@
+"""The paper record every source yields and the store keeps. Plain data, no I/O."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from papertide.errors import RecordError
+from papertide.text import normalize
+
+# New-style ids (0704.0001, 2410.17243) and old-style ids (hep-th/9901001, math.GT/0309136),
+# each with an optional version suffix.
+_ARXIV_ID = re.compile(
+    r"^(?:arxiv:)?(?P<id>\d{4}\.\d{4,5}|[a-z][a-z.-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<v>\d+))?$",
+    re.IGNORECASE,
+)
+_NAMESPACED_ID = re.compile(r"^[a-z][a-z0-9_-]*:\S+$")
+
+
+def parse_arxiv_id(text: str) -> tuple[str, int | None]:
+    """Split an arXiv id into (id without version, version or None); raise if it is not one.
+
+    Accepts ``arXiv:`` prefixes and abs/pdf URLs, as users paste them.
+    """
+    candidate = text.strip()
+    for prefix in ("https://", "http://"):
+        if candidate.lower().startswith(prefix):
+            path = candidate[len(prefix) :].split("/", 1)[-1]
+            for kind in ("abs/", "pdf/", "html/"):
+                if path.startswith(kind):
+                    candidate = path[len(kind) :].removesuffix(".pdf").rstrip("/")
+                    break
+    match = _ARXIV_ID.match(candidate)
+    if not match:
+        raise ValueError(f"not an arXiv id: {text!r}")
+    paper_id = match["id"]
+    if "/" in paper_id:  # old style: archive lower-case, subject class upper-case
+        archive, number = paper_id.split("/")
+        head, _, subject = archive.partition(".")
+        paper_id = f"{head.lower()}.{subject.upper()}/{number}" if subject else f"{head.lower()}/{number}"
+    return paper_id, int(match["v"]) if match["v"] else None
+
+
+def is_valid_paper_id(paper_id: str) -> bool:
+    """An arXiv id without version, or a namespaced id such as ``doi:10.1/x`` or ``openreview:abc``."""
+    try:
+        arxiv_id, version = parse_arxiv_id(paper_id)
+    except ValueError:
+        return bool(_NAMESPACED_ID.match(paper_id)) and not paper_id.lower().startswith(("http:", "https:"))
+    return version is None and arxiv_id == paper_id
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """An external popularity signal (Hugging Face upvotes, GitHub stars) seen at a moment."""
+
+    name: str
+    value: float
+    observed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """One arXiv version of a paper and when it was submitted."""
+
+    number: int
+    created: datetime | None
+
+
+@dataclass(slots=True)
+class Paper:
+    """One paper as a source describes it.
+
+    ``title`` and ``abstract`` are stored as the source gave them (LaTeX, accents and line folding
+    included); ``display_title`` and ``display_abstract`` are the normalised forms used for
+    display and search.
+    """
+
+    id: str
+    title: str
+    abstract: str = ""
+    version: int = 1
+    authors: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    submitted: datetime | None = None
+    updated: datetime | None = None
+    doi: str | None = None
+    journal_ref: str | None = None
+    comments: str | None = None
+    url_abs: str | None = None
+    url_pdf: str | None = None
+    url_code: str | None = None
+    source: str = "unknown"
+    versions: list[Version] = field(default_factory=list)
+    signals: list[Signal] = field(default_factory=list)
+
+    @property
+    def display_title(self) -> str:
+        return normalize(self.title)
+
+    @property
+    def display_abstract(self) -> str:
+        return normalize(self.abstract)
+
+    @property
+    def display_authors(self) -> list[str]:
+        return [normalize(name) for name in self.authors]
+
+    @property
+    def primary_category(self) -> str | None:
+        return self.categories[0] if self.categories else None
+
+    def validate(self, location: str = "") -> Paper:
+        """Check the invariants the store relies on; raise :class:`RecordError` naming the field."""
+        if not self.id or not is_valid_paper_id(self.id):
+            raise RecordError(f"invalid paper id {self.id!r}", location=location, field="id")
+        if not self.title or not self.title.strip():
+            raise RecordError("title is empty", location=location, field="title")
+        if self.version < 1:
+            raise RecordError(f"version must be >= 1, got {self.version}", location=location, field="version")
+        for name in self.authors:
+            if not isinstance(name, str) or not name.strip():
+                raise RecordError("author names must be non-empty strings", location=location, field="authors")
+        for category in self.categories:
+            if not isinstance(category, str) or not category.strip() or " " in category:
+                raise RecordError(f"invalid category {category!r}", location=location, field="categories")
+        return self
+
+
+def arxiv_links(paper_id: str, version: int | None = None) -> tuple[str, str]:
+    """The canonical abs and pdf URLs of an arXiv paper."""
+    suffix = f"v{version}" if version else ""
+    return f"https://arxiv.org/abs/{paper_id}{suffix}", f"https://arxiv.org/pdf/{paper_id}{suffix}"
+
+
+def _parse_time(value: object, field_name: str, location: str) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise RecordError(f"expected an ISO 8601 date string, got {type(value).__name__}", location=location, field=field_name)
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise RecordError(f"not an ISO 8601 date: {value!r}", location=location, field=field_name) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _str_list(value: object, field_name: str, location: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise RecordError("expected a list of strings", location=location, field=field_name)
+    return list(value)
+
+
+def _opt_str(value: object, field_name: str, location: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value or None
+    raise RecordError(f"expected a string, got {type(value).__name__}", location=location, field=field_name)
+
+
+def paper_to_dict(paper: Paper) -> dict:
+    """papertide's own JSON schema for a paper (used by ``export jsonl`` and the ``jsonl`` source)."""
+    return {
+        "id": paper.id,
+        "version": paper.version,
+        "title": paper.title,
+        "abstract": paper.abstract,
+        "authors": paper.authors,
+        "categories": paper.categories,
+        "submitted": paper.submitted.isoformat() if paper.submitted else None,
+        "updated": paper.updated.isoformat() if paper.updated else None,
+        "doi": paper.doi,
+        "journal_ref": paper.journal_ref,
+        "comments": paper.comments,
+        "url_abs": paper.url_abs,
+        "url_pdf": paper.url_pdf,
+        "url_code": paper.url_code,
+        "source": paper.source,
+        "versions": [
+            {"version": v.number, "created": v.created.isoformat() if v.created else None} for v in paper.versions
+        ],
+        "signals": [
+            {"name": s.name, "value": s.value, "observed_at": s.observed_at.isoformat()} for s in paper.signals
+        ],
+    }
+
+
+def paper_from_dict(data: object, location: str = "") -> Paper:
+    """Build and validate a :class:`Paper` from :func:`paper_to_dict`'s schema; errors name the field."""
+    if not isinstance(data, dict):
+        raise RecordError(f"expected a JSON object, got {type(data).__name__}", location=location)
+    unknown = set(data) - _FIELDS
+    if unknown:
+        raise RecordError(f"unknown field(s): {', '.join(sorted(unknown))}", location=location)
+    for required in ("id", "title"):
+        if not isinstance(data.get(required), str):
+            raise RecordError("required string field is missing", location=location, field=required)
+    version = data.get("version", 1)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise RecordError("expected an integer", location=location, field="version")
+    versions = []
+    for item in data.get("versions") or []:
+        if not isinstance(item, dict) or not isinstance(item.get("version"), int):
+            raise RecordError("each version needs an integer 'version'", location=location, field="versions")
+        versions.append(Version(item["version"], _parse_time(item.get("created"), "versions", location)))
+    signals = []
+    for item in data.get("signals") or []:
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            raise RecordError("each signal needs a string 'name'", location=location, field="signals")
+        value = item.get("value")
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise RecordError("signal value must be a number", location=location, field="signals")
+        observed = _parse_time(item.get("observed_at"), "signals", location)
+        if observed is None:
+            raise RecordError("signal needs 'observed_at'", location=location, field="signals")
+        signals.append(Signal(item["name"], float(value), observed))
+    abstract = data.get("abstract") or ""
+    if not isinstance(abstract, str):
+        raise RecordError("expected a string", location=location, field="abstract")
+    paper = Paper(
+        id=data["id"],
+        title=data["title"],
+        abstract=abstract,
+        version=version,
+        authors=_str_list(data.get("authors"), "authors", location),
+        categories=_str_list(data.get("categories"), "categories", location),
+        submitted=_parse_time(data.get("submitted"), "submitted", location),
+        updated=_parse_time(data.get("updated"), "updated", location),
+        doi=_opt_str(data.get("doi"), "doi", location),
+        journal_ref=_opt_str(data.get("journal_ref"), "journal_ref", location),
+        comments=_opt_str(data.get("comments"), "comments", location),
+        url_abs=_opt_str(data.get("url_abs"), "url_abs", location),
+        url_pdf=_opt_str(data.get("url_pdf"), "url_pdf", location),
+        url_code=_opt_str(data.get("url_code"), "url_code", location),
+        source=_opt_str(data.get("source"), "source", location) or "jsonl",
+        versions=versions,
+        signals=signals,
+    )
+    return paper.validate(location)
+
+
+_FIELDS = {
+    "id", "version", "title", "abstract", "authors", "categories", "submitted", "updated", "doi",
+    "journal_ref", "comments", "url_abs", "url_pdf", "url_code", "source", "versions", "signals",
+}  # fmt: skip
