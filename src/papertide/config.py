@@ -1,0 +1,92 @@
+"""Settings, declared once with their help text.
+
+Read from ``PAPERTIDE_*`` environment variables and an optional TOML file (``PAPERTIDE_CONFIG``,
+default ``<data dir>/papertide.toml``). One :class:`Settings` object is built at the edge (CLI,
+web app factory) and passed down; nothing deeper reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from papertide.errors import ConfigError
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "papertide"
+
+
+class Settings(BaseSettings):
+    """Every setting papertide reads, with its environment variable ``PAPERTIDE_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="PAPERTIDE_", extra="forbid")
+
+    data_dir: Path = Field(default_factory=default_data_dir, description="Where the database and indexes live.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the paper store; default: a SQLite file papertide.db in data_dir.",
+    )
+    contact_email: str = Field(
+        default="papertide@localhost",
+        description="Contact address sent in the User-Agent to arXiv and other sources, as they ask.",
+    )
+    arxiv_interval_s: float = Field(
+        default=3.0, ge=0, description="Minimum seconds between two requests to an arXiv host (arXiv asks for 3)."
+    )
+    http_interval_s: float = Field(default=1.0, ge=0, description="Minimum seconds between requests to other hosts.")
+    http_timeout_s: float = Field(default=30.0, gt=0, description="Timeout of one HTTP request.")
+    http_retries: int = Field(default=4, ge=0, description="Retries of a failed HTTP request, with backoff.")
+    batch_size: int = Field(default=2000, ge=1, le=100_000, description="Papers written per database transaction.")
+    embedder: str = Field(default="minilm", description="Embedding model for semantic search.")
+    embed_max_tokens: int = Field(default=256, ge=16, le=512, description="Tokens of title+abstract embedded.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = _config_file()
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'papertide.db'}"
+
+    @property
+    def index_dir(self) -> Path:
+        """Where search indexes built from the store are kept (next to a SQLite database)."""
+        return self.data_dir / "index"
+
+
+def _config_file() -> Path | None:
+    explicit = os.environ.get("PAPERTIDE_CONFIG")
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"PAPERTIDE_CONFIG names {path}, which is not a file")
+        return path
+    data_dir = Path(os.environ.get("PAPERTIDE_DATA_DIR") or default_data_dir())
+    candidate = data_dir / "papertide.toml"
+    return candidate if candidate.is_file() else None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings, turning validation errors into a :class:`ConfigError` that names the field."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from None

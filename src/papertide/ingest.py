@@ -1,0 +1,81 @@
+"""The ingest pipeline: a source's items -> validated batches -> the store, with a summary.
+
+Malformed records are reported (with their location) and skipped; the valid records around them
+still load. Each batch is one transaction, so a crash mid-batch leaves no half-written paper, and
+a source's checkpoint is committed together with the papers read before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from papertide.errors import RecordError
+from papertide.model import Paper
+from papertide.sources.base import Checkpoint, Item
+from papertide.store.papers import PaperStore
+
+
+@dataclass(slots=True)
+class IngestSummary:
+    read: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    errors: list[RecordError] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in ("read", "added", "updated", "unchanged", "rejected")}
+
+
+def ingest(
+    items: Iterable[Item],
+    store: PaperStore,
+    *,
+    batch_size: int = 2000,
+    on_reject: Callable[[RecordError], None] | None = None,
+    on_batch: Callable[[IngestSummary], None] | None = None,
+    keep_errors: int = 1000,
+) -> IngestSummary:
+    """Load ``items`` into ``store``; return counts of what happened to every record read."""
+    summary = IngestSummary()
+    batch: dict[str, Paper] = {}
+
+    def flush(checkpoint: Checkpoint | None = None) -> None:
+        result = store.write_batch(list(batch.values()), (checkpoint.key, checkpoint.value) if checkpoint else None)
+        summary.added += result.added
+        summary.updated += result.updated
+        summary.unchanged += result.unchanged
+        batch.clear()
+        if on_batch is not None:
+            on_batch(summary)
+
+    for item in items:
+        if isinstance(item, Checkpoint):
+            flush(item)
+            continue
+        summary.read += 1
+        if isinstance(item, RecordError):
+            summary.rejected += 1
+            if len(summary.errors) < keep_errors:
+                summary.errors.append(item)
+            if on_reject is not None:
+                on_reject(item)
+            continue
+        try:
+            item.validate()
+        except RecordError as exc:
+            exc = RecordError(exc.reason, location=f"{item.source} record {item.id!r}", field=exc.field)
+            summary.rejected += 1
+            if on_reject is not None:
+                on_reject(exc)
+            continue
+        if item.id in batch:
+            flush()  # the same paper twice: write the first before the second is compared with it
+        batch[item.id] = item
+        if len(batch) >= batch_size:
+            flush()
+    if batch:
+        flush()
+    return summary

@@ -1,0 +1,326 @@
+"""Reading and writing papers: idempotent batched upsert, lookups, checkpoints, statistics."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from papertide.errors import StoreError
+from papertide.model import Paper, Signal, Version
+from papertide.store.schema import checkpoints, paper_categories, paper_signals, papers
+from papertide.text import normalize
+
+# Fields a source may leave empty; an empty incoming value keeps what is stored, so a poorer
+# source (say, Hugging Face without categories) never erases what a richer one recorded.
+_MERGED_FIELDS = (
+    "abstract", "authors", "categories", "submitted", "updated", "doi", "journal_ref", "comments",
+    "url_abs", "url_pdf", "url_code", "versions",
+)  # fmt: skip
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """SQLite hands datetimes back naive; every datetime in papertide is aware UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(slots=True)
+class StoredPaper:
+    """A paper as stored: the source record plus its identity, display forms and latest signals."""
+
+    pk: int
+    paper: Paper
+    title: str
+    abstract: str
+    authors: list[str]
+    change_seq: int
+    created_at: datetime
+    modified_at: datetime
+    signals: dict[str, Signal] = field(default_factory=dict)  # the latest observation of each
+
+    @property
+    def paper_id(self) -> str:
+        return self.paper.id
+
+
+@dataclass(slots=True)
+class BatchResult:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def content_hash(paper: Paper) -> str:
+    """A digest of everything a source says about a paper except signals (they have their own history)."""
+    parts = [
+        paper.id, str(paper.version), paper.title, paper.abstract, "\x1f".join(paper.authors),
+        " ".join(paper.categories), _iso(paper.submitted), _iso(paper.updated), paper.doi or "",
+        paper.journal_ref or "", paper.comments or "", paper.url_abs or "", paper.url_pdf or "",
+        paper.url_code or "", ";".join(f"{v.number}@{_iso(v.created)}" for v in paper.versions),
+    ]  # fmt: skip
+    return hashlib.blake2b("\x1e".join(parts).encode(), digest_size=16).hexdigest()
+
+
+def _iso(value: datetime | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def _merge(incoming: Paper, stored: Paper) -> Paper:
+    kept = {name: getattr(stored, name) for name in _MERGED_FIELDS if getattr(incoming, name) in (None, "", [])}
+    return replace(incoming, **kept)
+
+
+def _row(paper: Paper, digest: str, seq: int, now: datetime) -> dict:
+    return {
+        "paper_id": paper.id,
+        "version": paper.version,
+        "title": normalize(paper.title),
+        "abstract": normalize(paper.abstract),
+        "authors": [normalize(name) for name in paper.authors],
+        "title_raw": paper.title,
+        "abstract_raw": paper.abstract,
+        "authors_raw": paper.authors,
+        "categories": paper.categories,
+        "primary_category": paper.primary_category,
+        "submitted_at": paper.submitted,
+        "updated_at": paper.updated,
+        "doi": paper.doi,
+        "journal_ref": paper.journal_ref,
+        "comments": paper.comments,
+        "url_abs": paper.url_abs,
+        "url_pdf": paper.url_pdf,
+        "url_code": paper.url_code,
+        "source": paper.source,
+        "versions": [{"version": v.number, "created": _iso(v.created) or None} for v in paper.versions],
+        "content_hash": digest,
+        "change_seq": seq,
+        "modified_at": now,
+    }
+
+
+def _paper_from_row(row) -> Paper:  # noqa: ANN001 - a SQLAlchemy Row
+    return Paper(
+        id=row.paper_id,
+        title=row.title_raw,
+        abstract=row.abstract_raw,
+        version=row.version,
+        authors=list(row.authors_raw),
+        categories=list(row.categories),
+        submitted=utc(row.submitted_at),
+        updated=utc(row.updated_at),
+        doi=row.doi,
+        journal_ref=row.journal_ref,
+        comments=row.comments,
+        url_abs=row.url_abs,
+        url_pdf=row.url_pdf,
+        url_code=row.url_code,
+        source=row.source,
+        versions=[
+            Version(v["version"], datetime.fromisoformat(v["created"]) if v.get("created") else None)
+            for v in row.versions
+        ],
+    )
+
+
+def _stored_from_row(row) -> StoredPaper:  # noqa: ANN001 - a SQLAlchemy Row
+    return StoredPaper(
+        pk=row.pk,
+        paper=_paper_from_row(row),
+        title=row.title,
+        abstract=row.abstract,
+        authors=list(row.authors),
+        change_seq=row.change_seq,
+        created_at=utc(row.created_at),
+        modified_at=utc(row.modified_at),
+    )
+
+
+class PaperStore:
+    """The papers in one database. Every write is one transaction: all of a batch or none of it."""
+
+    def __init__(self, engine: Engine, clock=lambda: datetime.now(UTC)) -> None:  # noqa: ANN001
+        self.engine = engine
+        self._clock = clock
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def write_batch(self, batch: Sequence[Paper], checkpoint: tuple[str, str | None] | None = None) -> BatchResult:
+        """Upsert ``batch`` (ids unique within it) and save ``checkpoint`` in the same transaction."""
+        try:
+            with self.engine.begin() as conn:
+                result = self._upsert(conn, batch) if batch else BatchResult()
+                if checkpoint is not None:
+                    self._save_checkpoint(conn, *checkpoint)
+                return result
+        except SQLAlchemyError as exc:
+            raise StoreError(f"could not write {len(batch)} papers: {exc.__class__.__name__}: {exc}") from exc
+
+    def _upsert(self, conn: Connection, batch: Sequence[Paper]) -> BatchResult:
+        now = self._clock()
+        ids = [paper.id for paper in batch]
+        existing = {row.paper_id: row for row in conn.execute(select(papers).where(papers.c.paper_id.in_(ids)))}
+        seq = (conn.execute(select(func.coalesce(func.max(papers.c.change_seq), 0))).scalar_one()) + 1
+        result = BatchResult()
+        inserts: list[dict] = []
+        updates: list[tuple[int, dict]] = []
+        pk_by_id = {paper_id: row.pk for paper_id, row in existing.items()}
+        for paper in batch:
+            row = existing.get(paper.id)
+            if row is None:
+                inserts.append({**_row(paper, content_hash(paper), seq, now), "created_at": now})
+                seq += 1
+                continue
+            if paper.version < row.version:
+                result.unchanged += 1  # an older version: the newer text stays
+                continue
+            merged = _merge(paper, _paper_from_row(row))
+            digest = content_hash(merged)
+            if digest == row.content_hash:
+                result.unchanged += 1
+                continue
+            updates.append((row.pk, _row(merged, digest, seq, now)))
+            seq += 1
+        if inserts:
+            returned = conn.execute(
+                insert(papers).returning(papers.c.pk, papers.c.paper_id, sort_by_parameter_order=True), inserts
+            )
+            pk_by_id.update({r.paper_id: r.pk for r in returned})
+            result.added = len(inserts)
+        for pk, values in updates:
+            conn.execute(update(papers).where(papers.c.pk == pk).values(values))
+        result.updated = len(updates)
+        changed_pks = [pk_by_id[r["paper_id"]] for r in inserts] + [pk for pk, _ in updates]
+        if updates:
+            conn.execute(delete(paper_categories).where(paper_categories.c.paper_pk.in_([pk for pk, _ in updates])))
+        category_rows = [
+            {"paper_pk": pk, "category": category}
+            for pk, values in zip(changed_pks, [*inserts, *(v for _, v in updates)], strict=True)
+            for category in dict.fromkeys(values["categories"])
+        ]
+        if category_rows:
+            conn.execute(insert(paper_categories), category_rows)
+        signal_changed = self._add_signals(conn, [(pk_by_id[p.id], p.signals) for p in batch if p.signals])
+        # A paper whose text is unchanged but whose signals moved was still updated.
+        moved = signal_changed - set(changed_pks)
+        result.unchanged -= len(moved)
+        result.updated += len(moved)
+        return result
+
+    def _add_signals(self, conn: Connection, items: list[tuple[int, list[Signal]]]) -> set[int]:
+        """Record observations whose value differs from the latest one seen; return the pks that changed."""
+        if not items:
+            return set()
+        latest: dict[tuple[int, str], tuple[datetime, float]] = {}
+        rows = conn.execute(
+            select(paper_signals.c.paper_pk, paper_signals.c.name, paper_signals.c.observed_at, paper_signals.c.value)
+            .where(paper_signals.c.paper_pk.in_([pk for pk, _ in items]))
+            .order_by(paper_signals.c.observed_at)
+        )
+        for row in rows:
+            latest[(row.paper_pk, row.name)] = (utc(row.observed_at), row.value)
+        new_rows = []
+        for pk, signals in items:
+            for signal in signals:
+                seen = latest.get((pk, signal.name))
+                if seen is not None and (seen[1] == signal.value or seen[0] == utc(signal.observed_at)):
+                    continue
+                latest[(pk, signal.name)] = (utc(signal.observed_at), signal.value)
+                new_rows.append(
+                    {"paper_pk": pk, "name": signal.name, "observed_at": signal.observed_at, "value": signal.value}
+                )
+        if new_rows:
+            conn.execute(insert(paper_signals), new_rows)
+        return {row["paper_pk"] for row in new_rows}
+
+    # -- checkpoints -----------------------------------------------------------------------
+
+    def _save_checkpoint(self, conn: Connection, key: str, value: str | None) -> None:
+        conn.execute(delete(checkpoints).where(checkpoints.c.key == key))
+        if value is not None:
+            conn.execute(insert(checkpoints).values(key=key, value=value, updated_at=self._clock()))
+
+    def get_checkpoint(self, key: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(checkpoints.c.value).where(checkpoints.c.key == key)).scalar_one_or_none()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get(self, paper_id: str) -> StoredPaper | None:
+        found = self.get_many_by_id([paper_id])
+        return found[0] if found else None
+
+    def get_many_by_id(self, paper_ids: Iterable[str]) -> list[StoredPaper]:
+        """Papers by public id, in the order asked (missing ids are left out)."""
+        return self._hydrate(papers.c.paper_id, list(paper_ids), key=lambda p: p.paper_id)
+
+    def get_many(self, pks: Sequence[int]) -> list[StoredPaper]:
+        """Papers by store key, in the order asked (missing keys are left out): search hydration."""
+        return self._hydrate(papers.c.pk, list(pks), key=lambda p: p.pk)
+
+    def _hydrate(self, column, wanted: list, key) -> list[StoredPaper]:  # noqa: ANN001
+        if not wanted:
+            return []
+        with self.engine.connect() as conn:
+            found = {key(p): p for p in map(_stored_from_row, conn.execute(select(papers).where(column.in_(wanted))))}
+            self._attach_signals(conn, list(found.values()))
+        return [found[k] for k in wanted if k in found]
+
+    def _attach_signals(self, conn: Connection, stored: list[StoredPaper]) -> None:
+        by_pk = {p.pk: p for p in stored}
+        if not by_pk:
+            return
+        rows = conn.execute(
+            select(paper_signals).where(paper_signals.c.paper_pk.in_(list(by_pk))).order_by(paper_signals.c.observed_at)
+        )
+        for row in rows:  # ordered by time: the last observation wins
+            by_pk[row.paper_pk].signals[row.name] = Signal(row.name, row.value, utc(row.observed_at))
+
+    def iter_papers(self, after_seq: int = 0, chunk: int = 1000) -> Iterator[StoredPaper]:
+        """Every paper changed after ``after_seq``, in change order (indexers and export)."""
+        last = after_seq
+        while True:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    select(papers).where(papers.c.change_seq > last).order_by(papers.c.change_seq).limit(chunk)
+                ).all()
+                stored = [_stored_from_row(row) for row in rows]
+                self._attach_signals(conn, stored)
+            if not stored:
+                return
+            yield from stored
+            last = stored[-1].change_seq
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(papers)).scalar_one()
+
+    def max_change_seq(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.coalesce(func.max(papers.c.change_seq), 0))).scalar_one()
+
+    def stats(self) -> dict:
+        """Counts for ``papertide stats`` and the API: papers by source and category, date range, signals."""
+        with self.engine.connect() as conn:
+            by_source = dict(conn.execute(select(papers.c.source, func.count()).group_by(papers.c.source)).all())
+            top = conn.execute(
+                select(paper_categories.c.category, func.count().label("n"))
+                .group_by(paper_categories.c.category)
+                .order_by(func.count().desc(), paper_categories.c.category)
+                .limit(15)
+            ).all()
+            first, last = conn.execute(select(func.min(papers.c.submitted_at), func.max(papers.c.submitted_at))).one()
+            signal_count = conn.execute(select(func.count()).select_from(paper_signals)).scalar_one()
+        return {
+            "papers": sum(by_source.values()),
+            "by_source": by_source,
+            "top_categories": dict(top),
+            "first_submitted": utc(first),
+            "last_submitted": utc(last),
+            "signal_observations": signal_count,
+        }
