@@ -138,7 +138,9 @@ def _parse_time(value: object, field_name: str, location: str) -> datetime | Non
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise RecordError(f"expected an ISO 8601 date string, got {type(value).__name__}", location=location, field=field_name)
+        raise RecordError(
+            f"expected an ISO 8601 date string, got {type(value).__name__}", location=location, field=field_name
+        )
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:

@@ -147,7 +147,10 @@ def test_get_many_keeps_order_and_skips_missing(store: PaperStore) -> None:
 
 
 def test_stats(store: PaperStore) -> None:
-    ingest([make("2401.00001"), make("2401.00002", categories=["hep-th"], submitted=datetime(2020, 1, 1, tzinfo=UTC))], store)
+    ingest(
+        [make("2401.00001"), make("2401.00002", categories=["hep-th"], submitted=datetime(2020, 1, 1, tzinfo=UTC))],
+        store,
+    )
     stats = store.stats()
     assert stats["papers"] == 2
     assert stats["top_categories"] == {"cs.CL": 1, "cs.CV": 1, "hep-th": 1}
@@ -167,3 +170,32 @@ def test_unopenable_database_is_a_store_error(tmp_path) -> None:
     (tmp_path / "not-a-dir").write_text("x")
     with pytest.raises(StoreError):
         open_store(f"sqlite:///{tmp_path / 'not-a-dir' / 'db.sqlite'}")
+
+
+def test_list_papers_newest_first_with_cursor_and_filters(store: PaperStore) -> None:
+    papers = [
+        make(f"2401.0000{i}", submitted=datetime(2024, 1, i + 1, tzinfo=UTC), categories=cats)
+        for i, cats in enumerate([["cs.LG"], ["cs.CL", "stat.ML"], ["hep-th"], ["cs.LG", "hep-th"], ["math.GT"]])
+    ]
+    ingest(papers, store)
+    first = store.list_papers(limit=2)
+    assert [p.paper_id for p in first.papers] == ["2401.00004", "2401.00003"]
+    second = store.list_papers(cursor=first.next_cursor, limit=2)
+    assert [p.paper_id for p in second.papers] == ["2401.00002", "2401.00001"]
+    last = store.list_papers(cursor=second.next_cursor, limit=2)
+    assert [p.paper_id for p in last.papers] == ["2401.00000"] and last.next_cursor is None
+    from papertide.store.papers import PaperFilter
+
+    cs = store.list_papers(PaperFilter(categories=("cs.*",), exclude_categories=("hep-th",)))
+    assert [p.paper_id for p in cs.papers] == ["2401.00001", "2401.00000"]
+    dated = store.list_papers(
+        PaperFilter(submitted_from=datetime(2024, 1, 2, tzinfo=UTC), submitted_to=datetime(2024, 1, 4, tzinfo=UTC))
+    )
+    assert [p.paper_id for p in dated.papers] == ["2401.00002", "2401.00001"]
+
+
+def test_list_papers_bad_cursor_is_invalid_input(store: PaperStore) -> None:
+    from papertide.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="invalid cursor"):
+        store.list_papers(cursor="nonsense")

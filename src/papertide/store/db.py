@@ -16,7 +16,7 @@ from papertide.errors import StoreError
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API objects are untyped
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets readers (web workers) run beside one writer; NORMAL sync is durable in WAL mode
     # except for the last transactions on power loss, never corrupting.

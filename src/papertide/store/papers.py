@@ -7,10 +7,22 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
-from papertide.errors import StoreError
+from papertide.errors import InvalidInput, StoreError
 from papertide.model import Paper, Signal, Version
 from papertide.store.schema import checkpoints, paper_categories, paper_signals, papers
 from papertide.text import normalize
@@ -47,6 +59,24 @@ class StoredPaper:
     @property
     def paper_id(self) -> str:
         return self.paper.id
+
+
+@dataclass(frozen=True, slots=True)
+class PaperFilter:
+    """Which papers a listing shows. Category patterns are ids (``cs.LG``) or archives (``cs.*``)."""
+
+    categories: tuple[str, ...] = ()
+    exclude_categories: tuple[str, ...] = ()
+    submitted_from: datetime | None = None
+    submitted_to: datetime | None = None  # exclusive
+
+
+@dataclass(slots=True)
+class Page:
+    """One page of a newest-first listing; ``next_cursor`` is None on the last page."""
+
+    papers: list[StoredPaper]
+    next_cursor: str | None
 
 
 @dataclass(slots=True)
@@ -104,7 +134,7 @@ def _row(paper: Paper, digest: str, seq: int, now: datetime) -> dict:
     }
 
 
-def _paper_from_row(row) -> Paper:  # noqa: ANN001 - a SQLAlchemy Row
+def _paper_from_row(row) -> Paper:
     return Paper(
         id=row.paper_id,
         title=row.title_raw,
@@ -128,7 +158,7 @@ def _paper_from_row(row) -> Paper:  # noqa: ANN001 - a SQLAlchemy Row
     )
 
 
-def _stored_from_row(row) -> StoredPaper:  # noqa: ANN001 - a SQLAlchemy Row
+def _stored_from_row(row) -> StoredPaper:
     return StoredPaper(
         pk=row.pk,
         paper=_paper_from_row(row),
@@ -144,7 +174,7 @@ def _stored_from_row(row) -> StoredPaper:  # noqa: ANN001 - a SQLAlchemy Row
 class PaperStore:
     """The papers in one database. Every write is one transaction: all of a batch or none of it."""
 
-    def __init__(self, engine: Engine, clock=lambda: datetime.now(UTC)) -> None:  # noqa: ANN001
+    def __init__(self, engine: Engine, clock=lambda: datetime.now(UTC)) -> None:
         self.engine = engine
         self._clock = clock
 
@@ -263,7 +293,7 @@ class PaperStore:
         """Papers by store key, in the order asked (missing keys are left out): search hydration."""
         return self._hydrate(papers.c.pk, list(pks), key=lambda p: p.pk)
 
-    def _hydrate(self, column, wanted: list, key) -> list[StoredPaper]:  # noqa: ANN001
+    def _hydrate(self, column, wanted: list, key) -> list[StoredPaper]:
         if not wanted:
             return []
         with self.engine.connect() as conn:
@@ -296,6 +326,27 @@ class PaperStore:
             yield from stored
             last = stored[-1].change_seq
 
+    def list_papers(self, where: PaperFilter = PaperFilter(), *, cursor: str | None = None, limit: int = 20) -> Page:
+        """Newest papers first, keyset-paginated: ``cursor`` is the opaque ``next_cursor`` of a page."""
+        conditions = _filter_conditions(where)
+        if cursor:
+            submitted, pk = _decode_cursor(cursor)
+            order_key = func.coalesce(papers.c.submitted_at, _EPOCH)
+            conditions.append(tuple_(order_key, papers.c.pk) < tuple_(submitted, pk))
+        query = (
+            select(papers)
+            .where(*conditions)
+            .order_by(func.coalesce(papers.c.submitted_at, _EPOCH).desc(), papers.c.pk.desc())
+            .limit(limit + 1)
+        )
+        with self.engine.connect() as conn:
+            stored = [_stored_from_row(row) for row in conn.execute(query)]
+            self._attach_signals(conn, stored[:limit])
+        more = len(stored) > limit
+        stored = stored[:limit]
+        next_cursor = _encode_cursor(stored[-1]) if more else None
+        return Page(stored, next_cursor)
+
     def count(self) -> int:
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(papers)).scalar_one()
@@ -324,3 +375,45 @@ class PaperStore:
             "last_submitted": utc(last),
             "signal_observations": signal_count,
         }
+
+
+_EPOCH = datetime(1970, 1, 1)
+
+
+def _category_match(patterns: tuple[str, ...]) -> ColumnElement[bool]:
+    clauses = []
+    for pattern in patterns:
+        if pattern.endswith(".*") or pattern.endswith("*"):
+            archive = pattern.rstrip("*").rstrip(".")
+            clauses.append(
+                or_(paper_categories.c.category == archive, paper_categories.c.category.like(f"{archive}.%"))
+            )
+        else:
+            clauses.append(paper_categories.c.category == pattern)
+    return exists().where(paper_categories.c.paper_pk == papers.c.pk, or_(*clauses))
+
+
+def _filter_conditions(where: PaperFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if where.categories:
+        conditions.append(_category_match(where.categories))
+    if where.exclude_categories:
+        conditions.append(~_category_match(where.exclude_categories))
+    if where.submitted_from:
+        conditions.append(papers.c.submitted_at >= where.submitted_from)
+    if where.submitted_to:
+        conditions.append(papers.c.submitted_at < where.submitted_to)
+    return conditions
+
+
+def _encode_cursor(paper: StoredPaper) -> str:
+    submitted = paper.paper.submitted.replace(tzinfo=None).isoformat() if paper.paper.submitted else _EPOCH.isoformat()
+    return f"{submitted}~{paper.pk}"
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        submitted, pk = cursor.rsplit("~", 1)
+        return datetime.fromisoformat(submitted), int(pk)
+    except ValueError:
+        raise InvalidInput(f"invalid cursor {cursor!r}") from None

@@ -1,0 +1,36 @@
+# papertide: `make run` serves the bundled demo corpus, `make test` runs the test suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DATA ?= $(CURDIR)/data/demo
+export PAPERTIDE_DATA_DIR ?= $(DATA)
+
+.PHONY: venv run demo test lint bench-ingest model clean
+
+$(BIN)/papertide: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+venv: $(BIN)/papertide
+
+demo: venv
+	$(BIN)/papertide demo
+
+run: demo
+	$(BIN)/papertide stats
+
+test: venv
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/pytest -n 2 -q
+
+lint: venv
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
+
+bench-ingest: venv
+	$(BIN)/python bench/ingest_speed.py
+
+clean:
+	rm -rf $(VENV) data build *.egg-info
