@@ -1,0 +1,388 @@
+"""The search-box query language, parsed once into a tree that every backend compiles.
+
+Syntax (whitespace separates terms)::
+
+    free words                 parameter-efficient fine-tuning of LLMs
+    "a phrase"                 these words in this order
+    -word  -"a phrase"         exclude papers that match it (also before field terms)
+    title:x  abstract:x        a word or "phrase" in that field (arXiv's ti: and abs: work too)
+    author:x                   an author whose name contains x (also au:)
+    cat:cs.LG,cs.*  -cat:x     any of these categories; -cat: excludes
+    year:2021  year:2020..2024  year:2020..  year:..2019
+    date:2024-01-01..2024-06-30  each bound YYYY, YYYY-MM or YYYY-MM-DD; bounds are inclusive
+
+A pasted arXiv id or URL sets :attr:`ParsedQuery.paper_id` so the web page can jump to it.
+There are no operators: ``AND``, ``OR``, ``NOT``, parentheses, ``*`` and ``NEAR(`` are ordinary
+text (terms without a letter or digit are dropped), an unknown ``foo:bar`` is searched as
+``foo bar`` with a warning, and an unclosed quote ends at the end of the query. Only a bad value
+of a known field, or an over-long query, raises :class:`QueryError`. Backends therefore never see
+user syntax: they compile :class:`Term` texts and :class:`Filters`, escaping the texts themselves.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from calendar import monthrange
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import date
+from enum import StrEnum
+from fnmatch import fnmatchcase
+
+from papertide.errors import QueryError
+from papertide.model import parse_arxiv_id
+from papertide.text import fold
+
+MAX_QUERY_CHARS = 1000
+MAX_TERMS = 64
+
+
+class Field(StrEnum):
+    """A paper field a term can be restricted to."""
+
+    TITLE = "title"
+    ABSTRACT = "abstract"
+    AUTHOR = "author"
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A word or phrase to match; ``text`` is as typed, unescaped, single-spaced, never empty.
+
+    Positive free words add to the score; phrases and field terms are :attr:`required`. A negated
+    term excludes every paper it matches. An author term matches a paper if one author's name
+    contains its words (its phrase, if quoted).
+    """
+
+    text: str
+    field: Field | None = None
+    phrase: bool = False
+    negated: bool = False
+
+    @property
+    def required(self) -> bool:
+        """Whether a paper must match this (positive) term to be a result at all."""
+        return self.phrase or self.field is not None
+
+
+# ASCII letters, '-' and '.', with an optional trailing '*': nothing a backend must escape but '*'.
+_CATEGORY = re.compile(r"[a-z][a-z-]*(?:\.[a-z-]+\*?|\.\*|\*)?", re.IGNORECASE | re.ASCII)
+_CATEGORY_HELP = "a category pattern such as cs.LG, cs.*, hep-th or math.GT"
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Constraints that select papers without scoring them.
+
+    A paper passes if one of its categories matches an include pattern (when there are any), none
+    matches an exclude pattern, and its date lies in ``date_from..date_to`` (inclusive). Patterns
+    match case-insensitively and may end in ``*``; :meth:`category_matches` is the reference.
+    Invalid patterns or an empty date range raise :class:`QueryError`, so form input can be
+    passed straight in.
+    """
+
+    categories_include: tuple[str, ...] = ()
+    categories_exclude: tuple[str, ...] = ()
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def __post_init__(self) -> None:
+        for pattern in (*self.categories_include, *self.categories_exclude):
+            if not _CATEGORY.fullmatch(pattern):
+                raise QueryError(f"{pattern!r} is not {_CATEGORY_HELP}")
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise QueryError(f"the date limits leave no dates: {self.date_from} is after {self.date_to}")
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.categories_include or self.categories_exclude or self.date_from or self.date_to)
+
+    def category_matches(self, categories: Iterable[str]) -> bool:
+        """Whether a paper listed in ``categories`` passes the category filters."""
+        folded = [category.lower() for category in categories]
+
+        def any_match(patterns: tuple[str, ...]) -> bool:
+            return any(fnmatchcase(category, pattern.lower()) for pattern in patterns for category in folded)
+
+        if self.categories_include and not any_match(self.categories_include):
+            return False
+        return not any_match(self.categories_exclude)
+
+    def date_matches(self, day: date | None) -> bool:
+        """Whether a paper of this date passes; an undated paper fails any date limit."""
+        if self.date_from is None and self.date_to is None:
+            return True
+        if day is None:
+            return False
+        return (self.date_from is None or day >= self.date_from) and (self.date_to is None or day <= self.date_to)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedQuery:
+    """What a user asked for, free of syntax; ``warnings`` are for the UI to show."""
+
+    terms: tuple[Term, ...] = ()
+    filters: Filters = field(default_factory=Filters)
+    paper_id: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing was asked for; the caller decides what an empty search shows."""
+        return not self.terms and self.filters.is_empty and self.paper_id is None
+
+    @property
+    def positive_terms(self) -> tuple[Term, ...]:
+        return tuple(term for term in self.terms if not term.negated)
+
+    @property
+    def negative_terms(self) -> tuple[Term, ...]:
+        return tuple(term for term in self.terms if term.negated)
+
+    def text_for_embedding(self) -> str:
+        """The topical text for the semantic retriever: positive words, phrases, title and abstract terms."""
+        return " ".join(term.text for term in self.positive_terms if term.field is not Field.AUTHOR)
+
+    def words(self) -> tuple[str, ...]:
+        """The folded words of the positive terms, for highlighting matches."""
+        found = (word for term in self.positive_terms for word in _WORD.findall(fold(term.text)))
+        return tuple(dict.fromkeys(found))
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """Parse what was typed into the search box; raise :class:`QueryError` naming a bad term."""
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"query is too long ({len(text)} characters; at most {MAX_QUERY_CHARS})")
+    builder = _Builder()
+    for token in _tokens(_clean(text), builder.warnings):
+        builder.add(token)
+    return builder.build()
+
+
+def merge_filters(parsed: ParsedQuery, extra: Filters) -> ParsedQuery:
+    """Narrow a parsed query by filters given apart from it (the web form's fields).
+
+    Both sets must hold: categories and date ranges intersect, exclusions add up. Filters that
+    leave nothing raise :class:`QueryError` rather than silently finding nothing.
+    """
+    own = parsed.filters
+    merged = Filters(
+        _intersect_categories(_canonical(own.categories_include), _canonical(extra.categories_include)),
+        _canonical((*own.categories_exclude, *extra.categories_exclude)),
+        _latest(own.date_from, extra.date_from),
+        _earliest(own.date_to, extra.date_to),
+    )
+    return replace(parsed, filters=merged)
+
+
+_WORD = re.compile(r"[^\W_]+")
+# "author:" at the start of a token, but not "https://".
+_PREFIX = re.compile(r"([A-Za-z]+):(?!/)")
+_TEXT_FIELDS = {
+    "title": Field.TITLE, "ti": Field.TITLE,
+    "abstract": Field.ABSTRACT, "abs": Field.ABSTRACT,
+    "author": Field.AUTHOR, "au": Field.AUTHOR,
+}  # fmt: skip
+_EXAMPLES = {Field.TITLE: "title:transformer", Field.ABSTRACT: "abstract:diffusion", Field.AUTHOR: "author:hinton"}
+_DATE_HELP = {
+    "year": "expected a year or a range such as year:2021, year:2020..2024, year:2020.. or year:..2019",
+    "date": "expected a date or a range such as date:2024-01-01..2024-06-30 (each bound YYYY, YYYY-MM or YYYY-MM-DD)",
+}
+_PERIOD = {
+    "year": re.compile(r"(?P<y>[0-9]{4})"),
+    "date": re.compile(r"(?P<y>[0-9]{4})(?:-(?P<m>[0-9]{1,2})(?:-(?P<d>[0-9]{1,2}))?)?"),
+}
+_UNCLOSED = "a quote was not closed; it was closed at the end of the query"
+_SMART_QUOTES = str.maketrans(dict.fromkeys("\u201c\u201d\u201e", '"'))
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    raw: str  # as typed, for messages
+    prefix: str | None  # the field name before the colon, as typed
+    value: str
+    quoted: bool
+    negated: bool
+
+
+def _clean(text: str) -> str:
+    """Control characters and junk become spaces; invisible format characters (soft hyphens) go."""
+    kept = []
+    for char in text:
+        kind = unicodedata.category(char)
+        if kind != "Cf":
+            kept.append(" " if kind[0] == "C" else char)
+    return unicodedata.normalize("NFC", "".join(kept)).translate(_SMART_QUOTES)
+
+
+def _tokens(text: str, warnings: dict[str, None]) -> Iterator[_Token]:
+    """Split into ``[-][field:](word|"phrase")`` tokens; a word ends at whitespace or a quote."""
+    position, end = 0, len(text)
+    while position < end:
+        if text[position].isspace():
+            position += 1
+            continue
+        start = position
+        while position < end and text[position] == "-":
+            position += 1
+        if position == end or text[position].isspace():
+            continue  # dashes on their own
+        negated = position > start
+        prefix = _PREFIX.match(text, position)
+        if prefix:
+            position = prefix.end()
+        if position < end and text[position] == '"':
+            closing = text.find('"', position + 1)
+            if closing < 0:
+                warnings[_UNCLOSED] = None
+                closing = end
+            value, quoted, position = text[position + 1 : closing], True, closing + 1
+        else:
+            stop = position
+            while stop < end and not text[stop].isspace() and text[stop] != '"':
+                stop += 1
+            value, quoted, position = text[position:stop], False, stop
+        yield _Token(text[start:position], prefix[1] if prefix else None, value, quoted, negated)
+
+
+class _Builder:
+    """Collects tokens into a :class:`ParsedQuery`."""
+
+    def __init__(self) -> None:
+        self.terms: list[Term] = []
+        self.include: dict[str, None] = {}
+        self.exclude: dict[str, None] = {}
+        self.date_from: date | None = None
+        self.date_to: date | None = None
+        self.paper_id: str | None = None
+        self.warnings: dict[str, None] = {}
+
+    def add(self, token: _Token) -> None:
+        name = token.prefix.lower() if token.prefix else None
+        if name in _TEXT_FIELDS:
+            self._add_field_term(token, _TEXT_FIELDS[name])
+        elif name == "cat":
+            self._add_categories(token)
+        elif name in _DATE_HELP:
+            self._add_dates(token, name)
+        elif self.paper_id is None and not (token.negated or token.quoted) and (paper_id := _paper_id(token.raw)):
+            self.paper_id = paper_id
+        else:
+            self._add_text(token)
+
+    def build(self) -> ParsedQuery:
+        terms = tuple(dict.fromkeys(self.terms))
+        if len(terms) > MAX_TERMS:
+            dropped = len(terms) - MAX_TERMS
+            self.warnings[f"only the first {MAX_TERMS} terms are searched; {dropped} more were ignored"] = None
+            terms = terms[:MAX_TERMS]
+        filters = Filters(tuple(self.include), tuple(self.exclude), self.date_from, self.date_to)
+        return ParsedQuery(terms, filters, self.paper_id, tuple(self.warnings))
+
+    def _term(self, text: str, field: Field | None, phrase: bool, negated: bool) -> None:
+        text = " ".join(text.split())
+        if any(char.isalnum() for char in text):
+            self.terms.append(Term(text, field, phrase, negated))
+
+    def _add_text(self, token: _Token) -> None:
+        if token.prefix:
+            self._term(token.prefix, None, False, token.negated)
+            if token.value:
+                self.warnings[f"unknown field '{token.prefix}:' searched as text"] = None
+        self._term(token.value, None, token.quoted, token.negated)
+
+    def _add_field_term(self, token: _Token, field: Field) -> None:
+        if not any(char.isalnum() for char in token.value):
+            raise QueryError(
+                f"{token.raw!r} has nothing to search for; write it right after the colon, e.g. {_EXAMPLES[field]}"
+            )
+        self._term(token.value, field, token.quoted, token.negated)
+
+    def _add_categories(self, token: _Token) -> None:
+        patterns = [piece for piece in re.split(r"[\s,]+", token.value) if piece]
+        if not patterns:
+            raise QueryError(f"{token.raw!r} names no category; write it right after the colon, e.g. cat:cs.LG")
+        for pattern in patterns:
+            if not _CATEGORY.fullmatch(pattern):
+                raise QueryError(f"{token.raw!r}: {pattern!r} is not {_CATEGORY_HELP}")
+        target = self.exclude if token.negated else self.include
+        target.update(dict.fromkeys(_canonical(patterns)))
+
+    def _add_dates(self, token: _Token, name: str) -> None:
+        if token.negated:
+            raise QueryError(f"{token.raw!r}: dates cannot be excluded; use a range such as {name}:..2019")
+        low, dots, high = token.value.partition("..")
+        if not dots:
+            high = low
+        if not (low or high):
+            raise QueryError(f"{token.raw!r} has no value; {_DATE_HELP[name]}")
+        start = _period(low, name, token.raw)[0] if low else None
+        end = _period(high, name, token.raw)[1] if high else None
+        if start and end and start > end:
+            raise QueryError(f"{token.raw!r}: the range is reversed ({low} is after {high})")
+        self.date_from = _latest(self.date_from, start)
+        self.date_to = _earliest(self.date_to, end)
+
+
+def _paper_id(text: str) -> str | None:
+    if not text.isascii():  # parse_arxiv_id's \d would take other scripts' digits
+        return None
+    try:
+        return parse_arxiv_id(text)[0]
+    except ValueError:
+        return None
+
+
+def _period(value: str, name: str, raw: str) -> tuple[date, date]:
+    """The first and last day that ``2024``, ``2024-03`` or ``2024-03-05`` stands for."""
+    match = _PERIOD[name].fullmatch(value)
+    if not match:
+        raise QueryError(f"{raw!r}: {_DATE_HELP[name]}")
+    parts = match.groupdict()
+    year, month, day = int(parts["y"]), int(parts.get("m") or 0), int(parts.get("d") or 0)
+    try:
+        if day:
+            return date(year, month, day), date(year, month, day)
+        if month:
+            return date(year, month, 1), date(year, month, monthrange(year, month)[1])
+        return date(year, 1, 1), date(year, 12, 31)
+    except ValueError as exc:
+        raise QueryError(f"{raw!r}: {value} is not a valid date ({exc})") from None
+
+
+def _canonical(patterns: Iterable[str]) -> tuple[str, ...]:
+    """Patterns as arXiv spells categories (cs.LG, math.GT, hep-th, cond-mat.soft), deduplicated."""
+    spelled = []
+    for pattern in patterns:
+        archive, dot, subject = pattern.partition(".")
+        subject = subject.upper() if len(subject) == 2 and subject.isalpha() else subject.lower()
+        spelled.append(f"{archive.lower()}{dot}{subject}")
+    return tuple(dict.fromkeys(spelled))
+
+
+def _covers(pattern: str, other: str) -> bool:
+    """Whether ``pattern`` matches every category ``other`` matches (patterns are canonical)."""
+    pattern, other = pattern.lower(), other.lower()
+    return pattern == other or (pattern.endswith("*") and other.startswith(pattern[:-1]))
+
+
+def _intersect_categories(own: tuple[str, ...], extra: tuple[str, ...]) -> tuple[str, ...]:
+    """Patterns matching exactly the categories both sets match; star patterns only ever nest."""
+    if not (own and extra):
+        return own or extra
+    common = [
+        *(p for p in own if any(_covers(q, p) for q in extra)),
+        *(q for q in extra if any(_covers(p, q) for p in own)),
+    ]
+    if not common:
+        raise QueryError(f"the categories typed ({', '.join(own)}) and chosen ({', '.join(extra)}) have none in common")
+    return tuple(dict.fromkeys(common))
+
+
+def _latest(*days: date | None) -> date | None:
+    return max((day for day in days if day is not None), default=None)
+
+
+def _earliest(*days: date | None) -> date | None:
+    return min((day for day in days if day is not None), default=None)
