@@ -41,7 +41,6 @@ _ACCENT_RE = re.compile(
 )
 _LETTER_RE = re.compile(r"\{?\\(?P<name>ss|ae|AE|oe|OE|aa|AA|[oOlL])(?![A-Za-z])\s*(?:\{\})?\}?")
 _MATH_RE = re.compile(r"(\$\$.+?\$\$|\$.+?\$|\\\(.+?\\\)|\\\[.+?\\\])", re.DOTALL)
-_SPACE_RE = re.compile(r"\s+")
 
 
 def _accent(match: re.Match[str]) -> str:
@@ -63,7 +62,9 @@ def normalize(text: str | None) -> str:
         parts = _MATH_RE.split(text)
         # Odd indices are math segments captured by the split; they stay as written.
         text = "".join(part if i % 2 else _convert_text(part) for i, part in enumerate(parts))
-    return _SPACE_RE.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    return " ".join(text.split())
 
 
 def fold(text: str) -> str:

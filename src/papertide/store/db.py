@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -14,6 +15,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from papertide.errors import StoreError
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _dumps(value: object) -> str:
+    # orjson is several times faster than json for the author/category lists of a bulk load.
+    return orjson.dumps(value).decode()
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -34,7 +40,7 @@ def create_store_engine(url: str) -> Engine:
     try:
         if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, future=True)
+        engine = create_engine(url, json_serializer=_dumps, json_deserializer=orjson.loads)
     except (SQLAlchemyError, ImportError, OSError) as exc:
         raise StoreError(f"cannot open database {url!r}: {exc}") from exc
     if engine.dialect.name == "sqlite":

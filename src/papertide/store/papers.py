@@ -217,10 +217,11 @@ class PaperStore:
             updates.append((row.pk, _row(merged, digest, seq, now)))
             seq += 1
         if inserts:
-            returned = conn.execute(
-                insert(papers).returning(papers.c.pk, papers.c.paper_id, sort_by_parameter_order=True), inserts
-            )
-            pk_by_id.update({r.paper_id: r.pk for r in returned})
+            # A plain executemany and one lookup of the new keys beats RETURNING row by row.
+            conn.execute(insert(papers), inserts)
+            new_ids = [row["paper_id"] for row in inserts]
+            new_pks = conn.execute(select(papers.c.paper_id, papers.c.pk).where(papers.c.paper_id.in_(new_ids)))
+            pk_by_id.update((paper_id, pk) for paper_id, pk in new_pks)
             result.added = len(inserts)
         for pk, values in updates:
             conn.execute(update(papers).where(papers.c.pk == pk).values(values))
