@@ -34,10 +34,6 @@ class Settings(BaseSettings):
         default="papertide@localhost",
         description="Contact address sent in the User-Agent to arXiv and other sources, as they ask.",
     )
-    arxiv_interval_s: float = Field(
-        default=3.0, ge=0, description="Minimum seconds between two requests to an arXiv host (arXiv asks for 3)."
-    )
-    http_interval_s: float = Field(default=1.0, ge=0, description="Minimum seconds between requests to other hosts.")
     http_timeout_s: float = Field(default=30.0, gt=0, description="Timeout of one HTTP request.")
     http_retries: int = Field(default=4, ge=0, description="Retries of a failed HTTP request, with backoff.")
     batch_size: int = Field(default=2000, ge=1, le=100_000, description="Papers written per database transaction.")
