@@ -1,0 +1,199 @@
+"""Per-paper metadata in numpy columns, to turn :class:`Filters` into a row mask in milliseconds.
+
+Retrievers filter inside retrieval, not after it, so at a million papers the mask of papers a
+filter allows must be cheap: dates are an int32 column, categories a CSR list of ids into a
+small vocabulary (a pattern such as ``cs.*`` is matched against the vocabulary once, then
+gathered over the rows). Rows are append-only; appending a paper that is already in the table
+supersedes its older row, which stays but is no longer :attr:`PaperTable.live`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from fnmatch import fnmatchcase
+
+import numpy as np
+
+from papertide.search.query import Filters
+
+NO_DAY = np.iinfo(np.int32).min  # an undated paper: fails every date limit
+_EPOCH = date(1970, 1, 1)
+
+
+def day_number(day: date | datetime | None) -> int:
+    """Days since 1970-01-01 (UTC date of a datetime), or :data:`NO_DAY`."""
+    if day is None:
+        return NO_DAY
+    if isinstance(day, datetime):
+        day = day.date()
+    return (day - _EPOCH).days
+
+
+class GrowableArray:
+    """A 1-d numpy array that appends in amortised constant time (its capacity doubles)."""
+
+    def __init__(self, dtype: np.dtype | type, values: np.ndarray | None = None) -> None:
+        initial = np.asarray(values if values is not None else [], dtype=dtype)
+        self._data = np.empty(max(16, len(initial)), dtype=dtype)
+        self._data[: len(initial)] = initial
+        self._size = len(initial)
+
+    def __len__(self) -> int:
+        return self._size
+
+    @property
+    def values(self) -> np.ndarray:
+        """The filled part, as a view (invalidated by the next :meth:`extend`)."""
+        return self._data[: self._size]
+
+    def extend(self, values: np.ndarray | Sequence) -> None:
+        values = np.asarray(values, dtype=self._data.dtype)
+        needed = self._size + len(values)
+        if needed > len(self._data):
+            grown = np.empty(max(needed, 2 * len(self._data)), dtype=self._data.dtype)
+            grown[: self._size] = self.values
+            self._data = grown
+        self._data[self._size : needed] = values
+        self._size = needed
+
+
+class PaperTable:
+    """Store key, day and categories of each row; which rows are live; filter masks over rows."""
+
+    def __init__(self) -> None:
+        self.vocabulary: list[str] = []  # category names as the sources spell them, in first-seen order
+        self._category_id: dict[str, int] = {}
+        self._pks = GrowableArray(np.int64)
+        self._days = GrowableArray(np.int32)
+        self._category_ptr = GrowableArray(np.int64, [0])  # row i's ids are ids[ptr[i]:ptr[i + 1]]
+        self._category_ids = GrowableArray(np.int32)
+        self._live = GrowableArray(np.bool_)
+        self._row_by_pk = np.full(16, -1, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self._pks)
+
+    @property
+    def pks(self) -> np.ndarray:
+        return self._pks.values
+
+    @property
+    def days(self) -> np.ndarray:
+        return self._days.values
+
+    @property
+    def live(self) -> np.ndarray:
+        """Which rows hold a paper's current entry (older rows of a paper are superseded)."""
+        return self._live.values
+
+    @property
+    def live_count(self) -> int:
+        return int(np.count_nonzero(self.live))
+
+    @property
+    def category_ids(self) -> np.ndarray:
+        """Every row's category ids, row after row (see :meth:`category_counts`)."""
+        return self._category_ids.values
+
+    def category_counts(self) -> np.ndarray:
+        """How many categories each row has."""
+        return np.diff(self._category_ptr.values).astype(np.int32)
+
+    def category_id(self, name: str) -> int:
+        """The id of a category name, added to the vocabulary on first sight."""
+        found = self._category_id.get(name)
+        if found is None:
+            found = self._category_id[name] = len(self.vocabulary)
+            self.vocabulary.append(name)
+        return found
+
+    @classmethod
+    def from_columns(
+        cls, vocabulary: list[str], pks: np.ndarray, days: np.ndarray, category_counts: np.ndarray,
+        category_ids: np.ndarray,
+    ) -> PaperTable:  # fmt: skip
+        """A table of saved columns (``category_ids`` index ``vocabulary``, row after row)."""
+        table = cls()
+        for name in vocabulary:
+            table.category_id(name)
+        table._append_ids(pks, days, category_counts, category_ids)
+        return table
+
+    def append(self, pks: Sequence[int], days: Sequence[int], categories: Sequence[Sequence[str]]) -> None:
+        """Add rows, superseding earlier rows of the same papers (within ``pks``, the last one wins)."""
+        per_row = [[self.category_id(name) for name in names] for names in categories]
+        counts = np.fromiter(map(len, per_row), dtype=np.int64, count=len(per_row))
+        ids = np.fromiter((i for ids in per_row for i in ids), dtype=np.int32)
+        self._append_ids(np.asarray(pks, dtype=np.int64), np.asarray(days, dtype=np.int32), counts, ids)
+
+    def _append_ids(self, pks: np.ndarray, days: np.ndarray, counts: np.ndarray, ids: np.ndarray) -> None:
+        if not len(pks) == len(days) == len(counts) or counts.sum() != len(ids):
+            raise ValueError("a table append needs one day and one category count per row")
+        start = len(self)
+        self._pks.extend(pks)
+        self._days.extend(days)
+        self._category_ptr.extend(self._category_ptr.values[-1] + np.cumsum(counts, dtype=np.int64))
+        self._category_ids.extend(ids)
+        self._live.extend(np.zeros(len(pks), dtype=np.bool_))
+        self._supersede(pks, start)
+
+    def _supersede(self, pks: np.ndarray, start: int) -> None:
+        if len(pks) and pks.min() < 0:
+            raise ValueError("store keys are non-negative")
+        unique, last_from_end = np.unique(pks[::-1], return_index=True)
+        rows = start + len(pks) - 1 - last_from_end
+        if len(unique) and unique[-1] >= len(self._row_by_pk):
+            grown = np.full(max(int(unique[-1]) + 1, 2 * len(self._row_by_pk)), -1, dtype=np.int64)
+            grown[: len(self._row_by_pk)] = self._row_by_pk
+            self._row_by_pk = grown
+        previous = self._row_by_pk[unique]
+        live = self._live.values
+        live[previous[previous >= 0]] = False
+        live[rows] = True
+        self._row_by_pk[unique] = rows
+
+    def row_of(self, pk: int) -> int | None:
+        """The live row of the paper with store key ``pk``, or None."""
+        row = int(self._row_by_pk[pk]) if 0 <= pk < len(self._row_by_pk) else -1
+        return row if row >= 0 else None
+
+    def rows_of(self, pks: Iterable[int]) -> np.ndarray:
+        """The live rows of those store keys that have one."""
+        pks = np.fromiter(pks, dtype=np.int64)
+        pks = pks[(pks >= 0) & (pks < len(self._row_by_pk))]
+        rows = self._row_by_pk[pks]
+        return rows[rows >= 0]
+
+    def mask(self, filters: Filters) -> np.ndarray:
+        """A boolean array over rows: live and passing ``filters`` (a new array the caller may change)."""
+        allowed = self.live.copy()
+        if filters.categories_include:
+            allowed &= self._has_category(filters.categories_include)
+        if filters.categories_exclude:
+            allowed &= ~self._has_category(filters.categories_exclude)
+        if filters.date_from is not None or filters.date_to is not None:
+            days = self.days
+            allowed &= days != NO_DAY
+            if filters.date_from is not None:
+                allowed &= days >= day_number(filters.date_from)
+            if filters.date_to is not None:
+                allowed &= days <= day_number(filters.date_to)
+        return allowed
+
+    def allowed_pks(self, filters: Filters) -> np.ndarray:
+        """The sorted store keys of the live papers that pass ``filters``."""
+        return np.sort(self.pks[self.mask(filters)])
+
+    def _has_category(self, patterns: tuple[str, ...]) -> np.ndarray:
+        """Whether each row has a category matching one of ``patterns`` (as :meth:`Filters.category_matches`)."""
+        folded = [pattern.lower() for pattern in patterns]
+        matching = np.array(
+            [any(fnmatchcase(name.lower(), pattern) for pattern in folded) for name in self.vocabulary], dtype=np.bool_
+        )
+        if not matching.any():
+            return np.zeros(len(self), dtype=np.bool_)
+        # Count matching ids up to each row boundary: a row matches when its span adds to the count.
+        hits = np.concatenate(([0], np.cumsum(matching[self.category_ids], dtype=np.int64)))
+        ptr = self._category_ptr.values
+        return hits[ptr[1:]] > hits[ptr[:-1]]

@@ -1,0 +1,36 @@
+"""More like this, and recommendations from liked papers: both are one vector search.
+
+A paper's neighbours come from its stored vector; recommendations from the normalised mean of
+the liked papers' vectors. Either way the search runs through :meth:`VectorIndex.search`, so
+filters apply inside retrieval and the query papers are left out of the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from papertide.errors import NotFound
+from papertide.search.query import Filters
+from papertide.search.vectors import NO_FILTERS, VectorHit, VectorIndex
+
+
+def similar(index: VectorIndex, pk: int, k: int = 10, filters: Filters = NO_FILTERS) -> list[VectorHit]:
+    """The ``k`` papers closest to the paper with store key ``pk``, itself excluded."""
+    vector = index.vector_of(pk)
+    if vector is None:
+        raise NotFound(f"paper {pk} has no vector yet; `papertide index` makes one")
+    return index.search(vector, k, filters, exclude=[pk])
+
+
+def recommend(
+    index: VectorIndex, liked: Sequence[int], k: int = 20, filters: Filters = NO_FILTERS
+) -> list[VectorHit]:
+    """The ``k`` papers closest to the liked papers (store keys) taken together, the liked ones excluded."""
+    vectors = index.vectors_of(liked)
+    if not len(vectors):
+        raise NotFound("none of the liked papers has a vector yet; `papertide index` makes them")
+    profile = vectors.mean(axis=0)
+    profile /= max(float(np.linalg.norm(profile)), 1e-12)
+    return index.search(profile, k, filters, exclude=liked)

@@ -1,0 +1,243 @@
+"""Semantic retrieval over paper vectors: exact numpy search for small corpora, HNSW above a size.
+
+Filters apply inside retrieval, never to a short list afterwards: the rows a filter allows form
+a mask that exact search scores alone and the HNSW walk checks at every step (faiss
+``IDSelectorBitmap``), so a filter that rules out the nearest papers still returns k allowed
+ones. Filters so selective that a graph walk would meet too few allowed rows are searched
+exactly over just those rows. Vectors are tied to the embedder's name and version: opening an
+index another model built raises :class:`UnusableVectors`, and :meth:`VectorIndex.updating`
+rebuilds it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from papertide.config import Settings
+from papertide.search.ann import EF_SEARCH, HnswIndex
+from papertide.search.paper_filter import GrowableArray, PaperTable
+from papertide.search.query import Filters
+from papertide.search.vector_files import ROW, Manifest, UnusableVectors, VectorFiles
+
+ANN_MIN_ROWS = 50_000  # below this many papers exact search is fast enough (about 5 ms) and exact
+EXACT_MAX_ROWS = 20_000  # a filter allowing at most this many rows is searched exactly over them
+_BLOCK = 65_536  # rows scored per matrix product, to bound temporary memory
+NO_FILTERS = Filters()
+
+
+class VectorModel(Protocol):
+    """What identifies the vectors an embedder makes (every :class:`~papertide.search.embed.Embedder` has it)."""
+
+    name: str
+    version: str
+    dim: int
+
+
+def vectors_dir(settings: Settings) -> Path:
+    """Where the vector index of the configured database lives."""
+    return settings.index_dir / "vectors"
+
+
+@dataclass(frozen=True, slots=True)
+class VectorHit:
+    """A paper found by vector search; ``score`` is the cosine similarity to the query."""
+
+    pk: int
+    score: float
+
+
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` highest scores, highest first."""
+    if k < len(scores):
+        candidates = np.argpartition(-scores, k - 1)[:k]
+        return candidates[np.argsort(-scores[candidates], kind="stable")]
+    return np.argsort(-scores, kind="stable")
+
+
+class VectorIndex:
+    """The vectors of one index directory, searchable; writable when opened by :meth:`updating`."""
+
+    def __init__(self, files: VectorFiles, manifest: Manifest, stamp: tuple[int, int], *, writable: bool) -> None:
+        self._files = files
+        self._manifest = manifest
+        self._stamp = stamp
+        self._writable = writable
+        rows = files.read_rows(manifest)
+        self.table = PaperTable.from_columns(
+            manifest.categories, rows["pk"], rows["day"], rows["n_categories"], files.read_category_ids(manifest)
+        )
+        self._digests = GrowableArray(np.uint64, rows["text_digest"])
+        self._vectors = files.map_vectors(manifest)
+        self._ann = HnswIndex.load(files.ann_path) if files.ann_path.exists() else None
+        self._ann_saved_rows = 0 if self._ann is None else len(self._ann)
+        if self._ann is not None and len(self._ann) < manifest.rows:  # the writer saves the graph only at the end
+            self._ann.add(self._vectors[len(self._ann) :])
+        self.rebuilt_because: str | None = None
+
+    @classmethod
+    def open(cls, directory: Path, model: VectorModel) -> VectorIndex:
+        """Open for searching. A directory never indexed gives an empty index; one made by another model raises."""
+        files = VectorFiles(directory)
+        stamp = files.manifest_stamp()
+        manifest = files.read_manifest()
+        if manifest is None:
+            manifest = Manifest(model.name, model.version, model.dim)
+        elif not manifest.describes(model.name, model.version):
+            raise UnusableVectors(
+                f"the vectors in {directory} were made by {manifest.model} {manifest.version}, but the configured "
+                f"embedder is {model.name} {model.version}; run `papertide index` to rebuild them"
+            )
+        return cls(files, manifest, stamp, writable=False)
+
+    @classmethod
+    @contextmanager
+    def updating(cls, directory: Path, model: VectorModel, *, rebuild: bool = False) -> Iterator[VectorIndex]:
+        """Open for appending under the writer lock, cutting off what a crashed writer left uncommitted.
+
+        Vectors of another model or damaged files are discarded and the index starts empty
+        (:attr:`rebuilt_because` says why), as does any index when ``rebuild`` is set.
+        """
+        files = VectorFiles(directory)
+        with files.lock():
+            reason = "a rebuild was asked for" if rebuild else None
+            manifest = None
+            try:
+                manifest = files.read_manifest()
+                if manifest is not None and not manifest.describes(model.name, model.version):
+                    reason = f"the embedder changed from {manifest.model} {manifest.version}"
+                if manifest is not None and reason is None:
+                    files.cut_uncommitted(manifest)
+            except UnusableVectors as exc:
+                reason = exc.message
+            if manifest is None or reason is not None:
+                manifest = files.create(model.name, model.version, model.dim)
+            index = cls(files, manifest, files.manifest_stamp(), writable=True)
+            index.rebuilt_because = reason
+            yield index
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        """How many papers have a vector."""
+        return self.table.live_count
+
+    @property
+    def dim(self) -> int:
+        return self._manifest.dim
+
+    @property
+    def last_change_seq(self) -> int:
+        """The store's change_seq up to which every paper is indexed."""
+        return self._manifest.last_change_seq
+
+    @property
+    def uses_ann(self) -> bool:
+        return self._ann is not None
+
+    def is_stale(self) -> bool:
+        """Whether a writer has committed since this index was opened (open it again to see that)."""
+        return self._files.manifest_stamp() != self._stamp
+
+    def vector_of(self, pk: int) -> np.ndarray | None:
+        """The stored vector of a paper, or None if it has none."""
+        row = self.table.row_of(pk)
+        return None if row is None else np.array(self._vectors[row])
+
+    def vectors_of(self, pks: Sequence[int]) -> np.ndarray:
+        """The stored vectors of those of ``pks`` that have one, in that order."""
+        return np.asarray(self._vectors[self.table.rows_of(pks)])
+
+    def text_digest_of(self, pk: int) -> int | None:
+        """The digest of the text a paper's vector was made from, or None if it has none."""
+        row = self.table.row_of(pk)
+        return None if row is None else int(self._digests.values[row])
+
+    def search(
+        self, query: np.ndarray, k: int, filters: Filters = NO_FILTERS, *, exclude: Sequence[int] = ()
+    ) -> list[VectorHit]:
+        """The ``k`` papers most similar to ``query`` that pass ``filters``, best first, leaving out ``exclude`` (pks).
+
+        Fewer than ``k`` come back only when fewer papers pass.
+        """
+        if k <= 0 or not len(self.table):
+            return []
+        query = np.asarray(query, dtype=np.float32)
+        allowed = self._allowed(filters, exclude)
+        count = len(self) if allowed is None else int(np.count_nonzero(allowed))
+        if count == 0:
+            return []
+        found = None
+        if self._ann is not None and count > EXACT_MAX_ROWS:
+            # The walk meets allowed rows in proportion to their share, so widen it as the share shrinks.
+            ef = math.ceil(EF_SEARCH * len(self.table) / count)
+            found = self._ann.search(query, k, allowed, ef)
+            if len(found[1]) < min(k, count):
+                found = None
+        scores, rows = found or self._exact(query, k, allowed)
+        return [VectorHit(int(pk), float(score)) for pk, score in zip(self.table.pks[rows], scores, strict=True)]
+
+    def _allowed(self, filters: Filters, exclude: Sequence[int]) -> np.ndarray | None:
+        """A mask of the rows a search may return, or None for every row (all live, nothing left out)."""
+        if filters.is_empty and not exclude and self.table.live_count == len(self.table):
+            return None
+        allowed = self.table.mask(filters)
+        allowed[self.table.rows_of(exclude)] = False
+        return allowed
+
+    def _exact(self, query: np.ndarray, k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        rows = None if allowed is None else np.flatnonzero(allowed)
+        count = len(self._vectors) if rows is None else len(rows)
+        scores = np.empty(count, dtype=np.float32)
+        for start in range(0, count, _BLOCK):
+            block = slice(start, start + _BLOCK)
+            scores[block] = (self._vectors[block] if rows is None else self._vectors[rows[block]]) @ query
+        top = top_k(scores, k)
+        return scores[top], top if rows is None else rows[top]
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def add(
+        self, pks: Sequence[int], days: Sequence[int], categories: Sequence[Sequence[str]],
+        text_digests: Sequence[int], vectors: np.ndarray, *, last_change_seq: int,
+    ) -> None:  # fmt: skip
+        """Commit vectors of papers indexed up to ``last_change_seq``; a paper's new vector replaces its old one."""
+        if not self._writable:
+            raise RuntimeError("this vector index was opened for reading; use VectorIndex.updating to write")
+        start, first_id = len(self.table), len(self.table.category_ids)
+        self.table.append(pks, days, categories)
+        rows = np.empty(len(pks), dtype=ROW)
+        rows["pk"], rows["day"] = pks, days
+        rows["n_categories"] = self.table.category_counts()[start:]
+        rows["text_digest"] = np.asarray(text_digests, dtype=np.uint64)
+        self._manifest = self._files.commit(
+            self._manifest, rows, self.table.category_ids[first_id:], vectors, self.table.vocabulary, last_change_seq
+        )
+        self._digests.extend(rows["text_digest"])
+        self._vectors = self._files.map_vectors(self._manifest)
+        if self._ann is not None:
+            self._ann.add(vectors)
+
+    def update_ann(self, min_rows: int = ANN_MIN_ROWS) -> str | None:
+        """Save the HNSW graph: "built" once the index holds ``min_rows`` papers, "extended" with rows
+        added since; None when there was nothing to do.
+        """
+        if self._ann is None:
+            if len(self) < min_rows:
+                return None
+            self._ann = HnswIndex.empty(self._manifest.dim)
+            self._ann.add(self._vectors)
+            action = "built"
+        elif len(self._ann) > self._ann_saved_rows:
+            action = "extended"
+        else:
+            return None
+        self._ann.save(self._files.ann_path)
+        self._ann_saved_rows = len(self._ann)
+        return action

@@ -1,0 +1,116 @@
+"""The embedding job, with the real embedder on a tiny corpus: incremental, resumable, model-aware."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from papertide.config import Settings, load_settings
+from papertide.ingest import ingest
+from papertide.search.embed import Embedder, load_embedder
+from papertide.search.indexer import index_vectors, paper_text
+from papertide.search.query import Filters
+from papertide.search.vector_files import UnusableVectors
+from papertide.search.vectors import VectorIndex, vectors_dir
+from papertide.store import PaperStore
+from tests.search.topical_papers import topic_of, topical_papers
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Embedder:
+    return load_embedder()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(data_dir=tmp_path)
+
+
+def open_index(settings: Settings, embedder: Embedder) -> VectorIndex:
+    return VectorIndex.open(vectors_dir(settings), embedder)
+
+
+def test_every_paper_is_embedded_once_and_searchable(store: PaperStore, settings: Settings, embedder) -> None:
+    ingest(topical_papers(), store)
+    seen: list[tuple[int, int]] = []
+    report = index_vectors(store, settings, embedder, progress=lambda done, total: seen.append((done, total)))
+    assert (report.embedded, report.reused, report.vectors, report.rebuilt_because) == (12, 0, 12, None)
+    assert seen == [(12, 12)]
+    index = open_index(settings, embedder)
+    assert index.last_change_seq == store.max_change_seq()
+    hits = index.search(embedder.embed_query("message passing on graphs"), 4)
+    assert {topic_of(p.paper_id) for p in store.get_many([hit.pk for hit in hits])} == {"graphs"}
+    again = index_vectors(store, settings, embedder)
+    assert (again.embedded, again.vectors) == (0, 12)
+
+
+def test_the_text_embedded_is_title_then_abstract(store: PaperStore) -> None:
+    ingest(topical_papers()[:1], store)
+    paper = store.get("2401.00001")
+    assert paper_text(paper) == f"{paper.title}. {paper.abstract}"
+    assert paper_text(replace(paper, title="Why?")) == f"Why? {paper.abstract}"
+
+
+def test_a_changed_text_replaces_the_vector_and_a_metadata_change_reuses_it(
+    store: PaperStore, settings: Settings, embedder
+) -> None:
+    papers = topical_papers()
+    ingest(papers, store)
+    index_vectors(store, settings, embedder)
+    pk = store.get(papers[0].id).pk
+    rewritten = replace(papers[0], version=2, abstract="We entangle superconducting qubits in a quantum processor.")
+    assert ingest([rewritten], store).updated == 1
+    report = index_vectors(store, settings, embedder)
+    assert (report.embedded, report.reused, report.vectors) == (1, 0, 12)
+    expected = embedder.embed([paper_text(store.get(papers[0].id))])[0]
+    assert np.allclose(open_index(settings, embedder).vector_of(pk), expected, atol=1e-6)
+
+    assert ingest([replace(rewritten, doi="10.1/x", categories=["quant-ph"])], store).updated == 1
+    report = index_vectors(store, settings, embedder)
+    assert (report.embedded, report.reused, report.vectors) == (0, 1, 12)
+    index = open_index(settings, embedder)
+    assert np.allclose(index.vector_of(pk), expected, atol=1e-6)
+    assert pk in index.table.allowed_pks(Filters(categories_include=("quant-ph",))).tolist()
+    assert pk not in index.table.allowed_pks(Filters(categories_include=("cs.LG",))).tolist()
+
+
+def test_a_killed_run_resumes_after_its_last_batch(store: PaperStore, settings: Settings, embedder) -> None:
+    ingest(topical_papers(), store)
+
+    def killed(done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        index_vectors(store, settings, embedder, progress=killed, batch_size=5)
+    assert len(open_index(settings, embedder)) == 5
+    report = index_vectors(store, settings, embedder, batch_size=5)
+    assert (report.embedded, report.vectors) == (7, 12)
+    index = open_index(settings, embedder)
+    assert sorted(index.table.pks.tolist()) == sorted(p.pk for p in store.iter_papers())  # no duplicate rows
+
+
+def test_a_model_change_re_embeds_everything(store: PaperStore, settings: Settings, embedder) -> None:
+    ingest(topical_papers(), store)
+    index_vectors(store, settings, embedder)
+    shorter = load_embedder(max_tokens=128)
+    assert shorter.version != embedder.version
+    report = index_vectors(store, settings, shorter)
+    assert report.rebuilt_because and embedder.version in report.rebuilt_because
+    assert (report.embedded, report.vectors) == (12, 12)
+    with pytest.raises(UnusableVectors):
+        open_index(settings, embedder)
+
+
+def test_the_graph_is_built_at_the_threshold_then_extended(store: PaperStore, settings: Settings, embedder) -> None:
+    papers = topical_papers()
+    ingest(papers[:8], store)
+    assert index_vectors(store, settings, embedder, ann_min_rows=10).ann is None
+    ingest(papers[8:10], store)
+    assert index_vectors(store, settings, embedder, ann_min_rows=10).ann == "built"
+    ingest(papers[10:], store)
+    assert index_vectors(store, settings, embedder, ann_min_rows=10).ann == "extended"
+    index = open_index(settings, embedder)
+    assert index.uses_ann and len(index) == 12

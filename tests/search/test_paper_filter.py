@@ -1,0 +1,63 @@
+"""The metadata table: filter masks agree with the Filters reference, superseded rows drop out."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from papertide.search.paper_filter import NO_DAY, PaperTable, day_number
+from papertide.search.query import Filters
+
+CATEGORIES = ["cs.LG", "cs.CL", "cs.cv", "math.GT", "hep-th", "stat.ML", "q-bio.BM"]
+PATTERNS = ["cs.*", "cs.LG", "CS.CV", "math.*", "hep-th", "stat.ml", "q-bio*", "astro-ph.*"]
+FIRST_DAY = date(2020, 1, 1)
+
+rows = st.lists(
+    st.tuples(
+        st.lists(st.sampled_from(CATEGORIES), max_size=3),
+        st.one_of(st.none(), st.integers(0, 30).map(lambda n: FIRST_DAY + timedelta(days=n))),
+    ),
+    max_size=40,
+)
+filters = st.builds(
+    Filters,
+    st.lists(st.sampled_from(PATTERNS), max_size=2).map(tuple),
+    st.lists(st.sampled_from(PATTERNS), max_size=2).map(tuple),
+    st.one_of(st.none(), st.just(FIRST_DAY + timedelta(days=10))),
+    st.one_of(st.none(), st.just(FIRST_DAY + timedelta(days=20))),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows, filters)
+def test_mask_agrees_with_the_reference_filter(papers: list, wanted: Filters) -> None:
+    table = PaperTable()
+    table.append(range(len(papers)), [day_number(day) for _, day in papers], [cats for cats, _ in papers])
+    expected = [wanted.category_matches(cats) and wanted.date_matches(day) for cats, day in papers]
+    assert table.mask(wanted).tolist() == expected
+    assert table.allowed_pks(wanted).tolist() == [pk for pk, ok in enumerate(expected) if ok]
+
+
+def test_a_paper_appended_again_supersedes_its_old_row() -> None:
+    table = PaperTable()
+    table.append([7, 8], [1, 2], [["cs.LG"], ["math.GT"]])
+    table.append([7, 9, 9], [3, 4, 5], [["hep-th"], [], ["cs.CL"]])
+    assert table.live.tolist() == [False, True, True, False, True]
+    assert len(table) == 5 and table.live_count == 3
+    assert (table.row_of(7), table.row_of(9), table.row_of(1)) == (2, 4, None)
+    assert table.allowed_pks(Filters(categories_include=("cs.*",))).tolist() == [9]
+    assert table.allowed_pks(Filters(categories_include=("math.GT",))).tolist() == [8]
+
+
+def test_saved_columns_load_into_the_same_table() -> None:
+    table = PaperTable()
+    table.append([3, 4, 3], [10, NO_DAY, 12], [["cs.LG", "stat.ML"], [], ["stat.ML"]])
+    loaded = PaperTable.from_columns(
+        table.vocabulary, table.pks, table.days, table.category_counts(), table.category_ids
+    )
+    assert loaded.live.tolist() == table.live.tolist()
+    for wanted in (Filters(categories_include=("stat.*",)), Filters(date_from=date(1970, 1, 11))):
+        assert np.array_equal(loaded.mask(wanted), table.mask(wanted))

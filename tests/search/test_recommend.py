@@ -1,0 +1,70 @@
+"""Similar papers and recommendations on a tiny embedded corpus of three topics."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from papertide.config import load_settings
+from papertide.errors import NotFound
+from papertide.ingest import ingest
+from papertide.search.embed import load_embedder
+from papertide.search.indexer import index_vectors
+from papertide.search.query import Filters
+from papertide.search.recommend import recommend, similar
+from papertide.search.vectors import VectorIndex, vectors_dir
+from papertide.store import PaperStore, open_store
+from tests.search.topical_papers import topic_of, topical_papers
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> tuple[PaperStore, VectorIndex]:
+    directory: Path = tmp_path_factory.mktemp("recommend")
+    store = open_store(f"sqlite:///{directory / 'papertide.db'}")
+    ingest(topical_papers(), store)
+    settings = load_settings(data_dir=directory)
+    embedder = load_embedder()
+    index_vectors(store, settings, embedder)
+    return store, VectorIndex.open(vectors_dir(settings), embedder)
+
+
+def topics(store: PaperStore, hits) -> list[str]:
+    return [topic_of(paper.paper_id) for paper in store.get_many([hit.pk for hit in hits])]
+
+
+def test_similar_papers_leave_the_paper_out_and_share_its_topic(corpus) -> None:
+    store, index = corpus
+    paper = store.get("2401.00005")  # protein structure
+    hits = similar(index, paper.pk, k=3)
+    assert paper.pk not in [hit.pk for hit in hits]
+    assert topics(store, hits) == ["proteins"] * 3
+    assert len(similar(index, paper.pk, k=20)) == 11
+
+
+def test_similar_papers_obey_filters(corpus) -> None:
+    store, index = corpus
+    paper = store.get("2401.00005")
+    hits = similar(index, paper.pk, k=3, filters=Filters(categories_exclude=("q-bio.*",)))
+    assert len(hits) == 3 and "proteins" not in topics(store, hits)
+
+
+def test_a_paper_without_a_vector_is_not_found(corpus) -> None:
+    _, index = corpus
+    with pytest.raises(NotFound):
+        similar(index, 10_000)
+    with pytest.raises(NotFound):
+        recommend(index, [10_000, 10_001])
+
+
+def test_recommendations_leave_the_liked_papers_out_and_stay_near_them(corpus) -> None:
+    store, index = corpus
+    liked = [store.get(paper_id).pk for paper_id in ("2401.00009", "2401.00011")]  # quantum
+    hits = recommend(index, liked, k=2)
+    assert not set(liked) & {hit.pk for hit in hits}
+    assert topics(store, hits) == ["quantum", "quantum"]
+    until_october = Filters(date_to=date(2024, 10, 31))
+    hits = recommend(index, liked, k=5, filters=until_october)
+    assert len(hits) == 5 and not set(liked) & {hit.pk for hit in hits}
+    assert all(paper.paper.submitted.month <= 10 for paper in store.get_many([hit.pk for hit in hits]))

@@ -1,0 +1,194 @@
+"""The vector index: exact and HNSW search, filters inside retrieval, model checks, replacement, commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from papertide.search.paper_filter import day_number
+from papertide.search.query import Filters
+from papertide.search.vector_files import IndexBusy, UnusableVectors
+from papertide.search.vectors import EXACT_MAX_ROWS, VectorIndex
+
+DAY0 = day_number(date(2024, 1, 1))
+
+
+@dataclass(frozen=True)
+class Model:
+    """The identity of a (small) embedding model."""
+
+    name: str = "test"
+    version: str = "1"
+    dim: int = 16
+
+
+MODEL = Model()
+
+
+def unit(rows: np.ndarray) -> np.ndarray:
+    return (rows / np.linalg.norm(rows, axis=-1, keepdims=True)).astype(np.float32)
+
+
+def add(index: VectorIndex, pks, vectors: np.ndarray, categories=None, days=None, seq: int = 0) -> None:
+    pks = list(pks)
+    index.add(
+        pks,
+        days if days is not None else [DAY0 + pk % 365 for pk in pks],
+        categories if categories is not None else [["cs.LG"]] * len(pks),
+        [pk for pk in pks],
+        vectors,
+        last_change_seq=seq or max(pks),
+    )
+
+
+def brute_force(vectors: np.ndarray, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[int]:
+    scores = vectors @ query
+    if allowed is not None:
+        scores[~allowed] = -np.inf
+    return [int(i) for i in np.argsort(-scores, kind="stable")[:k] if np.isfinite(scores[i])]
+
+
+@pytest.fixture(scope="module")
+def clustered(tmp_path_factory) -> tuple[Path, np.ndarray, list[list[str]]]:
+    """An HNSW-backed index of 30k rows: pk i at row i; a tight cluster of math.GT rows around e0."""
+    directory = tmp_path_factory.mktemp("clustered")
+    rng = np.random.default_rng(0)
+    n = EXACT_MAX_ROWS + 10_000
+    vectors = rng.normal(size=(n, MODEL.dim))
+    categories = [["cs.LG"] if i % 5 else ["math.GT", "cs.AI"] for i in range(n)]
+    vectors[::5] = 0.3 * vectors[::5] + np.eye(MODEL.dim)[0] * 6  # the math.GT rows sit near e0
+    vectors = unit(vectors)
+    with VectorIndex.updating(directory, MODEL) as index:
+        for start in range(0, n, 5000):
+            rows = range(start, min(n, start + 5000))
+            add(index, rows, vectors[rows.start : rows.stop], [categories[i] for i in rows])
+        assert index.update_ann(min_rows=1) == "built"
+    return directory, vectors, categories
+
+
+def test_ann_and_exact_search_agree(clustered) -> None:
+    directory, vectors, _ = clustered
+    index = VectorIndex.open(directory, MODEL)
+    assert index.uses_ann and len(index) == len(vectors)
+    overlaps = []
+    for query in vectors[1:400:20]:
+        found = [hit.pk for hit in index.search(query, 10)]
+        overlaps.append(len(set(found) & set(brute_force(vectors, query, 10))) / 10)
+    assert np.mean(overlaps) >= 0.9
+
+
+def test_a_filter_that_rules_out_the_top_hits_still_returns_k_allowed_papers(clustered) -> None:
+    directory, vectors, categories = clustered
+    index = VectorIndex.open(directory, MODEL)
+    query = unit(np.eye(MODEL.dim)[0])  # every nearest paper is math.GT
+    assert all(hit.pk % 5 == 0 for hit in index.search(query, 10))
+    no_math = Filters(categories_exclude=("math.*",))
+    allowed = np.array([no_math.category_matches(c) for c in categories])
+    assert allowed.sum() > EXACT_MAX_ROWS  # so the HNSW walk does the filtering
+    hits = index.search(query, 10, no_math)
+    assert len(hits) == 10 and all(hit.pk % 5 for hit in hits)
+    assert len({hit.pk for hit in hits} & set(brute_force(vectors, query, 10, allowed))) >= 8
+
+
+def test_a_selective_filter_is_searched_exactly(clustered) -> None:
+    directory, vectors, _ = clustered
+    index = VectorIndex.open(directory, MODEL)
+    window = Filters(categories_include=("cs.AI",), date_from=date(2024, 3, 1), date_to=date(2024, 3, 10))
+    days = DAY0 + np.arange(len(vectors)) % 365
+    allowed = (np.arange(len(vectors)) % 5 == 0) & (days >= day_number(window.date_from))
+    allowed &= days <= day_number(window.date_to)
+    query = vectors[7]
+    assert [hit.pk for hit in index.search(query, 10, window)] == brute_force(vectors, query, 10, allowed)
+
+
+def test_search_leaves_out_excluded_papers_and_scores_cosine(tmp_path: Path) -> None:
+    vectors = unit(np.random.default_rng(1).normal(size=(50, MODEL.dim)))
+    with VectorIndex.updating(tmp_path, MODEL) as index:
+        add(index, range(1, 51), vectors)
+    index = VectorIndex.open(tmp_path, MODEL)
+    hits = index.search(vectors[0], 5)
+    assert hits[0].pk == 1 and hits[0].score == pytest.approx(1.0, abs=1e-5)
+    assert [hit.pk for hit in hits] == [pk + 1 for pk in brute_force(vectors, vectors[0], 5)]
+    assert 1 not in [hit.pk for hit in index.search(vectors[0], 5, exclude=[1])]
+    assert len(index.search(vectors[0], 500)) == 50
+
+
+def test_an_index_never_built_is_empty(tmp_path: Path) -> None:
+    index = VectorIndex.open(tmp_path / "nothing", MODEL)
+    assert len(index) == 0 and index.search(np.ones(MODEL.dim, dtype=np.float32), 10) == []
+
+
+def test_vectors_of_another_model_version_are_refused_and_rebuilt(tmp_path: Path) -> None:
+    with VectorIndex.updating(tmp_path, MODEL) as index:
+        add(index, [1, 2], unit(np.ones((2, MODEL.dim))))
+    newer = replace(MODEL, version="2")
+    with pytest.raises(UnusableVectors, match=r"made by test 1.*embedder is test 2.*papertide index"):
+        VectorIndex.open(tmp_path, newer)
+    with VectorIndex.updating(tmp_path, newer) as index:
+        assert index.rebuilt_because == "the embedder changed from test 1"
+        assert len(index) == 0 and index.last_change_seq == 0
+    assert len(VectorIndex.open(tmp_path, newer)) == 0
+
+
+def test_a_new_vector_of_a_paper_replaces_its_old_one(tmp_path: Path) -> None:
+    old, new = unit(np.eye(MODEL.dim)[:3]), unit(np.eye(MODEL.dim)[3:4])
+    with VectorIndex.updating(tmp_path, MODEL) as index:
+        add(index, [1, 2, 3], old, [["cs.LG"], ["cs.LG"], ["cs.LG"]])
+        add(index, [2], new, [["math.GT"]], seq=4)
+    index = VectorIndex.open(tmp_path, MODEL)
+    assert len(index) == 3 and index.last_change_seq == 4
+    assert np.array_equal(index.vector_of(2), new[0])
+    assert [hit.pk for hit in index.search(old[1], 3)].count(2) == 1
+    assert index.search(new[0], 1)[0].pk == 2
+    assert [hit.pk for hit in index.search(new[0], 3, Filters(categories_include=("cs.LG",)))] != [2]
+    assert index.table.allowed_pks(Filters(categories_include=("math.GT",))).tolist() == [2]
+
+
+def test_what_a_crashed_writer_left_uncommitted_is_ignored_then_cut(tmp_path: Path) -> None:
+    vectors = unit(np.random.default_rng(2).normal(size=(6, MODEL.dim)))
+    with VectorIndex.updating(tmp_path, MODEL) as index:
+        add(index, [1, 2, 3], vectors[:3])
+    for name in ("vectors.f32", "rows.bin", "categories.i32"):  # a batch written, its manifest not
+        with (tmp_path / name).open("ab") as handle:
+            handle.write(b"\x7f" * 100)
+    reader = VectorIndex.open(tmp_path, MODEL)
+    assert len(reader) == 3 and not reader.is_stale()
+    with VectorIndex.updating(tmp_path, MODEL) as index:
+        assert index.rebuilt_because is None
+        add(index, [4, 5, 6], vectors[3:])
+    assert reader.is_stale()
+    index = VectorIndex.open(tmp_path, MODEL)
+    assert sorted(index.table.pks.tolist()) == [1, 2, 3, 4, 5, 6]
+    assert all(index.search(vectors[i], 1)[0].pk == i + 1 for i in range(6))
+
+
+def test_damaged_files_are_refused_and_rebuilt(tmp_path: Path) -> None:
+    with VectorIndex.updating(tmp_path, MODEL) as index:
+        add(index, [1, 2], unit(np.ones((2, MODEL.dim))))
+    (tmp_path / "vectors.f32").write_bytes(b"")
+    with pytest.raises(UnusableVectors, match="papertide index"):
+        VectorIndex.open(tmp_path, MODEL)
+    with VectorIndex.updating(tmp_path, MODEL) as index:
+        assert "manifest commits" in index.rebuilt_because and len(index) == 0
+
+
+def test_one_writer_at_a_time(tmp_path: Path) -> None:
+    with VectorIndex.updating(tmp_path, MODEL), pytest.raises(IndexBusy), VectorIndex.updating(tmp_path, MODEL):
+        pass
+
+
+def test_the_graph_is_extended_with_new_rows(tmp_path: Path) -> None:
+    vectors = unit(np.random.default_rng(3).normal(size=(40, MODEL.dim)))
+    with VectorIndex.updating(tmp_path, MODEL) as index:
+        add(index, range(1, 21), vectors[:20])
+        assert index.update_ann(min_rows=100) is None
+        assert index.update_ann(min_rows=20) == "built"
+        add(index, range(21, 41), vectors[20:])
+        assert index.update_ann(min_rows=20) == "extended"
+        assert index.update_ann(min_rows=20) is None
+    index = VectorIndex.open(tmp_path, MODEL)
+    assert index.uses_ann and index.search(vectors[30], 1)[0].pk == 31
