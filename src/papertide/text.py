@@ -40,6 +40,7 @@ _ACCENT_RE = re.compile(
     r"(?:\{\s*(?P<braced>\\[ij]|[A-Za-z])\s*\}|(?P<bare>\\[ij](?![A-Za-z])|[A-Za-z]))\}?"
 )
 _LETTER_RE = re.compile(r"\{?\\(?P<name>ss|ae|AE|oe|OE|aa|AA|[oOlL])(?![A-Za-z])\s*(?:\{\})?\}?")
+_STROKES = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ħ": "h", "ı": "i"})
 _MATH_RE = re.compile(r"(\$\$.+?\$\$|\$.+?\$|\\\(.+?\\\)|\\\[.+?\\\])", re.DOTALL)
 
 
@@ -69,6 +70,7 @@ def normalize(text: str | None) -> str:
 
 def fold(text: str) -> str:
     """Lower-case and strip diacritics, for search keys: ``Balázs`` -> ``balazs``."""
-    decomposed = unicodedata.normalize("NFKD", text)
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return stripped.replace("ß", "ss").replace("ø", "o").replace("ł", "l").casefold()
+    # Letters with a stroke have no decomposition; casefold already turned ß into ss.
+    return stripped.translate(_STROKES)
