@@ -11,7 +11,7 @@ import pytest
 from papertide.config import Settings, load_settings
 from papertide.ingest import ingest
 from papertide.search.embed import Embedder, load_embedder
-from papertide.search.indexer import index_vectors, paper_text
+from papertide.search.indexer import index_vectors, passage
 from papertide.search.query import Filters
 from papertide.search.vector_files import UnusableVectors
 from papertide.search.vectors import VectorIndex, vectors_dir
@@ -50,8 +50,9 @@ def test_every_paper_is_embedded_once_and_searchable(store: PaperStore, settings
 def test_the_text_embedded_is_title_then_abstract(store: PaperStore) -> None:
     ingest(topical_papers()[:1], store)
     paper = store.get("2401.00001")
-    assert paper_text(paper) == f"{paper.title}. {paper.abstract}"
-    assert paper_text(replace(paper, title="Why?")) == f"Why? {paper.abstract}"
+    assert passage(paper.title, paper.abstract) == f"{paper.title}. {paper.abstract}"
+    assert passage("Why? ", paper.abstract) == f"Why? {paper.abstract}"
+    assert passage("Untitled no more", "") == "Untitled no more"
 
 
 def test_a_changed_text_replaces_the_vector_and_a_metadata_change_reuses_it(
@@ -65,7 +66,8 @@ def test_a_changed_text_replaces_the_vector_and_a_metadata_change_reuses_it(
     assert ingest([rewritten], store).updated == 1
     report = index_vectors(store, settings, embedder)
     assert (report.embedded, report.reused, report.vectors) == (1, 0, 12)
-    expected = embedder.embed([paper_text(store.get(papers[0].id))])[0]
+    stored = store.get(papers[0].id)
+    expected = embedder.embed([passage(stored.title, stored.abstract)])[0]
     assert np.allclose(open_index(settings, embedder).vector_of(pk), expected, atol=1e-6)
 
     assert ingest([replace(rewritten, doi="10.1/x", categories=["quant-ph"])], store).updated == 1

@@ -41,12 +41,17 @@ class IndexReport:
     seconds: float = 0.0
 
 
-def paper_text(paper: StoredPaper) -> str:
-    """Title and abstract as one passage; the embedder cuts it at its token limit."""
-    title = paper.title.strip()
-    if not paper.abstract:
+def passage(title: str, abstract: str) -> str:
+    """Title and abstract as the one passage a paper is embedded from (the embedder cuts it at its token limit)."""
+    title = title.strip()
+    if not abstract:
         return title
-    return f"{title} {paper.abstract}" if title.endswith((".", "?", "!")) else f"{title}. {paper.abstract}"
+    return f"{title} {abstract}" if title.endswith((".", "?", "!")) else f"{title}. {abstract}"
+
+
+def paper_text(paper: StoredPaper) -> str:
+    """The passage a stored paper is embedded from."""
+    return passage(paper.title, paper.abstract)
 
 
 def text_digest(text: str) -> int:
