@@ -1,0 +1,241 @@
+"""The search facade the web app and the CLI call: one query in, one page of hydrated results out.
+
+It parses the search box, runs the lexical and/or semantic retriever with the filters inside
+them, fuses, pages, hydrates from the store and highlights. Without a usable vector index (never
+built, another embedder) semantic and hybrid searches degrade to lexical with a warning, so a
+fresh install searches from its first import.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Literal, get_args
+
+from papertide.config import Settings
+from papertide.errors import NotFound, PapertideError, QueryError
+from papertide.search import recommend as neighbours
+from papertide.search.embed import Embedder, load_embedder
+from papertide.search.highlight import highlight, query_terms, snippet
+from papertide.search.hybrid import fuse
+from papertide.search.lexical import LexicalIndex
+from papertide.search.query import Filters, ParsedQuery, Term, merge_filters, parse_query
+from papertide.search.vectors import VectorHit, VectorIndex, vectors_dir
+from papertide.store.papers import PaperStore, StoredPaper
+
+Mode = Literal["hybrid", "lexical", "semantic"]
+Sort = Literal["relevance", "newest"]
+MAX_LIMIT = 100
+MAX_OFFSET = 10_000
+# Candidates each retriever hands to fusion (at least offset + limit); see bench/quality.py.
+POOL_DEPTH = 100
+# Semantic candidates fetched per wanted result when lexical constraints (phrases, field terms,
+# exclusions) must be checked on them afterwards.
+_CONSTRAINED_OVERFETCH = 4
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NO_VECTORS = "semantic search is unavailable ({reason}); showing keyword matches"
+_NOTHING_TO_EMBED = "the query has no topic words to compare by meaning; showing keyword matches"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """One hit: the paper, its score in the ranking that placed it, and escaped HTML with ``<mark>``s."""
+
+    paper: StoredPaper
+    score: float
+    title_html: str
+    snippet_html: str
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResponse:
+    """A page of results; ``total`` counts every result there is to page through."""
+
+    results: list[SearchResult]
+    total: int
+    took_ms: float
+    warnings: tuple[str, ...]
+    paper_id: str | None
+    mode: str
+    query: ParsedQuery
+
+
+class SearchEngine:
+    """Searches one store through its lexical index and, when usable, its vector index."""
+
+    def __init__(
+        self,
+        store: PaperStore,
+        lexical: LexicalIndex,
+        vectors: VectorIndex | None,
+        embedder: Embedder | None,
+        *,
+        vectors_missing: str | None = None,
+    ) -> None:
+        self.store = store
+        self.lexical = lexical
+        self.vectors = vectors
+        self.embedder = embedder
+        self._vectors_missing = vectors_missing
+
+    @classmethod
+    def open(cls, settings: Settings, store: PaperStore) -> SearchEngine:
+        """Load the indexes of ``settings.index_dir``; a missing or unusable vector index only disables semantics."""
+        lexical = LexicalIndex.open(settings.index_dir / "lexical")
+        try:
+            embedder = load_embedder(settings.embedder, settings.embed_max_tokens)
+            vectors = VectorIndex.open(vectors_dir(settings), embedder)
+        except PapertideError as exc:
+            return cls(store, lexical, None, None, vectors_missing=exc.message)
+        if not len(vectors):
+            return cls(store, lexical, None, None, vectors_missing="no vector index has been built")
+        return cls(store, lexical, vectors, embedder)
+
+    # -- searching -------------------------------------------------------------------------
+
+    def search(
+        self,
+        text: str,
+        *,
+        mode: Mode = "hybrid",
+        filters: Filters | None = None,
+        sort: Sort = "relevance",
+        limit: int = 20,
+        offset: int = 0,
+    ) -> SearchResponse:
+        """Search the box's ``text`` narrowed by form ``filters``; bad input raises :class:`QueryError` only."""
+        started = time.perf_counter()
+        _check_arguments(mode, sort, limit, offset)
+        parsed = parse_query(text)
+        if filters is not None:
+            parsed = merge_filters(parsed, filters)
+        warnings = list(parsed.warnings)
+        if not parsed.positive_terms:
+            # Nothing to rank by: the pasted paper, or the newest papers passing the filters.
+            mode = "lexical"
+            if parsed.paper_id:
+                ranked, total = self._paper(parsed.paper_id)
+            else:
+                hits = self.lexical.search(parsed, limit=limit, offset=offset, newest=True)
+                ranked, total = hits.hits, hits.total
+        else:
+            mode = self._usable_mode(mode, parsed, warnings)
+            if mode == "lexical":
+                hits = self.lexical.search(parsed, limit=limit, offset=offset, newest=sort == "newest")
+                ranked, total = hits.hits, hits.total
+            else:
+                ranked, total = self._pooled(parsed, mode, sort, offset + limit)
+                ranked = ranked[offset : offset + limit]
+        results = self._results(ranked, parsed)
+        took_ms = (time.perf_counter() - started) * 1000
+        return SearchResponse(results, total, took_ms, tuple(warnings), parsed.paper_id, mode, parsed)
+
+    def _usable_mode(self, mode: Mode, parsed: ParsedQuery, warnings: list[str]) -> Mode:
+        if mode == "lexical":
+            return mode
+        if self.vectors is None:
+            warnings.append(_NO_VECTORS.format(reason=self._vectors_missing))
+            return "lexical"
+        if not parsed.text_for_embedding():
+            warnings.append(_NOTHING_TO_EMBED)
+            return "lexical"
+        return mode
+
+    def _paper(self, paper_id: str) -> tuple[list[tuple[int, float]], int]:
+        stored = self.store.get(paper_id)
+        return ([(stored.pk, 1.0)], 1) if stored else ([], 0)
+
+    def _pooled(self, parsed: ParsedQuery, mode: Mode, sort: Sort, wanted: int) -> tuple[list[tuple[int, float]], int]:
+        """The ranked candidate pool of a semantic or hybrid search, and the total to page through."""
+        depth = max(POOL_DEPTH, wanted)
+        semantic = self._semantic(parsed, depth)
+        if mode == "semantic":
+            ranked, total = semantic, len(semantic)
+        else:
+            lexical = self.lexical.search(parsed, limit=depth)
+            ranked = fuse(lexical.hits, semantic)
+            total = max(lexical.total, len(ranked))
+        if sort == "newest":
+            ranked = self._newest_first(ranked)
+        return ranked, total
+
+    def _semantic(self, parsed: ParsedQuery, k: int) -> list[tuple[int, float]]:
+        """The ``k`` papers nearest the query's topic that pass its filters and lexical constraints."""
+        assert self.vectors is not None and self.embedder is not None
+        vector = self.embedder.embed_query(parsed.text_for_embedding())
+        constraints = _constraints(parsed)
+        fetch = k * _CONSTRAINED_OVERFETCH if constraints else k
+        hits = _pairs(self.vectors.search(vector, fetch, parsed.filters))
+        if constraints:
+            passing = self.lexical.matching(constraints, [pk for pk, _ in hits])
+            hits = [hit for hit in hits if hit[0] in passing]
+        return hits[:k]
+
+    def _newest_first(self, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        scores = dict(ranked)
+        papers = self.store.get_many([pk for pk, _ in ranked])
+        papers.sort(
+            key=lambda p: (p.paper.submitted.timestamp() if p.paper.submitted else float("-inf"), p.pk), reverse=True
+        )
+        return [(paper.pk, scores[paper.pk]) for paper in papers]
+
+    # -- neighbours --------------------------------------------------------------------------
+
+    def similar(self, paper_id: str, limit: int = 10, filters: Filters | None = None) -> list[SearchResult]:
+        """Papers nearest ``paper_id`` in meaning (by its title words while it has no vector); NotFound if unknown."""
+        _check_arguments("semantic", "relevance", limit, 0)
+        stored = self.store.get(paper_id)
+        if stored is None:
+            raise NotFound(f"no paper {paper_id!r} in this collection")
+        filters = filters or Filters()
+        if self.vectors is None or self.vectors.vector_of(stored.pk) is None:
+            parsed = ParsedQuery(terms=(Term(stored.title),), filters=filters)
+            hits = self.lexical.search(parsed, limit=limit + 1).hits
+            return self._results([hit for hit in hits if hit[0] != stored.pk][:limit])
+        return self._results(
+            [(hit.pk, hit.score) for hit in neighbours.similar(self.vectors, stored.pk, limit, filters)]
+        )
+
+    def recommend(self, liked_ids: list[str], limit: int = 10) -> list[SearchResult]:
+        """Papers near the liked ones taken together; unknown or not yet embedded ids are ignored."""
+        _check_arguments("semantic", "relevance", limit, 0)
+        liked = [paper.pk for paper in self.store.get_many_by_id(liked_ids)]
+        if not liked or self.vectors is None:
+            return []
+        try:
+            hits = neighbours.recommend(self.vectors, liked, limit)
+        except NotFound:  # none of them has a vector yet
+            return []
+        return self._results(_pairs(hits))
+
+    # -- presenting ------------------------------------------------------------------------
+
+    def _results(self, ranked: list[tuple[int, float]], parsed: ParsedQuery | None = None) -> list[SearchResult]:
+        terms = query_terms(parsed) if parsed else frozenset()
+        scores = dict(ranked)
+        return [
+            SearchResult(paper, scores[paper.pk], highlight(paper.title, terms), snippet(paper.abstract, terms))
+            for paper in self.store.get_many([pk for pk, _ in ranked])
+        ]
+
+
+def _check_arguments(mode: str, sort: str, limit: int, offset: int) -> None:
+    if mode not in get_args(Mode):
+        raise QueryError(f"unknown search mode {mode!r}; use one of {', '.join(get_args(Mode))}")
+    if sort not in get_args(Sort):
+        raise QueryError(f"unknown sort {sort!r}; use one of {', '.join(get_args(Sort))}")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise QueryError(f"offset must be between 0 and {MAX_OFFSET}, got {offset}")
+
+
+def _pairs(hits: list[VectorHit]) -> list[tuple[int, float]]:
+    return [(hit.pk, hit.score) for hit in hits]
+
+
+def _constraints(parsed: ParsedQuery) -> ParsedQuery | None:
+    """The part of ``parsed`` a semantic hit must also satisfy lexically: phrases, field terms, exclusions."""
+    kept = tuple(term for term in parsed.terms if term.required or term.negated)
+    return replace(parsed, terms=kept, filters=Filters()) if kept else None

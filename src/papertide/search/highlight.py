@@ -1,0 +1,116 @@
+"""Result highlighting: HTML-escaped titles and abstract snippets with ``<mark>`` around matched words.
+
+A word is marked when the text analyzer turns it into a term the query asked for, so ``networks``
+is marked for the query ``network`` and ``Balázs`` for ``balazs``, exactly as the index matched
+them. TeX math (``$...$``) is never marked or cut, so the page can still typeset it.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from functools import lru_cache
+
+from papertide.search.analysis import TEXT
+from papertide.search.query import Field, ParsedQuery
+from papertide.text import fold
+
+SNIPPET_CHARS = 300
+_MATH = re.compile(r"\$\$.+?\$\$|\$.+?\$|\\\(.+?\\\)|\\\[.+?\\\]", re.DOTALL)
+_CONTEXT_BEFORE = 60  # characters shown before the first match of a snippet that starts mid-text
+_ELLIPSIS = "…"
+
+
+def query_terms(parsed: ParsedQuery) -> frozenset[str]:
+    """The index terms a result's title and abstract are highlighted for (author terms are not about them)."""
+    return frozenset(
+        word for term in parsed.positive_terms if term.field is not Field.AUTHOR for word in TEXT.terms(term.text)
+    )
+
+
+def highlight(text: str, terms: frozenset[str]) -> str:
+    """All of ``text``, escaped, with matched words marked."""
+    return _render(text, _matches(text, terms), 0, len(text))
+
+
+def snippet(text: str, terms: frozenset[str], max_chars: int = SNIPPET_CHARS) -> str:
+    """An escaped excerpt of at most about ``max_chars`` characters around the densest run of matches."""
+    if len(text) <= max_chars:
+        return highlight(text, terms)
+    matches = _matches(text, terms)
+    start = _best_start(matches, max_chars)
+    start, end = _shrink(text, start, min(len(text), start + max_chars))
+    body = _render(text, matches, start, end).strip()
+    return f"{_ELLIPSIS if start > 0 else ''}{body}{_ELLIPSIS if end < len(text) else ''}"
+
+
+def _matches(text: str, terms: frozenset[str]) -> list[tuple[int, int]]:
+    """Character spans of ``text`` whose words analyze to one of ``terms``, outside math."""
+    if not terms or not text:
+        return []
+    folded, origin = _fold_keeping_offsets(text)
+    math = [m.span() for m in _MATH.finditer(text)]
+    spans = []
+    for token in TEXT.tokens_of_folded(folded):
+        if token.term not in terms:
+            continue
+        start, end = origin[token.start], origin[token.end - 1] + 1
+        while end < len(text) and not _fold_char(text[end]):  # a combining mark belongs to its letter
+            end += 1
+        if not any(low < end and start < high for low, high in math):
+            spans.append((start, end))
+    return spans
+
+
+def _fold_keeping_offsets(text: str) -> tuple[str, list[int]]:
+    """``fold(text)`` character by character, with the index in ``text`` of each folded character."""
+    if text.isascii():
+        return text.lower(), list(range(len(text)))
+    pieces, origin = [], []
+    for index, char in enumerate(text):
+        piece = _fold_char(char)
+        pieces.append(piece)
+        origin.extend([index] * len(piece))
+    return "".join(pieces), origin
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(char: str) -> str:
+    return fold(char)
+
+
+def _best_start(matches: list[tuple[int, int]], width: int) -> int:
+    """Where a window of ``width`` holding the most matches begins, with a little context before it."""
+    best_count, best_start = 0, 0
+    for i, (start, _) in enumerate(matches):
+        count = sum(1 for other, _ in matches[i:] if other < start + width - _CONTEXT_BEFORE)
+        if count > best_count:
+            best_count, best_start = count, start
+    return max(0, best_start - _CONTEXT_BEFORE) if best_count else 0
+
+
+def _shrink(text: str, start: int, end: int) -> tuple[int, int]:
+    """The window narrowed so that it cuts no word and no math."""
+    if 0 < start < len(text) and not text[start - 1].isspace():
+        following = text.find(" ", start)
+        start = following + 1 if following >= 0 else len(text)
+    if end < len(text) and not text[end].isspace():
+        end = max(start, text.rfind(" ", start, end))
+    for low, high in (m.span() for m in _MATH.finditer(text)):
+        if low < start < high:
+            start = high
+        if low < end < high:
+            end = low
+    return start, max(start, end)
+
+
+def _render(text: str, matches: list[tuple[int, int]], start: int, end: int) -> str:
+    parts, cursor = [], start
+    for low, high in matches:
+        if low < start or high > end:
+            continue
+        parts.append(html.escape(text[cursor:low]))
+        parts.append(f"<mark>{html.escape(text[low:high])}</mark>")
+        cursor = high
+    parts.append(html.escape(text[cursor:end]))
+    return "".join(parts)

@@ -1,0 +1,127 @@
+"""Compiling a :class:`ParsedQuery` into tantivy query objects; no user text reaches a query language.
+
+Every term goes through the same analyzer its field was indexed with. The result is one flat
+boolean query, because tantivy prunes a flat union of term queries with block-max WAND, which
+keeps common words fast on large indexes:
+
+- free words: SHOULD clauses, one per word and field, BM25-scored, title boosted; at least one
+  must match unless a required term is present;
+- phrases and field terms: MUST clauses (a phrase without a field may match any text field);
+- negated terms: MUST_NOT clauses;
+- filters: MUST clauses scored zero, so they select without changing the ranking.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import tantivy
+
+from papertide.search.analysis import NAMES, TEXT, Analyzer
+from papertide.search.lexical_schema import ABSTRACT, AUTHORS, CATEGORIES, SUBMITTED, TITLE
+from papertide.search.query import Field, Filters, ParsedQuery, Term
+
+Occur = tantivy.Occur
+Query = tantivy.Query
+
+# Per-field weights of the free-word BM25 sum, tuned on SciFact (bench/quality.py).
+TITLE_BOOST = 2.0
+ABSTRACT_BOOST = 1.0
+AUTHORS_BOOST = 1.0
+
+_FIELDS: dict[Field, tuple[str, Analyzer]] = {
+    Field.TITLE: (TITLE, TEXT),
+    Field.ABSTRACT: (ABSTRACT, TEXT),
+    Field.AUTHOR: (AUTHORS, NAMES),
+}
+_BOOSTS = {TITLE: TITLE_BOOST, ABSTRACT: ABSTRACT_BOOST, AUTHORS: AUTHORS_BOOST}
+
+
+def compile_query(parsed: ParsedQuery, schema: tantivy.Schema) -> tantivy.Query:
+    """The tantivy query selecting and scoring what ``parsed`` asks for (every paper when it asks nothing)."""
+    free: list[tuple[tantivy.Occur, tantivy.Query]] = []
+    words = [term.text for term in parsed.positive_terms if not term.required]
+    for field, analyzer in _FIELDS.values():
+        for word in dict.fromkeys(token for text in words for token in analyzer.terms(text)):
+            free.append((Occur.Should, _boosted(Query.term_query(schema, field, word), field)))
+    required = [
+        (Occur.Must, query)
+        for term in parsed.positive_terms
+        if term.required and (query := _term_query(term, schema)) is not None
+    ]
+    if not (free or required):
+        required.append((Occur.Must, Query.all_query()))
+    excluded = [
+        (Occur.MustNot, query) for term in parsed.negative_terms if (query := _term_query(term, schema)) is not None
+    ]
+    clauses = free + required + _filter_clauses(parsed.filters, schema) + excluded
+    if len(clauses) == 1 and clauses[0][0] == Occur.Must:
+        return clauses[0][1]
+    # Free words are optional beside a required term but one must match otherwise, filters or not.
+    at_least_one = 1 if free and not required and len(clauses) > len(free) else None
+    return Query.boolean_query(clauses, minimum_number_should_match=at_least_one)
+
+
+def _boosted(query: tantivy.Query, field: str) -> tantivy.Query:
+    boost = _BOOSTS[field]
+    return query if boost == 1.0 else Query.boost_query(query, boost)
+
+
+def _term_query(term: Term, schema: tantivy.Schema) -> tantivy.Query | None:
+    """A required or negated term: its phrase in its field, or in any text field; None if it has no words."""
+    fields = [_FIELDS[term.field]] if term.field else list(_FIELDS.values())
+    queries = [
+        _boosted(query, field)
+        for field, analyzer in fields
+        if (query := _phrase(analyzer, term.text, field, schema)) is not None
+    ]
+    if not queries:
+        return None
+    return queries[0] if len(queries) == 1 else Query.boolean_query([(Occur.Should, q) for q in queries])
+
+
+def _phrase(analyzer: Analyzer, text: str, field: str, schema: tantivy.Schema) -> tantivy.Query | None:
+    """The words of ``text`` in this order (an author's name: within one name), as positions allow."""
+    tokens = analyzer.tokens(text)
+    if not tokens:
+        return None
+    if len(tokens) == 1:
+        return Query.term_query(schema, field, tokens[0].term)
+    first = tokens[0].position
+    return Query.phrase_query(schema, field, [(token.position - first, token.term) for token in tokens])
+
+
+def _filter_clauses(filters: Filters, schema: tantivy.Schema) -> list[tuple[tantivy.Occur, tantivy.Query]]:
+    """Category and date filters; the positive ones score zero so they never change the ranking."""
+    clauses = []
+    if filters.categories_include:
+        clauses.append((Occur.Must, Query.const_score_query(_any_category(filters.categories_include, schema), 0.0)))
+    if filters.categories_exclude:
+        clauses.append((Occur.MustNot, _any_category(filters.categories_exclude, schema)))
+    if filters.date_from or filters.date_to:
+        dates = Query.range_query(
+            schema,
+            SUBMITTED,
+            tantivy.FieldType.Date,
+            _midnight(filters.date_from) if filters.date_from else None,
+            _midnight(filters.date_to + timedelta(days=1)) if filters.date_to else None,
+            include_upper=filters.date_to is None,
+        )
+        clauses.append((Occur.Must, Query.const_score_query(dates, 0.0)))
+    return clauses
+
+
+def _any_category(patterns: tuple[str, ...], schema: tantivy.Schema) -> tantivy.Query:
+    """Categories are indexed lower-case; a pattern's ``*`` matches any run of characters (as fnmatch)."""
+    queries = [
+        Query.regex_query(schema, CATEGORIES, pattern.lower().replace(".", r"\.").replace("*", ".*"))
+        if "*" in pattern
+        else Query.term_query(schema, CATEGORIES, pattern.lower())
+        for pattern in patterns
+    ]
+    return queries[0] if len(queries) == 1 else Query.boolean_query([(Occur.Should, q) for q in queries])
+
+
+def _midnight(day: date) -> datetime:
+    """The start of ``day`` in UTC, naive, as tantivy date fields take it."""
+    return datetime.combine(day, time(), tzinfo=UTC).replace(tzinfo=None)

@@ -1,0 +1,188 @@
+"""The search facade end to end: a real store, lexical index, embedder and vector index in tmp_path."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from papertide.config import Settings
+from papertide.errors import NotFound, QueryError
+from papertide.ingest import ingest
+from papertide.search.engine import SearchEngine, SearchResponse
+from papertide.search.indexer import index_vectors
+from papertide.search.lexical import LexicalIndex
+from papertide.search.query import Filters
+from papertide.store import PaperStore
+from tests.search.test_lexical import PAPERS
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path)  # the store fixture's database is tmp_path/papertide.db
+
+
+@pytest.fixture
+def lexical_engine(store: PaperStore, settings: Settings) -> SearchEngine:
+    ingest(PAPERS, store)
+    LexicalIndex.open(settings.index_dir / "lexical").update_from(store)
+    return SearchEngine.open(settings, store)
+
+
+@pytest.fixture
+def engine(lexical_engine: SearchEngine, store: PaperStore, settings: Settings) -> SearchEngine:
+    index_vectors(store, settings)
+    return SearchEngine.open(settings, store)
+
+
+def ids(response: SearchResponse) -> list[str]:
+    return [result.paper.paper_id for result in response.results]
+
+
+def test_lexical_search_ranks_hydrates_and_highlights(lexical_engine: SearchEngine) -> None:
+    response = lexical_engine.search("residual networks", mode="lexical")
+    assert ids(response)[0] == "1512.03385"
+    top = response.results[0]
+    assert top.paper.title == "Deep Residual Learning for Image Recognition"
+    assert top.title_html == "Deep <mark>Residual</mark> Learning for Image Recognition"
+    assert "<mark>networks</mark>" in top.snippet_html and "<mark>residual</mark>" in top.snippet_html
+    assert response.total == 6 and response.mode == "lexical" and response.took_ms > 0
+    assert response.warnings == () and response.paper_id is None
+    assert [r.score for r in response.results] == sorted((r.score for r in response.results), reverse=True)
+
+
+def test_paging_covers_every_result_once(lexical_engine: SearchEngine) -> None:
+    pages = [ids(lexical_engine.search("network", mode="lexical", limit=2, offset=o)) for o in (0, 2, 4, 6)]
+    assert [len(page) for page in pages] == [2, 2, 2, 0]
+    assert len({paper for page in pages for paper in page}) == 6
+
+
+def test_without_vectors_semantic_and_hybrid_degrade_with_a_warning(lexical_engine: SearchEngine) -> None:
+    for mode in ("hybrid", "semantic"):
+        response = lexical_engine.search("residual", mode=mode)
+        assert ids(response) == ["1512.03385"] and response.mode == "lexical"
+        assert any("semantic search is unavailable" in warning for warning in response.warnings)
+
+
+@pytest.mark.parametrize("text", ["", "   \t\n ", "\x00\x01\x7f"])
+def test_empty_query_lists_newest_papers_passing_the_filters(lexical_engine: SearchEngine, text: str) -> None:
+    response = lexical_engine.search(text)
+    assert response.total == len(PAPERS)
+    assert ids(response)[:3] == ["2403.00006", "2402.00005", "2401.00004"]
+    filtered = lexical_engine.search(text, filters=Filters(categories_include=("cs.RO",)))
+    assert ids(filtered) == ["2402.00005", "2401.00004"] and filtered.warnings == ()
+
+
+def test_form_filters_narrow_a_typed_query(lexical_engine: SearchEngine) -> None:
+    response = lexical_engine.search(
+        "network cat:cs.*", mode="lexical", filters=Filters(date_from=date(2023, 1, 1), date_to=date(2023, 12, 31))
+    )
+    assert set(ids(response)) == {"2305.00002", "2305.00003"}
+
+
+def test_newest_sort(lexical_engine: SearchEngine) -> None:
+    response = lexical_engine.search("network", mode="lexical", sort="newest", limit=3)
+    assert ids(response) == ["2402.00005", "2305.00003", "2305.00002"]
+
+
+def test_pasted_arxiv_id_finds_that_paper(lexical_engine: SearchEngine) -> None:
+    response = lexical_engine.search("https://arxiv.org/abs/1706.03762v5")
+    assert response.paper_id == "1706.03762" and ids(response) == ["1706.03762"]
+    missing = lexical_engine.search("2501.99999")
+    assert missing.paper_id == "2501.99999" and missing.results == [] and missing.total == 0
+
+
+def test_syntax_slips_give_results_and_warnings(lexical_engine: SearchEngine) -> None:
+    unclosed = lexical_engine.search('"legged robot', mode="lexical")
+    assert ids(unclosed) == ["2401.00004"] and any("quote" in warning for warning in unclosed.warnings)
+    unknown = lexical_engine.search("foo:residual", mode="lexical")
+    assert ids(unknown) == ["1512.03385"] and any("foo:" in warning for warning in unknown.warnings)
+    assert ids(lexical_engine.search("residual\x00\x07 networks\ufffe", mode="lexical"))[0] == "1512.03385"
+
+
+@pytest.mark.parametrize(
+    ("text", "kwargs", "message"),
+    [
+        ("x" * 10_000, {}, "too long"),
+        ("year:2024..2020", {}, "reversed"),
+        ("date:2024-02-30", {}, "not a valid date"),
+        ("cat:", {}, "names no category"),
+        ("attention", {"mode": "fuzzy"}, "unknown search mode"),
+        ("attention", {"sort": "oldest"}, "unknown sort"),
+        ("attention", {"limit": 0}, "limit"),
+        ("attention", {"offset": -1}, "offset"),
+    ],
+)
+def test_bad_input_raises_a_query_error_that_says_why(
+    lexical_engine: SearchEngine, text: str, kwargs: dict, message: str
+) -> None:
+    with pytest.raises(QueryError, match=message):
+        lexical_engine.search(text, **kwargs)
+
+
+def test_filters_that_leave_nothing_raise(lexical_engine: SearchEngine) -> None:
+    with pytest.raises(QueryError, match="in common"):
+        lexical_engine.search("cat:cs.LG", filters=Filters(categories_include=("hep-th",)))
+
+
+@hypothesis_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=300), mode=st.sampled_from(["lexical", "semantic", "hybrid"]))
+def test_any_text_gives_a_response_or_a_query_error(engine: SearchEngine, text: str, mode: str) -> None:
+    try:
+        response = engine.search(text, mode=mode)
+    except QueryError:
+        return
+    assert response.total >= len(response.results)
+
+
+def test_hybrid_finds_by_meaning_and_by_words(engine: SearchEngine) -> None:
+    by_meaning = engine.search("teaching a quadruped to walk", mode="semantic")
+    assert ids(by_meaning)[0] == "2401.00004" and by_meaning.mode == "semantic"
+    hybrid = engine.search("quadruped walking with reinforcement learning")
+    assert ids(hybrid)[0] == "2401.00004" and hybrid.mode == "hybrid" and hybrid.warnings == ()
+
+
+def test_semantic_results_obey_filters_phrases_and_exclusions(engine: SearchEngine) -> None:
+    for mode in ("semantic", "hybrid"):
+        assert set(ids(engine.search("neural networks cat:cs.LG year:2023", mode=mode))) == {
+            "2305.00002", "2305.00003",
+        }  # fmt: skip
+        assert ids(engine.search('language models "low-rank"', mode=mode)) == ["2106.09685"]
+        assert "2305.00003" not in ids(engine.search("neural networks -graph", mode=mode))
+
+
+def test_author_only_queries_search_lexically_in_any_mode(engine: SearchEngine) -> None:
+    response = engine.search("author:schmidt", mode="semantic")
+    assert set(ids(response)) == {"2305.00002", "2305.00003"} and response.mode == "lexical"
+
+
+def test_hybrid_newest_sort_orders_the_relevant_pool_by_date(engine: SearchEngine) -> None:
+    response = engine.search("transformer language", sort="newest", limit=5)
+    dates = [result.paper.paper.submitted for result in response.results]
+    assert dates == sorted(dates, reverse=True) and len(dates) == 5
+
+
+def test_similar_and_recommend_use_the_vectors(engine: SearchEngine) -> None:
+    similar = engine.similar("1810.04805", limit=3)
+    assert "1810.04805" not in [r.paper.paper_id for r in similar] and len(similar) == 3
+    assert {r.paper.paper_id for r in similar} & {"1706.03762", "2106.09685", "2403.00006"}
+    filtered = engine.similar("1810.04805", limit=5, filters=Filters(categories_include=("cs.RO",)))
+    assert {r.paper.paper_id for r in filtered} == {"2401.00004", "2402.00005"}
+    recommended = engine.recommend(["1706.03762", "1810.04805", "unknown:1"], limit=2)
+    assert len(recommended) == 2 and not {r.paper.paper_id for r in recommended} & {"1706.03762", "1810.04805"}
+    assert engine.recommend(["unknown:1"]) == []
+
+
+def test_similar_without_vectors_falls_back_to_title_words(lexical_engine: SearchEngine) -> None:
+    similar = lexical_engine.similar("2305.00002", limit=3)
+    assert similar and "2305.00002" not in [r.paper.paper_id for r in similar]
+    assert lexical_engine.recommend(["2305.00002"]) == []
+
+
+def test_similar_of_an_unknown_paper_is_not_found(engine: SearchEngine) -> None:
+    with pytest.raises(NotFound):
+        engine.similar("2501.99999")

@@ -1,0 +1,224 @@
+"""The lexical index on a small real store: analysis, query compilation, filters, incremental updates."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from papertide.ingest import ingest
+from papertide.model import Paper
+from papertide.search.analysis import NAMES, TEXT
+from papertide.search.lexical import LexicalIndex
+from papertide.search.query import Filters, parse_query
+from papertide.store import PaperStore
+
+
+def _paper(paper_id: str, title: str, abstract: str, authors: list[str], categories: list[str], day: str) -> Paper:
+    submitted = datetime.fromisoformat(day).replace(tzinfo=UTC)
+    return Paper(paper_id, title, abstract, authors=authors, categories=categories, submitted=submitted, source="test")
+
+
+# Real-looking arXiv records; ids map to the behaviour each one exercises.
+PAPERS = [
+    _paper("1706.03762", "Attention Is All You Need",
+           "We propose a new simple network architecture, the Transformer, based solely on attention mechanisms.",
+           ["Ashish Vaswani", "Noam Shazeer"], ["cs.CL", "cs.LG"], "2017-06-12"),
+    _paper("1810.04805", "BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding",
+           "We introduce a new language representation model called BERT, which stands for Bidirectional "
+           "Encoder Representations from Transformers.", ["Jacob Devlin", "Ming-Wei Chang"], ["cs.CL"], "2018-10-11"),
+    _paper("1512.03385", "Deep Residual Learning for Image Recognition",
+           "Deeper neural networks are more difficult to train. We present a residual learning framework.",
+           ["Kaiming He", "Xiangyu Zhang"], ["cs.CV"], "2015-12-10"),
+    _paper("2006.11239", "Denoising Diffusion Probabilistic Models",
+           "We present high quality image synthesis results using diffusion probabilistic models.",
+           ["Jonathan Ho", "Ajay Jain", "Pieter Abbeel"], ["cs.LG", "stat.ML"], "2020-06-19"),
+    _paper("2308.04079", "3D Gaussian Splatting for Real-Time Radiance Field Rendering",
+           "Radiance field methods have recently revolutionized novel-view synthesis of scenes.",
+           ["Bernhard Kerbl", "Georgios Kopanas"], ["cs.GR", "cs.CV"], "2023-08-08"),
+    _paper("1412.6980", "Adam: A Method for Stochastic Optimization",
+           "We introduce Adam, an algorithm for first-order gradient-based optimization of stochastic "
+           "objective functions.", ["Diederik P. Kingma", "Jimmy Ba"], ["cs.LG"], "2014-12-22"),
+    _paper("2106.09685", "LoRA: Low-Rank Adaptation of Large Language Models",
+           "We propose Low-Rank Adaptation, which freezes the pre-trained model weights and injects trainable "
+           "rank decomposition matrices.", ["Edward J. Hu", "Yelong Shen"], ["cs.CL", "cs.AI"], "2021-06-17"),
+    _paper("hep-th/9711200", "The Large N Limit of Superconformal Field Theories and Supergravity",
+           "We show that the large N limit of certain conformal field theories includes gravity.",
+           ["Juan Maldacena"], ["hep-th"], "1997-11-27"),
+    _paper("2201.00001", "Sparse recovery in networks of neurons",
+           "Networks of spiking neurons learn sparse codes; we analyse their recovery guarantees.",
+           ["Balázs Szörényi", "Zoë Müller"], ["q-bio.NC", "cs.NE"], "2022-01-03"),
+    _paper("2305.00002", "Neural network pruning at initialization",
+           "We study pruning of neural network weights before training and find lottery tickets.",
+           ["Anna Schmidt"], ["cs.LG"], "2023-05-02"),
+    _paper("2305.00003", "Graph neural networks for molecules",
+           "Message passing neural networks predict molecular properties; attention is not needed here.",
+           ["Li Wei", "Anna Schmidt"], ["cs.LG", "physics.chem-ph"], "2023-05-20"),
+    _paper("2401.00004", "Reinforcement learning for legged robots",
+           "A legged robot learns to walk with deep reinforcement learning in simulation.",
+           ["Marco Hutter"], ["cs.RO"], "2024-01-15"),
+    _paper("2402.00005", "Networked control of robot swarms",
+           "Robot swarms coordinate over a wireless network with delays.", ["Jane Network"], ["cs.RO", "eess.SY"],
+           "2024-02-01"),
+    _paper("2403.00006", "An undated survey of transformers",
+           "A survey of transformer architectures for vision and language.", ["Sam Survey"], ["cs.LG"], "2024-03-01"),
+]  # fmt: skip
+
+
+@pytest.fixture
+def indexed(store: PaperStore, tmp_path: Path) -> LexicalIndex:
+    ingest(PAPERS, store)
+    index = LexicalIndex.open(tmp_path / "index" / "lexical")
+    index.update_from(store)
+    return index
+
+
+def ids(index: LexicalIndex, store: PaperStore, text: str, **kwargs) -> list[str]:
+    hits = index.search(parse_query(text), limit=50, **kwargs).hits
+    return [paper.paper_id for paper in store.get_many([pk for pk, _ in hits])]
+
+
+def test_analysis_folds_diacritics_and_stems_text_but_not_names() -> None:
+    assert TEXT.terms("Networks of Neurons, naïvely") == ["network", "of", "neuron", "naiv"]
+    assert NAMES.terms("Balázs Szörényi-Jones") == ["balazs", "szorenyi", "jones"]
+
+
+def test_title_match_ranks_first(indexed: LexicalIndex, store: PaperStore) -> None:
+    assert ids(indexed, store, "attention")[0] == "1706.03762"  # in its title; 2305.00003 only mentions it
+    assert ids(indexed, store, "diffusion models")[0] == "2006.11239"
+
+
+def test_free_words_are_alternatives_ranked_by_bm25(indexed: LexicalIndex, store: PaperStore) -> None:
+    found = ids(indexed, store, "gaussian splatting adam")
+    assert set(found) == {"2308.04079", "1412.6980"}
+
+
+def test_stemming_matches_other_word_forms(indexed: LexicalIndex, store: PaperStore) -> None:
+    assert {"2201.00001", "2305.00002", "2305.00003", "2402.00005"} <= set(ids(indexed, store, "network"))
+    assert "2402.00005" in ids(indexed, store, "networking")
+
+
+def test_diacritics_are_folded_both_ways(indexed: LexicalIndex, store: PaperStore) -> None:
+    assert ids(indexed, store, "Balazs") == ["2201.00001"]
+    assert ids(indexed, store, "author:szörényi") == ["2201.00001"]
+    assert ids(indexed, store, "author:Zoe") == ["2201.00001"]
+
+
+def test_phrase_needs_the_words_in_order(indexed: LexicalIndex, store: PaperStore) -> None:
+    # Phrase words are stemmed like any others: "neural networks" also finds "neural network".
+    assert set(ids(indexed, store, '"neural networks"')) == {"2305.00002", "2305.00003", "1512.03385"}
+    assert ids(indexed, store, '"networks neural"') == []
+
+
+def test_phrase_is_required_and_free_words_only_rank(indexed: LexicalIndex, store: PaperStore) -> None:
+    found = ids(indexed, store, '"legged robot" swarms')
+    assert found == ["2401.00004"]
+
+
+def test_negated_terms_exclude(indexed: LexicalIndex, store: PaperStore) -> None:
+    found = ids(indexed, store, "network -pruning -author:wei")
+    assert "2305.00002" not in found and "2305.00003" not in found
+    assert "2201.00001" in found
+
+
+def test_author_terms_match_within_one_name(indexed: LexicalIndex, store: PaperStore) -> None:
+    assert set(ids(indexed, store, "author:schmidt")) == {"2305.00002", "2305.00003"}
+    assert ids(indexed, store, 'author:"anna schmidt" graph') == ["2305.00003", "2305.00002"]
+    assert ids(indexed, store, 'author:"schmidt li"') == []  # two authors' names do not run together
+    assert ids(indexed, store, "network author:network") == ["2402.00005"]
+
+
+def test_field_terms_search_only_their_field(indexed: LexicalIndex, store: PaperStore) -> None:
+    assert ids(indexed, store, "title:attention") == ["1706.03762"]
+    assert set(ids(indexed, store, "abstract:attention")) == {"1706.03762", "2305.00003"}
+
+
+def test_category_filters_with_wildcards_and_exclusion(indexed: LexicalIndex, store: PaperStore) -> None:
+    everywhere = {"1706.03762", "1512.03385", "2201.00001", "2305.00002", "2305.00003", "2402.00005"}
+    assert set(ids(indexed, store, "network")) == everywhere
+    assert set(ids(indexed, store, "network cat:cs.*")) == everywhere
+    assert set(ids(indexed, store, "network cat:eess.*,q-bio.*")) == {"2201.00001", "2402.00005"}
+    assert set(ids(indexed, store, "network cat:cs.N*")) == {"2201.00001"}
+    assert set(ids(indexed, store, "network cat:q-bio.*,cs.RO")) == {"2201.00001", "2402.00005"}
+    assert set(ids(indexed, store, "network -cat:cs.LG")) == {"2201.00001", "2402.00005", "1512.03385"}
+    assert set(ids(indexed, store, "cat:cs.LG -cat:stat.*")) == {
+        "1706.03762", "1412.6980", "2305.00002", "2305.00003", "2403.00006",
+    }  # fmt: skip
+
+
+def test_filters_do_not_change_scores(indexed: LexicalIndex) -> None:
+    plain = dict(indexed.search(parse_query("network"), limit=50).hits)
+    filtered = indexed.search(parse_query("network cat:cs.* year:2020.."), limit=50).hits
+    assert filtered and all(plain[pk] == pytest.approx(score) for pk, score in filtered)
+
+
+def test_year_and_date_ranges_are_inclusive(indexed: LexicalIndex, store: PaperStore) -> None:
+    assert set(ids(indexed, store, "network year:2023")) == {"2305.00002", "2305.00003"}
+    assert set(ids(indexed, store, "network date:2022-01-03..2023-05-02")) == {"2201.00001", "2305.00002"}
+    assert ids(indexed, store, "year:..2014") == ["1412.6980", "hep-th/9711200"]  # newest first when browsing
+
+
+def test_empty_query_lists_everything_newest_first_undated_last(indexed: LexicalIndex, store: PaperStore) -> None:
+    ingest([replace(PAPERS[0], id="2501.00001", title="Undated", submitted=None)], store)
+    indexed.update_from(store)
+    found = ids(indexed, store, "", newest=True)
+    assert len(found) == len(PAPERS) + 1
+    assert found[:2] == ["2403.00006", "2402.00005"] and found[-1] == "2501.00001"
+    assert ids(indexed, store, "year:2000..") and "2501.00001" not in ids(indexed, store, "year:2000..")
+
+
+def test_newest_sort_keeps_the_matches(indexed: LexicalIndex, store: PaperStore) -> None:
+    assert ids(indexed, store, "network", newest=True) == [
+        "2402.00005", "2305.00003", "2305.00002", "2201.00001", "1706.03762", "1512.03385",
+    ]  # fmt: skip
+
+
+def test_total_counts_all_matches_and_offset_pages(indexed: LexicalIndex) -> None:
+    first = indexed.search(parse_query("network"), limit=2)
+    second = indexed.search(parse_query("network"), limit=2, offset=2)
+    assert first.total == second.total == 6
+    assert not {pk for pk, _ in first.hits} & {pk for pk, _ in second.hits}
+
+
+def test_form_filters_merge_with_typed_ones(indexed: LexicalIndex, store: PaperStore) -> None:
+    from papertide.search.query import merge_filters
+
+    parsed = merge_filters(parse_query("network cat:cs.*"), Filters(categories_include=("cs.RO",)))
+    hits = indexed.search(parsed, limit=10).hits
+    assert [p.paper_id for p in store.get_many([pk for pk, _ in hits])] == ["2402.00005"]
+
+
+def test_incremental_update_replaces_changed_papers_and_adds_new_ones(indexed: LexicalIndex, store: PaperStore) -> None:
+    before = len(indexed)
+    changed = replace(PAPERS[4], title="Gaussian Splatting Revisited", abstract="Now about point clouds.")
+    added = _paper("2501.00007", "Splatting for robots", "Robots map with splats.", ["Ro Bot"], ["cs.RO"], "2025-01-07")
+    ingest([changed, added], store)
+    assert indexed.update_from(store) == 2
+    assert len(indexed) == before + 1
+    assert set(ids(indexed, store, "splatting")) == {"2308.04079", "2501.00007"}
+    assert ids(indexed, store, "radiance") == []  # the old text is gone
+    assert ids(indexed, store, "revisited") == ["2308.04079"]
+    assert indexed.update_from(store) == 0
+    assert indexed.last_seq == store.max_change_seq()
+
+
+def test_index_reopens_with_its_contents(indexed: LexicalIndex, store: PaperStore) -> None:
+    reopened = LexicalIndex.open(indexed.directory)
+    assert len(reopened) == len(PAPERS)
+    assert reopened.last_seq == store.max_change_seq()
+    assert ids(reopened, store, "superconformal") == ["hep-th/9711200"]
+
+
+def test_index_of_another_format_is_rebuilt(indexed: LexicalIndex, store: PaperStore) -> None:
+    (indexed.directory / "papertide.json").write_text('{"format": "0.0"}')
+    reopened = LexicalIndex.open(indexed.directory)
+    assert len(reopened) == 0 and reopened.last_seq == 0
+    assert reopened.update_from(store) == len(PAPERS)
+
+
+def test_matching_checks_given_papers_against_constraints(indexed: LexicalIndex, store: PaperStore) -> None:
+    pks = [paper.pk for paper in store.get_many_by_id(["2305.00002", "2305.00003", "1706.03762"])]
+    passing = indexed.matching(parse_query('"neural network" -graph'), pks)
+    assert passing == {pks[0]}
