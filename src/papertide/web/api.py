@@ -1,0 +1,85 @@
+"""The JSON API, ``/api/v1``: what the pages show, for the CLI and other tools.
+
+Responses use the models in :mod:`papertide.web.schemas`; errors are problem+json (see
+:mod:`papertide.web.problems`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from papertide.search.engine import MAX_OFFSET
+from papertide.web.filters import to_paper_filter
+from papertide.web.lookup import canonical_id, find_paper
+from papertide.web.params import CursorParam, ListingFiltersDep, ModeParam, QueryParam, SortParam
+from papertide.web.problems import problem_responses
+from papertide.web.schemas import (
+    PaperDetail,
+    PaperList,
+    SearchResults,
+    SimilarPapers,
+    Stats,
+    paper_detail,
+    paper_summary,
+    search_hit,
+    search_results,
+)
+from papertide.web.services import ServicesDep
+
+router = APIRouter(prefix="/api/v1", responses=problem_responses(400, 422, 503))
+
+
+@router.get("/papers", tags=["papers"], summary="List papers, newest first")
+def list_papers(
+    services: ServicesDep,
+    filters: ListingFiltersDep,
+    cursor: CursorParam = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="Papers per page.")] = 20,
+) -> PaperList:
+    page = services.store.list_papers(to_paper_filter(filters), cursor=cursor, limit=limit)
+    return PaperList(papers=[paper_summary(p) for p in page.papers], next_cursor=page.next_cursor)
+
+
+# Declared before /papers/{paper_id:path}, whose path pattern would otherwise swallow "/similar".
+@router.get(
+    "/papers/{paper_id:path}/similar",
+    tags=["search"],
+    summary="Papers similar in meaning",
+    responses=problem_responses(404),
+)
+def similar_papers(
+    services: ServicesDep,
+    paper_id: str,
+    limit: Annotated[int, Query(ge=1, le=50, description="How many papers.")] = 10,
+) -> SimilarPapers:
+    wanted = canonical_id(paper_id)
+    hits = services.engine.similar(wanted, limit=limit)
+    return SimilarPapers(paper_id=wanted, results=[search_hit(hit) for hit in hits])
+
+
+@router.get("/papers/{paper_id:path}", tags=["papers"], summary="One paper", responses=problem_responses(404))
+def get_paper(services: ServicesDep, paper_id: str) -> PaperDetail:
+    """``paper_id`` may carry a version or an ``arXiv:`` prefix; the answer is the latest version stored."""
+    return paper_detail(find_paper(services.store, canonical_id(paper_id)))
+
+
+@router.get("/search", tags=["search"], summary="Search papers")
+def search(
+    services: ServicesDep,
+    filters: ListingFiltersDep,
+    q: QueryParam = "",
+    mode: ModeParam = "hybrid",
+    sort: SortParam = "relevance",
+    limit: Annotated[int, Query(ge=1, le=100, description="Results per page.")] = 20,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Results to skip.")] = 0,
+) -> SearchResults:
+    """The filters narrow what the query's own `cat:` and `year:` terms select; both must hold."""
+    response = services.engine.search(q, mode=mode, filters=filters, sort=sort, limit=limit, offset=offset)
+    return search_results(q, sort, limit, offset, response)
+
+
+@router.get("/stats", tags=["library"], summary="What the library holds")
+def stats(services: ServicesDep) -> Stats:
+    return Stats(**services.store.stats())

@@ -1,0 +1,51 @@
+"""The application factory: one FastAPI app serving the pages, the JSON API and static files."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from papertide import __version__
+from papertide.config import Settings
+from papertide.search.engine import SearchEngine
+from papertide.store import PaperStore, open_store
+from papertide.web import api, api_docs, health, pages, search_page
+from papertide.web.access_log import AccessLogMiddleware, configure_access_log
+from papertide.web.problems import install_problem_handlers
+from papertide.web.security_headers import SecurityHeadersMiddleware
+from papertide.web.services import Services
+from papertide.web.templating import STATIC_DIR
+from papertide.web.windows import NewestDays
+
+DESCRIPTION = """\
+Research papers from arXiv and Hugging Face: listings, search and similar papers.
+
+Lists are newest first and paginated by an opaque `cursor`. Errors are
+[RFC 9457](https://www.rfc-editor.org/rfc/rfc9457) `application/problem+json` documents.
+"""
+
+
+def create_app(settings: Settings, store: PaperStore | None = None, engine: SearchEngine | None = None) -> FastAPI:
+    """Build the app over ``store`` and ``engine`` (defaults: those ``settings`` names).
+
+    The engine searches the indexes as ``papertide index`` last left them; a store without
+    indexes still serves every page, and search finds nothing until they are built.
+    """
+    store = store or open_store(settings.resolved_database_url)
+    engine = engine or SearchEngine.open(settings, store)
+    app = FastAPI(
+        title="papertide",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,  # Swagger UI and ReDoc load from CDNs; /docs is served by api_docs instead
+        redoc_url=None,
+    )
+    app.state.services = Services(settings=settings, store=store, engine=engine, newest_days=NewestDays(store))
+    install_problem_handlers(app)
+    app.add_middleware(SecurityHeadersMiddleware)
+    configure_access_log()
+    app.add_middleware(AccessLogMiddleware)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for module in (health, api, pages, search_page, api_docs):
+        app.include_router(module.router)
+    return app

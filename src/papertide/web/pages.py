@@ -1,0 +1,54 @@
+"""The HTML pages: new papers by time window, and one page per paper with its similar papers."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from papertide.search.query import Filters
+from papertide.web.filters import to_paper_filter
+from papertide.web.lookup import canonical_id, find_paper
+from papertide.web.params import CategoryFiltersDep, CursorParam
+from papertide.web.schemas import paper_detail, paper_summary, search_hit
+from papertide.web.services import ServicesDep
+from papertide.web.templating import templates
+from papertide.web.windows import Window
+
+PAGE_SIZE = 20
+SIMILAR_COUNT = 5
+
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+
+
+@router.get("/")
+def home(
+    request: Request, services: ServicesDep, filters: CategoryFiltersDep, window: Window = Window.WEEK,
+    cursor: CursorParam = None,
+) -> Response:  # fmt: skip
+    newest = services.newest_days.get(filters)
+    start = window.start(newest) if newest else None
+    windowed = Filters(filters.categories_include, filters.categories_exclude, start)
+    page = services.store.list_papers(to_paper_filter(windowed), cursor=cursor, limit=PAGE_SIZE)
+    context = {
+        "papers": [paper_summary(p) for p in page.papers],
+        "next_cursor": page.next_cursor,
+        "first_page": cursor is None,
+        "window": window,
+        "windows": list(Window),
+        "newest": newest,
+        "window_start": start,
+        "filters": filters,
+    }
+    return templates.TemplateResponse(request, "home.html", context)
+
+
+@router.get("/paper/{paper_id:path}")
+def paper(request: Request, services: ServicesDep, paper_id: str) -> Response:
+    wanted = canonical_id(paper_id)
+    if wanted != paper_id:  # versioned or pasted ids get one address, which caches and bookmarks well
+        return RedirectResponse(f"/paper/{quote(wanted)}", status_code=301)
+    stored = find_paper(services.store, wanted)
+    similar = [search_hit(hit) for hit in services.engine.similar(wanted, limit=SIMILAR_COUNT)]
+    return templates.TemplateResponse(request, "paper.html", {"paper": paper_detail(stored), "similar": similar})

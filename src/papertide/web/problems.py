@@ -1,0 +1,113 @@
+"""Errors to responses, in one place: RFC 9457 problem+json for the API, an error page for people.
+
+Every :class:`~papertide.errors.PapertideError` already names its HTTP status and title, so a
+single handler maps them all; framework errors (unknown route, invalid parameter) and anything
+unexpected are shaped the same way. Server errors are logged with their traceback and their
+detail withheld from the client.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from http import HTTPStatus
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException
+
+from papertide.errors import InvalidInput, NotFound, PapertideError, QueryError, StoreError
+from papertide.web.schemas import Problem
+from papertide.web.templating import templates
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+VALIDATION_TYPE = "/docs#problem-validation"
+# The error kinds the API documents at /docs#errors; every other status uses about:blank.
+DOCUMENTED_ERRORS: tuple[type[PapertideError], ...] = (InvalidInput, QueryError, NotFound, StoreError)
+# Paths answered with problem+json rather than an HTML page.
+_MACHINE_PREFIXES = ("/api/", "/openapi.json", "/healthz", "/readyz")
+
+logger = logging.getLogger(__name__)
+
+
+def problem_type(error: type[PapertideError]) -> str:
+    """The ``type`` URI of an error class: its entry on the API documentation page."""
+    if error not in DOCUMENTED_ERRORS:
+        return "about:blank"
+    return "/docs#problem-" + re.sub(r"(?<!^)(?=[A-Z])", "-", error.__name__).lower()
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    type_: str = "about:blank",
+    errors: list[dict] | None = None,
+) -> Response:
+    """The error as problem+json for API clients, or as an HTML page for a browser on a page URL."""
+    if not request.url.path.startswith(_MACHINE_PREFIXES):
+        context = {"status": status, "title": title, "detail": detail, "errors": errors or []}
+        return templates.TemplateResponse(request, "error.html", context, status_code=status)
+    problem = Problem(type=type_, title=title, status=status, detail=detail, instance=request.url.path, errors=errors)
+    return JSONResponse(problem.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_MEDIA_TYPE)
+
+
+async def _papertide_error(request: Request, exc: PapertideError) -> Response:
+    if exc.status_code >= 500:
+        logger.error("%s %s failed: %s", request.method, request.url.path, exc.message, exc_info=exc)
+        detail = "The server could not answer this request; it has been logged. Please try again later."
+    else:
+        detail = exc.message
+    return problem_response(request, exc.status_code, exc.title, detail, type_=problem_type(type(exc)))
+
+
+async def _database_error(request: Request, exc: SQLAlchemyError) -> Response:
+    # The store converts write errors to StoreError but lets read errors through; answer them alike.
+    error = StoreError(f"{exc.__class__.__name__}: {exc}")
+    error.__cause__ = exc
+    return await _papertide_error(request, error)
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+    errors = [{"location": ".".join(str(part) for part in err["loc"]), "message": err["msg"]} for err in exc.errors()]
+    detail = "; ".join(f"{err['location']}: {err['message']}" for err in errors)
+    return problem_response(request, 422, "Invalid request", detail, type_=VALIDATION_TYPE, errors=errors)
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    title = HTTPStatus(exc.status_code).phrase
+    detail = exc.detail if exc.detail != title else f"{request.method} {request.url.path}: {title.lower()}"
+    response = problem_response(request, exc.status_code, title, detail)
+    response.headers.update(exc.headers or {})
+    return response
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    logger.error("%s %s failed unexpectedly", request.method, request.url.path, exc_info=exc)
+    detail = "The server could not answer this request; it has been logged. Please try again later."
+    return problem_response(request, 500, "Internal error", detail)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Register the handlers that turn every error into a problem response."""
+    app.add_exception_handler(PapertideError, _papertide_error)
+    app.add_exception_handler(SQLAlchemyError, _database_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict]:
+    """OpenAPI entries for the problem+json answers a route can give."""
+    return {
+        status: {
+            "description": HTTPStatus(status).phrase,
+            "model": Problem,
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }

@@ -1,0 +1,184 @@
+"""The JSON API's response models: the stable, documented shape of every answer.
+
+Pages render from the same models, so a field shown on a page is a field the API returns.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from papertide.model import arxiv_links
+from papertide.search.engine import SearchResponse, SearchResult
+from papertide.store.papers import StoredPaper
+
+UPVOTES_SIGNAL = "hf_upvotes"
+
+
+class Links(BaseModel):
+    """Where to read the paper elsewhere."""
+
+    abs: str | None = Field(description="Abstract page (arXiv for arXiv papers).")
+    pdf: str | None = Field(description="Full text as PDF.")
+    code: str | None = Field(description="Source code repository, when one is known.")
+
+
+class PaperSummary(BaseModel):
+    """A paper as listed: enough for a result card."""
+
+    id: str = Field(description="arXiv id without version (`2410.17243`, `hep-th/9901001`) or a namespaced id.")
+    version: int = Field(description="Latest version stored.")
+    title: str = Field(description="Display title; TeX math is kept between `$` signs.")
+    authors: list[str] = Field(description="Author names in order, TeX accents resolved.")
+    categories: list[str] = Field(description="arXiv categories, primary first.")
+    submitted: datetime | None = Field(description="When version 1 was submitted (UTC).")
+    updated: datetime | None = Field(description="When the latest version was submitted (UTC).")
+    abstract: str = Field(description="Display abstract; TeX math is kept between `$` signs.")
+    upvotes: int | None = Field(description="Hugging Face upvotes at the latest observation; null if unknown.")
+    links: Links
+
+
+class PaperVersion(BaseModel):
+    version: int
+    created: datetime | None
+
+
+class SignalValue(BaseModel):
+    value: float
+    observed_at: datetime
+
+
+class PaperDetail(PaperSummary):
+    """A paper with everything the store knows about it."""
+
+    doi: str | None
+    journal_ref: str | None
+    comments: str | None
+    source: str = Field(description="The source that last wrote this paper (`oai`, `kaggle`, `hf_daily`, ...).")
+    versions: list[PaperVersion]
+    signals: dict[str, SignalValue] = Field(description="Latest observation of each popularity signal, by name.")
+
+
+class PaperList(BaseModel):
+    """One page of a newest-first listing."""
+
+    papers: list[PaperSummary]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+
+
+class SearchHit(BaseModel):
+    paper: PaperSummary
+    score: float = Field(description="Relevance; comparable only within one response.")
+    title_html: str = Field(description="Escaped title with `<mark>` around matched words.")
+    snippet_html: str = Field(description="Escaped abstract excerpt with `<mark>` around matched words.")
+
+
+class SearchResults(BaseModel):
+    """One page of search results."""
+
+    query: str
+    mode: str = Field(description="The mode that ran: semantic and hybrid fall back to lexical, with a warning.")
+    sort: str
+    total: int = Field(description="Number of matching papers there are to page through.")
+    offset: int
+    limit: int
+    took_ms: float
+    warnings: list[str] = Field(description="Parts of the query that were read differently than typed.")
+    paper_id: str | None = Field(description="Set when the query was a pasted arXiv id or URL.")
+    results: list[SearchHit]
+
+
+class SimilarPapers(BaseModel):
+    paper_id: str
+    results: list[SearchHit]
+
+
+class Stats(BaseModel):
+    """What the store holds."""
+
+    papers: int
+    by_source: dict[str, int]
+    top_categories: dict[str, int] = Field(description="The most common categories and their paper counts.")
+    first_submitted: datetime | None
+    last_submitted: datetime | None
+    signal_observations: int
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 ``application/problem+json``."""
+
+    type: str = Field(description="URI reference naming the kind of problem; documented at `/docs#errors`.")
+    title: str
+    status: int
+    detail: str
+    instance: str = Field(description="The path that was requested.")
+    errors: list[dict] | None = Field(default=None, description="Each invalid parameter, for validation errors.")
+
+
+def paper_links(stored: StoredPaper) -> Links:
+    """The source's links, falling back to arXiv's for arXiv ids (they have no namespace prefix)."""
+    paper = stored.paper
+    abs_url, pdf_url = paper.url_abs, paper.url_pdf
+    if ":" not in paper.id and not (abs_url and pdf_url):
+        arxiv_abs, arxiv_pdf = arxiv_links(paper.id)
+        abs_url, pdf_url = abs_url or arxiv_abs, pdf_url or arxiv_pdf
+    return Links(abs=abs_url, pdf=pdf_url, code=paper.url_code)
+
+
+def _summary_fields(stored: StoredPaper) -> dict:
+    paper = stored.paper
+    upvotes = stored.signals.get(UPVOTES_SIGNAL)
+    return {
+        "id": paper.id,
+        "version": paper.version,
+        "title": stored.title,
+        "authors": stored.authors,
+        "categories": paper.categories,
+        "submitted": paper.submitted,
+        "updated": paper.updated,
+        "abstract": stored.abstract,
+        "upvotes": round(upvotes.value) if upvotes else None,
+        "links": paper_links(stored),
+    }
+
+
+def paper_summary(stored: StoredPaper) -> PaperSummary:
+    return PaperSummary(**_summary_fields(stored))
+
+
+def paper_detail(stored: StoredPaper) -> PaperDetail:
+    paper = stored.paper
+    return PaperDetail(
+        **_summary_fields(stored),
+        doi=paper.doi,
+        journal_ref=paper.journal_ref,
+        comments=paper.comments,
+        source=paper.source,
+        versions=[PaperVersion(version=v.number, created=v.created) for v in paper.versions],
+        signals={name: SignalValue(value=s.value, observed_at=s.observed_at) for name, s in stored.signals.items()},
+    )
+
+
+def search_hit(result: SearchResult) -> SearchHit:
+    return SearchHit(
+        paper=paper_summary(result.paper),
+        score=result.score,
+        title_html=result.title_html,
+        snippet_html=result.snippet_html,
+    )
+
+
+def search_results(text: str, sort: str, limit: int, offset: int, response: SearchResponse) -> SearchResults:
+    return SearchResults(
+        query=text,
+        mode=response.mode,
+        sort=sort,
+        total=response.total,
+        offset=offset,
+        limit=limit,
+        took_ms=round(response.took_ms, 2),
+        warnings=list(response.warnings),
+        paper_id=response.paper_id,
+        results=[search_hit(result) for result in response.results],
+    )

@@ -1,0 +1,53 @@
+"""The search page: one box for the query language, a few options, highlighted results."""
+
+from __future__ import annotations
+
+from math import ceil
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from papertide.errors import QueryError
+from papertide.search.engine import MAX_OFFSET
+from papertide.web.params import CategoryFiltersDep, ModeParam, QueryParam, SortParam
+from papertide.web.schemas import search_hit
+from papertide.web.services import ServicesDep
+from papertide.web.templating import templates
+
+PAGE_SIZE = 20
+MAX_PAGE = MAX_OFFSET // PAGE_SIZE + 1
+MODES = {"hybrid": "Hybrid", "lexical": "Keywords", "semantic": "Meaning"}
+SORTS = {"relevance": "Relevance", "newest": "Newest"}
+
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+
+
+@router.get("/search")
+def search(
+    request: Request,
+    services: ServicesDep,
+    filters: CategoryFiltersDep,
+    q: QueryParam = "",
+    mode: ModeParam = "hybrid",
+    sort: SortParam = "relevance",
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+) -> Response:
+    context = {"q": q, "mode": mode, "sort": sort, "filters": filters, "page": page, "modes": MODES, "sorts": SORTS}
+    if not q.strip() and filters.is_empty:  # nothing asked yet: the page explains the syntax
+        return templates.TemplateResponse(request, "search.html", context)
+    try:
+        response = services.engine.search(
+            q, mode=mode, filters=filters, sort=sort, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+        )
+    except QueryError as exc:
+        return templates.TemplateResponse(request, "search.html", context | {"error": exc.message}, status_code=400)
+    if response.paper_id and response.results and not response.query.positive_terms:
+        return RedirectResponse(f"/paper/{quote(response.paper_id)}", status_code=303)  # a pasted id or URL
+    context |= {
+        "response": response,
+        "hits": [search_hit(result) for result in response.results],
+        "pages": min(ceil(response.total / PAGE_SIZE), MAX_PAGE),
+    }
+    return templates.TemplateResponse(request, "search.html", context)

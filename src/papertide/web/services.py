@@ -1,0 +1,28 @@
+"""What request handlers share: settings, the store, the search engine, caches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from papertide.config import Settings
+from papertide.search.engine import SearchEngine
+from papertide.store.papers import PaperStore
+from papertide.web.windows import NewestDays
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    settings: Settings
+    store: PaperStore
+    engine: SearchEngine
+    newest_days: NewestDays
+
+
+def _services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(_services)]

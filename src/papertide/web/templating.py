@@ -1,0 +1,72 @@
+"""The pages' Jinja environment: where templates live and the small formatting helpers they share."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlencode
+
+import jinja2
+from fastapi.templating import Jinja2Templates
+from starlette.requests import Request
+
+from papertide import __version__
+from papertide.web.taxonomy import CATEGORIES, POPULAR, describe
+
+TEMPLATES_DIR = Path(__file__).with_name("templates")
+STATIC_DIR = Path(__file__).with_name("static")
+
+
+def day(value: datetime | None) -> str:
+    """A date as people read it, without the time of day: ``22 Oct 2024``."""
+    return f"{value.day} {value:%b %Y}" if value else "undated"
+
+
+def short_authors(authors: Sequence[str], shown: int = 3) -> str:
+    """The first few names and "et al." for a card; the full list is on the paper page."""
+    if len(authors) <= shown + 1:
+        return ", ".join(authors)
+    return f"{', '.join(authors[:shown])} et al."
+
+
+def snippet(text: str, limit: int = 300) -> str:
+    """The start of ``text`` cut at a word boundary, never inside ``$...$`` math, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0]
+    if cut.count("$") % 2:  # an unclosed formula would show as raw TeX
+        cut = cut[: cut.rfind("$")].rstrip()
+    return cut.rstrip(" ,.;:") + "…"
+
+
+def url_with(request: Request, path: str | None = None, **changes: str | Sequence[str] | None) -> str:
+    """The current URL (or ``path``) with some query parameters replaced; None drops one."""
+    params = [(key, value) for key, value in request.query_params.multi_items() if key not in changes]
+    for key, value in changes.items():
+        if value is None or value == "":
+            continue
+        params.extend((key, item) for item in ([value] if isinstance(value, str) else value))
+    query = urlencode(params)
+    return f"{path or request.url.path}{'?' + query if query else ''}"
+
+
+def static(path: str) -> str:
+    """A static file's URL, versioned so a new release is not served stale caches."""
+    return f"/static/{path}?v={__version__}"
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,  # templates ship with the package; skip a stat per render
+    )
+    env.filters.update(day=day, short_authors=short_authors, snippet=snippet, category_name=describe)
+    env.globals.update(url_with=url_with, static=static, all_categories=CATEGORIES, popular_categories=POPULAR)
+    return env
+
+
+templates = Jinja2Templates(env=_environment())

@@ -1,0 +1,57 @@
+"""The web tests' libraries: a small curated one, and the bundled demo corpus for the browser tests."""
+
+from __future__ import annotations
+
+import fcntl
+import shutil
+from pathlib import Path
+
+from papertide.config import Settings, load_settings
+from papertide.demo import load_demo
+from papertide.ingest import ingest
+from papertide.search.indexer import index_vectors
+from papertide.search.lexical import LexicalIndex
+from papertide.sources.jsonl import JsonlSource
+from papertide.store import PaperStore, open_store
+
+# Real arXiv papers with LaTeX abstracts, old-style ids and Hugging Face upvotes, small enough
+# that tests can name exactly what each listing holds.
+PAPERS = Path(__file__).with_name("papers.jsonl")
+
+
+def load_papers(store: PaperStore) -> None:
+    summary = ingest(JsonlSource(PAPERS).items(), store)
+    assert summary.rejected == 0, summary.errors
+
+
+def build_indexes(store: PaperStore, settings: Settings) -> None:
+    """Bring the lexical and vector indexes up to date with ``store``, as ``papertide index`` does."""
+    LexicalIndex.open(settings.index_dir / "lexical").update_from(store)
+    index_vectors(store, settings)
+
+
+def demo_library(data_dir: Path, cache_dir: Path | None) -> Settings:
+    """The demo corpus, loaded and indexed in ``data_dir``.
+
+    Embedding it takes about a minute on two cores, so a finished library is kept in
+    ``cache_dir`` and copied. The loader and indexers are incremental, so bringing the cached
+    copy up to date costs nothing when neither the corpus nor the model changed, and catches
+    up when they did. A file lock serialises test processes sharing the cache.
+    """
+    if cache_dir is None:
+        return _build_demo(data_dir)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with open(cache_dir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _build_demo(cache_dir / "library")
+        shutil.copytree(cache_dir / "library", data_dir, dirs_exist_ok=True)
+    return load_settings(data_dir=data_dir)
+
+
+def _build_demo(data_dir: Path) -> Settings:
+    settings = load_settings(data_dir=data_dir)
+    store = open_store(settings.resolved_database_url)
+    load_demo(store)
+    build_indexes(store, settings)
+    store.engine.dispose()
+    return settings

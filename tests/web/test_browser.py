@@ -1,0 +1,224 @@
+"""End to end in headless Chromium against the real server: what a reader sees, clicks and types.
+
+Every test also checks that the page loaded nothing from another host and logged no errors
+(a Content-Security-Policy violation is a console error). Screenshots go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from papertide.web.app import create_app
+from tests.web.corpus import demo_library
+from tests.web.live_server import serve
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM} (install Debian's chromium)"),
+]
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+
+
+@pytest.fixture(scope="module")
+def base_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real server over the bundled demo corpus, indexed for search."""
+    cache = request.config.cache.mkdir("papertide-web-demo") if request.config.cache else None
+    settings = demo_library(tmp_path_factory.mktemp("demo"), cache)
+    with serve(create_app(settings)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[sync_api.Browser]:
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class Tab:
+    """A browser tab that records every request it makes and every error it logs."""
+
+    page: sync_api.Page
+    base_url: str
+    requests: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def open(self, path: str) -> sync_api.Page:
+        self.page.goto(self.base_url + path)
+        self.page.wait_for_load_state("networkidle")
+        return self.page
+
+    def screenshot(self, name: str) -> None:
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+
+    def foreign_requests(self) -> list[str]:
+        here = urlsplit(self.base_url).netloc
+        return [url for url in self.requests if urlsplit(url).netloc != here]
+
+
+def new_tab(browser: sync_api.Browser, base_url: str, **context_options) -> Tab:
+    page = browser.new_context(**context_options).new_page()
+    tab = Tab(page, base_url)
+    page.on("request", lambda request: tab.requests.append(request.url))
+    page.on("console", lambda message: tab.errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: tab.errors.append(str(error)))
+    return tab
+
+
+@pytest.fixture
+def tab(browser: sync_api.Browser, base_url: str) -> Iterator[Tab]:
+    tab = new_tab(browser, base_url, viewport=DESKTOP)
+    yield tab
+    tab.page.context.close()
+    assert tab.foreign_requests() == []
+    assert tab.errors == []
+
+
+def card_ids(page: sync_api.Page) -> list[str]:
+    links = page.locator(".card-title a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    return [href.removeprefix("/paper/") for href in links]
+
+
+def card_categories(page: sync_api.Page) -> list[list[str]]:
+    return [card.locator(".chip").all_inner_texts() for card in page.locator(".card").all()]
+
+
+def text_outside_math(element: sync_api.Locator) -> str:
+    return element.evaluate(
+        "el => { const copy = el.cloneNode(true); copy.querySelectorAll('.katex').forEach(k => k.remove());"
+        " return copy.textContent; }"
+    )
+
+
+def test_home_filters_by_category(tab: Tab) -> None:
+    page = tab.open("/")
+    assert card_ids(page)  # the past week up to the newest paper is never empty
+    assert "ends at the newest submission" in page.locator(".lede").inner_text()
+    page.get_by_role("link", name="All time").click()
+    page.wait_for_url("**/?window=all")
+    assert len(card_ids(page)) == 20
+    page.get_by_text("Filter by category").click()
+    page.get_by_label("Quantum Physics").check()
+    page.get_by_label("Exclude").fill("cond-mat.*")
+    page.get_by_role("button", name="Apply filters").click()
+    page.wait_for_url("**/?window=all&category=quant-ph*")
+    categories = card_categories(page)
+    assert len(categories) == 20
+    assert all("quant-ph" in cats and not any(c.startswith("cond-mat") for c in cats) for cats in categories)
+    assert page.locator(".active-filters").inner_text().startswith("In Quantum Physics (quant-ph).")
+    page.get_by_role("link", name="Older papers →").click()
+    page.wait_for_url("**cursor=*")
+    assert all("quant-ph" in cats for cats in card_categories(page))
+    tab.screenshot("home-filtered-light")
+
+
+def test_paper_page_renders_latex_and_leads_to_similar_papers(tab: Tab) -> None:
+    page = tab.open("/paper/0704.0506")
+    title, abstract = page.locator("h1"), page.locator(".abstract p")
+    assert title.locator(".katex").count() == 1  # CeCoIn$_5$
+    assert abstract.locator(".katex").count() >= 5
+    assert "$" not in text_outside_math(title) + text_outside_math(abstract)
+    assert any("/static/katex/fonts/" in url for url in tab.requests)  # KaTeX's own fonts, served here
+    tab.screenshot("paper-light")
+    similar = page.locator(".similar .card-title a")
+    assert similar.count() == 5
+    first_title = text_outside_math(similar.first)
+    similar.first.click()
+    page.wait_for_url(lambda url: "/paper/" in url and not url.endswith("/paper/0704.0506"))
+    assert text_outside_math(page.locator("h1")) == first_title
+
+
+def test_keyboard_alone_searches_and_opens_a_result(tab: Tab) -> None:
+    page = tab.open("/")
+    page.keyboard.press("Tab")
+    skip = page.locator(":focus")
+    assert skip.inner_text() == "Skip to content"
+    assert skip.evaluate("el => el.getBoundingClientRect().top") >= 0  # shown while focused
+    page.keyboard.press("Tab")  # the logo
+    page.keyboard.press("Tab")
+    search_box = page.locator(":focus")
+    assert search_box.get_attribute("id") == "header-q"
+    assert search_box.evaluate("el => getComputedStyle(el).outlineStyle") == "solid"  # focus is visible
+    page.keyboard.type("quantum entanglement of photons")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search?q=quantum+entanglement+of+photons")
+    assert page.locator(".result-summary").inner_text().split()[1] in ("result", "results")
+    assert page.locator(".card mark").count() > 0
+    tab.screenshot("search-light")
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if (page.locator(":focus").get_attribute("href") or "").startswith("/paper/"):
+            break
+    first_result = page.locator(":focus").get_attribute("href")
+    assert first_result == f"/paper/{card_ids(page)[0]}"
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**{first_result}")
+    assert page.locator("h1").is_visible()
+
+
+def test_skip_link_moves_focus_to_the_content(tab: Tab) -> None:
+    page = tab.open("/search?q=dark+matter")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.locator(":focus").get_attribute("id") == "q"  # the first control inside <main>
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_pages_fit_a_phone_in_light_and_dark(browser: sync_api.Browser, base_url: str, scheme: str) -> None:
+    tab = new_tab(browser, base_url, viewport=PHONE, color_scheme=scheme, is_mobile=True, has_touch=True)
+    pages = {
+        "home": "/?window=month",
+        "paper": "/paper/0704.0506",
+        "search": "/search?q=superconductivity",
+        "api": "/docs",
+    }
+    try:
+        for name, path in pages.items():
+            page = tab.open(path)
+            assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], f"{path} scrolls sideways"
+            if name == "home":
+                box = page.get_by_role("link", name="All time").bounding_box()
+                assert box["x"] + box["width"] <= PHONE["width"], "the time-window tabs do not fit"
+            tab.screenshot(f"{name}-phone-{scheme}")
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        red = int(background.split("(")[1].split(",")[0])
+        assert (red < 64) == (scheme == "dark")
+    finally:
+        tab.page.context.close()
+    assert tab.foreign_requests() == []
+    assert tab.errors == []
+
+
+def test_desktop_dark_mode(browser: sync_api.Browser, base_url: str) -> None:
+    tab = new_tab(browser, base_url, viewport=DESKTOP, color_scheme="dark")
+    try:
+        tab.open("/")
+        tab.screenshot("home-desktop-dark")
+        tab.open("/search?q=black+hole+entropy&mode=hybrid")
+        tab.screenshot("search-desktop-dark")
+        tab.open("/paper/0704.0506")
+        assert tab.page.locator(".abstract .katex").count() >= 5
+        tab.screenshot("paper-desktop-dark")
+    finally:
+        tab.page.context.close()
+    assert tab.foreign_requests() == []
+    assert tab.errors == []

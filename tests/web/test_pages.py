@@ -1,0 +1,195 @@
+"""The HTML pages through the ASGI app: what they list, link and say when something is wrong."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+
+from papertide.config import Settings
+from papertide.ingest import ingest
+from papertide.model import Paper
+from papertide.store.papers import PaperStore
+from papertide.web.app import create_app
+from papertide.web.pages import PAGE_SIZE, SIMILAR_COUNT
+
+
+def card_ids(html: str) -> list[str]:
+    return re.findall(r'<a href="/paper/([^"]+)" data-math>', html)
+
+
+@pytest.mark.parametrize(
+    ("window", "expected"),
+    [
+        ("day", ["2410.21276"]),
+        ("week", ["2410.21276", "2410.17243"]),
+        ("month", ["2410.21276", "2410.17243", "2410.13720", "2410.05258"]),
+    ],
+)
+def test_windows_end_at_the_newest_paper(client: TestClient, window: str, expected: list[str]) -> None:
+    html = client.get("/", params={"window": window}).text
+    assert card_ids(html) == expected
+    assert "25 Oct 2024" in html  # the page says where the window ends
+
+
+def test_home_defaults_to_the_past_week(client: TestClient) -> None:
+    html = client.get("/").text
+    assert card_ids(html) == ["2410.21276", "2410.17243"]
+    assert re.search(r'aria-current="page">Past week<', html)
+    assert "Submitted 19 Oct 2024 – 25 Oct 2024" in html
+
+
+def test_window_follows_the_category_filter(client: TestClient) -> None:
+    """hep-th's newest paper is from 1997: its past week is that week, not an empty one."""
+    html = client.get("/", params={"category": "hep-th"}).text
+    assert card_ids(html) == ["hep-th/9711200"]
+    assert "27 Nov 1997" in html
+    assert "High Energy Physics - Theory" in html  # the active filter is named, not just its id
+
+
+def test_all_time_lists_everything_and_filters_combine(client: TestClient) -> None:
+    everything = client.get("/", params={"window": "all"}).text
+    assert len(card_ids(everything)) == 14
+    assert 'rel="next"' not in everything
+    cv = client.get("/", params={"window": "all", "category": ["cs.CV", "cs.CL"], "exclude": "cs.AI"}).text
+    assert card_ids(cv) == ["2410.17243", "2410.05258", "2401.04088", "1706.03762", "1512.03385"]
+
+
+def test_older_pages_follow_the_cursor_and_keep_the_filters(settings: Settings, own_store: PaperStore) -> None:
+    day = datetime(2024, 10, 24, tzinfo=UTC)
+    extra = [Paper(id=f"2410.{20000 + n}", title=f"Paper {n}", categories=["cs.LG"], submitted=day) for n in range(25)]
+    ingest(extra, own_store)
+    client = TestClient(create_app(settings, own_store))
+    first = client.get("/", params={"category": "cs.LG"}).text
+    assert len(card_ids(first)) == PAGE_SIZE
+    older = re.search(r'<a class="button" rel="next" href="([^"]+)"', first)[1].replace("&amp;", "&")
+    assert "category=cs.LG" in older
+    second = client.get(older).text
+    # the past week of cs.LG: GPT-4o, then the extra papers (same day: newest stored first)
+    assert card_ids(first) + card_ids(second) == ["2410.21276", *(f"2410.{20000 + n}" for n in reversed(range(25)))]
+    assert "← Newest" in second
+
+
+def test_cards_show_what_a_reader_scans_for(client: TestClient) -> None:
+    html = client.get("/", params={"window": "day"}).text
+    assert "GPT-4o System Card" in html
+    assert "OpenAI, Aaron Hurst, Adam Lerer et al." in html
+    assert '<time datetime="2024-10-25">25 Oct 2024</time>' in html
+    assert 'title="Machine Learning">cs.LG</a>' in html
+    assert 'href="https://arxiv.org/pdf/2410.21276"' in html
+    assert re.search(r"<span>61</span><span class=\"visually-hidden\"> upvotes", html)
+
+
+def test_bad_filters_get_an_error_page_not_a_crash(client: TestClient) -> None:
+    response = client.get("/", params={"category": "not a category!"})
+    assert response.status_code == 400
+    assert "text/html" in response.headers["content-type"]
+    assert "is not a category pattern" in response.text
+    assert client.get("/", params={"cursor": "garbage"}).status_code == 400
+    assert client.get("/", params={"window": "decade"}).status_code == 422
+
+
+def test_paper_page_shows_everything_with_math_left_for_katex(client: TestClient) -> None:
+    response = client.get("/paper/hep-th/9711200")
+    assert response.status_code == 200
+    html = response.text
+    assert "<h1 data-math>The Large N Limit of Superconformal Field Theories and Supergravity</h1>" in html
+    assert "$AdS_5\\times S^5$" in html
+    assert 'href="/search?q=author%3A%22Juan%20M.%20Maldacena%22">Juan M. Maldacena</a>' in html
+    assert 'href="https://doi.org/10.1023/A:1026654312961"' in html
+    assert "Adv.Theor.Math.Phys.2:231-252,1998" in html
+    assert '<time datetime="1998-01-22">22 Jan 1998</time>' in html
+    assert "High Energy Physics - Theory" in html
+    assert "/static/katex/katex.min.js" in html
+
+
+@pytest.mark.parametrize("requested", ["/paper/1706.03762v5", "/paper/arXiv:1706.03762"])
+def test_versioned_and_prefixed_ids_redirect_to_the_one_address(client: TestClient, requested: str) -> None:
+    response = client.get(requested, follow_redirects=False)
+    assert response.status_code == 301
+    assert response.headers["location"] == "/paper/1706.03762"
+
+
+def test_unknown_paper_and_path_get_html_error_pages(client: TestClient) -> None:
+    missing = client.get("/paper/2501.99999")
+    assert missing.status_code == 404
+    assert "text/html" in missing.headers["content-type"]
+    assert "there is no paper &#39;2501.99999&#39; in this library" in missing.text
+    assert client.get("/no/such/page").status_code == 404
+
+
+def test_pages_reference_only_this_server(client: TestClient) -> None:
+    for path in ("/", "/paper/1606.08415", "/docs", "/no/such/page"):
+        html = client.get(path).text
+        for url in re.findall(r'(?:src|href)="([^"]+)"', html):
+            if url.startswith(("http://", "https://", "//")):
+                assert re.search(r"<a [^>]*href=\"" + re.escape(url), html), f"{path} loads {url}"
+
+
+def test_static_assets_are_served(client: TestClient) -> None:
+    assert client.get("/static/app.css").status_code == 200
+    assert client.get("/static/katex/katex.min.js").status_code == 200
+    assert client.get("/static/katex/fonts/KaTeX_Main-Regular.woff2").status_code == 200
+    assert "MIT" in client.get("/static/katex/LICENSE").text
+
+
+def test_search_page_shows_count_time_and_highlighted_results(client: TestClient) -> None:
+    response = client.get("/search", params={"q": "attention", "mode": "lexical"})
+    html = response.text
+    assert response.status_code == 200
+    assert re.search(r"\d+ results · \d+ ms", html)
+    assert "<mark>Attention</mark> Is All You Need" in html
+    assert 'id="mode-lexical" name="mode" value="lexical" checked' in html
+    assert len(response.content) < 50_000
+
+
+def test_search_page_keeps_filters_and_pages(client: TestClient) -> None:
+    first = client.get("/search", params={"q": "", "category": "cs.*"}).text
+    assert "Page 1 of 1" not in first  # one page: no pager
+    assert card_ids(first)[0] == "2410.21276"
+    assert 'value="cs.*"' in first
+
+
+def test_pasted_arxiv_link_jumps_to_the_paper(client: TestClient) -> None:
+    response = client.get("/search", params={"q": "https://arxiv.org/pdf/1606.08415v5"}, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/paper/1606.08415"
+
+
+def test_pasted_id_of_a_paper_we_lack_says_so(client: TestClient) -> None:
+    html = client.get("/search", params={"q": "arXiv:2501.00001"}).text
+    assert "<code>2501.00001</code> is not in this library yet" in html
+    assert 'href="https://arxiv.org/abs/2501.00001"' in html
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("year:20x4", "expected a year or a range"),
+        ("x" * 1001, "query is too long"),
+        ("title:", "nothing to search for"),
+    ],
+)
+def test_bad_query_gets_a_helpful_message_not_an_error(client: TestClient, query: str, message: str) -> None:
+    response = client.get("/search", params={"q": query})
+    assert response.status_code == 400
+    assert "That query could not be read" in response.text
+    assert message in response.text
+    assert 'id="q"' in response.text  # the form is there to fix it
+
+
+def test_empty_search_explains_the_syntax(client: TestClient) -> None:
+    response = client.get("/search", params={"q": "   "})
+    assert response.status_code == 200
+    assert "How to search" in response.text
+    assert 'class="result-summary"' not in response.text
+
+
+def test_paper_page_lists_similar_papers(client: TestClient) -> None:
+    html = client.get("/paper/2310.06825").text
+    similar = card_ids(html.split('id="similar-heading"', 1)[1])
+    assert len(similar) == SIMILAR_COUNT
+    assert "2310.06825" not in similar
+    assert "2401.04088" in similar  # Mixtral is Mistral's sibling
