@@ -192,3 +192,17 @@ def test_the_graph_is_extended_with_new_rows(tmp_path: Path) -> None:
         assert index.update_ann(min_rows=20) is None
     index = VectorIndex.open(tmp_path, MODEL)
     assert index.uses_ann and index.search(vectors[30], 1)[0].pk == 31
+
+
+def test_a_graph_saved_after_the_manifest_was_read_is_not_used(tmp_path: Path) -> None:
+    vectors = unit(np.random.default_rng(4).normal(size=(40, MODEL.dim)))
+    with VectorIndex.updating(tmp_path, MODEL) as index:
+        add(index, range(1, 21), vectors[:20])
+        index.update_ann(min_rows=1)
+        read_by_a_reader = (tmp_path / "manifest.json").read_bytes()
+        add(index, range(21, 41), vectors[20:])
+        assert index.update_ann(min_rows=1) == "extended"
+    (tmp_path / "manifest.json").write_bytes(read_by_a_reader)  # as if read just before the last commit
+    index = VectorIndex.open(tmp_path, MODEL)
+    assert not index.uses_ann and len(index) == 20
+    assert {hit.pk for hit in index.search(vectors[30], 20)} == set(range(1, 21))

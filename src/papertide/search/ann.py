@@ -65,7 +65,7 @@ class HnswIndex:
         params = faiss.SearchParametersHNSW(efSearch=max(k, min(ef, MAX_EF_SEARCH)))
         if allowed is not None:
             bits = np.packbits(allowed, bitorder="little")  # a local, so it outlives the search below
-            selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bits))
+            selector = faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(bits))  # n counts bytes
             params.sel = selector
         scores, rows = self._index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), k, params=params)
         found = rows[0] >= 0

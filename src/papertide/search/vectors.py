@@ -76,6 +76,8 @@ class VectorIndex:
         self._digests = GrowableArray(np.uint64, rows["text_digest"])
         self._vectors = files.map_vectors(manifest)
         self._ann = HnswIndex.load(files.ann_path) if files.ann_path.exists() else None
+        if self._ann is not None and len(self._ann) > manifest.rows:
+            self._ann = None  # saved by a writer after this manifest was read: is_stale() says to open again
         self._ann_saved_rows = 0 if self._ann is None else len(self._ann)
         if self._ann is not None and len(self._ann) < manifest.rows:  # the writer saves the graph only at the end
             self._ann.add(self._vectors[len(self._ann) :])
