@@ -19,7 +19,8 @@ demo: venv
 	$(BIN)/papertide demo
 
 run: demo
-	$(BIN)/papertide stats
+	$(BIN)/papertide index
+	$(BIN)/papertide serve
 
 test: venv
 	$(BIN)/ruff check src tests bench scripts

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import (
     BarColumn,
+    MofNCompleteColumn,
     Progress,
     SpinnerColumn,
     TaskProgressColumn,
@@ -29,6 +32,9 @@ from papertide.ingest import IngestSummary, ingest
 from papertide.sources.base import Item
 from papertide.sources.http import HttpClient
 from papertide.store import PaperStore, open_store
+
+if TYPE_CHECKING:
+    from papertide.search.indexing import IndexingReport
 
 app = typer.Typer(
     help="papertide: find, search and follow research papers.",
@@ -296,6 +302,105 @@ def export_jsonl_command(
         with output.open("w", encoding="utf-8") as handle:
             count = export_jsonl(store, handle)
     err.print(f"exported {count} papers")
+
+
+@app.command()
+def index(
+    ctx: typer.Context,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-embed every paper from scratch.")] = False,
+    lexical_only: Annotated[bool, typer.Option("--lexical-only", help="Skip embedding (fast).")] = False,
+    watch: Annotated[
+        float | None, typer.Option("--watch", min=1, help="Keep running: index new papers every N seconds.")
+    ] = None,
+) -> None:
+    """Bring the search indexes up to date with the store: resumable, incremental."""
+    settings: Settings = ctx.obj
+    store = _store(ctx)
+    while True:
+        report = _index_once(store, settings, embed=not lexical_only, rebuild=rebuild)
+        out.print(report.describe())
+        if watch is None:
+            return
+        rebuild = False
+        time.sleep(watch)
+
+
+def _index_once(store: PaperStore, settings: Settings, *, embed: bool, rebuild: bool) -> IndexingReport:
+    from papertide.search.indexing import update_indexes
+
+    columns = [
+        TextColumn("[bold]embedding"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(), TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    ]  # fmt: skip
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task("embedding", total=None)
+        return update_indexes(
+            store,
+            settings,
+            embed=embed,
+            rebuild=rebuild,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help='Search text: words, "phrases", -exclude, author:, cat:, year:.')],
+    mode: Annotated[str, typer.Option("--mode", "-m", help="hybrid, lexical or semantic.")] = "hybrid",
+    sort: Annotated[str, typer.Option("--sort", help="relevance or newest.")] = "relevance",
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=100, help="How many results.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Search the store and print ranked results."""
+    from papertide.search.engine import SearchEngine
+
+    settings: Settings = ctx.obj
+    response = SearchEngine.open(settings, _store(ctx)).search(query, mode=mode, sort=sort, limit=limit)
+    for warning in response.warnings:
+        err.print(f"[yellow]note:[/] {warning}", highlight=False)
+    if as_json:
+        rows = [
+            {
+                "id": r.paper.paper_id,
+                "score": round(r.score, 6),
+                "title": r.paper.title,
+                "authors": r.paper.authors,
+                "categories": r.paper.paper.categories,
+                "submitted": r.paper.paper.submitted.isoformat() if r.paper.paper.submitted else None,
+            }
+            for r in response.results
+        ]
+        sys.stdout.write(json.dumps({"total": response.total, "mode": response.mode, "results": rows}) + "\n")
+        return
+    table = Table(title=f"{response.total} matches ({response.mode}, {response.took_ms:.1f} ms)")
+    for column in ("#", "id", "title", "first author", "date"):
+        table.add_column(column, overflow="fold")
+    for rank, result in enumerate(response.results, 1):
+        paper = result.paper
+        table.add_row(
+            str(rank),
+            paper.paper_id,
+            paper.title,
+            paper.authors[0] if paper.authors else "",
+            _fmt(paper.paper.submitted),
+        )
+    out.print(table)
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the web app and JSON API."""
+    import uvicorn
+
+    from papertide.web.app import create_app
+
+    settings: Settings = ctx.obj
+    uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
 
 
 def main() -> None:

@@ -1,0 +1,42 @@
+"""One call that brings every search index up to date with the store (``papertide index``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from papertide.config import Settings
+from papertide.search.indexer import IndexReport, Progress, index_vectors
+from papertide.search.lexical import LexicalIndex
+from papertide.store.papers import PaperStore
+
+
+@dataclass(slots=True)
+class IndexingReport:
+    lexical: int
+    vectors: IndexReport | None
+
+    def describe(self) -> str:
+        text = f"lexical index: {self.lexical} papers (re)indexed"
+        if self.vectors is not None:
+            v = self.vectors
+            rate = f" ({v.embedded / v.seconds:.1f}/s)" if v.embedded and v.seconds else ""
+            text += f"; vectors: {v.embedded} embedded{rate}, {v.reused} reused, {v.vectors} in all"
+            if v.rebuilt_because:
+                text += f"; rebuilt because {v.rebuilt_because}"
+            if v.ann:
+                text += f"; ANN graph {v.ann}"
+        return text
+
+
+def update_indexes(
+    store: PaperStore,
+    settings: Settings,
+    *,
+    embed: bool = True,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+) -> IndexingReport:
+    """Index what changed since the last run: lexical first (seconds), then embeddings (the slow part)."""
+    lexical = LexicalIndex.open(settings.index_dir / "lexical").update_from(store)
+    vectors = index_vectors(store, settings, progress=progress, rebuild=rebuild) if embed else None
+    return IndexingReport(lexical, vectors)
