@@ -174,6 +174,12 @@ def test_keyboard_alone_searches_and_opens_a_result(tab: Tab) -> None:
     assert page.locator("h1").is_visible()
 
 
+def test_a_full_search_page_stays_small(tab: Tab) -> None:
+    response = tab.page.goto(f"{tab.base_url}/search?q=model+of+the+universe+dark+energy")
+    assert tab.page.locator(".card").count() == 20
+    assert len(response.body()) < 50_000
+
+
 def test_skip_link_moves_focus_to_the_content(tab: Tab) -> None:
     page = tab.open("/search?q=dark+matter")
     page.keyboard.press("Tab")

@@ -128,4 +128,4 @@ def describe(pattern: str) -> str:
         archive = pattern.rstrip("*").rstrip(".")
         name = ARCHIVES.get(archive)
         return f"{name} (all)" if name else pattern
-    return CATEGORIES.get(pattern) or pattern
+    return CATEGORIES.get(pattern) or ARCHIVES.get(pattern) or pattern  # early papers name just the archive

@@ -1,0 +1,229 @@
+"""Load test of the web app on loopback: the hybrid search API and paper pages under concurrent clients.
+
+Starts ``uvicorn`` serving :func:`papertide.web.app.create_app` over a papertide data directory
+(by default the demo corpus, loaded and indexed into ``bench/.cache/web-demo`` on first use),
+warms each scenario up, then keeps ``--concurrency`` clients busy for ``--duration`` seconds.
+Search requests use distinct queries cut from stored titles; paper requests pick random ids.
+Prints requests/s, latency percentiles, errors and the server's RSS before and after::
+
+    .venv/bin/python bench/web_load.py [--data-dir DIR] [--duration 30] [--concurrency 16]
+                                       [--scenario search paper] [--json out.json]
+
+Targets at 1M papers: search >= 100 req/s with p99 <= 150 ms, paper page >= 500 req/s, no
+errors over 5 minutes (``--duration 300``) and flat memory. The client runs on the same cores
+as the server, so on a small machine the numbers understate what the server alone can do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import random
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from papertide.config import load_settings
+from papertide.demo import load_demo
+from papertide.search.indexer import index_vectors
+from papertide.search.lexical import LexicalIndex
+from papertide.store import open_store
+
+DEMO_DIR = Path(__file__).resolve().parent / ".cache" / "web-demo"
+SAMPLE_PAPERS = 20_000  # papers read from the store to draw queries and ids from
+WARMUP_REQUESTS = 50
+SERVER = """
+import sys, uvicorn
+from papertide.config import load_settings
+from papertide.web.app import create_app
+app = create_app(load_settings(data_dir=sys.argv[1]))
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False)
+"""
+_WORD = re.compile(r"[a-z]{3,}")
+
+
+@dataclass(slots=True)
+class Result:
+    scenario: str
+    concurrency: int
+    seconds: float
+    requests: int
+    errors: int
+    requests_per_s: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+    rss_before_mb: float
+    rss_after_mb: float
+
+
+def prepare_demo(data_dir: Path) -> Path:
+    """The demo corpus with its search indexes in ``data_dir``; the loaders are incremental, so reruns are quick."""
+    settings = load_settings(data_dir=data_dir)
+    store = open_store(settings.resolved_database_url)
+    load_demo(store)
+    LexicalIndex.open(settings.index_dir / "lexical").update_from(store)
+    index_vectors(store, settings)
+    store.engine.dispose()
+    return data_dir
+
+
+def sample_papers(data_dir: Path) -> tuple[list[str], list[str]]:
+    """Ids and titles of up to :data:`SAMPLE_PAPERS` stored papers."""
+    settings = load_settings(data_dir=data_dir)
+    store = open_store(settings.resolved_database_url)
+    papers = list(itertools.islice(store.iter_papers(), SAMPLE_PAPERS))
+    store.engine.dispose()
+    return [p.paper_id for p in papers], [p.title for p in papers]
+
+
+def distinct_queries(titles: list[str]) -> list[str]:
+    """Every run of two to four title words, shuffled: what people type, and never the same twice in a row."""
+    found: dict[str, None] = {}
+    for title in titles:
+        words = _WORD.findall(title.lower())
+        for size in (2, 3, 4):
+            for start in range(0, max(0, len(words) - size + 1), size):
+                found[" ".join(words[start : start + size])] = None
+    queries = list(found)
+    random.Random(0).shuffle(queries)
+    return queries
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def start_server(data_dir: Path, port: int) -> subprocess.Popen:
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(data_dir), str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server exited: {server.stderr.read().decode()}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return server
+        except httpx.TransportError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("the server did not become ready in 120 s")
+
+
+def search_paths(queries: list[str]) -> Iterator[str]:
+    for query in itertools.cycle(queries):
+        yield f"/api/v1/search?{httpx.QueryParams({'q': query, 'mode': 'hybrid'})}"
+
+
+def paper_paths(ids: list[str]) -> Iterator[str]:
+    rng = random.Random(1)
+    while True:
+        yield f"/paper/{rng.choice(ids)}"
+
+
+async def drive(base_url: str, paths: Iterator[str], concurrency: int, seconds: float) -> tuple[list[float], int]:
+    """Keep ``concurrency`` requests in flight for ``seconds`` (or until ``paths`` ends); latencies and error count."""
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+
+    async def client_loop(client: httpx.AsyncClient) -> None:
+        nonlocal errors
+        while time.perf_counter() < deadline and (path := next(paths, None)) is not None:
+            started = time.perf_counter()
+            try:
+                response = await client.get(path)
+                ok = response.status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            if ok:
+                latencies.append(time.perf_counter() - started)
+            else:
+                errors += 1
+
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
+        await asyncio.gather(*(client_loop(client) for _ in range(concurrency)))
+    return latencies, errors
+
+
+def run_scenario(name: str, base_url: str, paths: Iterator[str], server_pid: int, args: argparse.Namespace) -> Result:
+    asyncio.run(drive(base_url, itertools.islice(paths, WARMUP_REQUESTS), 4, 60))
+    rss_before = rss_mb(server_pid)
+    started = time.perf_counter()
+    latencies, errors = asyncio.run(drive(base_url, paths, args.concurrency, args.duration))
+    elapsed = time.perf_counter() - started
+    ms = np.array(latencies or [float("nan")]) * 1000
+    return Result(
+        scenario=name,
+        concurrency=args.concurrency,
+        seconds=round(elapsed, 1),
+        requests=len(latencies) + errors,
+        errors=errors,
+        requests_per_s=round(len(latencies) / elapsed, 1),
+        p50_ms=round(float(np.percentile(ms, 50)), 1),
+        p95_ms=round(float(np.percentile(ms, 95)), 1),
+        p99_ms=round(float(np.percentile(ms, 99)), 1),
+        max_ms=round(float(ms.max()), 1),
+        rss_before_mb=round(rss_before, 1),
+        rss_after_mb=round(rss_mb(server_pid), 1),
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, help="a papertide data directory with store and indexes")
+    parser.add_argument("--duration", type=float, default=30, help="seconds per scenario")
+    parser.add_argument("--concurrency", type=int, default=16, help="requests in flight")
+    parser.add_argument("--scenario", nargs="+", choices=("search", "paper"), default=["search", "paper"])
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    data_dir = args.data_dir or prepare_demo(DEMO_DIR)
+    ids, titles = sample_papers(data_dir)
+    if not ids:
+        raise SystemExit(f"{data_dir} holds no papers")
+    port = free_port()
+    server = start_server(data_dir, port)
+    base_url = f"http://127.0.0.1:{port}"
+    scenarios = {"search": search_paths(distinct_queries(titles)), "paper": paper_paths(ids)}
+    try:
+        print(f"server pid {server.pid}, {len(ids)} papers sampled, RSS at start {rss_mb(server.pid):.0f} MB")
+        results = [run_scenario(name, base_url, scenarios[name], server.pid, args) for name in args.scenario]
+    finally:
+        server.terminate()
+        server.wait(10)
+    header = ("req/s", "p50 ms", "p95 ms", "p99 ms", "max ms")
+    print(f"{'scenario':8} " + " ".join(f"{h:>8}" for h in header) + f" {'errors':>7} {'RSS MB':>13}")
+    for r in results:
+        print(
+            f"{r.scenario:8} {r.requests_per_s:8.1f} {r.p50_ms:8.1f} {r.p95_ms:8.1f} {r.p99_ms:8.1f} {r.max_ms:8.1f}"
+            f" {r.errors:7d} {r.rss_before_mb:6.0f}->{r.rss_after_mb:.0f}"
+        )
+    if args.json:
+        args.json.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")
+    return 1 if any(r.errors for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
