@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -35,7 +36,7 @@ filters = st.builds(
 @given(rows, filters)
 def test_mask_agrees_with_the_reference_filter(papers: list, wanted: Filters) -> None:
     table = PaperTable()
-    table.append(range(len(papers)), [day_number(day) for _, day in papers], [cats for cats, _ in papers])
+    table.append(range(len(papers)), [day_number(day) for _, day in papers], *table.encode([c for c, _ in papers]))
     expected = [wanted.category_matches(cats) and wanted.date_matches(day) for cats, day in papers]
     assert table.mask(wanted).tolist() == expected
     assert table.allowed_pks(wanted).tolist() == [pk for pk, ok in enumerate(expected) if ok]
@@ -43,8 +44,8 @@ def test_mask_agrees_with_the_reference_filter(papers: list, wanted: Filters) ->
 
 def test_a_paper_appended_again_supersedes_its_old_row() -> None:
     table = PaperTable()
-    table.append([7, 8], [1, 2], [["cs.LG"], ["math.GT"]])
-    table.append([7, 9, 9], [3, 4, 5], [["hep-th"], [], ["cs.CL"]])
+    table.append([7, 8], [1, 2], *table.encode([["cs.LG"], ["math.GT"]]))
+    table.append([7, 9, 9], [3, 4, 5], *table.encode([["hep-th"], [], ["cs.CL"]]))
     assert table.live.tolist() == [False, True, True, False, True]
     assert len(table) == 5 and table.live_count == 3
     assert (table.row_of(7), table.row_of(9), table.row_of(1)) == (2, 4, None)
@@ -54,10 +55,16 @@ def test_a_paper_appended_again_supersedes_its_old_row() -> None:
 
 def test_saved_columns_load_into_the_same_table() -> None:
     table = PaperTable()
-    table.append([3, 4, 3], [10, NO_DAY, 12], [["cs.LG", "stat.ML"], [], ["stat.ML"]])
-    loaded = PaperTable.from_columns(
-        table.vocabulary, table.pks, table.days, table.category_counts(), table.category_ids
-    )
-    assert loaded.live.tolist() == table.live.tolist()
+    names = [["cs.LG", "stat.ML"], [], ["stat.ML", "stat.ML"]]
+    counts, ids = table.encode(names)
+    assert counts.tolist() == [2, 0, 1] and [table.vocabulary[i] for i in ids] == ["cs.LG", "stat.ML", "stat.ML"]
+    table.append([3, 4, 3], [10, NO_DAY, 12], counts, ids)
+    loaded = PaperTable.from_columns(table.vocabulary, table.pks, table.days, counts, ids)
+    assert loaded.live.tolist() == table.live.tolist() == [False, True, True]
     for wanted in (Filters(categories_include=("stat.*",)), Filters(date_from=date(1970, 1, 11))):
         assert np.array_equal(loaded.mask(wanted), table.mask(wanted))
+
+
+def test_category_ids_outside_the_vocabulary_are_refused() -> None:
+    with pytest.raises(ValueError, match="vocabulary"):
+        PaperTable.from_columns(["cs.LG"], np.array([1]), np.array([0]), np.array([1]), np.array([1]))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from fnmatch import fnmatchcase
+from itertools import pairwise
 
 import numpy as np
 
@@ -64,10 +65,9 @@ class PaperTable:
     def __init__(self) -> None:
         self.vocabulary: list[str] = []  # category names as the sources spell them, in first-seen order
         self._category_id: dict[str, int] = {}
+        self._rows_of_category: list[GrowableArray] = []  # inverted lists: a filter costs what it matches
         self._pks = GrowableArray(np.int64)
         self._days = GrowableArray(np.int32)
-        self._category_ptr = GrowableArray(np.int64, [0])  # row i's ids are ids[ptr[i]:ptr[i + 1]]
-        self._category_ids = GrowableArray(np.int32)
         self._live = GrowableArray(np.bool_)
         self._row_by_pk = np.full(16, -1, dtype=np.int64)
 
@@ -91,21 +91,18 @@ class PaperTable:
     def live_count(self) -> int:
         return int(np.count_nonzero(self.live))
 
-    @property
-    def category_ids(self) -> np.ndarray:
-        """Every row's category ids, row after row (see :meth:`category_counts`)."""
-        return self._category_ids.values
+    def encode(self, categories: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's category count and all rows' category ids, row after row; new names join the vocabulary."""
+        per_row = [[self._id_of(name) for name in dict.fromkeys(names)] for names in categories]
+        counts = np.fromiter(map(len, per_row), dtype=np.int32, count=len(per_row))
+        return counts, np.fromiter((i for ids in per_row for i in ids), dtype=np.int32)
 
-    def category_counts(self) -> np.ndarray:
-        """How many categories each row has."""
-        return np.diff(self._category_ptr.values).astype(np.int32)
-
-    def category_id(self, name: str) -> int:
-        """The id of a category name, added to the vocabulary on first sight."""
+    def _id_of(self, name: str) -> int:
         found = self._category_id.get(name)
         if found is None:
             found = self._category_id[name] = len(self.vocabulary)
             self.vocabulary.append(name)
+            self._rows_of_category.append(GrowableArray(np.int32))
         return found
 
     @classmethod
@@ -116,26 +113,34 @@ class PaperTable:
         """A table of saved columns (``category_ids`` index ``vocabulary``, row after row)."""
         table = cls()
         for name in vocabulary:
-            table.category_id(name)
-        table._append_ids(pks, days, category_counts, category_ids)
+            table._id_of(name)
+        table.append(pks, days, category_counts, category_ids)
         return table
 
-    def append(self, pks: Sequence[int], days: Sequence[int], categories: Sequence[Sequence[str]]) -> None:
-        """Add rows, superseding earlier rows of the same papers (within ``pks``, the last one wins)."""
-        per_row = [[self.category_id(name) for name in names] for names in categories]
-        counts = np.fromiter(map(len, per_row), dtype=np.int64, count=len(per_row))
-        ids = np.fromiter((i for ids in per_row for i in ids), dtype=np.int32)
-        self._append_ids(np.asarray(pks, dtype=np.int64), np.asarray(days, dtype=np.int32), counts, ids)
+    def append(
+        self, pks: Sequence[int], days: Sequence[int], category_counts: np.ndarray, category_ids: np.ndarray
+    ) -> None:
+        """Add rows (categories as :meth:`encode` gives them), superseding earlier rows of the same papers.
 
-    def _append_ids(self, pks: np.ndarray, days: np.ndarray, counts: np.ndarray, ids: np.ndarray) -> None:
-        if not len(pks) == len(days) == len(counts) or counts.sum() != len(ids):
+        Within ``pks`` the last row of a paper wins.
+        """
+        pks, days = np.asarray(pks, dtype=np.int64), np.asarray(days, dtype=np.int32)
+        category_ids = np.asarray(category_ids, dtype=np.int32)
+        if not len(pks) == len(days) == len(category_counts) or np.sum(category_counts) != len(category_ids):
             raise ValueError("a table append needs one day and one category count per row")
+        if len(category_ids) and not 0 <= category_ids.min() <= category_ids.max() < len(self.vocabulary):
+            raise ValueError("category ids must index the vocabulary")
         start = len(self)
         self._pks.extend(pks)
         self._days.extend(days)
-        self._category_ptr.extend(self._category_ptr.values[-1] + np.cumsum(counts, dtype=np.int64))
-        self._category_ids.extend(ids)
         self._live.extend(np.zeros(len(pks), dtype=np.bool_))
+        rows = np.repeat(np.arange(start, start + len(pks), dtype=np.int32), category_counts)
+        order = np.argsort(category_ids, kind="stable")
+        ids, rows = category_ids[order], rows[order]
+        bounds = np.searchsorted(ids, np.arange(len(self.vocabulary) + 1))
+        for category, (low, high) in enumerate(pairwise(bounds)):
+            if high > low:
+                self._rows_of_category[category].extend(rows[low:high])
         self._supersede(pks, start)
 
     def _supersede(self, pks: np.ndarray, start: int) -> None:
@@ -188,12 +193,8 @@ class PaperTable:
     def _has_category(self, patterns: tuple[str, ...]) -> np.ndarray:
         """Whether each row has a category matching one of ``patterns`` (as :meth:`Filters.category_matches`)."""
         folded = [pattern.lower() for pattern in patterns]
-        matching = np.array(
-            [any(fnmatchcase(name.lower(), pattern) for pattern in folded) for name in self.vocabulary], dtype=np.bool_
-        )
-        if not matching.any():
-            return np.zeros(len(self), dtype=np.bool_)
-        # Count matching ids up to each row boundary: a row matches when its span adds to the count.
-        hits = np.concatenate(([0], np.cumsum(matching[self.category_ids], dtype=np.int64)))
-        ptr = self._category_ptr.values
-        return hits[ptr[1:]] > hits[ptr[:-1]]
+        found = np.zeros(len(self), dtype=np.bool_)
+        for name, rows in zip(self.vocabulary, self._rows_of_category, strict=True):
+            if any(fnmatchcase(name.lower(), pattern) for pattern in folded):
+                found[rows.values] = True
+        return found

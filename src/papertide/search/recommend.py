@@ -24,9 +24,7 @@ def similar(index: VectorIndex, pk: int, k: int = 10, filters: Filters = NO_FILT
     return index.search(vector, k, filters, exclude=[pk])
 
 
-def recommend(
-    index: VectorIndex, liked: Sequence[int], k: int = 20, filters: Filters = NO_FILTERS
-) -> list[VectorHit]:
+def recommend(index: VectorIndex, liked: Sequence[int], k: int = 20, filters: Filters = NO_FILTERS) -> list[VectorHit]:
     """The ``k`` papers closest to the liked papers (store keys) taken together, the liked ones excluded."""
     vectors = index.vectors_of(liked)
     if not len(vectors):

@@ -212,14 +212,13 @@ class VectorIndex:
         """Commit vectors of papers indexed up to ``last_change_seq``; a paper's new vector replaces its old one."""
         if not self._writable:
             raise RuntimeError("this vector index was opened for reading; use VectorIndex.updating to write")
-        start, first_id = len(self.table), len(self.table.category_ids)
-        self.table.append(pks, days, categories)
+        category_counts, category_ids = self.table.encode(categories)
+        self.table.append(pks, days, category_counts, category_ids)
         rows = np.empty(len(pks), dtype=ROW)
-        rows["pk"], rows["day"] = pks, days
-        rows["n_categories"] = self.table.category_counts()[start:]
+        rows["pk"], rows["day"], rows["n_categories"] = pks, days, category_counts
         rows["text_digest"] = np.asarray(text_digests, dtype=np.uint64)
         self._manifest = self._files.commit(
-            self._manifest, rows, self.table.category_ids[first_id:], vectors, self.table.vocabulary, last_change_seq
+            self._manifest, rows, category_ids, vectors, self.table.vocabulary, last_change_seq
         )
         self._digests.extend(rows["text_digest"])
         self._vectors = self._files.map_vectors(self._manifest)
