@@ -35,8 +35,7 @@ import numpy as np
 
 from papertide.config import load_settings
 from papertide.demo import load_demo
-from papertide.search.indexer import index_vectors
-from papertide.search.lexical import LexicalIndex
+from papertide.search.indexing import update_indexes
 from papertide.store import open_store
 
 DEMO_DIR = Path(__file__).resolve().parent / ".cache" / "web-demo"
@@ -73,8 +72,7 @@ def prepare_demo(data_dir: Path) -> Path:
     settings = load_settings(data_dir=data_dir)
     store = open_store(settings.resolved_database_url)
     load_demo(store)
-    LexicalIndex.open(settings.index_dir / "lexical").update_from(store)
-    index_vectors(store, settings)
+    update_indexes(store, settings)
     store.engine.dispose()
     return data_dir
 

@@ -10,9 +10,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from papertide.config import Settings, load_settings
+from papertide.search.indexing import update_indexes
 from papertide.store import PaperStore, open_store
 from papertide.web.app import create_app
-from tests.web.corpus import build_indexes, load_papers
+from tests.web.corpus import load_papers
 
 
 @pytest.fixture(scope="session")
@@ -21,7 +22,7 @@ def indexed_app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
     settings = load_settings(data_dir=tmp_path_factory.mktemp("library"))
     store = open_store(settings.resolved_database_url)
     load_papers(store)
-    build_indexes(store, settings)
+    update_indexes(store, settings)
     return create_app(settings, store)
 
 

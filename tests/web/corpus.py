@@ -9,8 +9,7 @@ from pathlib import Path
 from papertide.config import Settings, load_settings
 from papertide.demo import load_demo
 from papertide.ingest import ingest
-from papertide.search.indexer import index_vectors
-from papertide.search.lexical import LexicalIndex
+from papertide.search.indexing import update_indexes
 from papertide.sources.jsonl import JsonlSource
 from papertide.store import PaperStore, open_store
 
@@ -22,12 +21,6 @@ PAPERS = Path(__file__).with_name("papers.jsonl")
 def load_papers(store: PaperStore) -> None:
     summary = ingest(JsonlSource(PAPERS).items(), store)
     assert summary.rejected == 0, summary.errors
-
-
-def build_indexes(store: PaperStore, settings: Settings) -> None:
-    """Bring the lexical and vector indexes up to date with ``store``, as ``papertide index`` does."""
-    LexicalIndex.open(settings.index_dir / "lexical").update_from(store)
-    index_vectors(store, settings)
 
 
 def demo_library(data_dir: Path, cache_dir: Path | None) -> Settings:
@@ -52,6 +45,6 @@ def _build_demo(data_dir: Path) -> Settings:
     settings = load_settings(data_dir=data_dir)
     store = open_store(settings.resolved_database_url)
     load_demo(store)
-    build_indexes(store, settings)
+    update_indexes(store, settings)
     store.engine.dispose()
     return settings

@@ -180,6 +180,7 @@ def test_api_reference_page_needs_no_third_party_assets(client: TestClient) -> N
     assert response.status_code == 200
     assert "/api/v1/papers" in response.text
     assert 'id="problem-not-found"' in response.text
+    assert "<code>next_cursor</code> of the previous page" in response.text  # Markdown code spans rendered
     assert "cdn" not in response.text.lower()
     assert "Content-Security-Policy" in response.headers
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]

@@ -61,7 +61,7 @@ def similar_papers(
 
 @router.get("/papers/{paper_id:path}", tags=["papers"], summary="One paper", responses=problem_responses(404))
 def get_paper(services: ServicesDep, paper_id: str) -> PaperDetail:
-    """``paper_id`` may carry a version or an ``arXiv:`` prefix; the answer is the latest version stored."""
+    """`paper_id` may carry a version or an `arXiv:` prefix; the answer is the latest version stored."""
     return paper_detail(find_paper(services.store, canonical_id(paper_id)))
 
 

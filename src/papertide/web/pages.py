@@ -24,9 +24,12 @@ router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 @router.get("/")
 def home(
-    request: Request, services: ServicesDep, filters: CategoryFiltersDep, window: Window = Window.WEEK,
+    request: Request,
+    services: ServicesDep,
+    filters: CategoryFiltersDep,
+    window: Window = Window.WEEK,
     cursor: CursorParam = None,
-) -> Response:  # fmt: skip
+) -> Response:
     newest = services.newest_days.get(filters)
     start = window.start(newest) if newest else None
     windowed = Filters(filters.categories_include, filters.categories_exclude, start)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -9,6 +10,7 @@ from urllib.parse import urlencode
 
 import jinja2
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 from starlette.requests import Request
 
 from papertide import __version__
@@ -51,6 +53,14 @@ def url_with(request: Request, path: str | None = None, **changes: str | Sequenc
     return f"{path or request.url.path}{'?' + query if query else ''}"
 
 
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def inline_code(text: str) -> Markup:
+    """Escape ``text`` and set its Markdown `code spans` as <code>: the API's descriptions use them."""
+    return Markup(_CODE_SPAN.sub(r"<code>\1</code>", str(escape(text))))
+
+
 def static(path: str) -> str:
     """A static file's URL, versioned so a new release is not served stale caches."""
     return f"/static/{path}?v={__version__}"
@@ -64,7 +74,9 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         auto_reload=False,  # templates ship with the package; skip a stat per render
     )
-    env.filters.update(day=day, short_authors=short_authors, snippet=snippet, category_name=describe)
+    env.filters.update(
+        day=day, short_authors=short_authors, snippet=snippet, category_name=describe, inline_code=inline_code
+    )
     env.globals.update(url_with=url_with, static=static, all_categories=CATEGORIES, popular_categories=POPULAR)
     return env
 
