@@ -81,8 +81,14 @@ def ids(index: LexicalIndex, store: PaperStore, text: str, **kwargs) -> list[str
 
 
 def test_analysis_folds_diacritics_and_stems_text_but_not_names() -> None:
-    assert TEXT.terms("Networks of Neurons, naïvely") == ["network", "of", "neuron", "naiv"]
+    assert TEXT.terms("Networks of Neurons, naïvely") == ["network", "neuron", "naiv"]
     assert NAMES.terms("Balázs Szörényi-Jones") == ["balazs", "szorenyi", "jones"]
+
+
+def test_stop_words_match_nothing_rather_than_everything(indexed: LexicalIndex, store: PaperStore) -> None:
+    assert TEXT.terms("the state of the art") == ["state", "art"]
+    assert ids(indexed, store, "the of") == []
+    assert ids(indexed, store, '"is all you need"') == ["1706.03762"]  # phrase positions keep the gaps
 
 
 def test_title_match_ranks_first(indexed: LexicalIndex, store: PaperStore) -> None:

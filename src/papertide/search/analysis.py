@@ -3,8 +3,8 @@
 Documents, query terms and highlighting all go through the analyzers defined here, so a query
 word matches exactly the index terms its document counterpart produced: diacritics folded with
 :func:`papertide.text.fold` (``Balázs`` -> ``balazs``), split into letter/digit runs, and, for
-topical text, Snowball-stemmed (``networks`` -> ``network``). Author names are not stemmed: a
-stemmer would merge ``Jones`` and ``Jone``.
+topical text, stripped of English stop words and Snowball-stemmed (``networks`` -> ``network``).
+Author names keep every word unstemmed: a stemmer would merge ``Jones`` and ``Jone``.
 """
 
 from __future__ import annotations
@@ -16,19 +16,17 @@ import tantivy
 from papertide.text import fold
 
 # Bump whenever an analyzer changes: an index built with other terms must be rebuilt.
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2
 # Longer "words" are base64 blobs, URLs glued together, DNA strings: never searched for.
 _MAX_WORD_CHARS = 40
 
 
 @dataclass(frozen=True, slots=True)
 class Token:
-    """One analyzed word: its index term and where it sits in the folded text."""
+    """One analyzed word: its index term and its word position (phrases keep the gaps of removed words)."""
 
     term: str
     position: int
-    start: int  # character offsets into the folded text
-    end: int
 
 
 class Analyzer:
@@ -45,15 +43,8 @@ class Analyzer:
         """The text to hand tantivy for a field analyzed by this analyzer."""
         return fold(text)
 
-    def tokens_of_folded(self, folded: str) -> list[Token]:
-        """Tokens of text already passed through :meth:`prepare` (or an offset-keeping fold of it)."""
-        return [
-            Token(t.text, t.position, t.char_offset_from, t.char_offset_to)
-            for t in self._analyzer.pre_tokenize(folded).tokens
-        ]
-
     def tokens(self, text: str) -> list[Token]:
-        return self.tokens_of_folded(self.prepare(text))
+        return [Token(t.text, t.position) for t in self._analyzer.pre_tokenize(self.prepare(text)).tokens]
 
     def terms(self, text: str) -> list[str]:
         """The index terms of ``text``, in order, repeats kept."""
@@ -68,5 +59,6 @@ def _build(*filters: tantivy.Filter) -> tantivy.TextAnalyzer:
     return builder.build()
 
 
-TEXT = Analyzer("papertide_text", _build(tantivy.Filter.stemmer("english")))
+# Stop words go: they cost the most to score and, on SciFact, removing them lifts nDCG@10 slightly.
+TEXT = Analyzer("papertide_text", _build(tantivy.Filter.stopword("english"), tantivy.Filter.stemmer("english")))
 NAMES = Analyzer("papertide_names", _build())

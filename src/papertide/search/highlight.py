@@ -17,6 +17,8 @@ from papertide.text import fold
 
 SNIPPET_CHARS = 300
 _MATH = re.compile(r"\$\$.+?\$\$|\$.+?\$|\\\(.+?\\\)|\\\[.+?\\\]", re.DOTALL)
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_PREFIX_CHARS = 3
 _CONTEXT_BEFORE = 60  # characters shown before the first match of a snippet that starts mid-text
 _ELLIPSIS = "…"
 
@@ -49,28 +51,55 @@ def _matches(text: str, terms: frozenset[str]) -> list[tuple[int, int]]:
     if not terms or not text:
         return []
     folded, origin = _fold_keeping_offsets(text)
-    math = [m.span() for m in _MATH.finditer(text)]
+    math = [m.span() for m in _MATH.finditer(text)] if "$" in text or "\\" in text else []
     spans = []
-    for token in TEXT.tokens_of_folded(folded):
-        if token.term not in terms:
+    for word in _candidates(terms).finditer(folded):
+        if _term_of(word.group()) not in terms:
             continue
-        start, end = origin[token.start], origin[token.end - 1] + 1
-        while end < len(text) and not _fold_char(text[end]):  # a combining mark belongs to its letter
-            end += 1
+        start, end = word.span()
+        if origin is not None:
+            start, end = origin[start], origin[end - 1] + 1
+            while end < len(text) and not _fold_char(text[end]):  # a combining mark belongs to its letter
+                end += 1
         if not any(low < end and start < high for low, high in math):
             spans.append((start, end))
     return spans
 
 
-def _fold_keeping_offsets(text: str) -> tuple[str, list[int]]:
-    """``fold(text)`` character by character, with the index in ``text`` of each folded character."""
+@lru_cache(maxsize=256)
+def _candidates(terms: frozenset[str]) -> re.Pattern[str]:
+    """Words that may stem to one of ``terms``: those sharing its first letters (a stem can change its end).
+
+    Tokenizing whole abstracts with the analyzer costs about a millisecond each; this finds the few
+    words worth analyzing, and :func:`_term_of` decides exactly.
+    """
+    prefixes = sorted({term[:_PREFIX_CHARS] for term in terms}, key=len, reverse=True)
+    return re.compile(rf"(?<![^\W_])(?:{'|'.join(map(re.escape, prefixes))})[^\W_]*")
+
+
+@lru_cache(maxsize=65_536)
+def _term_of(word: str) -> str | None:
+    """The index term of one folded word."""
+    found = TEXT.terms(word)
+    return found[0] if len(found) == 1 else None
+
+
+def _fold_keeping_offsets(text: str) -> tuple[str, list[int] | None]:
+    """``fold(text)`` character by character, with the index in ``text`` of each folded character
+    (None when they are the same, as for ASCII text)."""
     if text.isascii():
-        return text.lower(), list(range(len(text)))
-    pieces, origin = [], []
-    for index, char in enumerate(text):
-        piece = _fold_char(char)
+        return text.lower(), None
+    pieces, origin, done = [], [], 0
+    for match in _NON_ASCII.finditer(text):
+        index = match.start()
+        pieces.append(text[done:index].lower())
+        origin.extend(range(done, index))
+        piece = _fold_char(text[index])
         pieces.append(piece)
         origin.extend([index] * len(piece))
+        done = index + 1
+    pieces.append(text[done:].lower())
+    origin.extend(range(done, len(text)))
     return "".join(pieces), origin
 
 
@@ -81,11 +110,14 @@ def _fold_char(char: str) -> str:
 
 def _best_start(matches: list[tuple[int, int]], width: int) -> int:
     """Where a window of ``width`` holding the most matches begins, with a little context before it."""
-    best_count, best_start = 0, 0
-    for i, (start, _) in enumerate(matches):
-        count = sum(1 for other, _ in matches[i:] if other < start + width - _CONTEXT_BEFORE)
-        if count > best_count:
-            best_count, best_start = count, start
+    best_count, best_start, last = 0, 0, 0
+    reach = width - _CONTEXT_BEFORE
+    for first, (start, _) in enumerate(matches):  # two pointers: matches are in text order
+        last = max(last, first)
+        while last + 1 < len(matches) and matches[last + 1][0] < start + reach:
+            last += 1
+        if last - first + 1 > best_count:
+            best_count, best_start = last - first + 1, start
     return max(0, best_start - _CONTEXT_BEFORE) if best_count else 0
 
 
