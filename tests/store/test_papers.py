@@ -199,3 +199,42 @@ def test_list_papers_bad_cursor_is_invalid_input(store: PaperStore) -> None:
 
     with pytest.raises(InvalidInput, match="invalid cursor"):
         store.list_papers(cursor="nonsense")
+
+
+def test_undated_papers_list_by_when_they_were_stored(store: PaperStore) -> None:
+    ingest([make("2401.00001", submitted=datetime(2024, 1, 1, tzinfo=UTC))], store)
+    ingest([make("openreview:abc", submitted=None, versions=[])], store)
+    listed = store.list_papers(limit=1)
+    assert [p.paper_id for p in listed.papers] == ["openreview:abc"]  # stored just now: newest
+    assert [p.paper_id for p in store.list_papers(cursor=listed.next_cursor).papers] == ["2401.00001"]
+
+
+def test_read_failures_are_store_errors(store: PaperStore) -> None:
+    ingest([make()], store)
+    with store.engine.begin() as conn:
+        conn.execute(text("DROP TABLE paper_signals"))
+    with pytest.raises(StoreError, match="cannot read the paper store"):
+        store.get("2410.17243")
+
+
+def test_migration_0002_backfills_listed_at(tmp_path) -> None:
+    from alembic import command
+
+    from papertide.store.db import _alembic_config, create_store_engine, migrate
+
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'old.sqlite'}")
+    config = _alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+        conn.execute(
+            text(
+                "INSERT INTO papers (paper_id, version, title, abstract, authors, title_raw, abstract_raw, authors_raw,"
+                " categories, source, versions, content_hash, change_seq, created_at, modified_at, submitted_at)"
+                " VALUES ('2401.00001', 1, 't', '', '[]', 't', '', '[]', '[]', 'x', '[]', 'h', 1,"
+                " '2026-01-01 00:00:00.000000', '2026-01-01 00:00:00.000000', '2024-01-01 00:00:00.000000')"
+            )
+        )
+    migrate(engine)
+    stored = PaperStore(engine).get("2401.00001")
+    assert stored.listed_at == datetime(2024, 1, 1, tzinfo=UTC)

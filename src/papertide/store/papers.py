@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -54,6 +55,7 @@ class StoredPaper:
     change_seq: int
     created_at: datetime
     modified_at: datetime
+    listed_at: datetime  # the newest-first sort key: submission time, else when first stored
     signals: dict[str, Signal] = field(default_factory=dict)  # the latest observation of each
 
     @property
@@ -107,7 +109,7 @@ def _merge(incoming: Paper, stored: Paper) -> Paper:
 
 
 def _row(paper: Paper, digest: str, seq: int, now: datetime) -> dict:
-    return {
+    row = {
         "paper_id": paper.id,
         "version": paper.version,
         "title": normalize(paper.title),
@@ -132,6 +134,9 @@ def _row(paper: Paper, digest: str, seq: int, now: datetime) -> dict:
         "change_seq": seq,
         "modified_at": now,
     }
+    if paper.submitted is not None:  # undated papers keep the time they were first stored
+        row["listed_at"] = paper.submitted
+    return row
 
 
 def _paper_from_row(row) -> Paper:
@@ -168,6 +173,7 @@ def _stored_from_row(row) -> StoredPaper:
         change_seq=row.change_seq,
         created_at=utc(row.created_at),
         modified_at=utc(row.modified_at),
+        listed_at=utc(row.listed_at),
     )
 
 
@@ -177,6 +183,15 @@ class PaperStore:
     def __init__(self, engine: Engine, clock=lambda: datetime.now(UTC)) -> None:
         self.engine = engine
         self._clock = clock
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        """A connection for reads; database failures leave as :class:`StoreError`, like write failures."""
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot read the paper store: {exc.__class__.__name__}: {exc}") from exc
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -203,7 +218,7 @@ class PaperStore:
         for paper in batch:
             row = existing.get(paper.id)
             if row is None:
-                inserts.append({**_row(paper, content_hash(paper), seq, now), "created_at": now})
+                inserts.append({"listed_at": now, **_row(paper, content_hash(paper), seq, now), "created_at": now})
                 seq += 1
                 continue
             if paper.version < row.version:
@@ -277,7 +292,7 @@ class PaperStore:
             conn.execute(insert(checkpoints).values(key=key, value=value, updated_at=self._clock()))
 
     def get_checkpoint(self, key: str) -> str | None:
-        with self.engine.connect() as conn:
+        with self._reading() as conn:
             return conn.execute(select(checkpoints.c.value).where(checkpoints.c.key == key)).scalar_one_or_none()
 
     # -- reading ---------------------------------------------------------------------------
@@ -297,7 +312,7 @@ class PaperStore:
     def _hydrate(self, column, wanted: list, key) -> list[StoredPaper]:
         if not wanted:
             return []
-        with self.engine.connect() as conn:
+        with self._reading() as conn:
             found = {key(p): p for p in map(_stored_from_row, conn.execute(select(papers).where(column.in_(wanted))))}
             self._attach_signals(conn, list(found.values()))
         return [found[k] for k in wanted if k in found]
@@ -316,7 +331,7 @@ class PaperStore:
         """Every paper changed after ``after_seq``, in change order (indexers and export)."""
         last = after_seq
         while True:
-            with self.engine.connect() as conn:
+            with self._reading() as conn:
                 rows = conn.execute(
                     select(papers).where(papers.c.change_seq > last).order_by(papers.c.change_seq).limit(chunk)
                 ).all()
@@ -331,16 +346,15 @@ class PaperStore:
         """Newest papers first, keyset-paginated: ``cursor`` is the opaque ``next_cursor`` of a page."""
         conditions = _filter_conditions(where)
         if cursor:
-            submitted, pk = _decode_cursor(cursor)
-            order_key = func.coalesce(papers.c.submitted_at, _EPOCH)
-            conditions.append(tuple_(order_key, papers.c.pk) < tuple_(submitted, pk))
+            listed, pk = _decode_cursor(cursor)
+            conditions.append(tuple_(papers.c.listed_at, papers.c.pk) < tuple_(listed, pk))
         query = (
             select(papers)
             .where(*conditions)
-            .order_by(func.coalesce(papers.c.submitted_at, _EPOCH).desc(), papers.c.pk.desc())
+            .order_by(papers.c.listed_at.desc(), papers.c.pk.desc())
             .limit(limit + 1)
         )
-        with self.engine.connect() as conn:
+        with self._reading() as conn:
             stored = [_stored_from_row(row) for row in conn.execute(query)]
             self._attach_signals(conn, stored[:limit])
         more = len(stored) > limit
@@ -349,16 +363,16 @@ class PaperStore:
         return Page(stored, next_cursor)
 
     def count(self) -> int:
-        with self.engine.connect() as conn:
+        with self._reading() as conn:
             return conn.execute(select(func.count()).select_from(papers)).scalar_one()
 
     def max_change_seq(self) -> int:
-        with self.engine.connect() as conn:
+        with self._reading() as conn:
             return conn.execute(select(func.coalesce(func.max(papers.c.change_seq), 0))).scalar_one()
 
     def stats(self) -> dict:
         """Counts for ``papertide stats`` and the API: papers by source and category, date range, signals."""
-        with self.engine.connect() as conn:
+        with self._reading() as conn:
             by_source = dict(conn.execute(select(papers.c.source, func.count()).group_by(papers.c.source)).all())
             top = conn.execute(
                 select(paper_categories.c.category, func.count().label("n"))
@@ -376,9 +390,6 @@ class PaperStore:
             "last_submitted": utc(last),
             "signal_observations": signal_count,
         }
-
-
-_EPOCH = datetime(1970, 1, 1)
 
 
 def _category_match(patterns: tuple[str, ...]) -> ColumnElement[bool]:
@@ -408,13 +419,12 @@ def _filter_conditions(where: PaperFilter) -> list[ColumnElement[bool]]:
 
 
 def _encode_cursor(paper: StoredPaper) -> str:
-    submitted = paper.paper.submitted.replace(tzinfo=None).isoformat() if paper.paper.submitted else _EPOCH.isoformat()
-    return f"{submitted}~{paper.pk}"
+    return f"{paper.listed_at.replace(tzinfo=None).isoformat()}~{paper.pk}"
 
 
 def _decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
-        submitted, pk = cursor.rsplit("~", 1)
-        return datetime.fromisoformat(submitted), int(pk)
+        listed, pk = cursor.rsplit("~", 1)
+        return datetime.fromisoformat(listed), int(pk)
     except ValueError:
         raise InvalidInput(f"invalid cursor {cursor!r}") from None

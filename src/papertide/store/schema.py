@@ -52,7 +52,9 @@ papers = Table(
     Column("change_seq", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("modified_at", DateTime(timezone=True), nullable=False),
+    Column("listed_at", DateTime(timezone=True), nullable=False, comment="newest-first key: submitted, else stored"),
     Index("ix_papers_submitted_at", "submitted_at"),
+    Index("ix_papers_listed_at", "listed_at", "pk"),
     Index("ix_papers_change_seq", "change_seq"),
 )
 

@@ -15,7 +15,6 @@ from http import HTTPStatus
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 
 from papertide.errors import InvalidInput, NotFound, PapertideError, QueryError, StoreError
@@ -65,13 +64,6 @@ async def _papertide_error(request: Request, exc: PapertideError) -> Response:
     return problem_response(request, exc.status_code, exc.title, detail, type_=problem_type(type(exc)))
 
 
-async def _database_error(request: Request, exc: SQLAlchemyError) -> Response:
-    # The store converts write errors to StoreError but lets read errors through; answer them alike.
-    error = StoreError(f"{exc.__class__.__name__}: {exc}")
-    error.__cause__ = exc
-    return await _papertide_error(request, error)
-
-
 async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
     errors = [{"location": ".".join(str(part) for part in err["loc"]), "message": err["msg"]} for err in exc.errors()]
     detail = "; ".join(f"{err['location']}: {err['message']}" for err in errors)
@@ -95,7 +87,6 @@ async def _unexpected_error(request: Request, exc: Exception) -> Response:
 def install_problem_handlers(app: FastAPI) -> None:
     """Register the handlers that turn every error into a problem response."""
     app.add_exception_handler(PapertideError, _papertide_error)
-    app.add_exception_handler(SQLAlchemyError, _database_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
