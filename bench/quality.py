@@ -7,7 +7,8 @@ and every query goes through :meth:`SearchEngine.search` in each mode. Known-ite
 each sampled title of the 87k conference papers (``../shared/data/corpora``) and counts how often
 that paper comes first (a paper with the very same title counts too: some titles repeat).
 Its vectors come from ``bench/corpus.py embed``'s cache where it has them and are embedded
-otherwise; ``--known-item-corpus N`` limits the corpus to its first N papers. Data that is
+otherwise (about 50 minutes for all on two cores); ``--known-item-corpus N`` limits the corpus
+to its first N papers, and with ``--modes lexical`` nothing is embedded. Data that is
 absent is skipped with a message; nothing from it is copied into the repository::
 
     .venv/bin/python bench/quality.py [--splits test,train] [--modes lexical,semantic,hybrid]
@@ -96,21 +97,20 @@ class CachedEmbedder:
             cache.add(pks, [0] * len(pks), [[]] * len(pks), digests, vectors, last_change_seq=pks[-1])
 
 
-def build_engine(papers: Iterable[Paper], data_dir: Path, embedder: CachedEmbedder) -> SearchEngine:
-    """A store, lexical index and vector index in ``data_dir``, built as ``papertide`` builds them."""
+def build_engine(papers: Iterable[Paper], data_dir: Path, embedder: CachedEmbedder | None) -> SearchEngine:
+    """A store, lexical index and (given an embedder) vector index in ``data_dir``, built as ``papertide`` does."""
     settings = Settings(data_dir=data_dir)
     store = open_store(settings.resolved_database_url)
     summary = ingest(papers, store, batch_size=5000)
     started = time.perf_counter()
     LexicalIndex.open(settings.index_dir / "lexical").update_from(store)
     lexical_s = time.perf_counter() - started
-    started = time.perf_counter()
-    index_vectors(store, settings, embedder, batch_size=2048)
-    print(
-        f"  {summary.added} papers; lexical index {lexical_s:.1f} s; vectors {time.perf_counter() - started:.1f} s "
-        f"({embedder.embedded} embedded now, the rest cached)",
-        flush=True,
-    )
+    print(f"  {summary.added} papers; lexical index {lexical_s:.1f} s", flush=True)
+    if embedder is not None:
+        started = time.perf_counter()
+        index_vectors(store, settings, embedder, batch_size=2048)
+        seconds = time.perf_counter() - started
+        print(f"  vectors {seconds:.1f} s ({embedder.embedded} embedded now, the rest cached)", flush=True)
     return SearchEngine.open(settings, store)
 
 
@@ -224,7 +224,10 @@ def known_item(
         return None
     papers = conference_papers(corpus_size)
     print(f"Known-item search over {len(papers)} conference papers: building the store and indexes", flush=True)
-    cached = CachedEmbedder(embedder, CACHE / "known-item-vectors", read_also=[CONFERENCE_VECTORS])
+    semantic = any(mode != "lexical" for mode in modes)
+    cached = (
+        CachedEmbedder(embedder, CACHE / "known-item-vectors", read_also=[CONFERENCE_VECTORS]) if semantic else None
+    )
     engine = build_engine(papers, work / "known-item", cached)
     title_of = {paper.id: fold(" ".join(paper.title.split())) for paper in papers}
     targets = random.Random(0).sample(papers, min(sample, len(papers)))
@@ -259,7 +262,9 @@ def print_tables(report: dict) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--splits", default="test,train", help="SciFact qrels splits, comma-separated")
+    parser.add_argument(
+        "--splits", default="test,train", help="SciFact qrels splits, comma-separated (empty: skip SciFact)"
+    )
     parser.add_argument("--modes", default=",".join(MODES), help="search modes, comma-separated")
     parser.add_argument("--known-item-sample", type=int, default=2000, help="titles searched for")
     parser.add_argument("--known-item-corpus", type=int, help="use only the first N conference papers")
@@ -270,7 +275,8 @@ def main() -> int:
     embedder = load_embedder()
     report: dict = {"embedder": embedder.version}
     with tempfile.TemporaryDirectory(prefix="papertide-quality-") as work:
-        report["scifact"] = scifact(args.splits.split(","), modes, embedder, Path(work))
+        splits = [split for split in args.splits.split(",") if split]
+        report["scifact"] = scifact(splits, modes, embedder, Path(work)) if splits else None
         if not args.skip_known_item:
             report["known_item"] = known_item(
                 args.known_item_sample, args.known_item_corpus, modes, embedder, Path(work)

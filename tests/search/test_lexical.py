@@ -224,7 +224,10 @@ def test_index_of_another_format_is_rebuilt(indexed: LexicalIndex, store: PaperS
     assert reopened.update_from(store) == len(PAPERS)
 
 
-def test_matching_checks_given_papers_against_constraints(indexed: LexicalIndex, store: PaperStore) -> None:
-    pks = [paper.pk for paper in store.get_many_by_id(["2305.00002", "2305.00003", "1706.03762"])]
-    passing = indexed.matching(parse_query('"neural network" -graph'), pks)
-    assert passing == {pks[0]}
+def test_scores_of_given_papers_match_a_full_search(indexed: LexicalIndex, store: PaperStore) -> None:
+    pks = [paper.pk for paper in store.get_many_by_id(["2305.00002", "2305.00003", "1706.03762", "1412.6980"])]
+    full = dict(indexed.search(parse_query("neural network attention"), limit=50).hits)
+    given = indexed.scores(parse_query("neural network attention"), pks)
+    assert set(given) == set(pks[:3])  # Adam matches none of the words
+    assert all(given[pk] == pytest.approx(full[pk]) for pk in given)
+    assert set(indexed.scores(parse_query('"neural network" -graph'), pks)) == {pks[0]}

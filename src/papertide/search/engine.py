@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal, get_args
 
+import numpy as np
+
 from papertide.config import Settings
 from papertide.errors import NotFound, PapertideError, QueryError
 from papertide.search import recommend as neighbours
@@ -148,29 +150,40 @@ class SearchEngine:
 
     def _pooled(self, parsed: ParsedQuery, mode: Mode, sort: Sort, wanted: int) -> tuple[list[tuple[int, float]], int]:
         """The ranked candidate pool of a semantic or hybrid search, and the total to page through."""
+        assert self.embedder is not None
         depth = max(POOL_DEPTH, wanted)
-        semantic = self._semantic(parsed, depth)
+        vector = self.embedder.embed_query(parsed.text_for_embedding())
+        semantic = self._semantic(parsed, vector, depth)
         if mode == "semantic":
             ranked, total = semantic, len(semantic)
         else:
             lexical = self.lexical.search(parsed, limit=depth)
-            ranked = fuse(lexical.hits, semantic)
+            bm25, cosine = dict(lexical.hits), dict(semantic)
+            # Both scores for every candidate: fusion then never guesses a missing one.
+            cosine.update(self._similarities(vector, [pk for pk in bm25 if pk not in cosine]))
+            bm25.update(self.lexical.scores(parsed, [pk for pk, _ in semantic if pk not in bm25]))
+            ranked = fuse(bm25, cosine)
             total = max(lexical.total, len(ranked))
         if sort == "newest":
             ranked = self._newest_first(ranked)
         return ranked, total
 
-    def _semantic(self, parsed: ParsedQuery, k: int) -> list[tuple[int, float]]:
+    def _semantic(self, parsed: ParsedQuery, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         """The ``k`` papers nearest the query's topic that pass its filters and lexical constraints."""
-        assert self.vectors is not None and self.embedder is not None
-        vector = self.embedder.embed_query(parsed.text_for_embedding())
+        assert self.vectors is not None
         constraints = _constraints(parsed)
         fetch = k * _CONSTRAINED_OVERFETCH if constraints else k
         hits = _pairs(self.vectors.search(vector, fetch, parsed.filters))
         if constraints:
-            passing = self.lexical.matching(constraints, [pk for pk, _ in hits])
+            passing = self.lexical.scores(constraints, [pk for pk, _ in hits])
             hits = [hit for hit in hits if hit[0] in passing]
         return hits[:k]
+
+    def _similarities(self, vector: np.ndarray, pks: list[int]) -> dict[int, float]:
+        """Cosine similarities of the query to those of ``pks`` that have a vector."""
+        assert self.vectors is not None
+        found = ((pk, self.vectors.vector_of(pk)) for pk in pks)
+        return {pk: float(paper @ vector) for pk, paper in found if paper is not None}
 
     def _newest_first(self, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
         scores = dict(ranked)

@@ -115,14 +115,16 @@ class LexicalIndex:
         scores = [0.0 if newest else float(key) for key, _ in result.hits]
         return LexicalHits(list(zip(pks, scores, strict=True)), result.count)
 
-    def matching(self, query: ParsedQuery, pks: list[int]) -> set[int]:
-        """Those of ``pks`` that match ``query``: checks another retriever's hits against lexical constraints."""
+    def scores(self, query: ParsedQuery, pks: list[int]) -> dict[int, float]:
+        """The BM25 scores of those of ``pks`` that match ``query``: scores another retriever's candidates,
+        or checks them against lexical constraints."""
         if not pks:
-            return set()
+            return {}
         searcher = self._index.searcher()
-        among = tantivy.Query.term_set_query(self._schema, PK, pks)
+        among = tantivy.Query.const_score_query(tantivy.Query.term_set_query(self._schema, PK, pks), 0.0)
         compiled = tantivy.Query.boolean_query(
             [(tantivy.Occur.Must, compile_query(query, self._schema)), (tantivy.Occur.Must, among)]
         )
         result = searcher.search(compiled, len(pks), count=False)
-        return set(searcher.fast_field_values(PK, [address for _, address in result.hits]))
+        matched = searcher.fast_field_values(PK, [address for _, address in result.hits])
+        return {pk: float(score) for pk, (score, _) in zip(matched, result.hits, strict=True)}
