@@ -1,0 +1,1 @@
+"""Search: embedding, indexing and ranking of papers."""

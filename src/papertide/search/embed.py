@@ -1,0 +1,173 @@
+"""Text embedders: the one seam between search and whatever turns text into vectors.
+
+Search code depends only on :class:`Embedder`; :func:`load_embedder` maps a configured name to
+an implementation. The shipped one runs all-MiniLM-L6-v2 as an int8 ONNX model built by
+``scripts/build_embedding_model.py``, so run time needs only onnxruntime, tokenizers and numpy,
+which are imported on first load to keep importing this module cheap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from papertide.errors import ConfigError
+
+MODEL_DIR = Path(__file__).with_name("model")
+# Padded tokens per forward pass. Measured with bench/embed_speed.py on 2 cores: throughput is flat
+# from 2k to 8k and only smaller batches waste time in per-call overhead.
+DEFAULT_TOKEN_BUDGET = 4096
+
+
+class Embedder(Protocol):
+    """Turns text into L2-normalised float32 vectors; ``version`` changes whenever vectors would."""
+
+    name: str
+    version: str
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed ``texts`` as a float32 array of shape ``(len(texts), dim)``, rows in input order."""
+        ...
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Embed one query as a float32 vector of shape ``(dim,)``."""
+        ...
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _read_manifest(model_dir: Path) -> dict[str, Any]:
+    path = model_dir / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"embedding model manifest {path} is missing or unreadable: {exc}") from exc
+    missing = [key for key in ("version", "dim", "max_tokens", "model_file", "sha256") if key not in manifest]
+    if missing:
+        raise ConfigError(f"embedding model manifest {path} lacks {', '.join(missing)}")
+    return manifest
+
+
+class OnnxEmbedder:
+    """A BERT-style sentence encoder in ONNX: mean pooling over the attention mask, then L2 norm.
+
+    Texts are tokenised, sorted by length and cut into batches of at most ``token_budget`` padded
+    tokens, so short texts are not padded to the longest one and both cores get full batches.
+    """
+
+    def __init__(
+        self,
+        model_dir: Path = MODEL_DIR,
+        *,
+        name: str = "minilm",
+        max_tokens: int | None = None,
+        threads: int | None = None,
+        token_budget: int = DEFAULT_TOKEN_BUDGET,
+    ) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        model_dir = Path(model_dir)
+        manifest = _read_manifest(model_dir)
+        limit = int(manifest["max_tokens"])
+        max_tokens = limit if max_tokens is None else max_tokens
+        if not 2 <= max_tokens <= limit:
+            raise ConfigError(f"embedder max_tokens must be between 2 and {limit}, got {max_tokens}")
+        if threads is not None and threads < 1:
+            raise ConfigError(f"embedder threads must be at least 1, got {threads}")
+        model_path = model_dir / manifest["model_file"]
+        tokenizer_path = model_dir / "tokenizer.json"
+        for path in (model_path, tokenizer_path):
+            if not path.is_file():
+                raise ConfigError(f"embedding model file {path} is missing")
+        if _sha256(model_path) != manifest["sha256"]:
+            raise ConfigError(
+                f"embedding model {model_path} does not match the sha256 in {model_dir / 'manifest.json'}"
+            )
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or _cores()
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        try:
+            self._session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+            self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        except Exception as exc:  # onnxruntime and tokenizers raise their own untyped errors
+            raise ConfigError(f"cannot load embedding model from {model_dir}: {exc}") from exc
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(max_length=max_tokens)
+        self._token_budget = max(token_budget, max_tokens)
+
+        self.name = name
+        self.dim = int(manifest["dim"])
+        self.max_tokens = max_tokens
+        # Truncating lower gives different vectors, so an index built that way must not look current.
+        self.version = manifest["version"] if max_tokens == limit else f"{manifest['version']}+t{max_tokens}"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed ``texts`` as L2-normalised float32 rows, in input order."""
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = self._tokenizer.encode_batch(list(texts))
+        order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids), reverse=True)
+        start = 0
+        while start < len(order):
+            # Sorted longest first, so the first text sets the padded width of the whole batch.
+            width = len(encodings[order[start]].ids)
+            stop = min(len(order), start + max(1, self._token_budget // width))
+            batch = order[start:stop]
+            out[batch] = self._run([encodings[i] for i in batch], width)
+            start = stop
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Embed one query as a float32 vector of shape ``(dim,)``."""
+        return self.embed([text])[0]
+
+    def _run(self, encodings: list[Any], width: int) -> np.ndarray:
+        ids = np.zeros((len(encodings), width), dtype=np.int64)
+        mask = np.zeros((len(encodings), width), dtype=np.int64)
+        for row, enc in enumerate(encodings):
+            ids[row, : len(enc.ids)] = enc.ids
+            mask[row, : len(enc.ids)] = 1
+        (hidden,) = self._session.run(
+            None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        )
+        weights = mask.astype(np.float32)
+        pooled = np.einsum("bld,bl->bd", hidden, weights) / weights.sum(axis=1, keepdims=True)
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+
+_EMBEDDERS: dict[str, Callable[[int, int | None], Embedder]] = {
+    "minilm": lambda max_tokens, threads: OnnxEmbedder(name="minilm", max_tokens=max_tokens, threads=threads),
+}
+
+
+def load_embedder(name: str = "minilm", max_tokens: int = 256, threads: int | None = None) -> Embedder:
+    """Build the configured embedder; ``threads=None`` uses every core this process may run on."""
+    try:
+        factory = _EMBEDDERS[name]
+    except KeyError:
+        raise ConfigError(f"unknown embedder {name!r}; known: {', '.join(sorted(_EMBEDDERS))}") from None
+    return factory(max_tokens, threads)
