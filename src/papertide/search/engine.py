@@ -86,7 +86,9 @@ class SearchEngine:
         """Load the indexes of ``settings.index_dir``; a missing or unusable vector index only disables semantics."""
         lexical = LexicalIndex.open(settings.index_dir / "lexical")
         try:
-            embedder = load_embedder(settings.embedder, settings.embed_max_tokens)
+            # One thread: a query is a few tokens, and idle onnxruntime threads spin on the cores
+            # the rest of the search needs (bench/search_speed.py: hybrid p50 23 -> 11 ms at 87k).
+            embedder = load_embedder(settings.embedder, settings.embed_max_tokens, threads=1)
             vectors = VectorIndex.open(vectors_dir(settings), embedder)
         except PapertideError as exc:
             return cls(store, lexical, None, None, vectors_missing=exc.message)
