@@ -114,7 +114,7 @@ def _run_ingest(ctx: typer.Context, label: str, make_items, by_bytes: bool = Fal
         nonlocal shown
         shown += 1
         if shown <= MAX_REJECTS_SHOWN:
-            err.print(f"[yellow]rejected[/] {error}", markup=True, highlight=False)
+            err.print(f"[yellow]rejected[/] {error}", highlight=False, soft_wrap=True)
 
     with _ingest_progress(label, by_bytes) as (progress, task):
 
@@ -408,5 +408,5 @@ def main() -> None:
     try:
         app()
     except PapertideError as exc:
-        err.print(f"[red]error:[/] {exc.message}", highlight=False)
+        err.print(f"[red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
         sys.exit(1)

@@ -70,7 +70,7 @@ def normalize(text: str | None) -> str:
 
 def fold(text: str) -> str:
     """Lower-case and strip diacritics, for search keys: ``Balázs`` -> ``balazs``."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    # Letters with a stroke have no decomposition; casefold already turned ß into ss.
-    return stripped.translate(_STROKES)
+    # Letters with a stroke have no decomposition: map them once they are lower case (ß casefolds to ss).
+    return stripped.casefold().translate(_STROKES)

@@ -37,7 +37,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright pac
 @pytest.fixture(scope="module")
 def base_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real server over the bundled demo corpus, indexed for search."""
-    cache = request.config.cache.mkdir("papertide-web-demo") if request.config.cache else None
+    cache = request.config.cache.mkdir("papertide-web-demo") if getattr(request.config, "cache", None) else None
     settings = demo_library(tmp_path_factory.mktemp("demo"), cache)
     with serve(create_app(settings)) as url:
         yield url
