@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -181,6 +182,18 @@ def test_similar_without_vectors_falls_back_to_title_words(lexical_engine: Searc
     similar = lexical_engine.similar("2305.00002", limit=3)
     assert similar and "2305.00002" not in [r.paper.paper_id for r in similar]
     assert lexical_engine.recommend(["2305.00002"]) == []
+
+
+def test_a_running_engine_sees_what_the_indexers_commit(
+    lexical_engine: SearchEngine, store: PaperStore, settings: Settings
+) -> None:
+    assert lexical_engine.search("quadruped", mode="lexical").total == 0
+    ingest([replace(PAPERS[11], id="2501.00010", title="Quadruped parkour")], store)
+    LexicalIndex.open(settings.index_dir / "lexical").update_from(store)  # another process, as `papertide index`
+    assert ids(lexical_engine.search("quadruped", mode="lexical")) == ["2501.00010"]
+    index_vectors(store, settings)
+    response = lexical_engine.search("teaching a robot dog to walk", mode="semantic")
+    assert response.mode == "semantic" and response.warnings == ()
 
 
 def test_similar_of_an_unknown_paper_is_not_found(engine: SearchEngine) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Literal, get_args
 
 import numpy as np
@@ -70,16 +71,19 @@ class SearchEngine:
         self,
         store: PaperStore,
         lexical: LexicalIndex,
-        vectors: VectorIndex | None,
         embedder: Embedder | None,
+        vectors_directory: Path | None,
         *,
-        vectors_missing: str | None = None,
+        unusable: str = "the embedder cannot be loaded",
     ) -> None:
         self.store = store
         self.lexical = lexical
-        self.vectors = vectors
         self.embedder = embedder
-        self._vectors_missing = vectors_missing
+        self._vectors_directory = vectors_directory
+        self._unusable = unusable
+        self._opened: VectorIndex | None = None
+        if embedder is not None and vectors_directory is not None:
+            self._open_vectors()
 
     @classmethod
     def open(cls, settings: Settings, store: PaperStore) -> SearchEngine:
@@ -89,12 +93,23 @@ class SearchEngine:
             # One thread: a query is a few tokens, and idle onnxruntime threads spin on the cores
             # the rest of the search needs (bench/search_speed.py: hybrid p50 23 -> 11 ms at 87k).
             embedder = load_embedder(settings.embedder, settings.embed_max_tokens, threads=1)
-            vectors = VectorIndex.open(vectors_dir(settings), embedder)
         except PapertideError as exc:
-            return cls(store, lexical, None, None, vectors_missing=exc.message)
-        if not len(vectors):
-            return cls(store, lexical, None, None, vectors_missing="no vector index has been built")
-        return cls(store, lexical, vectors, embedder)
+            return cls(store, lexical, None, None, unusable=exc.message)
+        return cls(store, lexical, embedder, vectors_dir(settings))
+
+    @property
+    def vectors(self) -> VectorIndex | None:
+        """The vector index if it holds any vectors, reopened when the indexer has committed since."""
+        if self._opened is not None and self._opened.is_stale():
+            self._open_vectors()
+        return self._opened if self._opened is not None and len(self._opened) else None
+
+    def _open_vectors(self) -> None:
+        assert self.embedder is not None and self._vectors_directory is not None
+        try:
+            self._opened = VectorIndex.open(self._vectors_directory, self.embedder)
+        except PapertideError as exc:  # vectors of another embedder: usable again once rebuilt and reopened
+            self._opened, self._unusable = None, exc.message
 
     # -- searching -------------------------------------------------------------------------
 
@@ -124,22 +139,24 @@ class SearchEngine:
                 hits = self.lexical.search(parsed, limit=limit, offset=offset, newest=True)
                 ranked, total = hits.hits, hits.total
         else:
-            mode = self._usable_mode(mode, parsed, warnings)
-            if mode == "lexical":
+            vectors = self.vectors  # one snapshot for the whole search
+            mode = self._usable_mode(mode, parsed, vectors, warnings)
+            if vectors is None or mode == "lexical":
                 hits = self.lexical.search(parsed, limit=limit, offset=offset, newest=sort == "newest")
                 ranked, total = hits.hits, hits.total
             else:
-                ranked, total = self._pooled(parsed, mode, sort, offset + limit)
+                ranked, total = self._pooled(parsed, vectors, mode, sort, offset + limit)
                 ranked = ranked[offset : offset + limit]
         results = self._results(ranked, parsed)
         took_ms = (time.perf_counter() - started) * 1000
         return SearchResponse(results, total, took_ms, tuple(warnings), parsed.paper_id, mode, parsed)
 
-    def _usable_mode(self, mode: Mode, parsed: ParsedQuery, warnings: list[str]) -> Mode:
+    def _usable_mode(self, mode: Mode, parsed: ParsedQuery, vectors: VectorIndex | None, warnings: list[str]) -> Mode:
         if mode == "lexical":
             return mode
-        if self.vectors is None:
-            warnings.append(_NO_VECTORS.format(reason=self._vectors_missing))
+        if vectors is None:
+            reason = "no vector index has been built" if self._opened is not None else self._unusable
+            warnings.append(_NO_VECTORS.format(reason=reason))
             return "lexical"
         if not parsed.text_for_embedding():
             warnings.append(_NOTHING_TO_EMBED)
@@ -150,19 +167,21 @@ class SearchEngine:
         stored = self.store.get(paper_id)
         return ([(stored.pk, 1.0)], 1) if stored else ([], 0)
 
-    def _pooled(self, parsed: ParsedQuery, mode: Mode, sort: Sort, wanted: int) -> tuple[list[tuple[int, float]], int]:
+    def _pooled(
+        self, parsed: ParsedQuery, vectors: VectorIndex, mode: Mode, sort: Sort, wanted: int
+    ) -> tuple[list[tuple[int, float]], int]:
         """The ranked candidate pool of a semantic or hybrid search, and the total to page through."""
         assert self.embedder is not None
         depth = max(POOL_DEPTH, wanted)
-        vector = self.embedder.embed_query(parsed.text_for_embedding())
-        semantic = self._semantic(parsed, vector, depth)
+        query = self.embedder.embed_query(parsed.text_for_embedding())
+        semantic = self._semantic(parsed, vectors, query, depth)
         if mode == "semantic":
             ranked, total = semantic, len(semantic)
         else:
             lexical = self.lexical.search(parsed, limit=depth)
             bm25, cosine = dict(lexical.hits), dict(semantic)
             # Both scores for every candidate: fusion then never guesses a missing one.
-            cosine.update(self._similarities(vector, [pk for pk in bm25 if pk not in cosine]))
+            cosine.update(_similarities(vectors, query, [pk for pk in bm25 if pk not in cosine]))
             bm25.update(self.lexical.scores(parsed, [pk for pk, _ in semantic if pk not in bm25]))
             ranked = fuse(bm25, cosine)
             total = max(lexical.total, len(ranked))
@@ -170,29 +189,23 @@ class SearchEngine:
             ranked = self._newest_first(ranked)
         return ranked, total
 
-    def _semantic(self, parsed: ParsedQuery, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+    def _semantic(
+        self, parsed: ParsedQuery, vectors: VectorIndex, query: np.ndarray, k: int
+    ) -> list[tuple[int, float]]:
         """The ``k`` papers nearest the query's topic that pass its filters and lexical constraints."""
-        assert self.vectors is not None
         constraints = _constraints(parsed)
         fetch = k * _CONSTRAINED_OVERFETCH if constraints else k
-        hits = _pairs(self.vectors.search(vector, fetch, parsed.filters))
+        hits = _pairs(vectors.search(query, fetch, parsed.filters))
         if constraints:
             passing = self.lexical.scores(constraints, [pk for pk, _ in hits])
             hits = [hit for hit in hits if hit[0] in passing]
         return hits[:k]
 
-    def _similarities(self, vector: np.ndarray, pks: list[int]) -> dict[int, float]:
-        """Cosine similarities of the query to those of ``pks`` that have a vector."""
-        assert self.vectors is not None
-        found = ((pk, self.vectors.vector_of(pk)) for pk in pks)
-        return {pk: float(paper @ vector) for pk, paper in found if paper is not None}
-
     def _newest_first(self, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """The pool by submission date, newest first, undated last."""
         scores = dict(ranked)
         papers = self.store.get_many([pk for pk, _ in ranked])
-        papers.sort(
-            key=lambda p: (p.paper.submitted.timestamp() if p.paper.submitted else float("-inf"), p.pk), reverse=True
-        )
+        papers.sort(key=lambda p: (p.paper.submitted is not None, p.paper.submitted or _EPOCH, p.pk), reverse=True)
         return [(paper.pk, scores[paper.pk]) for paper in papers]
 
     # -- neighbours --------------------------------------------------------------------------
@@ -204,22 +217,22 @@ class SearchEngine:
         if stored is None:
             raise NotFound(f"no paper {paper_id!r} in this collection")
         filters = filters or Filters()
-        if self.vectors is None or self.vectors.vector_of(stored.pk) is None:
+        vectors = self.vectors
+        if vectors is None or vectors.vector_of(stored.pk) is None:
             parsed = ParsedQuery(terms=(Term(stored.title),), filters=filters)
             hits = self.lexical.search(parsed, limit=limit + 1).hits
             return self._results([hit for hit in hits if hit[0] != stored.pk][:limit])
-        return self._results(
-            [(hit.pk, hit.score) for hit in neighbours.similar(self.vectors, stored.pk, limit, filters)]
-        )
+        return self._results(_pairs(neighbours.similar(vectors, stored.pk, limit, filters)))
 
     def recommend(self, liked_ids: list[str], limit: int = 10) -> list[SearchResult]:
         """Papers near the liked ones taken together; unknown or not yet embedded ids are ignored."""
         _check_arguments("semantic", "relevance", limit, 0)
         liked = [paper.pk for paper in self.store.get_many_by_id(liked_ids)]
-        if not liked or self.vectors is None:
+        vectors = self.vectors
+        if not liked or vectors is None:
             return []
         try:
-            hits = neighbours.recommend(self.vectors, liked, limit)
+            hits = neighbours.recommend(vectors, liked, limit)
         except NotFound:  # none of them has a vector yet
             return []
         return self._results(_pairs(hits))
@@ -244,6 +257,12 @@ def _check_arguments(mode: str, sort: str, limit: int, offset: int) -> None:
         raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
     if not 0 <= offset <= MAX_OFFSET:
         raise QueryError(f"offset must be between 0 and {MAX_OFFSET}, got {offset}")
+
+
+def _similarities(vectors: VectorIndex, query: np.ndarray, pks: list[int]) -> dict[int, float]:
+    """Cosine similarities of the query to those of ``pks`` that have a vector."""
+    found = ((pk, vectors.vector_of(pk)) for pk in pks)
+    return {pk: float(paper @ query) for pk, paper in found if paper is not None}
 
 
 def _pairs(hits: list[VectorHit]) -> list[tuple[int, float]]:
