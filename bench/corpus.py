@@ -9,7 +9,7 @@ the production :class:`VectorIndex` and cached too, with the time its HNSW graph
 
     nice -n 19 .venv/bin/python bench/corpus.py embed      # resumable; Ctrl-C or kill any time
     .venv/bin/python bench/corpus.py status
-    .venv/bin/python bench/corpus.py build --rows 1000000  # the cached 1M index (minutes)
+    .venv/bin/python bench/corpus.py build [--rebuild]     # the cached 1M index (minutes)
 
 The corpus lives in ../shared and is never shipped; without it every command exits 0 with a message.
 """
@@ -124,20 +124,18 @@ def mixtures(real: np.ndarray, rows: int, seed: int = 0) -> tuple[np.ndarray, np
     return out, parents[:, 0]
 
 
-def index_dir(rows: int, real_rows: int) -> Path:
-    return CACHE / f"synthetic-{rows}-from-{real_rows}"
-
-
-def synthetic_index(embedder: Embedder, rows: int, *, seed: int = 0) -> tuple[Path, dict]:
-    """The cached index of ``rows`` mixture vectors (built now if missing) and facts about its build."""
+def synthetic_index(embedder: Embedder, rows: int, *, rebuild: bool = False, seed: int = 0) -> tuple[Path, dict]:
+    """The cached index of ``rows`` mixture vectors and facts about its build, built from the cached real
+    vectors when missing or when ``rebuild`` is set (the real vectors keep growing while `embed` runs).
+    """
+    directory = CACHE / f"synthetic-{rows}"
+    facts_path = directory / "build.json"
+    if facts_path.exists() and not rebuild:
+        return directory, json.loads(facts_path.read_text())
     real = real_vectors(embedder)
     if len(real) < 1000:
         print(f"skipped: only {len(real)} real vectors are cached; run `bench/corpus.py embed` first")
         sys.exit(0)
-    directory = index_dir(rows, len(real))
-    facts_path = directory / "build.json"
-    if facts_path.exists():
-        return directory, json.loads(facts_path.read_text())
     rng = np.random.default_rng(seed)
     clusters = faiss.Kmeans(real.shape[1], CLUSTERS, niter=10, seed=seed, spherical=True)
     clusters.train(real)
@@ -189,6 +187,7 @@ def main() -> int:
     parser.add_argument("command", choices=("embed", "status", "build"))
     parser.add_argument("--limit", type=int, help="embed: stop after this many papers in all")
     parser.add_argument("--rows", type=int, default=1_000_000, help="build: rows of the synthetic index")
+    parser.add_argument("--rebuild", action="store_true", help="build: from the real vectors cached now")
     parser.add_argument("--threads", type=int, help="embed: intra-op threads (default: all cores)")
     args = parser.parse_args()
     corpus_or_exit()
@@ -198,7 +197,7 @@ def main() -> int:
     elif args.command == "status":
         print(f"{len(VectorIndex.open(REAL, embedder))} real vectors cached in {REAL}")
     else:
-        directory, facts = synthetic_index(embedder, args.rows)
+        directory, facts = synthetic_index(embedder, args.rows, rebuild=args.rebuild)
         print(f"{directory}: {json.dumps(facts)}")
     return 0
 
