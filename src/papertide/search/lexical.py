@@ -45,6 +45,7 @@ class LexicalIndex:
         self.directory = directory
         self._index = index
         self._schema = index.schema
+        self._stamp: tuple[int, int, int] | None = None  # of the commit the searchers show
         for analyzer in (TEXT, NAMES):
             analyzer.register(index)
 
@@ -66,8 +67,19 @@ class LexicalIndex:
         return cls(directory, index)
 
     def _searcher(self) -> tantivy.Searcher:
-        """A searcher over the latest commit, whichever process made it (a reload costs ~25 µs when none did)."""
-        self._index.reload()
+        """A searcher over the latest commit, whichever process made it.
+
+        tantivy rewrites ``meta.json`` on every commit; checking it is a stat, while a reload
+        costs ~0.2 ms on a million papers even when nothing changed.
+        """
+        try:
+            stat = (self.directory / "meta.json").stat()
+            stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        except OSError:
+            stamp = None
+        if stamp != self._stamp:
+            self._index.reload()
+            self._stamp = stamp
         return self._index.searcher()
 
     @property
