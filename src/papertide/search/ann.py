@@ -1,9 +1,9 @@
 """Approximate nearest neighbours: a faiss HNSW graph over fp16-quantised vectors.
 
 Parameters measured by bench/ann_recall.py at 1M x 384 (vectors mixed from real embeddings):
-M=16 with efConstruction=40 topped out at recall@10 0.95 even at efSearch=1024; M=32 with
-efConstruction=80 builds in about 3 minutes on two cores and reaches 0.96 at efSearch=256
-(0.25 ms a query). Ids in the graph are row numbers of the vector log (rows are added in order
+M=16 with efConstruction=40 reached only recall@10 0.95 at efSearch=1024; M=32 with
+efConstruction=80 builds in 3-6 minutes on two shared cores and reaches 0.97 at efSearch=256
+(0.7 ms a query). Ids in the graph are row numbers of the vector log (rows are added in order
 and never removed), so the caller maps rows to papers and hides superseded rows with a mask.
 """
 

@@ -29,6 +29,9 @@ from papertide.search.vector_files import ROW, Manifest, UnusableVectors, Vector
 ANN_MIN_ROWS = 50_000  # below this many papers exact search is fast enough (about 5 ms) and exact
 EXACT_MAX_ROWS = 20_000  # a filter allowing at most this many rows is searched exactly over them
 _BLOCK = 65_536  # rows scored per matrix product, to bound temporary memory
+# Scoring a gathered row costs about 15 times a row of a contiguous scan (measured at 38k rows), so
+# exact search gathers the allowed rows only when they are fewer than 1 in 16.
+GATHER_BELOW = 16
 NO_FILTERS = Filters()
 
 
@@ -195,14 +198,25 @@ class VectorIndex:
         return allowed
 
     def _exact(self, query: np.ndarray, k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        rows = None if allowed is None else np.flatnonzero(allowed)
+        if allowed is not None and np.count_nonzero(allowed) * GATHER_BELOW < len(allowed):
+            rows = np.flatnonzero(allowed)
+            scores = self._scores(query, rows)
+        else:  # scanning every row beats gathering many scattered ones
+            rows, scores = None, self._scores(query, None)
+            if allowed is not None:
+                scores[~allowed] = -np.inf
+        top = top_k(scores, k)
+        top = top[np.isfinite(scores[top])]
+        return scores[top], top if rows is None else rows[top]
+
+    def _scores(self, query: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
+        """Similarity of ``query`` to the given rows (all when None), a block at a time."""
         count = len(self._vectors) if rows is None else len(rows)
         scores = np.empty(count, dtype=np.float32)
         for start in range(0, count, _BLOCK):
             block = slice(start, start + _BLOCK)
             scores[block] = (self._vectors[block] if rows is None else self._vectors[rows[block]]) @ query
-        top = top_k(scores, k)
-        return scores[top], top if rows is None else rows[top]
+        return scores
 
     # -- writing ---------------------------------------------------------------------------
 
