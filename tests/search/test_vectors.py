@@ -117,6 +117,16 @@ def test_search_leaves_out_excluded_papers_and_scores_cosine(tmp_path: Path) -> 
     assert len(index.search(vectors[0], 500)) == 50
 
 
+def test_a_filter_allowing_fewer_than_k_papers_returns_just_those(tmp_path: Path) -> None:
+    vectors = unit(np.random.default_rng(5).normal(size=(50, MODEL.dim)))
+    with VectorIndex.updating(tmp_path, MODEL) as index:
+        add(index, range(1, 51), vectors, [["math.GT"] if pk % 5 == 0 else ["cs.LG"] for pk in range(1, 51)])
+    index = VectorIndex.open(tmp_path, MODEL)
+    math = Filters(categories_include=("math.*",))
+    assert sorted(hit.pk for hit in index.search(vectors[0], 20, math, exclude=[5])) == list(range(10, 51, 5))
+    assert [hit.pk for hit in index.search(vectors[0], 20, math, exclude=range(5, 51, 5))] == []
+
+
 def test_an_index_never_built_is_empty(tmp_path: Path) -> None:
     index = VectorIndex.open(tmp_path / "nothing", MODEL)
     assert len(index) == 0 and index.search(np.ones(MODEL.dim, dtype=np.float32), 10) == []
