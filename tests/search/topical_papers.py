@@ -34,7 +34,7 @@ TOPICS = {
             ("Quantum Advantage in Sampling", "Random circuit sampling on a quantum processor outpaces classical simulation of the qubits."),  # noqa: E501
         ],
     ),
-}
+}  # fmt: skip
 
 
 def topical_papers() -> list[Paper]:
