@@ -136,6 +136,7 @@ def test_iter_papers_in_change_order_and_incremental(store: PaperStore) -> None:
     ingest([make("2401.00001", version=2, title="New"), make("2401.00003")], store)
     changed = [p.paper_id for p in store.iter_papers(after_seq=seq)]
     assert changed == ["2401.00001", "2401.00003"]
+    assert store.count_changed(seq) == 2 and store.count_changed(0) == 3
     assert [p.paper_id for p in store.iter_papers(chunk=1)] == ["2401.00002", "2401.00001", "2401.00003"]
 
 

@@ -16,14 +16,12 @@ from dataclasses import dataclass
 from itertools import islice
 
 import numpy as np
-from sqlalchemy import func, select
 
 from papertide.config import Settings
 from papertide.search.embed import Embedder, load_embedder
 from papertide.search.paper_filter import day_number
 from papertide.search.vectors import ANN_MIN_ROWS, VectorIndex, vectors_dir
 from papertide.store.papers import PaperStore, StoredPaper
-from papertide.store.schema import papers
 
 BATCH_SIZE = 256
 Progress = Callable[[int, int], None]  # (papers done, papers to do)
@@ -79,7 +77,7 @@ def index_vectors(
     report = IndexReport()
     with VectorIndex.updating(vectors_dir(settings), embedder, rebuild=rebuild) as index:
         report.rebuilt_because = index.rebuilt_because
-        total = _count_changed(store, index.last_change_seq)
+        total = store.count_changed(index.last_change_seq)
         done = 0
         for batch in _batches(store.iter_papers(index.last_change_seq), batch_size):
             _index_batch(index, embedder, batch, report)
@@ -96,13 +94,6 @@ def _batches(stored: Iterator[StoredPaper], size: int) -> Iterator[list[StoredPa
     """``stored`` in lists of ``size`` (itertools.batched is Python 3.12+)."""
     while batch := list(islice(stored, size)):
         yield batch
-
-
-def _count_changed(store: PaperStore, after_seq: int) -> int:
-    """How many papers changed after ``after_seq``, for the progress total."""
-    with store.engine.connect() as conn:
-        query = select(func.count()).select_from(papers).where(papers.c.change_seq > after_seq)
-        return conn.execute(query).scalar_one()
 
 
 def _index_batch(index: VectorIndex, embedder: Embedder, batch: Sequence[StoredPaper], report: IndexReport) -> None:

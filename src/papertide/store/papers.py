@@ -366,6 +366,12 @@ class PaperStore:
         with self._reading() as conn:
             return conn.execute(select(func.count()).select_from(papers)).scalar_one()
 
+    def count_changed(self, after_seq: int) -> int:
+        """How many papers :meth:`iter_papers` would yield after ``after_seq`` (progress totals)."""
+        with self._reading() as conn:
+            query = select(func.count()).select_from(papers).where(papers.c.change_seq > after_seq)
+            return conn.execute(query).scalar_one()
+
     def max_change_seq(self) -> int:
         with self._reading() as conn:
             return conn.execute(select(func.coalesce(func.max(papers.c.change_seq), 0))).scalar_one()
