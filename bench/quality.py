@@ -160,11 +160,9 @@ def scifact_split(split: str) -> tuple[dict[str, str], dict[str, dict[str, int]]
 
 
 def evaluate(engine: SearchEngine, queries: dict[str, str], qrels: dict[str, dict[str, int]], mode: str) -> dict:
-    ndcg, recall, refused, seconds = [], [], 0, []
+    ndcg, recall, refused = [], [], 0
     for query_id, text in queries.items():
-        started = time.perf_counter()
         ranked = ranked_ids(engine, text, mode)
-        seconds.append(time.perf_counter() - started)
         refused += ranked is None
         ndcg.append(ndcg_at(ranked or [], qrels[query_id]))
         recall.append(recall_at(ranked or [], qrels[query_id]))
@@ -173,7 +171,6 @@ def evaluate(engine: SearchEngine, queries: dict[str, str], qrels: dict[str, dic
         "ndcg@10": round(float(np.mean(ndcg)), 4),
         "recall@100": round(float(np.mean(recall)), 4),
         "refused": refused,
-        "p50_ms": round(float(np.median(seconds)) * 1000, 1),
     }
 
 
@@ -244,12 +241,12 @@ def known_item(
 
 def print_tables(report: dict) -> None:
     if report.get("scifact"):
-        print(f"\nSciFact      {'mode':<9} {'queries':>7} {'nDCG@10':>8} {'R@100':>7} {'refused':>7} {'p50 ms':>7}")
+        print(f"\nSciFact      {'mode':<9} {'queries':>7} {'nDCG@10':>8} {'R@100':>7} {'refused':>7}")
         for split, by_mode in report["scifact"].items():
             for mode, r in by_mode.items():
                 print(
                     f"  {split:<10} {mode:<9} {r['queries']:>7} {r['ndcg@10']:>8.4f} {r['recall@100']:>7.4f} "
-                    f"{r['refused']:>7} {r['p50_ms']:>7}"
+                    f"{r['refused']:>7}"
                 )
     if report.get("known_item"):
         known = report["known_item"]
