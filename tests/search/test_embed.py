@@ -58,8 +58,8 @@ def test_paraphrase_is_closer_than_unrelated(embedder: Embedder) -> None:
 
 
 def test_order_is_kept_across_mixed_length_batches() -> None:
-    # A budget of one max-length text forces several batches out of the length-sorted order.
-    small_batches = OnnxEmbedder(max_tokens=64, token_budget=64)
+    # A budget of one max-length text forces several batches, run by two workers, out of order.
+    small_batches = OnnxEmbedder(max_tokens=64, token_budget=64, threads=2)
     texts = [
         "gene expression " * 40,
         "cats",
