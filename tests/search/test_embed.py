@@ -149,3 +149,15 @@ def test_manifest_without_checksum(model_copy: Path) -> None:
     (model_copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     with pytest.raises(ConfigError, match="sha256"):
         OnnxEmbedder(model_copy)
+
+
+def test_cuda_is_preferred_where_onnxruntime_offers_it() -> None:
+    from types import SimpleNamespace
+
+    from papertide.search.embed import _providers
+
+    gpu_build = SimpleNamespace(get_available_providers=lambda: ["TensorrtExecutionProvider", "CUDAExecutionProvider",
+                                                                 "CPUExecutionProvider"])  # fmt: skip
+    cpu_build = SimpleNamespace(get_available_providers=lambda: ["CPUExecutionProvider"])
+    assert _providers(gpu_build) == ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    assert _providers(cpu_build) == ["CPUExecutionProvider"]

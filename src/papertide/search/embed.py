@@ -115,7 +115,7 @@ class OnnxEmbedder:
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         try:
-            self._session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+            self._session = ort.InferenceSession(str(model_path), options, providers=_providers(ort))
             self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
         except Exception as exc:  # onnxruntime and tokenizers raise their own untyped errors
             raise ConfigError(f"cannot load embedding model from {model_dir}: {exc}") from exc
@@ -182,6 +182,11 @@ class OnnxEmbedder:
 _EMBEDDERS: dict[str, Callable[[int, int | None], Embedder]] = {
     "minilm": lambda max_tokens, threads: OnnxEmbedder(name="minilm", max_tokens=max_tokens, threads=threads),
 }
+
+
+def _providers(ort: Any) -> list[str]:
+    """CUDA first where this onnxruntime build offers it (onnxruntime-gpu on a GPU host), else the CPU."""
+    return [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in ort.get_available_providers()]
 
 
 def load_embedder(name: str = "minilm", max_tokens: int = 256, threads: int | None = None) -> Embedder:
