@@ -130,8 +130,20 @@ def test_filters_that_leave_nothing_raise(lexical_engine: SearchEngine) -> None:
         lexical_engine.search("cat:cs.LG", filters=Filters(categories_include=("hep-th",)))
 
 
-@hypothesis_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=st.text(max_size=300), mode=st.sampled_from(["lexical", "semantic", "hybrid"]))
+# Arbitrary text, and queries made of the language's pieces: field prefixes, dates, ranges, quotes, junk.
+_PREFIX = st.sampled_from(["", "", "-", "year:", "date:", "cat:", "-cat:", "title:", "au:", "abs:", '"'])
+_VALUE = st.one_of(
+    st.integers(0, 9999).map("{:04d}".format), st.sampled_from(["cs.*", "2024-02-30", ""]), st.text(max_size=6)
+)
+_SUFFIX = st.sampled_from(["", "", "..", "..2020", '"', "-01"])
+_QUERY_LIKE = st.lists(st.tuples(_PREFIX, _VALUE, _SUFFIX).map("".join), max_size=8).map(" ".join)
+
+
+@hypothesis_settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    text=st.one_of(st.text(max_size=300), _QUERY_LIKE),
+    mode=st.sampled_from(["lexical", "semantic", "hybrid"]),
+)
 def test_any_text_gives_a_response_or_a_query_error(engine: SearchEngine, text: str, mode: str) -> None:
     try:
         response = engine.search(text, mode=mode)

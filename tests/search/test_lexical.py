@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,7 @@ from papertide.ingest import ingest
 from papertide.model import Paper
 from papertide.search.analysis import NAMES, TEXT
 from papertide.search.lexical import LexicalIndex
-from papertide.search.query import Filters, parse_query
+from papertide.search.query import Filters, merge_filters, parse_query
 from papertide.store import PaperStore
 
 
@@ -166,6 +166,24 @@ def test_year_and_date_ranges_are_inclusive(indexed: LexicalIndex, store: PaperS
     assert ids(indexed, store, "year:..2014") == ["1412.6980", "hep-th/9711200"]  # newest first when browsing
 
 
+def test_dates_beyond_what_tantivy_stores_leave_nothing_or_limit_nothing(
+    indexed: LexicalIndex, store: PaperStore
+) -> None:
+    assert ids(indexed, store, "network year:2300") == []
+    assert ids(indexed, store, "network year:..1500") == []
+    everything = set(ids(indexed, store, "network"))
+    assert set(ids(indexed, store, "network year:1500..")) == everything
+    forever = Filters(date_from=date(1, 1, 1), date_to=date(9999, 12, 31))
+    assert len(indexed.search(merge_filters(parse_query(""), forever), limit=50).hits) == len(PAPERS)
+
+
+def test_a_paper_dated_beyond_tantivy_is_indexed_as_undated(indexed: LexicalIndex, store: PaperStore) -> None:
+    ingest([_paper("2501.00020", "Medieval networks", "Old.", ["A. Monk"], ["cs.SI"], "1450-01-01")], store)
+    indexed.update_from(store)
+    assert "2501.00020" in ids(indexed, store, "network")
+    assert "2501.00020" not in ids(indexed, store, "network year:..2000")
+
+
 def test_empty_query_lists_everything_newest_first_undated_last(indexed: LexicalIndex, store: PaperStore) -> None:
     ingest([replace(PAPERS[0], id="2501.00001", title="Undated", submitted=None)], store)
     indexed.update_from(store)
@@ -189,8 +207,6 @@ def test_total_counts_all_matches_and_offset_pages(indexed: LexicalIndex) -> Non
 
 
 def test_form_filters_merge_with_typed_ones(indexed: LexicalIndex, store: PaperStore) -> None:
-    from papertide.search.query import merge_filters
-
     parsed = merge_filters(parse_query("network cat:cs.*"), Filters(categories_include=("cs.RO",)))
     hits = indexed.search(parsed, limit=10).hits
     assert [p.paper_id for p in store.get_many([pk for pk, _ in hits])] == ["2402.00005"]

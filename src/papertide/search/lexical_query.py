@@ -14,12 +14,20 @@ keeps common words fast on large indexes:
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, time
 
 import tantivy
 
 from papertide.search.analysis import NAMES, TEXT, Analyzer
-from papertide.search.lexical_schema import ABSTRACT, AUTHORS, CATEGORIES, SUBMITTED, TITLE
+from papertide.search.lexical_schema import (
+    ABSTRACT,
+    AUTHORS,
+    CATEGORIES,
+    EARLIEST,
+    LATEST,
+    SUBMITTED,
+    TITLE,
+)
 from papertide.search.query import Field, Filters, ParsedQuery, Term
 
 Occur = tantivy.Occur
@@ -103,15 +111,7 @@ def _filter_clauses(filters: Filters, schema: tantivy.Schema) -> list[tuple[tant
     if filters.categories_exclude:
         clauses.append((Occur.MustNot, _any_category(filters.categories_exclude, schema)))
     if filters.date_from or filters.date_to:
-        dates = Query.range_query(
-            schema,
-            SUBMITTED,
-            tantivy.FieldType.Date,
-            _midnight(filters.date_from) if filters.date_from else None,
-            _midnight(filters.date_to + timedelta(days=1)) if filters.date_to else None,
-            include_upper=filters.date_to is None,
-        )
-        clauses.append((Occur.Must, Query.const_score_query(dates, 0.0)))
+        clauses.append((Occur.Must, Query.const_score_query(_date_range(filters, schema), 0.0)))
     return clauses
 
 
@@ -126,6 +126,19 @@ def _any_category(patterns: tuple[str, ...], schema: tantivy.Schema) -> tantivy.
     return queries[0] if len(queries) == 1 else Query.boolean_query([(Occur.Should, q) for q in queries])
 
 
-def _midnight(day: date) -> datetime:
-    """The start of ``day`` in UTC, naive, as tantivy date fields take it."""
-    return datetime.combine(day, time(), tzinfo=UTC).replace(tzinfo=None)
+def _date_range(filters: Filters, schema: tantivy.Schema) -> tantivy.Query:
+    """Dated papers from ``date_from`` to ``date_to`` inclusive, whatever the dates.
+
+    tantivy stores dates as nanoseconds, so it takes only 1677-09-21..2262-04-11: a bound beyond
+    that range either leaves nothing or limits nothing.
+    """
+    # Naive datetimes stand for UTC, as in the index.
+    low = datetime.combine(filters.date_from, time()) if filters.date_from else None
+    high = datetime.combine(filters.date_to, time.max) if filters.date_to else None
+    if (low is not None and low > LATEST) or (high is not None and high < EARLIEST):
+        return Query.empty_query()
+    low = low if low is not None and low > EARLIEST else None
+    high = high if high is not None and high < LATEST else None
+    if low is None and high is None:
+        return Query.exists_query(SUBMITTED)  # an undated paper fails any date limit
+    return Query.range_query(schema, SUBMITTED, tantivy.FieldType.Date, low, high)

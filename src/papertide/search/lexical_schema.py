@@ -8,7 +8,7 @@ submission date is a fast date field so date filters are range queries and "newe
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 
 import tantivy
 
@@ -47,6 +47,17 @@ def to_document(stored: StoredPaper) -> tantivy.Document:
         doc.add_text(AUTHORS, NAMES.prepare(name))
     for category in dict.fromkeys(category.lower() for category in stored.paper.categories):
         doc.add_text(CATEGORIES, category)
-    if stored.paper.submitted is not None:
-        doc.add_date(SUBMITTED, stored.paper.submitted.astimezone(UTC).replace(tzinfo=None))
+    submitted = naive_utc(stored.paper.submitted) if stored.paper.submitted else None
+    if submitted is not None and EARLIEST <= submitted <= LATEST:  # else indexed as undated
+        doc.add_date(SUBMITTED, submitted)
     return doc
+
+
+def naive_utc(moment: datetime) -> datetime:
+    """A UTC datetime without its zone, as tantivy date fields take it."""
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+# tantivy keeps dates as nanoseconds since 1970, so only these fit.
+EARLIEST = naive_utc(tantivy.MIN_DATETIME)
+LATEST = naive_utc(tantivy.MAX_DATETIME)
