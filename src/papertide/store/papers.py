@@ -349,10 +349,7 @@ class PaperStore:
             listed, pk = _decode_cursor(cursor)
             conditions.append(tuple_(papers.c.listed_at, papers.c.pk) < tuple_(listed, pk))
         query = (
-            select(papers)
-            .where(*conditions)
-            .order_by(papers.c.listed_at.desc(), papers.c.pk.desc())
-            .limit(limit + 1)
+            select(papers).where(*conditions).order_by(papers.c.listed_at.desc(), papers.c.pk.desc()).limit(limit + 1)
         )
         with self._reading() as conn:
             stored = [_stored_from_row(row) for row in conn.execute(query)]
