@@ -260,7 +260,11 @@ class _Builder:
 
     def add(self, token: _Token) -> None:
         name = token.prefix.lower() if token.prefix else None
-        if name in _TEXT_FIELDS:
+        if (name in _TEXT_FIELDS or name == "cat" or name in _DATE_HELP) and not token.value and not token.quoted:
+            # "CAT: Closed-loop ..." or "author: hinton": a pasted title or a stray space, not a field.
+            self.warnings[f"nothing follows '{token.prefix}:', so it was searched as a word"] = None
+            self._term(token.prefix, None, False, token.negated)
+        elif name in _TEXT_FIELDS:
             self._add_field_term(token, _TEXT_FIELDS[name])
         elif name == "cat":
             self._add_categories(token)
