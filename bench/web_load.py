@@ -7,7 +7,7 @@ Search requests use distinct queries cut from stored titles; paper requests pick
 Prints requests/s, latency percentiles, errors and the server's RSS before and after::
 
     .venv/bin/python bench/web_load.py [--data-dir DIR] [--duration 30] [--concurrency 16]
-                                       [--scenario search paper] [--json out.json]
+                                       [--scenario search paper] [--client python|wrk] [--json out.json]
 
 Targets at 1M papers: search >= 100 req/s with p99 <= 150 ms, paper page >= 500 req/s, no
 errors over 5 minutes (``--duration 300``) and flat memory. The client runs on the same cores
@@ -22,9 +22,11 @@ import itertools
 import json
 import random
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -41,6 +43,7 @@ from papertide.store import open_store
 DEMO_DIR = Path(__file__).resolve().parent / ".cache" / "web-demo"
 SAMPLE_PAPERS = 20_000  # papers read from the store to draw queries and ids from
 WARMUP_REQUESTS = 50
+WRK_PATHS = 40_000  # distinct paths handed to wrk, cycled through in order
 SERVER = """
 import sys, uvicorn
 from papertide.config import load_settings
@@ -166,9 +169,55 @@ async def drive(base_url: str, paths: Iterator[str], concurrency: int, seconds: 
     return latencies, errors
 
 
+# wrk (C, one thread) leaves more of a small machine to the server than the Python client does.
+# Each request takes the next path of the list; ``done`` prints the summary as one JSON line.
+WRK_SCRIPT = """
+local paths = {%s}
+local i = 0
+request = function()
+  i = i %% #paths + 1
+  return wrk.format("GET", paths[i])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRK {"requests": %%d, "seconds": %%f, "errors": %%d, "p50": %%f, "p95": %%f, "p99": %%f, "max": %%f}\\n',
+    summary.requests, summary.duration / 1e6, e.connect + e.read + e.write + e.status + e.timeout,
+    latency:percentile(50) / 1e3, latency:percentile(95) / 1e3, latency:percentile(99) / 1e3, latency.max / 1e3))
+end
+"""
+
+
+def drive_wrk(base_url: str, paths: list[str], concurrency: int, seconds: float) -> dict:
+    """Run ``wrk`` over ``paths`` and return its summary (latencies in ms, errors incl. non-2xx answers)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(WRK_SCRIPT % ", ".join(json.dumps(path) for path in paths))
+        script.flush()
+        command = ["wrk", "-t1", f"-c{concurrency}", f"-d{int(seconds)}s", "--timeout", "10s", "-s", script.name]
+        done = subprocess.run([*command, base_url], capture_output=True, text=True, check=True)
+    line = next(line for line in done.stdout.splitlines() if line.startswith("WRK "))
+    return json.loads(line[4:])
+
+
 def run_scenario(name: str, base_url: str, paths: Iterator[str], server_pid: int, args: argparse.Namespace) -> Result:
     asyncio.run(drive(base_url, itertools.islice(paths, WARMUP_REQUESTS), 4, 60))
     rss_before = rss_mb(server_pid)
+    if args.client == "wrk":
+        summary = drive_wrk(base_url, list(itertools.islice(paths, WRK_PATHS)), args.concurrency, args.duration)
+        return Result(
+            scenario=name,
+            concurrency=args.concurrency,
+            seconds=round(summary["seconds"], 1),
+            requests=summary["requests"],
+            errors=summary["errors"],
+            requests_per_s=round((summary["requests"] - summary["errors"]) / summary["seconds"], 1),
+            p50_ms=round(summary["p50"], 1),
+            p95_ms=round(summary["p95"], 1),
+            p99_ms=round(summary["p99"], 1),
+            max_ms=round(summary["max"], 1),
+            rss_before_mb=round(rss_before, 1),
+            rss_after_mb=round(rss_mb(server_pid), 1),
+        )
     started = time.perf_counter()
     latencies, errors = asyncio.run(drive(base_url, paths, args.concurrency, args.duration))
     elapsed = time.perf_counter() - started
@@ -195,8 +244,11 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=30, help="seconds per scenario")
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight")
     parser.add_argument("--scenario", nargs="+", choices=("search", "paper"), default=["search", "paper"])
+    parser.add_argument("--client", choices=("python", "wrk"), default="python", help="load generator")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
+    if args.client == "wrk" and not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
     data_dir = args.data_dir or prepare_demo(DEMO_DIR)
     ids, titles = sample_papers(data_dir)
     if not ids:
