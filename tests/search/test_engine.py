@@ -190,6 +190,12 @@ def test_similar_and_recommend_use_the_vectors(engine: SearchEngine) -> None:
     assert engine.recommend(["unknown:1"]) == []
 
 
+def test_similar_to_a_fetched_paper_matches_similar_by_id(engine: SearchEngine, store: PaperStore) -> None:
+    stored = store.get("1810.04805")
+    assert stored is not None
+    assert engine.similar_to(stored, limit=3) == engine.similar("1810.04805", limit=3)
+
+
 def test_similar_without_vectors_falls_back_to_title_words(lexical_engine: SearchEngine) -> None:
     similar = lexical_engine.similar("2305.00002", limit=3)
     assert similar and "2305.00002" not in [r.paper.paper_id for r in similar]

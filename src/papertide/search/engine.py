@@ -212,10 +212,14 @@ class SearchEngine:
 
     def similar(self, paper_id: str, limit: int = 10, filters: Filters | None = None) -> list[SearchResult]:
         """Papers nearest ``paper_id`` in meaning (by its title words while it has no vector); NotFound if unknown."""
-        _check_arguments("semantic", "relevance", limit, 0)
         stored = self.store.get(paper_id)
         if stored is None:
             raise NotFound(f"no paper {paper_id!r} in this collection")
+        return self.similar_to(stored, limit, filters)
+
+    def similar_to(self, stored: StoredPaper, limit: int = 10, filters: Filters | None = None) -> list[SearchResult]:
+        """:meth:`similar` for a paper the caller has already fetched, sparing a second store lookup."""
+        _check_arguments("semantic", "relevance", limit, 0)
         filters = filters or Filters()
         vectors = self.vectors
         if vectors is None or vectors.vector_of(stored.pk) is None:

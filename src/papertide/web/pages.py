@@ -53,5 +53,5 @@ def paper(request: Request, services: ServicesDep, paper_id: str) -> Response:
     if wanted != paper_id:  # versioned or pasted ids get one address, which caches and bookmarks well
         return RedirectResponse(f"/paper/{quote(wanted)}", status_code=301)
     stored = find_paper(services.store, wanted)
-    similar = [search_hit(hit) for hit in services.engine.similar(wanted, limit=SIMILAR_COUNT)]
+    similar = [search_hit(hit) for hit in services.engine.similar_to(stored, limit=SIMILAR_COUNT)]
     return templates.TemplateResponse(request, "paper.html", {"paper": paper_detail(stored), "similar": similar})
