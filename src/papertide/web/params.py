@@ -32,11 +32,13 @@ CursorParam = Annotated[
 ]
 
 
-def category_filters(category: CategoriesParam = None, exclude: ExcludeParam = None) -> Filters:
+# Both async: FastAPI runs a plain function dependency in the thread pool, a thread hop per request
+# for microseconds of parsing.
+async def category_filters(category: CategoriesParam = None, exclude: ExcludeParam = None) -> Filters:
     return build_filters(category or (), exclude or ())
 
 
-def listing_filters(
+async def listing_filters(
     category: CategoriesParam = None,
     exclude: ExcludeParam = None,
     submitted_from: Annotated[date | None, Query(description="First submission day, inclusive (YYYY-MM-DD).")] = None,

@@ -21,7 +21,8 @@ class Services:
     newest_days: NewestDays
 
 
-def _services(request: Request) -> Services:
+async def _services(request: Request) -> Services:
+    # async: FastAPI runs a plain function dependency in the thread pool, a thread hop per request.
     return request.app.state.services
 
 
