@@ -79,6 +79,8 @@ def test_ann_and_exact_search_agree(clustered) -> None:
         found = [hit.pk for hit in index.search(query, 10)]
         overlaps.append(len(set(found) & set(brute_force(vectors, query, 10))) / 10)
     assert np.mean(overlaps) >= 0.9
+    own = [hit.pk for hit in index.search(vectors[1], 10, exclude=[1])]
+    assert 1 not in own and len(own) == 10
 
 
 def test_a_filter_that_rules_out_the_top_hits_still_returns_k_allowed_papers(clustered) -> None:
@@ -113,7 +115,8 @@ def test_search_leaves_out_excluded_papers_and_scores_cosine(tmp_path: Path) -> 
     hits = index.search(vectors[0], 5)
     assert hits[0].pk == 1 and hits[0].score == pytest.approx(1.0, abs=1e-5)
     assert [hit.pk for hit in hits] == [pk + 1 for pk in brute_force(vectors, vectors[0], 5)]
-    assert 1 not in [hit.pk for hit in index.search(vectors[0], 5, exclude=[1])]
+    nearest_others = [row + 1 for row in brute_force(vectors, vectors[0], 7) if row + 1 not in (1, 2)][:5]
+    assert [hit.pk for hit in index.search(vectors[0], 5, exclude=[1, 2])] == nearest_others
     assert len(index.search(vectors[0], 500)) == 50
 
 

@@ -173,6 +173,11 @@ class VectorIndex:
         """
         if k <= 0 or not len(self.table):
             return []
+        if exclude and filters.is_empty and self.table.live_count == len(self.table):
+            # Leaving out a few papers (a paper's own neighbours) is no filter worth a mask of every row
+            # and a walk twice as wide (below): walk unmasked for that many more and drop them.
+            left_out = set(exclude)
+            return [hit for hit in self.search(query, k + len(left_out)) if hit.pk not in left_out][:k]
         query = np.asarray(query, dtype=np.float32)
         allowed = self._allowed(filters, exclude)
         count = len(self) if allowed is None else int(np.count_nonzero(allowed))
