@@ -247,3 +247,5 @@ def test_scores_of_given_papers_match_a_full_search(indexed: LexicalIndex, store
     assert set(given) == set(pks[:3])  # Adam matches none of the words
     assert all(given[pk] == pytest.approx(full[pk]) for pk in given)
     assert set(indexed.scores(parse_query('"neural network" -graph'), pks)) == {pks[0]}
+    unknown = list(range(10**6, 10**6 + 5000))  # enough keys to be looked up as a set, not one by one
+    assert indexed.scores(parse_query("neural network attention"), pks + unknown) == given

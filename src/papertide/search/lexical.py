@@ -28,6 +28,7 @@ _FORMAT = f"1.{ANALYSIS_VERSION}"
 _META = "papertide.json"
 _WRITER_HEAP = 256 * 1024 * 1024
 _COMMIT_EVERY = 100_000
+_PK_UNION_MAX = 4000  # keys looked up one by one below this; measured at 1M: equal cost at 4000
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,10 +138,19 @@ class LexicalIndex:
         if not pks:
             return {}
         searcher = self._searcher()
-        among = tantivy.Query.const_score_query(tantivy.Query.term_set_query(self._schema, PK, pks), 0.0)
+        among = tantivy.Query.const_score_query(self._any_pk(pks), 0.0)
         compiled = tantivy.Query.boolean_query(
             [(tantivy.Occur.Must, compile_query(query, self._schema)), (tantivy.Occur.Must, among)]
         )
         result = searcher.search(compiled, len(pks), count=False)
         matched = searcher.fast_field_values(PK, [address for _, address in result.hits])
         return {pk: float(score) for pk, (score, _) in zip(matched, result.hits, strict=True)}
+
+    def _any_pk(self, pks: list[int]) -> tantivy.Query:
+        """The papers with these keys. Measured at 1M papers, a term set query costs 1 ms for 100 keys (as
+        much as the BM25 scoring it restricts), a union of term queries 0.25 ms, and no more up to ~4000 keys."""
+        if len(pks) > _PK_UNION_MAX:
+            return tantivy.Query.term_set_query(self._schema, PK, pks)
+        return tantivy.Query.boolean_query(
+            [(tantivy.Occur.Should, tantivy.Query.term_query(self._schema, PK, pk)) for pk in pks]
+        )
