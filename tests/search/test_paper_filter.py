@@ -61,6 +61,7 @@ def test_saved_columns_load_into_the_same_table() -> None:
     table.append([3, 4, 3], [10, NO_DAY, 12], counts, ids)
     loaded = PaperTable.from_columns(table.vocabulary, table.pks, table.days, counts, ids)
     assert loaded.live.tolist() == table.live.tolist() == [False, True, True]
+    assert loaded.live_count == table.live_count == 2
     for wanted in (Filters(categories_include=("stat.*",)), Filters(date_from=date(1970, 1, 11))):
         assert np.array_equal(loaded.mask(wanted), table.mask(wanted))
 

@@ -69,6 +69,7 @@ class PaperTable:
         self._pks = GrowableArray(np.int64)
         self._days = GrowableArray(np.int32)
         self._live = GrowableArray(np.bool_)
+        self._live_count = 0  # kept as rows come: counting a million-row mask costs each search ~40 us
         self._row_by_pk = np.full(16, -1, dtype=np.int64)
 
     def __len__(self) -> int:
@@ -89,7 +90,7 @@ class PaperTable:
 
     @property
     def live_count(self) -> int:
-        return int(np.count_nonzero(self.live))
+        return self._live_count
 
     def encode(self, categories: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
         """Each row's category count and all rows' category ids, row after row; new names join the vocabulary."""
@@ -156,6 +157,7 @@ class PaperTable:
         live = self._live.values
         live[previous[previous >= 0]] = False
         live[rows] = True
+        self._live_count += len(unique) - int(np.count_nonzero(previous >= 0))
         self._row_by_pk[unique] = rows
 
     def row_of(self, pk: int) -> int | None:
