@@ -12,6 +12,8 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
+    Select,
+    bindparam,
     delete,
     exists,
     func,
@@ -34,6 +36,13 @@ _MERGED_FIELDS = (
     "abstract", "authors", "categories", "submitted", "updated", "doi", "journal_ref", "comments",
     "url_abs", "url_pdf", "url_code", "versions",
 )  # fmt: skip
+
+
+# Built once: a statement built per call costs more Python than the SQLite query behind it.
+_KEYS = bindparam("keys", expanding=True)
+_PAPERS_BY_PK = select(papers).where(papers.c.pk.in_(_KEYS))
+_PAPERS_BY_ID = select(papers).where(papers.c.paper_id.in_(_KEYS))
+_SIGNALS_OF = select(paper_signals).where(paper_signals.c.paper_pk.in_(_KEYS)).order_by(paper_signals.c.observed_at)
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -303,17 +312,17 @@ class PaperStore:
 
     def get_many_by_id(self, paper_ids: Iterable[str]) -> list[StoredPaper]:
         """Papers by public id, in the order asked (missing ids are left out)."""
-        return self._hydrate(papers.c.paper_id, list(paper_ids), key=lambda p: p.paper_id)
+        return self._hydrate(_PAPERS_BY_ID, list(paper_ids), key=lambda p: p.paper_id)
 
     def get_many(self, pks: Sequence[int]) -> list[StoredPaper]:
         """Papers by store key, in the order asked (missing keys are left out): search hydration."""
-        return self._hydrate(papers.c.pk, list(pks), key=lambda p: p.pk)
+        return self._hydrate(_PAPERS_BY_PK, list(pks), key=lambda p: p.pk)
 
-    def _hydrate(self, column, wanted: list, key) -> list[StoredPaper]:
+    def _hydrate(self, statement: Select, wanted: list, key) -> list[StoredPaper]:
         if not wanted:
             return []
         with self._reading() as conn:
-            found = {key(p): p for p in map(_stored_from_row, conn.execute(select(papers).where(column.in_(wanted))))}
+            found = {key(p): p for p in map(_stored_from_row, conn.execute(statement, {"keys": wanted}))}
             self._attach_signals(conn, list(found.values()))
         return [found[k] for k in wanted if k in found]
 
@@ -321,9 +330,7 @@ class PaperStore:
         by_pk = {p.pk: p for p in stored}
         if not by_pk:
             return
-        rows = conn.execute(
-            select(paper_signals).where(paper_signals.c.paper_pk.in_(list(by_pk))).order_by(paper_signals.c.observed_at)
-        )
+        rows = conn.execute(_SIGNALS_OF, {"keys": list(by_pk)})
         for row in rows:  # ordered by time: the last observation wins
             by_pk[row.paper_pk].signals[row.name] = Signal(row.name, row.value, utc(row.observed_at))
 
