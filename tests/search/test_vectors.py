@@ -118,6 +118,8 @@ def test_search_leaves_out_excluded_papers_and_scores_cosine(tmp_path: Path) -> 
     nearest_others = [row + 1 for row in brute_force(vectors, vectors[0], 7) if row + 1 not in (1, 2)][:5]
     assert [hit.pk for hit in index.search(vectors[0], 5, exclude=[1, 2])] == nearest_others
     assert len(index.search(vectors[0], 500)) == 50
+    found, gathered = index.with_vectors([3, 999, 1])
+    assert found == [3, 1] and np.array_equal(gathered, [index.vector_of(3), index.vector_of(1)])
 
 
 def test_a_filter_allowing_fewer_than_k_papers_returns_just_those(tmp_path: Path) -> None:

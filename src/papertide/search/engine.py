@@ -265,8 +265,9 @@ def _check_arguments(mode: str, sort: str, limit: int, offset: int) -> None:
 
 def _similarities(vectors: VectorIndex, query: np.ndarray, pks: list[int]) -> dict[int, float]:
     """Cosine similarities of the query to those of ``pks`` that have a vector."""
-    found = ((pk, vectors.vector_of(pk)) for pk in pks)
-    return {pk: float(paper @ query) for pk, paper in found if paper is not None}
+    found, papers = vectors.with_vectors(pks)
+    # A dot per row: a matrix product would sum in another order, moving the scores' last bits.
+    return {pk: float(paper @ query) for pk, paper in zip(found, papers, strict=True)}
 
 
 def _pairs(hits: list[VectorHit]) -> list[tuple[int, float]]:

@@ -159,6 +159,11 @@ class VectorIndex:
         """The stored vectors of those of ``pks`` that have one, in that order."""
         return np.asarray(self._vectors[self.table.rows_of(pks)])
 
+    def with_vectors(self, pks: Sequence[int]) -> tuple[list[int], np.ndarray]:
+        """Those of ``pks`` that have a vector, and their vectors: one gather, not a copy per paper."""
+        found = [(pk, row) for pk in pks if (row := self.table.row_of(pk)) is not None]
+        return [pk for pk, _ in found], np.asarray(self._vectors[[row for _, row in found]])
+
     def text_digest_of(self, pk: int) -> int | None:
         """The digest of the text a paper's vector was made from, or None if it has none."""
         row = self.table.row_of(pk)
