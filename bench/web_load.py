@@ -36,8 +36,7 @@ import httpx
 import numpy as np
 
 from papertide.config import load_settings
-from papertide.demo import load_demo
-from papertide.search.indexing import update_indexes
+from papertide.demo import install_demo
 from papertide.store import open_store
 
 DEMO_DIR = Path(__file__).resolve().parent / ".cache" / "web-demo"
@@ -72,11 +71,7 @@ class Result:
 
 def prepare_demo(data_dir: Path) -> Path:
     """The demo corpus with its search indexes in ``data_dir``; the loaders are incremental, so reruns are quick."""
-    settings = load_settings(data_dir=data_dir)
-    store = open_store(settings.resolved_database_url)
-    load_demo(store)
-    update_indexes(store, settings)
-    store.engine.dispose()
+    install_demo(load_settings(data_dir=data_dir))
     return data_dir
 
 

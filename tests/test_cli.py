@@ -161,3 +161,16 @@ def test_invalid_setting_is_a_clean_error(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "papertide", "stats"], capture_output=True, text=True, env=env)
     assert done.returncode == 1
     assert "batch_size" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_install_demo_makes_a_searchable_library(tmp_path: Path) -> None:
+    from papertide.config import load_settings
+    from papertide.demo import install_demo
+    from papertide.search.engine import SearchEngine
+
+    settings = load_settings(data_dir=tmp_path / "lib")
+    install_demo(settings)
+    store = open_store(settings.resolved_database_url)
+    response = SearchEngine.open(settings, store).search("quantum entanglement", mode="lexical", limit=3)
+    assert store.count() == 1271
+    assert response.results and "ntangle" in response.results[0].title_html

@@ -7,11 +7,10 @@ import shutil
 from pathlib import Path
 
 from papertide.config import Settings, load_settings
-from papertide.demo import load_demo
+from papertide.demo import install_demo
 from papertide.ingest import ingest
-from papertide.search.indexing import update_indexes
 from papertide.sources.jsonl import JsonlSource
-from papertide.store import PaperStore, open_store
+from papertide.store import PaperStore
 
 # Real arXiv papers with LaTeX abstracts, old-style ids and Hugging Face upvotes, small enough
 # that tests can name exactly what each listing holds.
@@ -43,8 +42,5 @@ def demo_library(data_dir: Path, cache_dir: Path | None) -> Settings:
 
 def _build_demo(data_dir: Path) -> Settings:
     settings = load_settings(data_dir=data_dir)
-    store = open_store(settings.resolved_database_url)
-    load_demo(store)
-    update_indexes(store, settings)
-    store.engine.dispose()
+    install_demo(settings)
     return settings
