@@ -174,3 +174,26 @@ def test_install_demo_makes_a_searchable_library(tmp_path: Path) -> None:
     response = SearchEngine.open(settings, store).search("quantum entanglement", mode="lexical", limit=3)
     assert store.count() == 1271
     assert response.results and "ntangle" in response.results[0].title_html
+
+
+def test_index_and_search_from_the_command_line(data_dir: Path) -> None:
+    assert run("demo")[0] == 0
+    code, out, _ = run("index", "--lexical-only")
+    assert code == 0 and "1271 papers (re)indexed" in out
+    code, out, err = run("search", "author:balazs", "--json")
+    assert code == 0
+    found = json.loads(out)
+    assert found["mode"] == "lexical"  # no vectors yet: hybrid falls back, and says so
+    assert "semantic search is unavailable" in err
+    assert "0704.0001" in [r["id"] for r in found["results"]]
+    code, out, _ = run("search", "diphoton production", "--mode", "lexical", "-n", "3")
+    assert code == 0 and "0704.0001" in out
+
+
+def test_bad_search_is_a_clean_error(data_dir: Path) -> None:
+    env = {**os.environ, "PAPERTIDE_DATA_DIR": str(data_dir)}
+    done = subprocess.run(
+        [sys.executable, "-m", "papertide", "search", "year:2024..2020"], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 1
+    assert "reversed" in done.stderr and "Traceback" not in done.stderr
