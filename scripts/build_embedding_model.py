@@ -24,7 +24,6 @@ reference vectors the tests compare against go to ``tests/fixtures/embeddings/re
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
@@ -138,14 +137,6 @@ def run_time_tokenizer(model_dir: Path) -> Tokenizer:
     return tokenizer
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def mean_rowwise_cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
 
@@ -155,6 +146,9 @@ def stage(model: Path, tokenizer: Tokenizer, directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(model, directory / "model.onnx")
     tokenizer.save(str(directory / "tokenizer.json"), pretty=False)
+    sys.path.insert(0, str(REPO / "src"))
+    from papertide.search.embed import file_sha256
+
     manifest = {
         "name": MODEL_NAME,
         "version": VERSION,
@@ -162,7 +156,7 @@ def stage(model: Path, tokenizer: Tokenizer, directory: Path) -> Path:
         "max_tokens": MAX_TOKENS,
         "pooling": "mean over attention mask, then L2 normalise",
         "model_file": "model.onnx",
-        "sha256": sha256(directory / "model.onnx"),
+        "sha256": file_sha256(directory / "model.onnx"),
         "quantization": "dynamic int8, per channel, reduce_range",
         "built_with": {
             "torch": torch.__version__,

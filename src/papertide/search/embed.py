@@ -50,7 +50,8 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The checksum the manifest records for the model file (also written by the build script)."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -105,7 +106,7 @@ class OnnxEmbedder:
         for path in (model_path, tokenizer_path):
             if not path.is_file():
                 raise ConfigError(f"embedding model file {path} is missing")
-        if _sha256(model_path) != manifest["sha256"]:
+        if file_sha256(model_path) != manifest["sha256"]:
             raise ConfigError(
                 f"embedding model {model_path} does not match the sha256 in {model_dir / 'manifest.json'}"
             )
