@@ -203,10 +203,9 @@ class SearchEngine:
 
     def _newest_first(self, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
         """The pool by submission date, newest first, undated last."""
-        scores = dict(ranked)
-        papers = self.store.get_many([pk for pk, _ in ranked])
-        papers.sort(key=lambda p: (p.paper.submitted is not None, p.paper.submitted or _EPOCH, p.pk), reverse=True)
-        return [(paper.pk, scores[paper.pk]) for paper in papers]
+        dates = self.store.submitted_dates([pk for pk, _ in ranked])
+        kept = [(pk, score) for pk, score in ranked if pk in dates]
+        return sorted(kept, key=lambda hit: (dates[hit[0]] is not None, dates[hit[0]] or _EPOCH, hit[0]), reverse=True)
 
     # -- neighbours --------------------------------------------------------------------------
 

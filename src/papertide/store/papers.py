@@ -334,6 +334,14 @@ class PaperStore:
         for row in rows:  # ordered by time: the last observation wins
             by_pk[row.paper_pk].signals[row.name] = Signal(row.name, row.value, utc(row.observed_at))
 
+    def submitted_dates(self, pks: Sequence[int]) -> dict[int, datetime | None]:
+        """Submission time by store key: enough to order a result pool without loading the papers."""
+        if not pks:
+            return {}
+        with self._reading() as conn:
+            rows = conn.execute(select(papers.c.pk, papers.c.submitted_at).where(papers.c.pk.in_(list(pks))))
+            return {pk: utc(submitted) for pk, submitted in rows}
+
     def iter_papers(self, after_seq: int = 0, chunk: int = 1000) -> Iterator[StoredPaper]:
         """Every paper changed after ``after_seq``, in change order (indexers and export)."""
         last = after_seq
