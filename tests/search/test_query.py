@@ -144,6 +144,7 @@ WARNING_CASES: list[tuple[str, ParsedQuery]] = [
     ('"', ParsedQuery(warnings=(UNCLOSED,))),
 ]
 
+
 def test_a_field_name_with_nothing_after_it_is_a_word() -> None:
     parsed = parse_query("CAT: Closed-loop Adversarial Training")
     assert [t.text for t in parsed.terms] == ["CAT", "Closed-loop", "Adversarial", "Training"]

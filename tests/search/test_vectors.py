@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from papertide.search.ann import EF_SEARCH, MAX_EF_SEARCH, HnswIndex
 from papertide.search.paper_filter import day_number
 from papertide.search.query import Filters
 from papertide.search.vector_files import IndexBusy, UnusableVectors
-from papertide.search.vectors import EXACT_MAX_ROWS, VectorIndex
+from papertide.search.vectors import VectorIndex
 
 DAY0 = day_number(date(2024, 1, 1))
 
@@ -45,6 +46,11 @@ def add(index: VectorIndex, pks, vectors: np.ndarray, categories=None, days=None
     )
 
 
+def as_fp16(vectors: np.ndarray) -> np.ndarray:
+    """Vectors as the HNSW graph stores them."""
+    return vectors.astype(np.float16).astype(np.float32)
+
+
 def brute_force(vectors: np.ndarray, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[int]:
     scores = vectors @ query
     if allowed is not None:
@@ -57,7 +63,7 @@ def clustered(tmp_path_factory) -> tuple[Path, np.ndarray, list[list[str]]]:
     """An HNSW-backed index of 30k rows: pk i at row i; a tight cluster of math.GT rows around e0."""
     directory = tmp_path_factory.mktemp("clustered")
     rng = np.random.default_rng(0)
-    n = EXACT_MAX_ROWS + 10_000
+    n = 30_000
     vectors = rng.normal(size=(n, MODEL.dim))
     categories = [["cs.LG"] if i % 5 else ["math.GT", "cs.AI"] for i in range(n)]
     vectors[::5] = 0.3 * vectors[::5] + np.eye(MODEL.dim)[0] * 6  # the math.GT rows sit near e0
@@ -90,7 +96,7 @@ def test_a_filter_that_rules_out_the_top_hits_still_returns_k_allowed_papers(clu
     assert all(hit.pk % 5 == 0 for hit in index.search(query, 10))
     no_math = Filters(categories_exclude=("math.*",))
     allowed = np.array([no_math.category_matches(c) for c in categories])
-    assert allowed.sum() > EXACT_MAX_ROWS  # so the HNSW walk does the filtering
+    assert allowed.mean() > 2 * EF_SEARCH / MAX_EF_SEARCH  # so the HNSW walk does the filtering
     hits = index.search(query, 10, no_math)
     assert len(hits) == 10 and all(hit.pk % 5 for hit in hits)
     assert len({hit.pk for hit in hits} & set(brute_force(vectors, query, 10, allowed))) >= 8
@@ -103,8 +109,38 @@ def test_a_selective_filter_is_searched_exactly(clustered) -> None:
     days = DAY0 + np.arange(len(vectors)) % 365
     allowed = (np.arange(len(vectors)) % 5 == 0) & (days >= day_number(window.date_from))
     allowed &= days <= day_number(window.date_to)
+    assert allowed.mean() < 2 * EF_SEARCH / MAX_EF_SEARCH  # too few rows for a walk: a scan finds them
     query = vectors[7]
-    assert [hit.pk for hit in index.search(query, 10, window)] == brute_force(vectors, query, 10, allowed)
+    found = index.search(query, 10, window)
+    assert [hit.pk for hit in found] == brute_force(as_fp16(vectors), query, 10, allowed)
+
+
+def test_a_walk_that_comes_back_short_is_completed_by_an_exact_scan(clustered, monkeypatch) -> None:
+    directory, vectors, categories = clustered
+    index = VectorIndex.open(directory, MODEL)
+    no_math = Filters(categories_exclude=("math.*",))
+    allowed = np.array([no_math.category_matches(c) for c in categories])
+    walked = []
+
+    def stuck_walk(self, query, k, allowed=None, ef=EF_SEARCH):  # as in a region of the graph the filter rules out
+        walked.append(ef)
+        return np.empty(0, dtype=np.float32), np.empty(0, dtype=np.int64)
+
+    monkeypatch.setattr(HnswIndex, "search", stuck_walk)
+    query = unit(np.eye(MODEL.dim)[0])
+    found = [hit.pk for hit in index.search(query, 10, no_math)]
+    assert walked and found == brute_force(as_fp16(vectors), query, 10, allowed)
+
+
+def test_a_large_index_reads_vectors_from_its_graph(clustered) -> None:
+    directory, vectors, _ = clustered
+    index = VectorIndex.open(directory, MODEL)
+    assert np.array_equal(index.vector_of(123), as_fp16(vectors[123:124])[0])
+    found, gathered = index.with_vectors([5, 10**9, 7])
+    assert found == [5, 7] and np.array_equal(gathered, as_fp16(vectors[[5, 7]]))
+    assert np.array_equal(index.vectors_of([7, 5]), gathered[::-1])
+    hit = index.search(vectors[9], 1)[0]
+    assert hit.pk == 9 and hit.score == pytest.approx(float(index.vector_of(9) @ vectors[9]), abs=1e-6)
 
 
 def test_search_leaves_out_excluded_papers_and_scores_cosine(tmp_path: Path) -> None:

@@ -5,6 +5,10 @@ M=16 with efConstruction=40 reached only recall@10 0.95 at efSearch=1024; M=32 w
 efConstruction=80 builds in 3-6 minutes on two shared cores and reaches 0.97 at efSearch=256
 (0.7 ms a query). Ids in the graph are row numbers of the vector log (rows are added in order
 and never removed), so the caller maps rows to papers and hides superseded rows with a mask.
+
+The graph's fp16 copy of the vectors also serves exact search (:meth:`HnswIndex.scan`) and
+vector lookups (:meth:`HnswIndex.vectors`), so a process searching a large index never pages
+in the float32 vector log: at 1M papers that keeps 1.5 GB out of memory.
 """
 
 from __future__ import annotations
@@ -65,10 +69,30 @@ class HnswIndex:
         Fewer than ``k`` come back when the graph walk meets fewer allowed rows.
         """
         params = faiss.SearchParametersHNSW(efSearch=max(k, min(ef, MAX_EF_SEARCH)))
+        return self._search(self._index, query, k, allowed, params)
+
+    def scan(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`search` made exact: every allowed row's fp16 vector is scored (about 7 ms plus 25-40 ns
+        an allowed row at 1M, measured; the cost of a walk of width ~3,000).
+        """
+        storage = faiss.downcast_index(self._index.storage)
+        return self._search(storage, query, k, allowed, faiss.SearchParameters())
+
+    @staticmethod
+    def _search(
+        index: faiss.Index, query: np.ndarray, k: int, allowed: np.ndarray | None, params: faiss.SearchParameters
+    ) -> tuple[np.ndarray, np.ndarray]:
         if allowed is not None:
             bits = np.packbits(allowed, bitorder="little")  # a local, so it outlives the search below
             selector = faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(bits))  # n counts bytes
             params.sel = selector
-        scores, rows = self._index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), k, params=params)
+        scores, rows = index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), k, params=params)
         found = rows[0] >= 0
         return scores[0][found], rows[0][found]
+
+    def vectors(self, rows: np.ndarray) -> np.ndarray:
+        """The vectors of ``rows`` as the graph stores them (fp16, returned as float32)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if not len(rows):
+            return np.empty((0, self.dim), dtype=np.float32)
+        return self._index.reconstruct_batch(rows)

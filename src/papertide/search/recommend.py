@@ -2,7 +2,8 @@
 
 A paper's neighbours come from its stored vector; recommendations from the normalised mean of
 the liked papers' vectors. Either way the search runs through :meth:`VectorIndex.search`, so
-filters apply inside retrieval and the query papers are left out of the answer.
+filters apply inside retrieval and the query papers are left out of the answer. Both queries lie
+among the papers, where a narrower HNSW walk finds the same neighbours (:data:`EF_NEIGHBOURS`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 
 from papertide.errors import NotFound
 from papertide.search.query import Filters
-from papertide.search.vectors import NO_FILTERS, VectorHit, VectorIndex
+from papertide.search.vectors import EF_NEIGHBOURS, NO_FILTERS, VectorHit, VectorIndex
 
 
 def similar(index: VectorIndex, pk: int, k: int = 10, filters: Filters = NO_FILTERS) -> list[VectorHit]:
@@ -21,7 +22,7 @@ def similar(index: VectorIndex, pk: int, k: int = 10, filters: Filters = NO_FILT
     vector = index.vector_of(pk)
     if vector is None:
         raise NotFound(f"paper {pk} has no vector yet; `papertide index` makes one")
-    return index.search(vector, k, filters, exclude=[pk])
+    return index.search(vector, k, filters, exclude=[pk], ef=EF_NEIGHBOURS)
 
 
 def recommend(index: VectorIndex, liked: Sequence[int], k: int = 20, filters: Filters = NO_FILTERS) -> list[VectorHit]:
@@ -31,4 +32,4 @@ def recommend(index: VectorIndex, liked: Sequence[int], k: int = 20, filters: Fi
         raise NotFound("none of the liked papers has a vector yet; `papertide index` makes them")
     profile = vectors.mean(axis=0)
     profile /= max(float(np.linalg.norm(profile)), 1e-12)
-    return index.search(profile, k, filters, exclude=liked)
+    return index.search(profile, k, filters, exclude=liked, ef=EF_NEIGHBOURS)
