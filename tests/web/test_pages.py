@@ -169,7 +169,7 @@ def test_pasted_id_of_a_paper_we_lack_says_so(client: TestClient) -> None:
     [
         ("year:20x4", "expected a year or a range"),
         ("x" * 1001, "query is too long"),
-        ("author:\"\"", "nothing to search for"),
+        ('author:""', "nothing to search for"),
     ],
 )
 def test_bad_query_gets_a_helpful_message_not_an_error(client: TestClient, query: str, message: str) -> None:
