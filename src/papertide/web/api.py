@@ -1,7 +1,8 @@
 """The JSON API, ``/api/v1``: what the pages show, for the CLI and other tools.
 
 Responses use the models in :mod:`papertide.web.schemas`; errors are problem+json (see
-:mod:`papertide.web.problems`).
+:mod:`papertide.web.problems`). Paper lookups are ``async`` handlers for the reason given in
+:mod:`papertide.web.pages`.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def list_papers(
     summary="Papers similar in meaning",
     responses=problem_responses(404),
 )
-def similar_papers(
+async def similar_papers(
     services: ServicesDep,
     paper_id: str,
     limit: Annotated[int, Query(ge=1, le=50, description="How many papers.")] = 10,
@@ -60,7 +61,7 @@ def similar_papers(
 
 
 @router.get("/papers/{paper_id:path}", tags=["papers"], summary="One paper", responses=problem_responses(404))
-def get_paper(services: ServicesDep, paper_id: str) -> PaperDetail:
+async def get_paper(services: ServicesDep, paper_id: str) -> PaperDetail:
     """`paper_id` may carry a version or an `arXiv:` prefix; the answer is the latest version stored."""
     return paper_detail(find_paper(services.store, canonical_id(paper_id)))
 
