@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -18,6 +20,7 @@ from papertide.search.engine import SearchEngine, SearchResponse
 from papertide.search.indexer import index_vectors
 from papertide.search.lexical import LexicalIndex
 from papertide.search.query import Filters
+from papertide.search.vectors import VectorIndex
 from papertide.store import PaperStore
 from tests.search.test_lexical import PAPERS
 
@@ -212,6 +215,31 @@ def test_a_running_engine_sees_what_the_indexers_commit(
     index_vectors(store, settings)
     response = lexical_engine.search("teaching a robot dog to walk", mode="semantic")
     assert response.mode == "semantic" and response.warnings == ()
+
+
+def test_threads_finding_the_vectors_stale_reopen_them_once(
+    engine: SearchEngine, store: PaperStore, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest([replace(PAPERS[11], id="2501.00011", title="Quadruped parkour")], store)
+    index_vectors(store, settings)
+    opened = []
+    real_open = VectorIndex.open
+
+    def counting_open(*args, **kwargs) -> VectorIndex:
+        opened.append(1)
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(VectorIndex, "open", counting_open)
+    start = threading.Barrier(4)
+
+    def look() -> VectorIndex | None:
+        start.wait()
+        return engine.vectors
+
+    with ThreadPoolExecutor(4) as pool:
+        seen = list(pool.map(lambda _: look(), range(4)))
+    new_pk = store.get("2501.00011").pk
+    assert len(opened) == 1 and all(index is seen[0] and index.vector_of(new_pk) is not None for index in seen)
 
 
 def test_similar_of_an_unknown_paper_is_not_found(engine: SearchEngine) -> None:

@@ -8,6 +8,7 @@ fresh install searches from its first import.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -82,6 +83,7 @@ class SearchEngine:
         self._vectors_directory = vectors_directory
         self._unusable = unusable
         self._opened: VectorIndex | None = None
+        self._reopening = threading.Lock()
         if embedder is not None and vectors_directory is not None:
             self._open_vectors()
 
@@ -100,8 +102,13 @@ class SearchEngine:
     @property
     def vectors(self) -> VectorIndex | None:
         """The vector index if it holds any vectors, reopened when the indexer has committed since."""
-        if self._opened is not None and self._opened.is_stale():
-            self._open_vectors()
+        opened = self._opened
+        if opened is not None and opened.is_stale():
+            # One thread reopens (about a second at 1M papers, loading the HNSW graph); threads that
+            # find the index stale meanwhile wait for it instead of loading a copy each.
+            with self._reopening:
+                if self._opened is opened:
+                    self._open_vectors()
         return self._opened if self._opened is not None and len(self._opened) else None
 
     def _open_vectors(self) -> None:
