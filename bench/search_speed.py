@@ -10,8 +10,9 @@ paper's and a little noise; queries are embedded for real.
 
 The query mix: very common words (1-2), topics (2-4 title words), long queries (5-6 words),
 topics with category or year filters, and phrases. Each class runs in every mode, warm and
-in-process; ``similar`` asks for neighbours of random papers. Reported: p50/p95/p99 in ms, the
-retriever alone for lexical (without hydration and snippets), and the process's RSS::
+in-process; ``similar`` asks for neighbours of random papers. Reported: p50/p95/p99 in ms per
+class and over the whole mix (``all``), the retrievers alone (lexical without hydration and
+snippets; semantic with the query's embedding), and the process's RSS::
 
     .venv/bin/python bench/search_speed.py [--sizes 87k,1m] [--queries 100] [--json out.json]
                                            [--rebuild-vectors]
@@ -199,8 +200,8 @@ def percentiles(seconds: list[float]) -> dict[str, float]:
     return {f"p{q}": round(float(np.percentile(ms, q)), 2) for q in (50, 95, 99)}
 
 
-def timed_calls(calls: list[Callable[[], object]], rounds: int) -> dict[str, float]:
-    """Percentiles over ``rounds`` passes of ``calls`` after a warm-up pass."""
+def timed_calls(calls: list[Callable[[], object]], rounds: int) -> list[float]:
+    """Seconds of each call in ``rounds`` passes of ``calls`` after a warm-up pass."""
     for call in calls:
         call()
     seconds = []
@@ -209,7 +210,7 @@ def timed_calls(calls: list[Callable[[], object]], rounds: int) -> dict[str, flo
             started = time.perf_counter()
             call()
             seconds.append(time.perf_counter() - started)
-    return percentiles(seconds)
+    return seconds
 
 
 def rss_mb() -> dict[str, int]:
@@ -227,23 +228,25 @@ def measure(name: str, titles: list[str], count: int, rounds: int, rebuild_vecto
     engine = SearchEngine.open(settings, store)
     report: dict = {"build": facts, "open_s": round(time.perf_counter() - started, 2)}
     mix = query_mix(titles, count)
-    latencies: dict = {}
+    seconds: dict[str, list[float]] = {}
     for cls, texts in mix.items():
         parsed = [parse_query(text) for text in texts]
-        latencies[f"{cls}/lexical retriever"] = timed_calls(
+        seconds[f"{cls}/lexical retriever"] = timed_calls(
             [lambda q=q: engine.lexical.search(q, limit=20) for q in parsed], rounds
         )
-        latencies[f"{cls}/semantic retriever"] = timed_calls(
+        seconds[f"{cls}/semantic retriever"] = timed_calls(
             [lambda q=q: engine.vectors.search(engine.embedder.embed_query(q.text_for_embedding()), 20, q.filters)
              for q in parsed], rounds
         )  # fmt: skip
         for mode in ("lexical", "semantic", "hybrid"):
-            latencies[f"{cls}/{mode}"] = timed_calls(
+            seconds[f"{cls}/{mode}"] = timed_calls(
                 [lambda t=t, m=mode: engine.search(t, mode=m) for t in texts], rounds
             )
+    for kind in ("lexical retriever", "semantic retriever", "lexical", "semantic", "hybrid"):  # the whole mix
+        seconds[f"all/{kind}"] = [s for cls in mix for s in seconds[f"{cls}/{kind}"]]
     ids = [f"bench:{n}" for n in random.Random(2).sample(range(facts["papers"]), count)]
-    latencies["similar"] = timed_calls([lambda i=i: engine.similar(i) for i in ids], rounds)
-    report["latency_ms"] = latencies
+    seconds["similar"] = timed_calls([lambda i=i: engine.similar(i) for i in ids], rounds)
+    report["latency_ms"] = {key: percentiles(values) for key, values in seconds.items()}
     report["memory"] = {**rss_mb(), "rss_before_open_mb": before}
     return report
 

@@ -4,7 +4,8 @@ Starts ``uvicorn`` serving :func:`papertide.web.app.create_app` over a papertide
 (by default the demo corpus, loaded and indexed into ``bench/.cache/web-demo`` on first use),
 warms each scenario up, then keeps ``--concurrency`` clients busy for ``--duration`` seconds.
 Search requests use distinct queries cut from stored titles; paper requests pick random ids.
-Prints requests/s, latency percentiles, errors and the server's RSS before and after::
+Prints requests/s, latency percentiles, errors and the server's RSS before, half-way through
+and after each run (flat memory: the second half adds nothing)::
 
     .venv/bin/python bench/web_load.py [--data-dir DIR] [--duration 30] [--concurrency 16]
                                        [--scenario search paper] [--client python|wrk] [--json out.json]
@@ -27,6 +28,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -66,6 +68,7 @@ class Result:
     p99_ms: float
     max_ms: float
     rss_before_mb: float
+    rss_half_mb: float
     rss_after_mb: float
 
 
@@ -194,11 +197,25 @@ def drive_wrk(base_url: str, paths: list[str], concurrency: int, seconds: float)
     return json.loads(line[4:])
 
 
+class HalfTimeRss:
+    """The server's RSS half-way through a run, read by a timer thread."""
+
+    def __init__(self, pid: int, seconds: float) -> None:
+        self.mb = float("nan")
+        self._timer = threading.Timer(seconds / 2, self._read, args=(pid,))
+        self._timer.start()
+
+    def _read(self, pid: int) -> None:
+        self.mb = rss_mb(pid)
+
+
 def run_scenario(name: str, base_url: str, paths: Iterator[str], server_pid: int, args: argparse.Namespace) -> Result:
     asyncio.run(drive(base_url, itertools.islice(paths, WARMUP_REQUESTS), 4, 60))
     rss_before = rss_mb(server_pid)
     if args.client == "wrk":
-        summary = drive_wrk(base_url, list(itertools.islice(paths, WRK_PATHS)), args.concurrency, args.duration)
+        wrk_paths = list(itertools.islice(paths, WRK_PATHS))
+        half = HalfTimeRss(server_pid, args.duration)
+        summary = drive_wrk(base_url, wrk_paths, args.concurrency, args.duration)
         return Result(
             scenario=name,
             concurrency=args.concurrency,
@@ -211,8 +228,10 @@ def run_scenario(name: str, base_url: str, paths: Iterator[str], server_pid: int
             p99_ms=round(summary["p99"], 1),
             max_ms=round(summary["max"], 1),
             rss_before_mb=round(rss_before, 1),
+            rss_half_mb=round(half.mb, 1),
             rss_after_mb=round(rss_mb(server_pid), 1),
         )
+    half = HalfTimeRss(server_pid, args.duration)
     started = time.perf_counter()
     latencies, errors = asyncio.run(drive(base_url, paths, args.concurrency, args.duration))
     elapsed = time.perf_counter() - started
@@ -229,6 +248,7 @@ def run_scenario(name: str, base_url: str, paths: Iterator[str], server_pid: int
         p99_ms=round(float(np.percentile(ms, 99)), 1),
         max_ms=round(float(ms.max()), 1),
         rss_before_mb=round(rss_before, 1),
+        rss_half_mb=round(half.mb, 1),
         rss_after_mb=round(rss_mb(server_pid), 1),
     )
 
@@ -259,11 +279,11 @@ def main() -> int:
         server.terminate()
         server.wait(10)
     header = ("req/s", "p50 ms", "p95 ms", "p99 ms", "max ms")
-    print(f"{'scenario':8} " + " ".join(f"{h:>8}" for h in header) + f" {'errors':>7} {'RSS MB':>13}")
+    print(f"{'scenario':8} " + " ".join(f"{h:>8}" for h in header) + f" {'errors':>7} {'RSS MB':>20}")
     for r in results:
         print(
             f"{r.scenario:8} {r.requests_per_s:8.1f} {r.p50_ms:8.1f} {r.p95_ms:8.1f} {r.p99_ms:8.1f} {r.max_ms:8.1f}"
-            f" {r.errors:7d} {r.rss_before_mb:6.0f}->{r.rss_after_mb:.0f}"
+            f" {r.errors:7d} {r.rss_before_mb:6.0f}->{r.rss_half_mb:.0f}->{r.rss_after_mb:.0f}"
         )
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from papertide.errors import ConfigError
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("PAPERTIDE_DATABASE_URL", "PAPERTIDE_CONFIG", "PAPERTIDE_BATCH_SIZE"):
+    for name in ("PAPERTIDE_DATABASE_URL", "PAPERTIDE_CONFIG", "PAPERTIDE_BATCH_SIZE", "PAPERTIDE_WEB_THREADS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PAPERTIDE_DATA_DIR", str(tmp_path))
 
@@ -43,7 +44,17 @@ def test_explicit_config_file_must_exist(tmp_path: Path, monkeypatch: pytest.Mon
         load_settings()
 
 
-@pytest.mark.parametrize(("text", "field"), [("batch_size = 0", "batch_size"), ("colour = 'red'", "colour")])
+def test_web_threads_default_to_two_per_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 3)
+    assert load_settings().web_threads == 6
+    monkeypatch.setenv("PAPERTIDE_WEB_THREADS", "2")
+    assert load_settings().web_threads == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [("batch_size = 0", "batch_size"), ("web_threads = 0", "web_threads"), ("colour = 'red'", "colour")],
+)
 def test_invalid_settings_name_the_field(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, field: str
 ) -> None:

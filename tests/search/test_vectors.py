@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from papertide.search.ann import EF_SEARCH, MAX_EF_SEARCH, HnswIndex
+from papertide.search.ann import EF_SEARCH, HnswIndex
 from papertide.search.paper_filter import day_number
 from papertide.search.query import Filters
 from papertide.search.vector_files import IndexBusy, UnusableVectors
-from papertide.search.vectors import VectorIndex
+from papertide.search.vectors import SCAN_MAX_ROWS, VectorIndex
 
 DAY0 = day_number(date(2024, 1, 1))
 
@@ -60,10 +60,10 @@ def brute_force(vectors: np.ndarray, query: np.ndarray, k: int, allowed: np.ndar
 
 @pytest.fixture(scope="module")
 def clustered(tmp_path_factory) -> tuple[Path, np.ndarray, list[list[str]]]:
-    """An HNSW-backed index of 30k rows: pk i at row i; a tight cluster of math.GT rows around e0."""
+    """An HNSW-backed index of 45k rows: pk i at row i; a tight cluster of math.GT rows around e0."""
     directory = tmp_path_factory.mktemp("clustered")
     rng = np.random.default_rng(0)
-    n = 30_000
+    n = SCAN_MAX_ROWS + 15_000
     vectors = rng.normal(size=(n, MODEL.dim))
     categories = [["cs.LG"] if i % 5 else ["math.GT", "cs.AI"] for i in range(n)]
     vectors[::5] = 0.3 * vectors[::5] + np.eye(MODEL.dim)[0] * 6  # the math.GT rows sit near e0
@@ -96,7 +96,7 @@ def test_a_filter_that_rules_out_the_top_hits_still_returns_k_allowed_papers(clu
     assert all(hit.pk % 5 == 0 for hit in index.search(query, 10))
     no_math = Filters(categories_exclude=("math.*",))
     allowed = np.array([no_math.category_matches(c) for c in categories])
-    assert allowed.mean() > 2 * EF_SEARCH / MAX_EF_SEARCH  # so the HNSW walk does the filtering
+    assert allowed.sum() > SCAN_MAX_ROWS  # so the HNSW walk does the filtering
     hits = index.search(query, 10, no_math)
     assert len(hits) == 10 and all(hit.pk % 5 for hit in hits)
     assert len({hit.pk for hit in hits} & set(brute_force(vectors, query, 10, allowed))) >= 8
@@ -109,7 +109,7 @@ def test_a_selective_filter_is_searched_exactly(clustered) -> None:
     days = DAY0 + np.arange(len(vectors)) % 365
     allowed = (np.arange(len(vectors)) % 5 == 0) & (days >= day_number(window.date_from))
     allowed &= days <= day_number(window.date_to)
-    assert allowed.mean() < 2 * EF_SEARCH / MAX_EF_SEARCH  # too few rows for a walk: a scan finds them
+    assert allowed.sum() <= SCAN_MAX_ROWS  # too few rows for a walk: a scan finds them
     query = vectors[7]
     found = index.search(query, 10, window)
     assert [hit.pk for hit in found] == brute_force(as_fp16(vectors), query, 10, allowed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import anyio.to_thread
 import pytest
 from fastapi.testclient import TestClient
 
@@ -193,3 +194,11 @@ def test_paper_page_lists_similar_papers(client: TestClient) -> None:
     assert len(similar) == SIMILAR_COUNT
     assert "2310.06825" not in similar
     assert "2401.04088" in similar  # Mixtral is Mistral's sibling
+
+
+def test_blocking_handlers_get_as_many_threads_as_configured(settings: Settings, own_store: PaperStore) -> None:
+    app = create_app(settings.model_copy(update={"web_threads": 3}), own_store)
+    with TestClient(app) as client:
+        assert client.get("/").status_code == 200  # a listing, served by a pool thread
+        limiter = client.portal.call(anyio.to_thread.current_default_thread_limiter)
+        assert limiter.total_tokens == 3

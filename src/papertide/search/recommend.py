@@ -3,7 +3,7 @@
 A paper's neighbours come from its stored vector; recommendations from the normalised mean of
 the liked papers' vectors. Either way the search runs through :meth:`VectorIndex.search`, so
 filters apply inside retrieval and the query papers are left out of the answer. Both queries lie
-among the papers, where a narrower HNSW walk finds the same neighbours (:data:`EF_NEIGHBOURS`).
+among the papers, where a narrower HNSW walk finds nearly all the same neighbours (:data:`EF_NEIGHBOURS`).
 """
 
 from __future__ import annotations

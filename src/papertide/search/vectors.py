@@ -3,9 +3,8 @@
 Filters apply inside retrieval, never to a short list afterwards: the rows a filter allows form
 a mask that exact search scores alone and the HNSW walk checks at every step (faiss
 ``IDSelectorBitmap``), so a filter that rules out the nearest papers still returns k allowed
-ones. A filter so selective that the walk would have to be wider than ``MAX_EF_SEARCH`` (or a
-walk that met too few allowed rows) is searched exactly instead, by a scan of the graph's fp16
-vectors. Vectors are tied to the embedder's name and version: opening an
+ones. A filter allowing few rows (or a walk that met too few allowed rows) is searched exactly
+instead, by a scan of the graph's fp16 vectors. Vectors are tied to the embedder's name and version: opening an
 index another model built raises :class:`UnusableVectors`, and :meth:`VectorIndex.updating`
 rebuilds it.
 """
@@ -28,10 +27,16 @@ from papertide.search.query import Filters
 from papertide.search.vector_files import ROW, Manifest, UnusableVectors, VectorFiles
 
 ANN_MIN_ROWS = 50_000  # below this many papers exact search is fast enough (about 5 ms) and exact
-# Search width for a paper's own vector or a mean of several (similar papers, recommendations):
-# such queries lie among the papers, and bench/ann_recall.py measured recall@10 0.999 at 1M with
-# ef 64, the same as with EF_SEARCH, for a fifth of the time. Typed queries need EF_SEARCH.
-EF_NEIGHBOURS = 64
+# A filter allowing at most this many rows is scanned exactly rather than walked. Measured at 1M
+# (bench/ann_recall.py, search_speed.py): a scan costs ~1.5 ms plus up to 0.25 us an allowed row,
+# a filtered walk at its widest (MAX_EF_SEARCH) ~10 ms; they break even near 35k rows.
+SCAN_MAX_ROWS = 30_000
+# Search width for a paper's own vector or a mean of several (similar papers, recommendations).
+# Such queries lie among the papers, where a narrow walk finds nearly all neighbours: recall@10 at
+# 1M (bench/ann_recall.py, neighbours row) is 0.961 / 0.972 / 0.981 at ef 64 / 128 / 256, taking
+# 0.31 / 0.49 / 0.84 ms; on the search benchmark's corpus 0.999 already at 64. Typed queries,
+# which lie off the papers' manifold, need EF_SEARCH.
+EF_NEIGHBOURS = 128
 _BLOCK = 65_536  # rows scored per matrix product, to bound temporary memory
 # Scoring a gathered row costs about 15 times a row of a contiguous scan (measured at 38k rows), so
 # exact search gathers the allowed rows only when they are fewer than 1 in 16.
@@ -217,16 +222,17 @@ class VectorIndex:
     def _approximate(
         self, query: np.ndarray, k: int, allowed: np.ndarray | None, count: int, ef: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        """An HNSW walk, or an exact scan where a walk would be too wide or came back short."""
+        """An HNSW walk, or an exact scan where the filter allows few rows or the walk came back short."""
         assert self._ann is not None
         if allowed is not None:
+            if count <= SCAN_MAX_ROWS:
+                return self._ann.scan(query, k, allowed)
             # The walk meets allowed rows in proportion to their share, so widen it as the share shrinks;
             # measured at 1M, a filtered walk needs about twice the width per allowed row for the same recall.
-            ef = math.ceil(2 * ef * len(self.table) / count)
-        if ef <= MAX_EF_SEARCH:
-            scores, rows = self._ann.search(query, k, allowed, ef)
-            if len(rows) >= min(k, count):
-                return scores, rows
+            ef = min(math.ceil(2 * ef * len(self.table) / count), MAX_EF_SEARCH)
+        scores, rows = self._ann.search(query, k, allowed, ef)
+        if len(rows) >= min(k, count):
+            return scores, rows
         # A walk among allowed rows clustered away from the query can end short of k (measured at 1M:
         # 'grasping' under cat:stat.ML); the scan then costs ~10 ms where the float32 log took 50-500.
         return self._ann.scan(query, k, allowed)

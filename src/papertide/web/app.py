@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from threadpoolctl import threadpool_limits
@@ -37,7 +41,15 @@ def create_app(settings: Settings, store: PaperStore | None = None, engine: Sear
     threadpool_limits(limits=1)
     store = store or open_store(settings.resolved_database_url)
     engine = engine or SearchEngine.open(settings, store)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # The event loop's thread pool, which runs the blocking handlers, sized by the settings.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.web_threads
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="papertide",
         version=__version__,
         description=DESCRIPTION,
