@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date
@@ -240,6 +241,33 @@ def test_threads_finding_the_vectors_stale_reopen_them_once(
         seen = list(pool.map(lambda _: look(), range(4)))
     new_pk = store.get("2501.00011").pk
     assert len(opened) == 1 and all(index is seen[0] and index.vector_of(new_pk) is not None for index in seen)
+
+
+def test_a_vector_index_with_a_graph_is_reopened_aside_while_searches_go_on(
+    lexical_engine: SearchEngine, store: PaperStore, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index_vectors(store, settings, ann_min_rows=1)
+    engine = SearchEngine.open(settings, store)
+    before = engine.vectors
+    assert before is not None and before.uses_ann
+    ingest([replace(PAPERS[11], id="2501.00012", title="Quadruped parkour")], store)
+    index_vectors(store, settings, ann_min_rows=1)
+    loading, may_finish = threading.Event(), threading.Event()
+    real_open = VectorIndex.open
+
+    def slow_open(*args, **kwargs) -> VectorIndex:
+        loading.set()
+        may_finish.wait(10)
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(VectorIndex, "open", slow_open)
+    assert engine.vectors is before and loading.wait(10)  # the old snapshot serves while the new one loads
+    assert engine.search("teaching a robot dog to walk", mode="semantic").mode == "semantic"
+    may_finish.set()
+    deadline = time.monotonic() + 10
+    while engine.vectors is before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert engine.vectors is not before and engine.vectors.vector_of(store.get("2501.00012").pk) is not None
 
 
 def test_similar_of_an_unknown_paper_is_not_found(engine: SearchEngine) -> None:

@@ -101,15 +101,34 @@ class SearchEngine:
 
     @property
     def vectors(self) -> VectorIndex | None:
-        """The vector index if it holds any vectors, reopened when the indexer has committed since."""
+        """The vector index if it holds any vectors, reopened when the indexer has committed since.
+
+        A small index is reopened at once. One with an HNSW graph takes about a second to load at
+        1M papers, so it is reopened on a background thread while searches go on with the snapshot
+        they have (holding both in memory meanwhile): a commit never stalls the server.
+        """
         opened = self._opened
         if opened is not None and opened.is_stale():
-            # One thread reopens (about a second at 1M papers, loading the HNSW graph); threads that
-            # find the index stale meanwhile wait for it instead of loading a copy each.
-            with self._reopening:
+            if opened.uses_ann:
+                self._reopen_aside(opened)
+            else:
+                with self._reopening:  # threads that find it stale wait for one reopen, not load a copy each
+                    if self._opened is opened:
+                        self._open_vectors()
+        return self._opened if self._opened is not None and len(self._opened) else None
+
+    def _reopen_aside(self, opened: VectorIndex) -> None:
+        if not self._reopening.acquire(blocking=False):
+            return  # being reopened already
+
+        def reopen() -> None:
+            try:
                 if self._opened is opened:
                     self._open_vectors()
-        return self._opened if self._opened is not None and len(self._opened) else None
+            finally:
+                self._reopening.release()
+
+        threading.Thread(target=reopen, name="papertide-reopen-vectors", daemon=True).start()
 
     def _open_vectors(self) -> None:
         assert self.embedder is not None and self._vectors_directory is not None
