@@ -79,6 +79,21 @@ def test_a_changed_text_replaces_the_vector_and_a_metadata_change_reuses_it(
     assert pk not in index.table.allowed_pks(Filters(categories_include=("cs.LG",))).tolist()
 
 
+def test_a_change_to_fields_the_index_does_not_hold_leaves_it_as_it_was(
+    store: PaperStore, settings: Settings, embedder
+) -> None:
+    papers = topical_papers()
+    ingest(papers, store)
+    index_vectors(store, settings, embedder)
+    rows_before = len(open_index(settings, embedder).table)
+    assert ingest([replace(papers[0], doi="10.1/y", journal_ref="J. Tests 1 (2026)")], store).updated == 1
+    report = index_vectors(store, settings, embedder)
+    assert (report.embedded, report.reused, report.unchanged, report.vectors) == (0, 0, 1, 12)
+    index = open_index(settings, embedder)
+    assert len(index.table) == rows_before and index.last_change_seq == store.max_change_seq()
+    assert index_vectors(store, settings, embedder).unchanged == 0  # and the next run has nothing to look at
+
+
 def test_a_killed_run_resumes_after_its_last_batch(store: PaperStore, settings: Settings, embedder) -> None:
     ingest(topical_papers(), store)
 

@@ -40,6 +40,7 @@ def test_mask_agrees_with_the_reference_filter(papers: list, wanted: Filters) ->
     expected = [wanted.category_matches(cats) and wanted.date_matches(day) for cats, day in papers]
     assert table.mask(wanted).tolist() == expected
     assert table.allowed_pks(wanted).tolist() == [pk for pk, ok in enumerate(expected) if ok]
+    assert [table.categories_of(row) for row in range(len(papers))] == [frozenset(c) for c, _ in papers]
 
 
 def test_a_paper_appended_again_supersedes_its_old_row() -> None:
@@ -51,6 +52,7 @@ def test_a_paper_appended_again_supersedes_its_old_row() -> None:
     assert (table.row_of(7), table.row_of(9), table.row_of(1)) == (2, 4, None)
     assert table.allowed_pks(Filters(categories_include=("cs.*",))).tolist() == [9]
     assert table.allowed_pks(Filters(categories_include=("math.GT",))).tolist() == [8]
+    assert [table.categories_of(row) for row in range(5)] == [{"cs.LG"}, {"math.GT"}, {"hep-th"}, set(), {"cs.CL"}]
 
 
 def test_saved_columns_load_into_the_same_table() -> None:
@@ -64,6 +66,7 @@ def test_saved_columns_load_into_the_same_table() -> None:
     assert loaded.live_count == table.live_count == 2
     for wanted in (Filters(categories_include=("stat.*",)), Filters(date_from=date(1970, 1, 11))):
         assert np.array_equal(loaded.mask(wanted), table.mask(wanted))
+    assert [loaded.categories_of(row) for row in range(3)] == [{"cs.LG", "stat.ML"}, set(), {"stat.ML"}]
 
 
 def test_category_ids_outside_the_vocabulary_are_refused() -> None:

@@ -2,9 +2,10 @@
 
 Each batch is committed (vectors and manifest) before the next is embedded, with the change_seq
 it reached, so a killed run resumes where it stopped without losing or duplicating papers.
-A changed paper whose title and abstract are unchanged (a new DOI, a re-imported snapshot)
-keeps its vector instead of being embedded again: embedding is the slow part, about 30
-abstracts a second on two cores.
+A changed paper whose title and abstract are unchanged (new categories, a re-imported snapshot)
+keeps its vector instead of being embedded again: embedding is the slow part, about 100
+abstracts a second on two cores. One whose indexed fields (text, categories, day) are all as
+indexed (a new DOI or journal reference) is left as it is, so such changes never grow the index.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class IndexReport:
 
     embedded: int = 0  # papers whose text was embedded
     reused: int = 0  # changed papers whose text was not, so their vector was kept
+    unchanged: int = 0  # changed papers whose indexed fields were not, so they were left as they were
     vectors: int = 0  # papers with a vector after the run
     rebuilt_because: str | None = None  # why every vector was discarded first, if it was
     ann: str | None = None  # "built" or "extended" when the HNSW graph was saved
@@ -99,21 +101,33 @@ def _batches(stored: Iterator[StoredPaper], size: int) -> Iterator[list[StoredPa
 def _index_batch(index: VectorIndex, embedder: Embedder, batch: Sequence[StoredPaper], report: IndexReport) -> None:
     texts = [paper_text(paper) for paper in batch]
     digests = [text_digest(text) for text in texts]
-    same = [index.text_digest_of(paper.pk) == digest for paper, digest in zip(batch, digests, strict=True)]
-    fresh = [i for i, kept in enumerate(same) if not kept]
-    reused = [i for i, kept in enumerate(same) if kept]
+    todo = [i for i, paper in enumerate(batch) if not _as_indexed(index, paper, digests[i])]
+    reused = [i for i in todo if index.text_digest_of(batch[i].pk) == digests[i]]
+    fresh = [i for i in todo if index.text_digest_of(batch[i].pk) != digests[i]]
     vectors = np.empty((len(batch), index.dim), dtype=np.float32)
     if fresh:
         vectors[fresh] = embedder.embed([texts[i] for i in fresh])
     if reused:
         vectors[reused] = index.vectors_of([batch[i].pk for i in reused])
     index.add(
-        [paper.pk for paper in batch],
-        [day_number(paper.paper.submitted) for paper in batch],
-        [paper.paper.categories for paper in batch],
-        digests,
-        vectors,
-        last_change_seq=batch[-1].change_seq,
+        [batch[i].pk for i in todo],
+        [day_number(batch[i].paper.submitted) for i in todo],
+        [batch[i].paper.categories for i in todo],
+        [digests[i] for i in todo],
+        vectors[todo],
+        last_change_seq=batch[-1].change_seq,  # committed even when every paper was left as it was
     )
     report.embedded += len(fresh)
     report.reused += len(reused)
+    report.unchanged += len(batch) - len(todo)
+
+
+def _as_indexed(index: VectorIndex, paper: StoredPaper, digest: int) -> bool:
+    """Whether the index already holds this paper with this text, day and categories."""
+    row = index.table.row_of(paper.pk)
+    return (
+        row is not None
+        and index.text_digest_of(paper.pk) == digest
+        and int(index.table.days[row]) == day_number(paper.paper.submitted)
+        and index.table.categories_of(row) == frozenset(paper.paper.categories)
+    )

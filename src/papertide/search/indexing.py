@@ -20,7 +20,8 @@ class IndexingReport:
         if self.vectors is not None:
             v = self.vectors
             rate = f" ({v.embedded / v.seconds:.1f}/s)" if v.embedded and v.seconds else ""
-            text += f"; vectors: {v.embedded} embedded{rate}, {v.reused} reused, {v.vectors} in all"
+            text += f"; vectors: {v.embedded} embedded{rate}, {v.reused} reused, {v.unchanged} unchanged"
+            text += f", {v.vectors} in all"
             if v.rebuilt_because:
                 text += f"; rebuilt because {v.rebuilt_because}"
             if v.ann:

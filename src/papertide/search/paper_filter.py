@@ -66,6 +66,8 @@ class PaperTable:
         self.vocabulary: list[str] = []  # category names as the sources spell them, in first-seen order
         self._category_id: dict[str, int] = {}
         self._rows_of_category: list[GrowableArray] = []  # inverted lists: a filter costs what it matches
+        self._category_ids = GrowableArray(np.int32)  # and row by row: row r's ids start at _category_starts[r]
+        self._category_starts = GrowableArray(np.int64, np.zeros(1))
         self._pks = GrowableArray(np.int64)
         self._days = GrowableArray(np.int32)
         self._live = GrowableArray(np.bool_)
@@ -132,6 +134,8 @@ class PaperTable:
         if len(category_ids) and not 0 <= category_ids.min() <= category_ids.max() < len(self.vocabulary):
             raise ValueError("category ids must index the vocabulary")
         start = len(self)
+        self._category_ids.extend(category_ids)
+        self._category_starts.extend(self._category_starts.values[-1] + np.cumsum(category_counts, dtype=np.int64))
         self._pks.extend(pks)
         self._days.extend(days)
         self._live.extend(np.zeros(len(pks), dtype=np.bool_))
@@ -159,6 +163,11 @@ class PaperTable:
         live[rows] = True
         self._live_count += len(unique) - int(np.count_nonzero(previous >= 0))
         self._row_by_pk[unique] = rows
+
+    def categories_of(self, row: int) -> frozenset[str]:
+        """The categories of one row."""
+        start, stop = self._category_starts.values[row : row + 2]
+        return frozenset(self.vocabulary[i] for i in self._category_ids.values[start:stop])
 
     def row_of(self, pk: int) -> int | None:
         """The live row of the paper with store key ``pk``, or None."""
