@@ -72,8 +72,8 @@ class HnswIndex:
         return self._search(self._index, query, k, allowed, params)
 
     def scan(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`search` made exact: every allowed row's fp16 vector is scored (about 7 ms plus 25-40 ns
-        an allowed row at 1M, measured; the cost of a walk of width ~3,000).
+        """:meth:`search` made exact: every allowed row's fp16 vector is scored. Measured at 1M rows:
+        about 1.5 ms plus up to 0.25 us an allowed row (less when the allowed rows are bunched).
         """
         storage = faiss.downcast_index(self._index.storage)
         return self._search(storage, query, k, allowed, faiss.SearchParameters())
