@@ -264,10 +264,24 @@ def test_a_vector_index_with_a_graph_is_reopened_aside_while_searches_go_on(
     assert engine.vectors is before and loading.wait(10)  # the old snapshot serves while the new one loads
     assert engine.search("teaching a robot dog to walk", mode="semantic").mode == "semantic"
     may_finish.set()
+    after = wait_for_another(engine, before)
+    assert after.vector_of(store.get("2501.00012").pk) is not None
+
+    engine.reload_interval_s = 3600  # reloads are spaced out, however often the indexer commits
+    ingest([replace(PAPERS[10], id="2501.00013", title="Legged robots on ice")], store)
+    index_vectors(store, settings, ann_min_rows=1)
+    assert after.is_stale() and engine.vectors is after
+    engine.reload_interval_s = 0
+    assert wait_for_another(engine, after).vector_of(store.get("2501.00013").pk) is not None
+
+
+def wait_for_another(engine: SearchEngine, snapshot: VectorIndex) -> VectorIndex:
+    """The engine's vector index once a background reload has replaced ``snapshot``."""
     deadline = time.monotonic() + 10
-    while engine.vectors is before and time.monotonic() < deadline:
+    while (current := engine.vectors) is snapshot and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert engine.vectors is not before and engine.vectors.vector_of(store.get("2501.00012").pk) is not None
+    assert current is not snapshot and current is not None
+    return current
 
 
 def test_similar_of_an_unknown_paper_is_not_found(engine: SearchEngine) -> None:

@@ -10,10 +10,12 @@ import pytest
 
 from papertide.config import Settings, load_settings
 from papertide.ingest import ingest
+from papertide.search import indexer
+from papertide.search.ann import HnswIndex
 from papertide.search.embed import Embedder, load_embedder
 from papertide.search.indexer import index_vectors, passage
 from papertide.search.query import Filters
-from papertide.search.vector_files import UnusableVectors
+from papertide.search.vector_files import UnusableVectors, VectorFiles
 from papertide.search.vectors import VectorIndex, vectors_dir
 from papertide.store import PaperStore
 from tests.search.topical_papers import topic_of, topical_papers
@@ -131,3 +133,23 @@ def test_the_graph_is_built_at_the_threshold_then_extended(store: PaperStore, se
     assert index_vectors(store, settings, embedder, ann_min_rows=10).ann == "extended"
     index = open_index(settings, embedder)
     assert index.uses_ann and len(index) == 12
+
+
+def test_a_long_run_saves_the_graph_as_it_goes(
+    store: PaperStore, settings: Settings, embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    papers = topical_papers()
+    ingest(papers[:4], store)
+    assert index_vectors(store, settings, embedder, ann_min_rows=1).ann == "built"
+    ingest(papers[4:], store)
+    monkeypatch.setattr(indexer, "SAVE_GRAPH_EVERY", 2)
+    graph = VectorFiles(vectors_dir(settings)).ann_path
+    saved_while_running = []
+
+    def progress(done: int, total: int) -> None:
+        if done < total:
+            saved_while_running.append(len(HnswIndex.load(graph)))
+
+    report = index_vectors(store, settings, embedder, ann_min_rows=1, batch_size=2, progress=progress)
+    assert report.ann == "extended" and saved_while_running == [6, 8, 10]
+    assert len(HnswIndex.load(graph)) == 12

@@ -40,6 +40,9 @@ _CONSTRAINED_OVERFETCH = 4
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NO_VECTORS = "semantic search is unavailable ({reason}); showing keyword matches"
 _NOTHING_TO_EMBED = "the query has no topic words to compare by meaning; showing keyword matches"
+# Seconds between background reloads of a vector index with a graph: while `papertide index`
+# commits a batch every few seconds, reloading after each would keep a core busy loading graphs.
+RELOAD_INTERVAL_S = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,8 @@ class SearchEngine:
         self._unusable = unusable
         self._opened: VectorIndex | None = None
         self._reopening = threading.Lock()
+        self.reload_interval_s = RELOAD_INTERVAL_S
+        self._reloaded_at = -float("inf")  # time.monotonic() of the last background reload
         if embedder is not None and vectors_directory is not None:
             self._open_vectors()
 
@@ -105,7 +110,8 @@ class SearchEngine:
 
         A small index is reopened at once. One with an HNSW graph takes about a second to load at
         1M papers, so it is reopened on a background thread while searches go on with the snapshot
-        they have (holding both in memory meanwhile): a commit never stalls the server.
+        they have (holding both in memory meanwhile): a commit never stalls the server. It is
+        reopened at most every :attr:`reload_interval_s` seconds.
         """
         opened = self._opened
         if opened is not None and opened.is_stale():
@@ -118,8 +124,11 @@ class SearchEngine:
         return self._opened if self._opened is not None and len(self._opened) else None
 
     def _reopen_aside(self, opened: VectorIndex) -> None:
+        if time.monotonic() - self._reloaded_at < self.reload_interval_s:
+            return
         if not self._reopening.acquire(blocking=False):
             return  # being reopened already
+        self._reloaded_at = time.monotonic()
 
         def reopen() -> None:
             try:

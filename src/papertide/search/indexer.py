@@ -25,6 +25,9 @@ from papertide.search.vectors import ANN_MIN_ROWS, VectorIndex, vectors_dir
 from papertide.store.papers import PaperStore, StoredPaper
 
 BATCH_SIZE = 256
+# Rows after which a run saves the HNSW graph it is extending: a reader opening the index adds the
+# rows the saved graph lacks, which for a long run would take it minutes (1M papers embed in hours).
+SAVE_GRAPH_EVERY = 20_000
 Progress = Callable[[int, int], None]  # (papers done, papers to do)
 
 
@@ -83,10 +86,12 @@ def index_vectors(
         done = 0
         for batch in _batches(store.iter_papers(index.last_change_seq), batch_size):
             _index_batch(index, embedder, batch, report)
+            if index.unsaved_graph_rows >= SAVE_GRAPH_EVERY:
+                report.ann = index.update_ann(ann_min_rows)
             done += len(batch)
             if progress is not None:
                 progress(done, max(total, done))  # papers changed during the run come round again
-        report.ann = index.update_ann(ann_min_rows)
+        report.ann = index.update_ann(ann_min_rows) or report.ann
         report.vectors = len(index)
     report.seconds = time.perf_counter() - started
     return report

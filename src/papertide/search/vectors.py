@@ -159,6 +159,11 @@ class VectorIndex:
     def uses_ann(self) -> bool:
         return self._ann is not None
 
+    @property
+    def unsaved_graph_rows(self) -> int:
+        """Rows added to the HNSW graph since it was last saved (readers add them again when they open)."""
+        return 0 if self._ann is None else len(self._ann) - self._ann_saved_rows
+
     def is_stale(self) -> bool:
         """Whether a writer has committed since this index was opened (open it again to see that)."""
         return self._files.manifest_stamp() != self._stamp
