@@ -10,6 +10,7 @@ import pytest
 
 from papertide.config import Settings, load_settings
 from papertide.ingest import ingest
+from papertide.model import Paper
 from papertide.search import indexer
 from papertide.search.ann import HnswIndex
 from papertide.search.embed import Embedder, load_embedder
@@ -57,12 +58,19 @@ def test_the_text_embedded_is_title_then_abstract(store: PaperStore) -> None:
     assert passage("Untitled no more", "") == "Untitled no more"
 
 
-def test_a_changed_text_replaces_the_vector_and_a_metadata_change_reuses_it(
-    store: PaperStore, settings: Settings, embedder
-) -> None:
+@pytest.fixture
+def indexed(store: PaperStore, settings: Settings, embedder) -> list[Paper]:
+    """The topical papers, stored and embedded."""
     papers = topical_papers()
     ingest(papers, store)
     index_vectors(store, settings, embedder)
+    return papers
+
+
+def test_a_changed_text_replaces_the_vector_and_a_metadata_change_reuses_it(
+    indexed: list[Paper], store: PaperStore, settings: Settings, embedder
+) -> None:
+    papers = indexed
     pk = store.get(papers[0].id).pk
     rewritten = replace(papers[0], version=2, abstract="We entangle superconducting qubits in a quantum processor.")
     assert ingest([rewritten], store).updated == 1
@@ -82,13 +90,10 @@ def test_a_changed_text_replaces_the_vector_and_a_metadata_change_reuses_it(
 
 
 def test_a_change_to_fields_the_index_does_not_hold_leaves_it_as_it_was(
-    store: PaperStore, settings: Settings, embedder
+    indexed: list[Paper], store: PaperStore, settings: Settings, embedder
 ) -> None:
-    papers = topical_papers()
-    ingest(papers, store)
-    index_vectors(store, settings, embedder)
     rows_before = len(open_index(settings, embedder).table)
-    assert ingest([replace(papers[0], doi="10.1/y", journal_ref="J. Tests 1 (2026)")], store).updated == 1
+    assert ingest([replace(indexed[0], doi="10.1/y", journal_ref="J. Tests 1 (2026)")], store).updated == 1
     report = index_vectors(store, settings, embedder)
     assert (report.embedded, report.reused, report.unchanged, report.vectors) == (0, 0, 1, 12)
     index = open_index(settings, embedder)
