@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -29,7 +28,6 @@ from rich.table import Table
 from papertide.config import Settings, load_settings
 from papertide.errors import PapertideError, RecordError
 from papertide.ingest import IngestSummary, ingest
-from papertide.sources.base import Item
 from papertide.sources.http import HttpClient
 from papertide.store import PaperStore, open_store
 
@@ -67,8 +65,11 @@ def _settings(
 
 
 def _store(ctx: typer.Context) -> PaperStore:
-    settings: Settings = ctx.obj
-    return open_store(settings.resolved_database_url)
+    """The store of the configured database, opened (and migrated) once per command."""
+    if "store" not in ctx.meta:
+        settings: Settings = ctx.obj
+        ctx.meta["store"] = open_store(settings.resolved_database_url)
+    return ctx.meta["store"]
 
 
 def _http(settings: Settings) -> HttpClient:
@@ -259,14 +260,9 @@ def ingest_jsonl(
 def demo(ctx: typer.Context) -> None:
     """Load the bundled demo corpus (real arXiv and Hugging Face records)."""
     from papertide.demo import DEMO_CORPUS
-
-    _run_ingest(ctx, "demo", lambda on_bytes: _jsonl_items(DEMO_CORPUS, on_bytes), by_bytes=True)
-
-
-def _jsonl_items(path: Path, on_bytes) -> Iterator[Item]:
     from papertide.sources.jsonl import JsonlSource
 
-    return JsonlSource(path, on_progress=on_bytes).items()
+    _run_ingest(ctx, "demo", lambda on_bytes: JsonlSource(DEMO_CORPUS, on_progress=on_bytes).items(), by_bytes=True)
 
 
 @app.command()

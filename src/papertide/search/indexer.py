@@ -106,9 +106,10 @@ def _batches(stored: Iterator[StoredPaper], size: int) -> Iterator[list[StoredPa
 def _index_batch(index: VectorIndex, embedder: Embedder, batch: Sequence[StoredPaper], report: IndexReport) -> None:
     texts = [paper_text(paper) for paper in batch]
     digests = [text_digest(text) for text in texts]
-    todo = [i for i, paper in enumerate(batch) if not _as_indexed(index, paper, digests[i])]
-    reused = [i for i in todo if index.text_digest_of(batch[i].pk) == digests[i]]
-    fresh = [i for i in todo if index.text_digest_of(batch[i].pk) != digests[i]]
+    same_text = [index.text_digest_of(paper.pk) == digest for paper, digest in zip(batch, digests, strict=True)]
+    todo = [i for i, paper in enumerate(batch) if not (same_text[i] and _same_filter_fields(index, paper))]
+    reused = [i for i in todo if same_text[i]]
+    fresh = [i for i in todo if not same_text[i]]
     vectors = np.empty((len(batch), index.dim), dtype=np.float32)
     if fresh:
         vectors[fresh] = embedder.embed([texts[i] for i in fresh])
@@ -127,12 +128,11 @@ def _index_batch(index: VectorIndex, embedder: Embedder, batch: Sequence[StoredP
     report.unchanged += len(batch) - len(todo)
 
 
-def _as_indexed(index: VectorIndex, paper: StoredPaper, digest: int) -> bool:
-    """Whether the index already holds this paper with this text, day and categories."""
+def _same_filter_fields(index: VectorIndex, paper: StoredPaper) -> bool:
+    """Whether the index holds this (indexed) paper with its current day and categories."""
     row = index.table.row_of(paper.pk)
     return (
         row is not None
-        and index.text_digest_of(paper.pk) == digest
         and int(index.table.days[row]) == day_number(paper.paper.submitted)
         and index.table.categories_of(row) == frozenset(paper.paper.categories)
     )

@@ -95,7 +95,7 @@ class VectorIndex:
         if self._ann is not None and len(self._ann) > manifest.rows:
             self._ann = None  # saved by a writer after this manifest was read: is_stale() says to open again
         self._ann_saved_rows = 0 if self._ann is None else len(self._ann)
-        if self._ann is not None and len(self._ann) < manifest.rows:  # the writer saves the graph only at the end
+        if self._ann is not None and len(self._ann) < manifest.rows:  # rows committed since the graph was saved
             self._ann.add(self._vectors[len(self._ann) :])
         self.rebuilt_because: str | None = None
 

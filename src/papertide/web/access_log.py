@@ -17,28 +17,27 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 ACCESS_LOGGER = "papertide.access"
 
 
-def configure_access_log(logger_name: str = ACCESS_LOGGER) -> logging.Logger:
+def configure_access_log() -> None:
     """Give the access logger a stdout handler printing bare JSON lines, unless one is configured.
 
     Server programs (``papertide serve``) should turn off uvicorn's own access log so each
     request is logged once.
     """
-    logger = logging.getLogger(logger_name)
+    logger = logging.getLogger(ACCESS_LOGGER)
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stdout)
         handler.setFormatter(logging.Formatter("%(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False
-    return logger
 
 
 class AccessLogMiddleware:
     """Logs every HTTP request once its response has been sent (or has failed)."""
 
-    def __init__(self, app: ASGIApp, logger_name: str = ACCESS_LOGGER) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.logger = logging.getLogger(logger_name)
+        self.logger = logging.getLogger(ACCESS_LOGGER)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

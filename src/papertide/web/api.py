@@ -55,9 +55,9 @@ async def similar_papers(
     paper_id: str,
     limit: Annotated[int, Query(ge=1, le=50, description="How many papers.")] = 10,
 ) -> SimilarPapers:
-    wanted = canonical_id(paper_id)
-    hits = services.engine.similar(wanted, limit=limit)
-    return SimilarPapers(paper_id=wanted, results=[search_hit(hit) for hit in hits])
+    stored = find_paper(services.store, canonical_id(paper_id))
+    hits = services.engine.similar_to(stored, limit=limit)
+    return SimilarPapers(paper_id=stored.paper_id, results=[search_hit(hit) for hit in hits])
 
 
 @router.get("/papers/{paper_id:path}", tags=["papers"], summary="One paper", responses=problem_responses(404))

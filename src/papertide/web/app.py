@@ -56,7 +56,7 @@ def create_app(settings: Settings, store: PaperStore | None = None, engine: Sear
         docs_url=None,  # Swagger UI and ReDoc load from CDNs; /docs is served by api_docs instead
         redoc_url=None,
     )
-    app.state.services = Services(settings=settings, store=store, engine=engine, newest_days=NewestDays(store))
+    app.state.services = Services(store=store, engine=engine, newest_days=NewestDays(store))
     install_problem_handlers(app)
     app.add_middleware(SecurityHeadersMiddleware)
     configure_access_log()

@@ -55,10 +55,13 @@ def problem_response(
     return JSONResponse(problem.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_MEDIA_TYPE)
 
 
+_SERVER_FAILED = "The server could not answer this request; it has been logged. Please try again later."
+
+
 async def _papertide_error(request: Request, exc: PapertideError) -> Response:
     if exc.status_code >= 500:
         logger.error("%s %s failed: %s", request.method, request.url.path, exc.message, exc_info=exc)
-        detail = "The server could not answer this request; it has been logged. Please try again later."
+        detail = _SERVER_FAILED
     else:
         detail = exc.message
     return problem_response(request, exc.status_code, exc.title, detail, type_=problem_type(type(exc)))
@@ -80,8 +83,7 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     logger.error("%s %s failed unexpectedly", request.method, request.url.path, exc_info=exc)
-    detail = "The server could not answer this request; it has been logged. Please try again later."
-    return problem_response(request, 500, "Internal error", detail)
+    return problem_response(request, 500, "Internal error", _SERVER_FAILED)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

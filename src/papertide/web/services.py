@@ -1,4 +1,4 @@
-"""What request handlers share: settings, the store, the search engine, caches."""
+"""What request handlers share: the store, the search engine, caches."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from papertide.config import Settings
 from papertide.search.engine import SearchEngine
 from papertide.store.papers import PaperStore
 from papertide.web.windows import NewestDays
@@ -15,7 +14,6 @@ from papertide.web.windows import NewestDays
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    settings: Settings
     store: PaperStore
     engine: SearchEngine
     newest_days: NewestDays

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -20,7 +20,7 @@ TEMPLATES_DIR = Path(__file__).with_name("templates")
 STATIC_DIR = Path(__file__).with_name("static")
 
 
-def day(value: datetime | None) -> str:
+def day(value: date | datetime | None) -> str:
     """A date as people read it, without the time of day: ``22 Oct 2024``."""
     return f"{value.day} {value:%b %Y}" if value else "undated"
 
