@@ -41,7 +41,8 @@ _ACCENT_RE = re.compile(
 )
 _LETTER_RE = re.compile(r"\{?\\(?P<name>ss|ae|AE|oe|OE|aa|AA|[oOlL])(?![A-Za-z])\s*(?:\{\})?\}?")
 _STROKES = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ħ": "h", "ı": "i"})
-_MATH_RE = re.compile(r"(\$\$.+?\$\$|\$.+?\$|\\\(.+?\\\)|\\\[.+?\\\])", re.DOTALL)
+# TeX math ($...$, $$...$$, \(...\), \[...\]): left as written here, never marked or cut by highlighting.
+MATH = re.compile(r"(\$\$.+?\$\$|\$.+?\$|\\\(.+?\\\)|\\\[.+?\\\])", re.DOTALL)
 
 
 def _accent(match: re.Match[str]) -> str:
@@ -60,7 +61,7 @@ def normalize(text: str | None) -> str:
     if not text:
         return ""
     if "\\" in text:
-        parts = _MATH_RE.split(text)
+        parts = MATH.split(text)
         # Odd indices are math segments captured by the split; they stay as written.
         text = "".join(part if i % 2 else _convert_text(part) for i, part in enumerate(parts))
     if not text.isascii():

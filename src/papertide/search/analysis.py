@@ -10,6 +10,7 @@ Author names keep every word unstemmed: a stemmer would merge ``Jones`` and ``Jo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import tantivy
 
@@ -35,6 +36,9 @@ class Analyzer:
     def __init__(self, name: str, analyzer: tantivy.TextAnalyzer) -> None:
         self.name = name
         self._analyzer = analyzer
+        # Queries are analyzed once per retriever and once per field (title and abstract share TEXT):
+        # remembering recent answers spares a hybrid search the repeats.
+        self.tokens = lru_cache(maxsize=4096)(self._tokens)
 
     def register(self, index: tantivy.Index) -> None:
         index.register_tokenizer(self.name, self._analyzer)
@@ -43,8 +47,9 @@ class Analyzer:
         """The text to hand tantivy for a field analyzed by this analyzer."""
         return fold(text)
 
-    def tokens(self, text: str) -> list[Token]:
-        return [Token(t.text, t.position) for t in self._analyzer.pre_tokenize(self.prepare(text)).tokens]
+    def _tokens(self, text: str) -> tuple[Token, ...]:
+        """The analyzed words of ``text`` (cached as :meth:`tokens`)."""
+        return tuple(Token(t.text, t.position) for t in self._analyzer.pre_tokenize(self.prepare(text)).tokens)
 
     def terms(self, text: str) -> list[str]:
         """The index terms of ``text``, in order, repeats kept."""

@@ -256,11 +256,14 @@ class SearchEngine:
         _check_arguments("semantic", "relevance", limit, 0)
         filters = filters or Filters()
         vectors = self.vectors
-        if vectors is None or vectors.vector_of(stored.pk) is None:
-            parsed = ParsedQuery(terms=(Term(stored.title),), filters=filters)
-            hits = self.lexical.search(parsed, limit=limit + 1).hits
-            return self._results([hit for hit in hits if hit[0] != stored.pk][:limit])
-        return self._results(_pairs(neighbours.similar(vectors, stored.pk, limit, filters)))
+        if vectors is not None:
+            try:
+                return self._results(_pairs(neighbours.similar(vectors, stored.pk, limit, filters)))
+            except NotFound:  # not embedded yet
+                pass
+        parsed = ParsedQuery(terms=(Term(stored.title),), filters=filters)
+        hits = self.lexical.search(parsed, limit=limit + 1).hits
+        return self._results([hit for hit in hits if hit[0] != stored.pk][:limit])
 
     def recommend(self, liked_ids: list[str], limit: int = 10) -> list[SearchResult]:
         """Papers near the liked ones taken together; unknown or not yet embedded ids are ignored."""

@@ -13,10 +13,9 @@ from functools import lru_cache
 
 from papertide.search.analysis import TEXT
 from papertide.search.query import Field, ParsedQuery
-from papertide.text import fold
+from papertide.text import MATH, fold
 
 SNIPPET_CHARS = 300
-_MATH = re.compile(r"\$\$.+?\$\$|\$.+?\$|\\\(.+?\\\)|\\\[.+?\\\]", re.DOTALL)
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _PREFIX_CHARS = 3
 _CONTEXT_BEFORE = 60  # characters shown before the first match of a snippet that starts mid-text
@@ -32,26 +31,30 @@ def query_terms(parsed: ParsedQuery) -> frozenset[str]:
 
 def highlight(text: str, terms: frozenset[str]) -> str:
     """All of ``text``, escaped, with matched words marked."""
-    return _render(text, _matches(text, terms), 0, len(text))
+    return _render(text, _matches(text, terms, _math_spans(text)), 0, len(text))
 
 
 def snippet(text: str, terms: frozenset[str], max_chars: int = SNIPPET_CHARS) -> str:
     """An escaped excerpt of at most about ``max_chars`` characters around the densest run of matches."""
     if len(text) <= max_chars:
         return highlight(text, terms)
-    matches = _matches(text, terms)
+    math = _math_spans(text)
+    matches = _matches(text, terms, math)
     start = _best_start(matches, max_chars)
-    start, end = _shrink(text, start, min(len(text), start + max_chars))
+    start, end = _shrink(text, start, min(len(text), start + max_chars), math)
     body = _render(text, matches, start, end).strip()
     return f"{_ELLIPSIS if start > 0 else ''}{body}{_ELLIPSIS if end < len(text) else ''}"
 
 
-def _matches(text: str, terms: frozenset[str]) -> list[tuple[int, int]]:
-    """Character spans of ``text`` whose words analyze to one of ``terms``, outside math."""
+def _math_spans(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in MATH.finditer(text)] if "$" in text or "\\" in text else []
+
+
+def _matches(text: str, terms: frozenset[str], math: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Character spans of ``text`` whose words analyze to one of ``terms``, outside the ``math`` spans."""
     if not terms or not text:
         return []
     folded, origin = _fold_keeping_offsets(text)
-    math = [m.span() for m in _MATH.finditer(text)] if "$" in text or "\\" in text else []
     spans = []
     for word in _candidates(terms).finditer(folded):
         if _term_of(word.group()) not in terms:
@@ -121,14 +124,14 @@ def _best_start(matches: list[tuple[int, int]], width: int) -> int:
     return max(0, best_start - _CONTEXT_BEFORE) if best_count else 0
 
 
-def _shrink(text: str, start: int, end: int) -> tuple[int, int]:
+def _shrink(text: str, start: int, end: int, math: list[tuple[int, int]]) -> tuple[int, int]:
     """The window narrowed so that it cuts no word and no math."""
     if 0 < start < len(text) and not text[start - 1].isspace():
         following = text.find(" ", start)
         start = following + 1 if following >= 0 else len(text)
     if end < len(text) and not text[end].isspace():
         end = max(start, text.rfind(" ", start, end))
-    for low, high in (m.span() for m in _MATH.finditer(text)):
+    for low, high in math:
         if low < start < high:
             start = high
         if low < end < high:

@@ -32,7 +32,6 @@ from fnmatch import fnmatchcase
 
 from papertide.errors import QueryError
 from papertide.model import parse_arxiv_id
-from papertide.text import fold
 
 MAX_QUERY_CHARS = 1000
 MAX_TERMS = 64
@@ -144,11 +143,6 @@ class ParsedQuery:
         """The topical text for the semantic retriever: positive words, phrases, title and abstract terms."""
         return " ".join(term.text for term in self.positive_terms if term.field is not Field.AUTHOR)
 
-    def words(self) -> tuple[str, ...]:
-        """The folded words of the positive terms, for highlighting matches."""
-        found = (word for term in self.positive_terms for word in _WORD.findall(fold(term.text)))
-        return tuple(dict.fromkeys(found))
-
 
 def parse_query(text: str) -> ParsedQuery:
     """Parse what was typed into the search box; raise :class:`QueryError` naming a bad term."""
@@ -176,7 +170,6 @@ def merge_filters(parsed: ParsedQuery, extra: Filters) -> ParsedQuery:
     return replace(parsed, filters=merged)
 
 
-_WORD = re.compile(r"[^\W_]+")
 # "author:" at the start of a token, but not "https://".
 _PREFIX = re.compile(r"([A-Za-z]+):(?!/)")
 _TEXT_FIELDS = {
