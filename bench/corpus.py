@@ -74,6 +74,11 @@ def corpus_records(skip: int = 0) -> Iterator[dict]:
                 yield json.loads(line)
 
 
+def record_authors(record: dict) -> list[str]:
+    """A corpus record's author names (the corpus separates them with semicolons)."""
+    return [name.strip() for name in (record.get("authors") or "").split(";") if name.strip()]
+
+
 def embed_corpus(embedder: Embedder, limit: int | None = None) -> None:
     """Embed corpus papers not cached yet, committing every batch: kill it any time and run it again."""
     with VectorIndex.updating(REAL, embedder) as index:
@@ -106,7 +111,11 @@ def _embed_batch(index: VectorIndex, embedder: Embedder, batch: list[dict], done
 def real_vectors(embedder: Embedder) -> np.ndarray:
     """Every cached real embedding, row i from corpus line i."""
     index = VectorIndex.open(REAL, embedder)
-    return index.vectors_of(range(1, index.last_change_seq + 1))
+    real = index.vectors_of(range(1, index.last_change_seq + 1))
+    if len(real) < 1000:
+        print(f"skipped: only {len(real)} real vectors are cached; run `bench/corpus.py embed` first")
+        sys.exit(0)
+    return real
 
 
 def mixtures(real: np.ndarray, rows: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -133,9 +142,6 @@ def synthetic_index(embedder: Embedder, rows: int, *, rebuild: bool = False, see
     if facts_path.exists() and not rebuild:
         return directory, json.loads(facts_path.read_text())
     real = real_vectors(embedder)
-    if len(real) < 1000:
-        print(f"skipped: only {len(real)} real vectors are cached; run `bench/corpus.py embed` first")
-        sys.exit(0)
     rng = np.random.default_rng(seed)
     clusters = faiss.Kmeans(real.shape[1], CLUSTERS, niter=10, seed=seed, spherical=True)
     clusters.train(real)

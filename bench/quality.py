@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import gzip
 import json
 import math
 import random
@@ -31,6 +30,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
+from corpus import CACHE, CORPUS, REAL, corpus_records, record_authors
 
 from papertide.config import Settings
 from papertide.errors import QueryError
@@ -47,9 +47,6 @@ from papertide.text import fold
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parents[1] / "shared" / "data"
 SCIFACT = SHARED / "eval" / "scifact"
-CONFERENCE = SHARED / "corpora" / "conference-papers-87k.jsonl.gz"
-CACHE = HERE / ".cache"
-CONFERENCE_VECTORS = CACHE / "conference-87k"  # written by bench/corpus.py embed
 MODES = ("lexical", "semantic", "hybrid")
 
 
@@ -193,38 +190,33 @@ def scifact(splits: Sequence[str], modes: Sequence[str], embedder: Embedder, wor
 
 def conference_papers(limit: int | None) -> list[Paper]:
     papers = []
-    with gzip.open(CONFERENCE, "rt", encoding="utf-8") as lines:
-        for number, line in enumerate(lines):
-            if limit is not None and number >= limit:
-                break
-            record = json.loads(line)
-            if not (record.get("title") or "").strip():
-                continue
-            authors = [name.strip() for name in (record.get("authors") or "").split(";") if name.strip()]
-            papers.append(
-                Paper(
-                    id=f"conf:{number}",  # the corpus's own ids repeat across venues
-                    title=record["title"],
-                    abstract=record.get("abstract") or "",
-                    authors=authors,
-                    source="conference",
-                )
+    for number, record in enumerate(corpus_records()):
+        if limit is not None and number >= limit:
+            break
+        if not (record.get("title") or "").strip():
+            continue
+        papers.append(
+            Paper(
+                id=f"conf:{number}",  # the corpus's own ids repeat across venues
+                title=record["title"],
+                abstract=record.get("abstract") or "",
+                authors=record_authors(record),
+                source="conference",
             )
+        )
     return papers
 
 
 def known_item(
     sample: int, corpus_size: int | None, modes: Sequence[str], embedder: Embedder, work: Path
 ) -> dict | None:
-    if not CONFERENCE.exists():
-        print(f"known-item search skipped: {CONFERENCE} is absent")
+    if not CORPUS.exists():
+        print(f"known-item search skipped: {CORPUS} is absent")
         return None
     papers = conference_papers(corpus_size)
     print(f"Known-item search over {len(papers)} conference papers: building the store and indexes", flush=True)
     semantic = any(mode != "lexical" for mode in modes)
-    cached = (
-        CachedEmbedder(embedder, CACHE / "known-item-vectors", read_also=[CONFERENCE_VECTORS]) if semantic else None
-    )
+    cached = CachedEmbedder(embedder, CACHE / "known-item-vectors", read_also=[REAL]) if semantic else None
     engine = build_engine(papers, work / "known-item", cached)
     title_of = {paper.id: fold(" ".join(paper.title.split())) for paper in papers}
     targets = random.Random(0).sample(papers, min(sample, len(papers)))

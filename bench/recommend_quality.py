@@ -19,9 +19,10 @@ import time
 from collections import defaultdict
 
 import numpy as np
-from corpus import REAL, corpus_records, percentiles_ms
+from corpus import REAL, corpus_records, percentiles_ms, record_authors
 
 from papertide.search.embed import load_embedder
+from papertide.search.recommend import recommend
 from papertide.search.vectors import VectorHit, VectorIndex
 
 LIKED = 3
@@ -53,9 +54,8 @@ def main() -> int:
     for pk, record in enumerate(corpus_records(), start=1):
         if pk > cached:
             break
-        for author in (record.get("authors") or "").split(";"):
-            if author.strip():
-                papers_of[author.strip()].append(pk)
+        for author in record_authors(record):
+            papers_of[author].append(pk)
     rng = np.random.default_rng(0)
     authors = [name for name, pks in papers_of.items() if len(pks) >= args.min_papers]
     authors = rng.permutation(authors)[: args.authors]
@@ -64,7 +64,7 @@ def main() -> int:
         return 0
     corpus_mean = index.vectors_of(index.table.pks).mean(axis=0)
     methods = {
-        "centroid": lambda liked: index.search(centroid(index.vectors_of(liked)), args.k, exclude=liked),
+        "centroid": lambda liked: recommend(index, liked, args.k),  # what papertide does
         "centered": lambda liked: index.search(centroid(index.vectors_of(liked)) - corpus_mean, args.k, exclude=liked),
         "per-paper": lambda liked: per_paper(index, liked, args.k),
     }

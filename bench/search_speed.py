@@ -24,7 +24,6 @@ embeddings cached now (store and lexical index are kept).
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import random
 import resource
@@ -35,6 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from corpus import CACHE, corpus_or_exit, corpus_records, real_vectors, record_authors
 
 from papertide.config import Settings
 from papertide.ingest import ingest
@@ -47,10 +47,6 @@ from papertide.search.query import parse_query
 from papertide.search.vectors import VectorIndex, vectors_dir
 from papertide.store import PaperStore, open_store
 
-HERE = Path(__file__).resolve().parent
-CORPUS = HERE.parents[1] / "shared" / "data" / "corpora" / "conference-papers-87k.jsonl.gz"
-CACHE = HERE / ".cache"
-REAL_VECTORS = CACHE / "conference-87k"  # bench/corpus.py embed
 SIZES = {"87k": None, "1m": 1_000_000}
 SWAP_SHARE = 0.15
 # arXiv categories for each venue family: the primary first, then cross-lists drawn at random.
@@ -73,8 +69,7 @@ STOP = {"a", "an", "and", "for", "from", "in", "of", "on", "the", "to", "via", "
 
 def records() -> Iterator[dict]:
     """The corpus papers that have a title, streamed (all of them take ~700 MB as Python objects)."""
-    with gzip.open(CORPUS, "rt", encoding="utf-8") as lines:
-        yield from (record for record in map(json.loads, lines) if (record.get("title") or "").strip())
+    return (record for record in corpus_records() if (record.get("title") or "").strip())
 
 
 def corpus(base: list[dict], size: int) -> Iterator[Paper]:
@@ -91,8 +86,7 @@ def corpus(base: list[dict], size: int) -> Iterator[Paper]:
         categories = [families[0], *rng.sample(families[1:], rng.choice((0, 0, 1, 2)))]
         year = int(record["src"][-9:-5]) if number < len(base) else rng.randint(2008, 2025)
         submitted = datetime(year, rng.randint(1, 12), rng.randint(1, 28), tzinfo=UTC)
-        authors = [name.strip() for name in (record.get("authors") or "").split(";") if name.strip()]
-        yield Paper(f"bench:{number}", title, abstract, authors=authors, categories=categories,
+        yield Paper(f"bench:{number}", title, abstract, authors=record_authors(record), categories=categories,
                     submitted=submitted, source="bench")  # fmt: skip
 
 
@@ -100,8 +94,10 @@ def _perturbed(words: list[str], pool: list[str], rng: random.Random) -> list[st
     return [rng.choice(pool) if rng.random() < SWAP_SHARE else word for word in words]
 
 
-def build(name: str, *, rebuild_vectors: bool = False) -> tuple[Settings, dict]:
-    """The cached data directory of corpus ``name`` (built now if missing) and facts about its build."""
+def build(name: str, base_size: int, *, rebuild_vectors: bool = False) -> tuple[Settings, dict]:
+    """The cached data directory of corpus ``name`` (built now if missing) and facts about its build;
+    ``base_size`` is how many corpus papers have a title.
+    """
     settings = Settings(data_dir=CACHE / f"search-{name}")
     facts_path = settings.data_dir / "build.json"
     if facts_path.exists():
@@ -109,12 +105,11 @@ def build(name: str, *, rebuild_vectors: bool = False) -> tuple[Settings, dict]:
         if rebuild_vectors:
             print(f"rebuilding the vectors of {settings.data_dir}", flush=True)
             store = open_store(settings.resolved_database_url)
-            base_size = sum(1 for _ in records())
             facts["vectors_s"], facts["ann_s"], facts["real_vectors"] = _build_vectors(settings, store, base_size)
             facts_path.write_text(json.dumps(facts, indent=2) + "\n")
         return settings, facts
     base = list(records())
-    size = SIZES[name] or len(base)
+    size = SIZES[name] or base_size
     facts: dict = {"papers": size}
     print(f"building the {name} corpus in {settings.data_dir} (once)", flush=True)
     store = open_store(settings.resolved_database_url)
@@ -123,7 +118,7 @@ def build(name: str, *, rebuild_vectors: bool = False) -> tuple[Settings, dict]:
     lexical = LexicalIndex.open(settings.index_dir / "lexical")
     facts["lexical_index_s"] = _timed(lambda: lexical.update_from(store))
     print(f"  lexical index in {facts['lexical_index_s']} s", flush=True)
-    facts["vectors_s"], facts["ann_s"], facts["real_vectors"] = _build_vectors(settings, store, len(base))
+    facts["vectors_s"], facts["ann_s"], facts["real_vectors"] = _build_vectors(settings, store, base_size)
     print(f"  vectors in {facts['vectors_s']:.1f} s, HNSW graph in {facts['ann_s']} s", flush=True)
     facts_path.write_text(json.dumps(facts, indent=2) + "\n")
     return settings, facts
@@ -132,10 +127,7 @@ def build(name: str, *, rebuild_vectors: bool = False) -> tuple[Settings, dict]:
 def _build_vectors(settings: Settings, store: PaperStore, base_size: int) -> tuple[float, float, int]:
     """Vectors of every stored paper: its base paper's real embedding, mixed for copies; then the HNSW graph."""
     embedder = load_embedder()
-    real_index = VectorIndex.open(REAL_VECTORS, embedder)
-    real = real_index.vectors_of(range(1, real_index.last_change_seq + 1))
-    if len(real) < 1000:
-        sys.exit(f"only {len(real)} real vectors are cached; run `bench/corpus.py embed` first")
+    real = real_vectors(embedder)
     rng = np.random.default_rng(0)
     started = time.perf_counter()
     with VectorIndex.updating(vectors_dir(settings), embedder, rebuild=True) as index:
@@ -221,7 +213,7 @@ def rss_mb() -> dict[str, int]:
 
 
 def measure(name: str, titles: list[str], count: int, rounds: int, rebuild_vectors: bool = False) -> dict:
-    settings, facts = build(name, rebuild_vectors=rebuild_vectors)
+    settings, facts = build(name, len(titles), rebuild_vectors=rebuild_vectors)
     store = open_store(settings.resolved_database_url)
     before = rss_mb()["rss_mb"]
     started = time.perf_counter()
@@ -266,9 +258,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--rebuild-vectors", action="store_true", help="remake vectors from the real ones cached now")
     args = parser.parse_args()
-    if not CORPUS.exists():
-        print(f"skipped: {CORPUS} is absent (the shared corpora are not checked out here)")
-        return 0
+    corpus_or_exit()
     titles = [record["title"] for record in records()]  # only titles stay in memory while measuring
     results = {}
     for name in args.sizes.split(","):
