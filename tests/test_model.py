@@ -56,6 +56,8 @@ def test_dict_roundtrip() -> None:
     paper = paper_from_dict(data)
     assert paper.submitted == datetime(2024, 10, 22, 17, 59, 59, tzinfo=UTC)
     assert paper_from_dict(paper_to_dict(paper)) == paper
+    elsewhere = paper_from_dict({**data, "submitted": "2024-10-22T19:59:59+02:00"})
+    assert elsewhere.submitted == paper.submitted and elsewhere.submitted.tzinfo == UTC
 
 
 @pytest.mark.parametrize(

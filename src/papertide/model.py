@@ -134,6 +134,15 @@ def arxiv_links(paper_id: str, version: int | None = None) -> tuple[str, str]:
     return f"https://arxiv.org/abs/{paper_id}{suffix}", f"https://arxiv.org/pdf/{paper_id}{suffix}"
 
 
+def parse_iso_utc(text: str) -> datetime:
+    """A UTC datetime from ISO 8601 (``2024-10-22T17:59:30.000Z``, ``2014-12-29``); naive means UTC.
+
+    Raises ValueError when the text is not a date.
+    """
+    parsed = datetime.fromisoformat(text)
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
 def _parse_time(value: object, field_name: str, location: str) -> datetime | None:
     if value is None or value == "":
         return None
@@ -142,10 +151,9 @@ def _parse_time(value: object, field_name: str, location: str) -> datetime | Non
             f"expected an ISO 8601 date string, got {type(value).__name__}", location=location, field=field_name
         )
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_iso_utc(value)
     except ValueError:
         raise RecordError(f"not an ISO 8601 date: {value!r}", location=location, field=field_name) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _str_list(value: object, field_name: str, location: str) -> list[str]:

@@ -14,22 +14,13 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from papertide.errors import RecordError
-from papertide.model import Version
+from papertide.model import Version, parse_iso_utc
 
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, 1)}
 _PARENTHESISED = re.compile(r"\([^()]*\)")  # innermost group: affiliations like "(1) CERN"
 _AUTHOR_SEPARATORS = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*")
 _WHITESPACE = re.compile(r"\s+")
-
-
-def parse_iso_utc(text: str) -> datetime:
-    """A UTC datetime from ISO 8601 (``2024-10-22T17:59:30.000Z``, ``2014-12-29``); naive means UTC.
-
-    Raises ValueError when the text is not a date.
-    """
-    parsed = datetime.fromisoformat(text)
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def iso_field(text: str | None, field: str) -> datetime | None:
