@@ -88,8 +88,9 @@ def arxiv_api_items(server: FixtureServer, http: HttpClient, folder: Path) -> It
 
 def oai_items(server: FixtureServer, http: HttpClient, folder: Path) -> Iterator[Item]:
     for path in sorted((folder / "arxiv-format").glob("*.xml")):
-        url = server.add(f"/oai/{path.name}", path.read_bytes())
-        if b"<ListRecords" in path.read_bytes():
+        body = path.read_bytes()
+        url = server.add(f"/oai/{path.name}", body)
+        if b"<ListRecords" in body:
             yield from OaiSource(http, metadata_prefix="arXiv", base_url=url).items()
 
 

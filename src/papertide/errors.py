@@ -46,6 +46,10 @@ class RecordError(InvalidInput):
             where = f"{where}: field {field!r}" if where else f"field {field!r}"
         super().__init__(f"{where}: {reason}" if where else reason)
 
+    def at(self, location: str) -> RecordError:
+        """The same error, placed at ``location`` (a file line, URL entry or record id)."""
+        return RecordError(self.reason, location=location, field=self.field)
+
 
 class QueryError(InvalidInput):
     """A search query cannot be understood."""

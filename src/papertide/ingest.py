@@ -66,7 +66,7 @@ def ingest(
         try:
             item.validate()
         except RecordError as exc:
-            exc = RecordError(exc.reason, location=f"{item.source} record {item.id!r}", field=exc.field)
+            exc = exc.at(f"{item.source} record {item.id!r}")
             summary.rejected += 1
             if on_reject is not None:
                 on_reject(exc)

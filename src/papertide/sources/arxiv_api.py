@@ -86,7 +86,7 @@ class ArxivApiSource:
                 try:
                     yield _paper(entry).validate()
                 except RecordError as error:
-                    yield RecordError(error.reason, location=f"{url} entry {index}", field=error.field)
+                    yield error.at(f"{url} entry {index}")
             start += len(entries)
             total = feed.findtext(f"{_OPENSEARCH}totalResults")
             if total is not None and total.strip().isdigit() and start >= int(total):

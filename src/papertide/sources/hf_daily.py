@@ -66,7 +66,7 @@ class HfDailySource:
                 try:
                     yield _paper(entry, observed_at).validate()
                 except RecordError as error:
-                    yield RecordError(error.reason, location=f"{url} item {index}", field=error.field)
+                    yield error.at(f"{url} item {index}")
 
 
 def _paper(entry: object, observed_at: datetime) -> Paper:

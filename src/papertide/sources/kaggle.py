@@ -64,7 +64,7 @@ class KaggleSource:
                 record = load_line(line, "")
                 paper = _paper(record, since, wanted)
             except RecordError as error:
-                yield RecordError(error.reason, location=f"{path}:{lineno}", field=error.field)
+                yield error.at(f"{path}:{lineno}")
             except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
                 field, reason = _explain(record, exc)
                 yield RecordError(reason, location=f"{path}:{lineno}", field=field)

@@ -125,7 +125,7 @@ def _records(root: ET.Element) -> Iterator[Paper | RecordError]:
                 raise RecordError(f"unsupported metadata format {_local(payload.tag)!r}", field="metadata")
             yield parse(payload).validate()
         except RecordError as error:
-            yield RecordError(error.reason, location=identifier, field=error.field)
+            yield error.at(identifier)
 
 
 def _local(tag: str) -> str:

@@ -43,6 +43,8 @@ _KEYS = bindparam("keys", expanding=True)
 _PAPERS_BY_PK = select(papers).where(papers.c.pk.in_(_KEYS))
 _PAPERS_BY_ID = select(papers).where(papers.c.paper_id.in_(_KEYS))
 _SIGNALS_OF = select(paper_signals).where(paper_signals.c.paper_pk.in_(_KEYS)).order_by(paper_signals.c.observed_at)
+_SUBMITTED_OF = select(papers.c.pk, papers.c.submitted_at).where(papers.c.pk.in_(_KEYS))
+_MAX_CHANGE_SEQ = select(func.coalesce(func.max(papers.c.change_seq), 0))
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -218,8 +220,8 @@ class PaperStore:
     def _upsert(self, conn: Connection, batch: Sequence[Paper]) -> BatchResult:
         now = self._clock()
         ids = [paper.id for paper in batch]
-        existing = {row.paper_id: row for row in conn.execute(select(papers).where(papers.c.paper_id.in_(ids)))}
-        seq = (conn.execute(select(func.coalesce(func.max(papers.c.change_seq), 0))).scalar_one()) + 1
+        existing = {row.paper_id: row for row in conn.execute(_PAPERS_BY_ID, {"keys": ids})}
+        seq = conn.execute(_MAX_CHANGE_SEQ).scalar_one() + 1
         result = BatchResult()
         inserts: list[dict] = []
         updates: list[tuple[int, dict]] = []
@@ -272,12 +274,7 @@ class PaperStore:
         if not items:
             return set()
         latest: dict[tuple[int, str], tuple[datetime, float]] = {}
-        rows = conn.execute(
-            select(paper_signals.c.paper_pk, paper_signals.c.name, paper_signals.c.observed_at, paper_signals.c.value)
-            .where(paper_signals.c.paper_pk.in_([pk for pk, _ in items]))
-            .order_by(paper_signals.c.observed_at)
-        )
-        for row in rows:
+        for row in conn.execute(_SIGNALS_OF, {"keys": [pk for pk, _ in items]}):
             latest[(row.paper_pk, row.name)] = (utc(row.observed_at), row.value)
         new_rows = []
         for pk, signals in items:
@@ -339,8 +336,7 @@ class PaperStore:
         if not pks:
             return {}
         with self._reading() as conn:
-            rows = conn.execute(select(papers.c.pk, papers.c.submitted_at).where(papers.c.pk.in_(list(pks))))
-            return {pk: utc(submitted) for pk, submitted in rows}
+            return {pk: utc(submitted) for pk, submitted in conn.execute(_SUBMITTED_OF, {"keys": list(pks)})}
 
     def iter_papers(self, after_seq: int = 0, chunk: int = 1000) -> Iterator[StoredPaper]:
         """Every paper changed after ``after_seq``, in change order (indexers and export)."""
@@ -386,7 +382,7 @@ class PaperStore:
 
     def max_change_seq(self) -> int:
         with self._reading() as conn:
-            return conn.execute(select(func.coalesce(func.max(papers.c.change_seq), 0))).scalar_one()
+            return conn.execute(_MAX_CHANGE_SEQ).scalar_one()
 
     def stats(self) -> dict:
         """Counts for ``papertide stats`` and the API: papers by source and category, date range, signals."""
@@ -413,7 +409,7 @@ class PaperStore:
 def _category_match(patterns: tuple[str, ...]) -> ColumnElement[bool]:
     clauses = []
     for pattern in patterns:
-        if pattern.endswith(".*") or pattern.endswith("*"):
+        if pattern.endswith("*"):
             archive = pattern.rstrip("*").rstrip(".")
             clauses.append(
                 or_(paper_categories.c.category == archive, paper_categories.c.category.like(f"{archive}.%"))
