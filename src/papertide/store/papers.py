@@ -28,7 +28,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from papertide.errors import InvalidInput, StoreError
 from papertide.model import Paper, Signal, Version
 from papertide.store.schema import checkpoints, paper_categories, paper_signals, papers
-from papertide.text import normalize
 
 # Fields a source may leave empty; an empty incoming value keeps what is stored, so a poorer
 # source (say, Hugging Face without categories) never erases what a richer one recorded.
@@ -123,9 +122,9 @@ def _row(paper: Paper, digest: str, seq: int, now: datetime) -> dict:
     row = {
         "paper_id": paper.id,
         "version": paper.version,
-        "title": normalize(paper.title),
-        "abstract": normalize(paper.abstract),
-        "authors": [normalize(name) for name in paper.authors],
+        "title": paper.display_title,
+        "abstract": paper.display_abstract,
+        "authors": paper.display_authors,
         "title_raw": paper.title,
         "abstract_raw": paper.abstract,
         "authors_raw": paper.authors,
@@ -363,10 +362,10 @@ class PaperStore:
             select(papers).where(*conditions).order_by(papers.c.listed_at.desc(), papers.c.pk.desc()).limit(limit + 1)
         )
         with self._reading() as conn:
-            stored = [_stored_from_row(row) for row in conn.execute(query)]
-            self._attach_signals(conn, stored[:limit])
-        more = len(stored) > limit
-        stored = stored[:limit]
+            rows = conn.execute(query).all()
+            stored = [_stored_from_row(row) for row in rows[:limit]]
+            self._attach_signals(conn, stored)
+        more = len(rows) > limit
         next_cursor = _encode_cursor(stored[-1]) if more else None
         return Page(stored, next_cursor)
 
