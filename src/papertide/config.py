@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from papertide.errors import ConfigError
@@ -47,6 +48,46 @@ class Settings(BaseSettings):
         "More only contend for Python's GIL: on two cores 40 threads served 112 searches/s, 4 threads 159.",
     )
 
+    # -- the public site and its secrets ------------------------------------------------------
+    base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Public URL of the web app, used in links sent by mail and in feeds. With https, session "
+        "cookies are marked Secure.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key that signs tokens and cookies. Unset: one is generated on first start and kept in "
+        "<data dir>/secret_key (mode 0600). Set it explicitly when several nodes share one database.",
+    )
+    session_days: int = Field(default=30, ge=1, le=365, description="How long a sign-in lasts on one browser.")
+    sign_in_link_minutes: int = Field(default=15, ge=1, le=24 * 60, description="How long a sign-in link works.")
+
+    # -- mail --------------------------------------------------------------------------------
+    smtp_host: str | None = Field(
+        default=None,
+        description="SMTP relay host. Unset: messages are delivered to the Maildir <data dir>/mail instead "
+        "(read them with `papertide mail list`).",
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP relay port.")
+    smtp_security: Literal["none", "starttls", "ssl"] = Field(
+        default="starttls", description="Transport security towards the relay: none, starttls or ssl (SMTPS)."
+    )
+    smtp_username: str | None = Field(default=None, description="SMTP login name, if the relay needs one.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password, with smtp_username.")
+    smtp_timeout_s: float = Field(default=20.0, gt=0, description="Timeout of one SMTP conversation step.")
+    mail_from: str = Field(
+        default="papertide <papertide@localhost>", description="From: of every message papertide sends."
+    )
+    mail_reply_to: str | None = Field(default=None, description="Reply-To: of every message, if set.")
+
+    # -- rate limits on everything that sends mail ---------------------------------------------
+    mail_limit_per_address: int = Field(
+        default=5, ge=1, description="Messages a sign-in or subscription form may send to one address per hour."
+    )
+    mail_limit_per_client: int = Field(
+        default=20, ge=1, description="Messages one client (IP address) may cause to be sent per hour."
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -65,6 +106,15 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'papertide.db'}"
+
+    @property
+    def mail_dir(self) -> Path:
+        """The Maildir that receives messages when no SMTP relay is configured."""
+        return self.data_dir / "mail"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
 
     @property
     def index_dir(self) -> Path:

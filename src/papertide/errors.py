@@ -76,3 +76,47 @@ class StoreError(PapertideError):
 
     status_code = 503
     title = "Database unavailable"
+
+
+class Unauthorized(PapertideError):
+    """The request needs a signed-in account or an API token, and has neither (or a bad one)."""
+
+    status_code = 401
+    title = "Sign-in required"
+
+
+class Forbidden(PapertideError):
+    """The request is refused as it stands, e.g. a form without a valid CSRF token."""
+
+    status_code = 403
+    title = "Forbidden"
+
+
+class Conflict(PapertideError):
+    """The request clashes with what is stored, e.g. a collection name already in use."""
+
+    status_code = 409
+    title = "Conflict"
+
+
+class TooManyRequests(PapertideError):
+    """A rate limit was reached; ``retry_after_s`` says when the caller may try again."""
+
+    status_code = 429
+    title = "Too many requests"
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = max(1, int(retry_after_s))
+
+
+class MailError(PapertideError):
+    """A message could not be handed to the mail relay; ``transient`` failures may succeed later."""
+
+    status_code = 502
+    title = "Mail delivery failed"
+
+    def __init__(self, message: str, *, transient: bool, smtp_code: int | None = None) -> None:
+        super().__init__(message)
+        self.transient = transient
+        self.smtp_code = smtp_code

@@ -214,7 +214,7 @@ def test_read_failures_are_store_errors(store: PaperStore) -> None:
     ingest([make()], store)
     with store.engine.begin() as conn:
         conn.execute(text("DROP TABLE paper_signals"))
-    with pytest.raises(StoreError, match="cannot read the paper store"):
+    with pytest.raises(StoreError, match="cannot read the store"):
         store.get("2410.17243")
 
 

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    Engine,
     Select,
     bindparam,
     delete,
@@ -27,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from papertide.errors import InvalidInput, StoreError
 from papertide.model import Paper, Signal, Version
+from papertide.store.base import TableStore, utc
 from papertide.store.schema import checkpoints, paper_categories, paper_signals, papers
 
 # Fields a source may leave empty; an empty incoming value keeps what is stored, so a poorer
@@ -44,13 +43,6 @@ _PAPERS_BY_ID = select(papers).where(papers.c.paper_id.in_(_KEYS))
 _SIGNALS_OF = select(paper_signals).where(paper_signals.c.paper_pk.in_(_KEYS)).order_by(paper_signals.c.observed_at)
 _SUBMITTED_OF = select(papers.c.pk, papers.c.submitted_at).where(papers.c.pk.in_(_KEYS))
 _MAX_CHANGE_SEQ = select(func.coalesce(func.max(papers.c.change_seq), 0))
-
-
-def utc(value: datetime | None) -> datetime | None:
-    """SQLite hands datetimes back naive; every datetime in papertide is aware UTC."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @dataclass(slots=True)
@@ -187,21 +179,8 @@ def _stored_from_row(row) -> StoredPaper:
     )
 
 
-class PaperStore:
+class PaperStore(TableStore):
     """The papers in one database. Every write is one transaction: all of a batch or none of it."""
-
-    def __init__(self, engine: Engine, clock=lambda: datetime.now(UTC)) -> None:
-        self.engine = engine
-        self._clock = clock
-
-    @contextmanager
-    def _reading(self) -> Iterator[Connection]:
-        """A connection for reads; database failures leave as :class:`StoreError`, like write failures."""
-        try:
-            with self.engine.connect() as conn:
-                yield conn
-        except SQLAlchemyError as exc:
-            raise StoreError(f"cannot read the paper store: {exc.__class__.__name__}: {exc}") from exc
 
     # -- writing ---------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -81,4 +83,99 @@ checkpoints = Table(
     Column("key", String(512), primary_key=True),
     Column("value", Text, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+
+# -- accounts -------------------------------------------------------------------------------
+# Secrets (sign-in links, session cookies, API tokens) are stored only as SHA-256 hex digests:
+# a copy of the database signs nobody in.
+
+users = Table(
+    "users",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(254), nullable=False, unique=True, comment="lower-cased; the account's identity"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True)),
+)
+
+login_tokens = Table(
+    "login_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("email", String(254), nullable=False),
+    Column("next_url", Text, nullable=False, comment="where the link leads after signing in (a local path)"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), comment="set once: a link signs in one time only"),
+    Index("ix_login_tokens_expires_at", "expires_at"),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_pk", Integer, ForeignKey("users.pk", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("user_agent", Text),
+    Index("ix_sessions_user_pk", "user_pk"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("user_pk", Integer, ForeignKey("users.pk", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_used_at", DateTime(timezone=True)),
+    Index("ix_api_tokens_user_pk", "user_pk"),
+)
+
+rate_limit_hits = Table(
+    "rate_limit_hits",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("bucket", String(300), nullable=False, comment="what is limited and for whom, e.g. 'sign-in:addr:x@y'"),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_rate_limit_hits_bucket_at", "bucket", "at"),
+)
+
+# -- library: votes and collections -----------------------------------------------------------
+
+votes = Table(
+    "votes",
+    metadata,
+    Column("user_pk", Integer, ForeignKey("users.pk", ondelete="CASCADE"), primary_key=True),
+    Column("paper_pk", Integer, ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_votes_paper_pk", "paper_pk", "created_at"),
+    Index("ix_votes_created_at", "created_at"),
+)
+
+collections = Table(
+    "collections",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("user_pk", Integer, ForeignKey("users.pk", ondelete="CASCADE"), nullable=False),
+    Column("public_id", String(32), nullable=False, unique=True, comment="random; the stable URL of a collection"),
+    Column("name", String(100), nullable=False),
+    Column("is_default", Boolean, nullable=False, default=False, comment="the 'Saved' collection every user has"),
+    Column("is_public", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("user_pk", "name", name="uq_collections_user_name"),
+)
+
+collection_items = Table(
+    "collection_items",
+    metadata,
+    Column("collection_pk", Integer, ForeignKey("collections.pk", ondelete="CASCADE"), primary_key=True),
+    Column("paper_pk", Integer, ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Index("ix_collection_items_collection_added", "collection_pk", "added_at"),
+    Index("ix_collection_items_paper_pk", "paper_pk"),
 )

@@ -11,11 +11,15 @@ from fastapi.staticfiles import StaticFiles
 from threadpoolctl import threadpool_limits
 
 from papertide import __version__
+from papertide.accounts.keys import Signer, load_secret_key
+from papertide.accounts.sessions import Sessions
 from papertide.config import Settings
 from papertide.search.engine import SearchEngine
 from papertide.store import PaperStore, open_store
+from papertide.store.accounts import AccountStore
 from papertide.web import api, api_docs, health, pages, search_page
 from papertide.web.access_log import AccessLogMiddleware, configure_access_log
+from papertide.web.auth import CsrfCookieMiddleware
 from papertide.web.problems import install_problem_handlers
 from papertide.web.security_headers import SecurityHeadersMiddleware
 from papertide.web.services import Services
@@ -56,8 +60,18 @@ def create_app(settings: Settings, store: PaperStore | None = None, engine: Sear
         docs_url=None,  # Swagger UI and ReDoc load from CDNs; /docs is served by api_docs instead
         redoc_url=None,
     )
-    app.state.services = Services(store=store, engine=engine, newest_days=NewestDays(store))
+    accounts = AccountStore(store.engine)
+    app.state.services = Services(
+        settings=settings,
+        store=store,
+        engine=engine,
+        newest_days=NewestDays(store),
+        accounts=accounts,
+        sessions=Sessions(accounts, days=settings.session_days),
+        signer=Signer(load_secret_key(settings)),
+    )
     install_problem_handlers(app)
+    app.add_middleware(CsrfCookieMiddleware, secure=settings.secure_cookies)
     app.add_middleware(SecurityHeadersMiddleware)
     configure_access_log()
     app.add_middleware(AccessLogMiddleware)

@@ -11,20 +11,33 @@ from __future__ import annotations
 import logging
 import re
 from http import HTTPStatus
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from papertide.errors import InvalidInput, NotFound, PapertideError, QueryError, StoreError
+from papertide.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PapertideError,
+    QueryError,
+    StoreError,
+    TooManyRequests,
+    Unauthorized,
+)
 from papertide.web.schemas import Problem
 from papertide.web.templating import templates
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 VALIDATION_TYPE = "/docs#problem-validation"
 # The error kinds the API documents at /docs#errors; every other status uses about:blank.
-DOCUMENTED_ERRORS: tuple[type[PapertideError], ...] = (InvalidInput, QueryError, NotFound, StoreError)
+DOCUMENTED_ERRORS: tuple[type[PapertideError], ...] = (
+    InvalidInput, QueryError, Unauthorized, Forbidden, NotFound, Conflict, TooManyRequests, StoreError,
+)  # fmt: skip
 # Paths answered with problem+json rather than an HTML page.
 _MACHINE_PREFIXES = ("/api/", "/openapi.json", "/healthz", "/readyz")
 
@@ -48,7 +61,7 @@ def problem_response(
     errors: list[dict] | None = None,
 ) -> Response:
     """The error as problem+json for API clients, or as an HTML page for a browser on a page URL."""
-    if not request.url.path.startswith(_MACHINE_PREFIXES):
+    if _is_page(request):
         context = {"status": status, "title": title, "detail": detail, "errors": errors or []}
         return templates.TemplateResponse(request, "error.html", context, status_code=status)
     problem = Problem(type=type_, title=title, status=status, detail=detail, instance=request.url.path, errors=errors)
@@ -58,13 +71,34 @@ def problem_response(
 _SERVER_FAILED = "The server could not answer this request; it has been logged. Please try again later."
 
 
+def _is_page(request: Request) -> bool:
+    return not request.url.path.startswith(_MACHINE_PREFIXES)
+
+
+def _sign_in_redirect(request: Request) -> Response:
+    """A person who needs an account is sent to sign in, then back to the page they were on."""
+    back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method != "GET":  # a form's target is no page to return to; the page that posted it is
+        referer = urlsplit(request.headers.get("referer", ""))
+        same_site = referer.netloc == request.url.netloc
+        back = (referer.path + (f"?{referer.query}" if referer.query else "")) if same_site and referer.path else "/"
+    return RedirectResponse(f"/signin?{urlencode({'next': back})}", status_code=303)
+
+
 async def _papertide_error(request: Request, exc: PapertideError) -> Response:
+    if isinstance(exc, Unauthorized) and _is_page(request):
+        return _sign_in_redirect(request)
     if exc.status_code >= 500:
         logger.error("%s %s failed: %s", request.method, request.url.path, exc.message, exc_info=exc)
         detail = _SERVER_FAILED
     else:
         detail = exc.message
-    return problem_response(request, exc.status_code, exc.title, detail, type_=problem_type(type(exc)))
+    response = problem_response(request, exc.status_code, exc.title, detail, type_=problem_type(type(exc)))
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+    elif isinstance(exc, Unauthorized):
+        response.headers["WWW-Authenticate"] = 'Bearer realm="papertide"'
+    return response
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> Response:

@@ -7,16 +7,24 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from papertide.accounts.keys import Signer
+from papertide.accounts.sessions import Sessions
+from papertide.config import Settings
 from papertide.search.engine import SearchEngine
+from papertide.store.accounts import AccountStore
 from papertide.store.papers import PaperStore
 from papertide.web.windows import NewestDays
 
 
 @dataclass(frozen=True, slots=True)
 class Services:
+    settings: Settings
     store: PaperStore
     engine: SearchEngine
     newest_days: NewestDays
+    accounts: AccountStore
+    sessions: Sessions
+    signer: Signer
 
 
 async def _services(request: Request) -> Services:

@@ -14,6 +14,7 @@ from markupsafe import Markup, escape
 from starlette.requests import Request
 
 from papertide import __version__
+from papertide.web.auth import csrf_token, page_user
 from papertide.web.taxonomy import CATEGORIES, POPULAR, describe
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
@@ -77,7 +78,14 @@ def _environment() -> jinja2.Environment:
     env.filters.update(
         day=day, short_authors=short_authors, snippet=snippet, category_name=describe, inline_code=inline_code
     )
-    env.globals.update(url_with=url_with, static=static, all_categories=CATEGORIES, popular_categories=POPULAR)
+    env.globals.update(
+        url_with=url_with,
+        static=static,
+        all_categories=CATEGORIES,
+        popular_categories=POPULAR,
+        csrf_token=csrf_token,
+        page_user=page_user,
+    )
     return env
 
 

@@ -1,0 +1,55 @@
+"""What every table group's store shares: an engine, a clock, and database errors turned into StoreError."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from papertide.errors import StoreError
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """SQLite hands datetimes back naive; every datetime in papertide is aware UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class TableStore:
+    """Base of the per-concern stores: one engine, one clock, and the border where database errors enter."""
+
+    def __init__(self, engine: Engine, clock: Clock = system_clock) -> None:
+        self.engine = engine
+        self._clock = clock
+
+    def now(self) -> datetime:
+        """The store's idea of now: tests hand in a controlled clock."""
+        return self._clock()
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        """A connection for reads; database failures leave as :class:`StoreError`."""
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot read the store: {exc.__class__.__name__}: {exc}") from exc
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """One transaction: all of it or none of it; database failures leave as :class:`StoreError`."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot write to the store: {exc.__class__.__name__}: {exc}") from exc
