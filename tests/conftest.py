@@ -8,6 +8,8 @@ import pytest
 
 from papertide.store import PaperStore, open_store
 
+pytest_plugins = ["tests.web.browser"]
+
 FIXTURES = Path(__file__).parent / "fixtures"
 
 

@@ -6,90 +6,12 @@ Every test also checks that the page loaded nothing from another host and logged
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from urllib.parse import urlsplit
-
 import pytest
+from playwright import sync_api
 
-from papertide.web.app import create_app
-from tests.web.corpus import demo_library
-from tests.web.live_server import serve
+from tests.web.browser import BROWSER_TESTS, DESKTOP, PHONE, Tab, new_tab
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM} (install Debian's chromium)"),
-]
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-
-
-@pytest.fixture(scope="module")
-def base_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The real server over the bundled demo corpus, indexed for search."""
-    cache = request.config.cache.mkdir("papertide-web-demo") if getattr(request.config, "cache", None) else None
-    settings = demo_library(tmp_path_factory.mktemp("demo"), cache)
-    with serve(create_app(settings)) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[sync_api.Browser]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@dataclass
-class Tab:
-    """A browser tab that records every request it makes and every error it logs."""
-
-    page: sync_api.Page
-    base_url: str
-    requests: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def open(self, path: str) -> sync_api.Page:
-        self.page.goto(self.base_url + path)
-        self.page.wait_for_load_state("networkidle")
-        return self.page
-
-    def screenshot(self, name: str) -> None:
-        ARTIFACTS.mkdir(exist_ok=True)
-        self.page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
-
-    def foreign_requests(self) -> list[str]:
-        here = urlsplit(self.base_url).netloc
-        return [url for url in self.requests if urlsplit(url).netloc != here]
-
-
-def new_tab(browser: sync_api.Browser, base_url: str, **context_options) -> Tab:
-    page = browser.new_context(**context_options).new_page()
-    tab = Tab(page, base_url)
-    page.on("request", lambda request: tab.requests.append(request.url))
-    page.on("console", lambda message: tab.errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: tab.errors.append(str(error)))
-    return tab
-
-
-@pytest.fixture
-def tab(browser: sync_api.Browser, base_url: str) -> Iterator[Tab]:
-    tab = new_tab(browser, base_url, viewport=DESKTOP)
-    yield tab
-    tab.page.context.close()
-    assert tab.foreign_requests() == []
-    assert tab.errors == []
+pytestmark = BROWSER_TESTS
 
 
 def card_ids(page: sync_api.Page) -> list[str]:
