@@ -12,12 +12,18 @@ from threadpoolctl import threadpool_limits
 
 from papertide import __version__
 from papertide.accounts.keys import Signer, load_secret_key
+from papertide.accounts.rate_limits import RateLimiter
 from papertide.accounts.sessions import Sessions
+from papertide.accounts.sign_in import SignInLinks
 from papertide.config import Settings
+from papertide.mail import Mailer
 from papertide.search.engine import SearchEngine
 from papertide.store import PaperStore, open_store
 from papertide.store.accounts import AccountStore
-from papertide.web import api, api_docs, health, pages, search_page
+from papertide.store.base import Clock, system_clock
+from papertide.store.rate_limits import RateLimitStore
+from papertide.web import account_api, api, api_docs, health, pages, search_page, sign_in
+from papertide.web import accounts as account_pages
 from papertide.web.access_log import AccessLogMiddleware, configure_access_log
 from papertide.web.auth import CsrfCookieMiddleware
 from papertide.web.problems import install_problem_handlers
@@ -34,8 +40,16 @@ Lists are newest first and paginated by an opaque `cursor`. Errors are
 """
 
 
-def create_app(settings: Settings, store: PaperStore | None = None, engine: SearchEngine | None = None) -> FastAPI:
+def create_app(
+    settings: Settings,
+    store: PaperStore | None = None,
+    engine: SearchEngine | None = None,
+    *,
+    clock: Clock = system_clock,
+) -> FastAPI:
     """Build the app over ``store`` and ``engine`` (defaults: those ``settings`` names).
+
+    ``clock`` is the accounts' "now" (link and session expiry, rate limits); tests control it.
 
     The engine searches the indexes as ``papertide index`` last left them; a store without
     indexes still serves every page, and search finds nothing until they are built.
@@ -60,7 +74,9 @@ def create_app(settings: Settings, store: PaperStore | None = None, engine: Sear
         docs_url=None,  # Swagger UI and ReDoc load from CDNs; /docs is served by api_docs instead
         redoc_url=None,
     )
-    accounts = AccountStore(store.engine)
+    accounts = AccountStore(store.engine, clock)
+    mailer = Mailer.from_settings(settings)
+    rate_limiter = RateLimiter(RateLimitStore(store.engine, clock))
     app.state.services = Services(
         settings=settings,
         store=store,
@@ -69,6 +85,9 @@ def create_app(settings: Settings, store: PaperStore | None = None, engine: Sear
         accounts=accounts,
         sessions=Sessions(accounts, days=settings.session_days),
         signer=Signer(load_secret_key(settings)),
+        mailer=mailer,
+        rate_limiter=rate_limiter,
+        sign_in=SignInLinks(settings, accounts, rate_limiter, mailer),
     )
     install_problem_handlers(app)
     app.add_middleware(CsrfCookieMiddleware, secure=settings.secure_cookies)
@@ -76,6 +95,6 @@ def create_app(settings: Settings, store: PaperStore | None = None, engine: Sear
     configure_access_log()
     app.add_middleware(AccessLogMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (health, api, pages, search_page, api_docs):
+    for module in (health, api, account_api, pages, search_page, api_docs, sign_in, account_pages):
         app.include_router(module.router)
     return app

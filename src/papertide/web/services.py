@@ -8,8 +8,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from papertide.accounts.keys import Signer
+from papertide.accounts.rate_limits import RateLimiter
 from papertide.accounts.sessions import Sessions
+from papertide.accounts.sign_in import SignInLinks
 from papertide.config import Settings
+from papertide.mail import Mailer
 from papertide.search.engine import SearchEngine
 from papertide.store.accounts import AccountStore
 from papertide.store.papers import PaperStore
@@ -25,6 +28,9 @@ class Services:
     accounts: AccountStore
     sessions: Sessions
     signer: Signer
+    mailer: Mailer
+    rate_limiter: RateLimiter  # of everything that sends mail: see accounts.rate_limits.mail_limits
+    sign_in: SignInLinks
 
 
 async def _services(request: Request) -> Services:
