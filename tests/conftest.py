@@ -8,11 +8,12 @@ import pytest
 
 from papertide.store import PaperStore, open_store
 
-pytest_plugins = ["tests.web.browser"]
+pytest_plugins = ["tests.web.browser", "tests.postgres"]
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> PaperStore:
-    return open_store(f"sqlite:///{tmp_path / 'papertide.db'}")
+def store(database_url: str) -> PaperStore:
+    """A fresh store of the backend under test (see tests/postgres.py)."""
+    return open_store(database_url)
