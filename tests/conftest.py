@@ -10,7 +10,7 @@ import pytest
 
 from papertide.store import PaperStore, open_store
 
-pytest_plugins = ["tests.web.browser", "tests.postgres"]
+pytest_plugins = ["tests.postgres", "tests.web.browser"]
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
