@@ -88,6 +88,21 @@ class Settings(BaseSettings):
         default=20, ge=1, description="Messages one client (IP address) may cause to be sent per hour."
     )
 
+    # -- feeds -----------------------------------------------------------------------------
+    feed_items: int = Field(
+        default=50,
+        ge=1,
+        le=100,  # a search answers at most 100 results at once
+        description="Papers in each RSS/Atom feed (newest, search, trending, collections).",
+    )
+    feed_max_age_s: int = Field(
+        default=300,
+        ge=0,
+        le=86_400,
+        description="Cache-Control max-age of a feed: how long readers and proxies may reuse one without asking. "
+        "Asking again is cheap: unchanged feeds answer 304 from their ETag / Last-Modified.",
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,
