@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
+# 0004-0006 are being written beside this one: whichever of them lands on main makes itself this
+# revision's down_revision (keep the chain linear: 0003 -> 0004 -> ... -> 0007 -> 0008).
 down_revision = "0003"
 branch_labels = None
 depends_on = None
