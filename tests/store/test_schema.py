@@ -10,7 +10,8 @@ from papertide.store.schema import metadata
 
 
 def _is_comment_change(difference) -> bool:
-    return isinstance(difference, list) and all(change[0] == "modify_comment" for change in difference)
+    changes = difference if isinstance(difference, list) else [difference]
+    return all("comment" in change[0] for change in changes)
 
 
 def test_migrations_match_the_declared_schema(store: PaperStore) -> None:
