@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     smtp_username: str | None = Field(default=None, description="SMTP login name, if the relay needs one.")
     smtp_password: SecretStr | None = Field(default=None, description="SMTP password, with smtp_username.")
     smtp_timeout_s: float = Field(default=20.0, gt=0, description="Timeout of one SMTP conversation step.")
+    smtp_ca_file: Path | None = Field(
+        default=None,
+        description="PEM file of the CA certificate(s) to trust for the relay's TLS certificate instead of the "
+        "system's, for a relay with a private CA. Certificates are always verified.",
+    )
     mail_from: str = Field(
         default="papertide <papertide@localhost>", description="From: of every message papertide sends."
     )
