@@ -1,4 +1,4 @@
-"""Shared fixtures: a fresh store per test (SQLite, or PostgreSQL: see tests/postgres.py); a real SMTP server and settings that send to it."""
+"""Shared fixtures: a fresh store per test (SQLite or PostgreSQL, see tests/postgres.py); a real SMTP server."""
 
 from __future__ import annotations
 
