@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from papertide.errors import InvalidInput, StoreError
 from papertide.model import Paper, Signal, Version
-from papertide.store.base import TableStore, utc
+from papertide.store.base import TableStore, hold_transaction_lock, utc
 from papertide.store.schema import checkpoints, paper_categories, paper_signals, papers
 
 # Fields a source may leave empty; an empty incoming value keeps what is stored, so a poorer
@@ -198,6 +198,8 @@ class PaperStore(TableStore):
     def _upsert(self, conn: Connection, batch: Sequence[Paper]) -> BatchResult:
         now = self._clock()
         ids = [paper.id for paper in batch]
+        # Indexers follow change_seq: numbers must rise in commit order, so writers take turns.
+        hold_transaction_lock(conn, "papers.change_seq")
         existing = {row.paper_id: row for row in conn.execute(_PAPERS_BY_ID, {"keys": ids})}
         seq = conn.execute(_MAX_CHANGE_SEQ).scalar_one() + 1
         result = BatchResult()
@@ -347,6 +349,21 @@ class PaperStore(TableStore):
         more = len(rows) > limit
         next_cursor = _encode_cursor(stored[-1]) if more else None
         return Page(stored, next_cursor)
+
+    def arrived(self, start: datetime, end: datetime, listed_from: datetime) -> list[int]:
+        """Store keys of the papers first stored in ``[start, end)`` and listed (submitted) since ``listed_from``.
+
+        Newest first. Digests take their new papers from here: arrival in the store, not the
+        submission date, so a paper announced a day after it was submitted is not missed, and
+        ``listed_from`` keeps a backfill of old papers out of "new".
+        """
+        query = (
+            select(papers.c.pk)
+            .where(papers.c.created_at >= start, papers.c.created_at < end, papers.c.listed_at >= listed_from)
+            .order_by(papers.c.listed_at.desc(), papers.c.pk.desc())
+        )
+        with self._reading() as conn:
+            return list(conn.execute(query).scalars())
 
     def count(self) -> int:
         with self._reading() as conn:

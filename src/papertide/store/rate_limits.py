@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, insert, select
 
-from papertide.store.base import TableStore, utc
+from papertide.store.base import TableStore, hold_transaction_lock, utc
 from papertide.store.schema import rate_limit_hits
 
 
@@ -30,13 +30,14 @@ class RateLimitStore(TableStore):
     def hit(self, limits: Sequence[tuple[str, int]], window: timedelta) -> Refusal | None:
         """Count one hit in every ``(bucket, limit)`` if each has fewer than ``limit`` hits in ``window``.
 
-        All or nothing: a refused request counts nowhere. The transaction starts with the prune, a
-        write, so on SQLite the counting that follows is serialised with every other writer.
-        (On PostgreSQL, requests racing in the same instant may each be admitted.)
+        All or nothing: a refused request counts nowhere. Hits are counted one transaction at a
+        time (SQLite admits one writer; PostgreSQL takes a lock), so requests racing each other
+        cannot all squeeze under a limit.
         """
         now = self._clock()
         since = now - window
         with self._writing() as conn:
+            hold_transaction_lock(conn, "rate_limit_hits")
             conn.execute(delete(rate_limit_hits).where(rate_limit_hits.c.at <= since))
             for bucket, limit in limits:
                 times = (

@@ -18,11 +18,11 @@ from papertide.accounts.sign_in import SignInLinks
 from papertide.config import Settings
 from papertide.mail import Mailer
 from papertide.search.engine import SearchEngine
-from papertide.store import PaperStore, open_store
+from papertide.store import PaperStore, open_configured_store
 from papertide.store.accounts import AccountStore
 from papertide.store.base import Clock, system_clock
 from papertide.store.rate_limits import RateLimitStore
-from papertide.web import account_api, api, api_docs, health, pages, search_page, sign_in
+from papertide.web import account_api, api, api_docs, feeds, health, pages, search_page, sign_in
 from papertide.web import accounts as account_pages
 from papertide.web.access_log import AccessLogMiddleware, configure_access_log
 from papertide.web.auth import CsrfCookieMiddleware
@@ -57,7 +57,7 @@ def create_app(
     # Requests already run on a thread each; BLAS and OpenMP pools inside them only oversubscribe
     # the cores (measured: paper pages 84 -> 267 req/s on two cores with one thread per pool).
     threadpool_limits(limits=1)
-    store = store or open_store(settings.resolved_database_url)
+    store = store or open_configured_store(settings)
     engine = engine or SearchEngine.open(settings, store)
 
     @asynccontextmanager
@@ -95,6 +95,6 @@ def create_app(
     configure_access_log()
     app.add_middleware(AccessLogMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (health, api, account_api, pages, search_page, api_docs, sign_in, account_pages):
+    for module in (health, api, account_api, pages, search_page, feeds, api_docs, sign_in, account_pages):
         app.include_router(module.router)
     return app
