@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     smtp_username: str | None = Field(default=None, description="SMTP login name, if the relay needs one.")
     smtp_password: SecretStr | None = Field(default=None, description="SMTP password, with smtp_username.")
     smtp_timeout_s: float = Field(default=20.0, gt=0, description="Timeout of one SMTP conversation step.")
+    smtp_ca_file: Path | None = Field(
+        default=None,
+        description="PEM file of the CA certificate(s) to trust for the relay's TLS certificate instead of the "
+        "system's, for a relay with a private CA. Certificates are always verified.",
+    )
     mail_from: str = Field(
         default="papertide <papertide@localhost>", description="From: of every message papertide sends."
     )
@@ -86,6 +91,83 @@ class Settings(BaseSettings):
     )
     mail_limit_per_client: int = Field(
         default=20, ge=1, description="Messages one client (IP address) may cause to be sent per hour."
+    )
+
+    # -- trending (README "Trending": the score, a worked example, and why these values) ---------
+    trending_hf_upvote_weight: float = Field(
+        default=1.0, ge=0, description="What one Hugging Face upvote gained in the window counts, in local upvotes."
+    )
+    trending_github_star_weight: float = Field(
+        default=0.1,
+        ge=0,
+        description="What one GitHub star gained in the window counts, in local upvotes (stars come ~10x as "
+        "easily as upvotes).",
+    )
+    trending_age_halvings: float = Field(
+        default=1.0,
+        ge=0,
+        description="How many times a paper's score halves as its age grows from 0 to the window's length; "
+        "papers older than the window all carry that same handicap (1: an old paper needs twice the attention "
+        "of a brand-new one).",
+    )
+    trending_young_account_hours: float = Field(
+        default=24.0, ge=0, description="A vote cast by an account younger than this counts less."
+    )
+    trending_young_vote_weight: float = Field(
+        default=0.25, ge=0, le=1, description="What a vote from a young account counts."
+    )
+    trending_burst_votes: int = Field(
+        default=5,
+        ge=0,
+        description="Young-account votes one paper may get within trending_burst_minutes before each further "
+        "one is dampened.",
+    )
+    trending_burst_minutes: float = Field(
+        default=60.0, gt=0, description="The span over which young-account votes on one paper count as a burst."
+    )
+    trending_burst_vote_weight: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="Factor on a young-account vote cast when trending_burst_votes others already came within "
+        "trending_burst_minutes (0.1: it counts a tenth of a young account's vote).",
+    )
+    trending_refresh_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Trending scores older than this are refreshed (incrementally) when someone views them; "
+        "a new vote shows up within about this long.",
+    )
+
+    # -- digests ------------------------------------------------------------------------------
+    digest_confirm_days: int = Field(
+        default=7, ge=1, le=30, description="How long the confirmation link of a new digest subscription works."
+    )
+    digest_max_age_days: int = Field(
+        default=14,
+        ge=1,
+        le=365,
+        description="A paper that arrives in the store more than this many days after its submission is a "
+        "backfill, not news: digests leave it out.",
+    )
+    digest_unsubscribe_mailto: str | None = Field(
+        default=None,
+        description="An address for List-Unsubscribe by mail (mailto:), offered beside the one-click https link.",
+    )
+
+    # -- feeds -----------------------------------------------------------------------------
+    feed_items: int = Field(
+        default=50,
+        ge=1,
+        le=100,  # a search answers at most 100 results at once
+        description="Papers in each RSS/Atom feed (newest, search, trending, collections).",
+    )
+    feed_max_age_s: int = Field(
+        default=300,
+        ge=0,
+        le=86_400,
+        description="Cache-Control max-age of a feed: how long readers and proxies may reuse one without asking. "
+        "Asking again is cheap: unchanged feeds answer 304 from their ETag / Last-Modified.",
     )
 
     @classmethod

@@ -11,12 +11,13 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from papertide.errors import InvalidInput
 from papertide.library.collections import Order
-from papertide.web.auth import CsrfDep, OptionalUserDep, UserDep, local_path, sign_in_url
+from papertide.store.accounts import User
+from papertide.web.auth import CsrfDep, OptionalUserDep, UserDep, local_path, sign_in_url, verify_csrf
 from papertide.web.library_schemas import collection_detail, collection_summary
 from papertide.web.lookup import canonical_id, find_paper
 from papertide.web.params import CursorParam
@@ -46,12 +47,24 @@ def see_other(path: str) -> RedirectResponse:
 # database lock never holds up the event loop.
 
 
-@router.post("/paper/{paper_id:path}/vote", dependencies=[CsrfDep])
+async def reader_or_none(request: Request, services: ServicesDep, user: OptionalUserDep) -> User | None:
+    """The signed-in reader, whose form must carry the CSRF token; None for a visitor, whose press
+    changes nothing but a redirect to sign in (so a card's button needs no token for visitors).
+    """
+    if user is not None:
+        await verify_csrf(request, services)
+    return user
+
+
+ReaderDep = Annotated[User | None, Depends(reader_or_none)]
+
+
+@router.post("/paper/{paper_id:path}/vote")
 def vote(
     services: ServicesDep,
-    user: OptionalUserDep,
+    user: ReaderDep,
     paper_id: str,
-    voted: Annotated[bool, Form()],
+    voted: Annotated[bool, Form()] = True,
     back: BackField = None,
 ) -> Response:
     """Set the reader's vote to ``voted``."""
@@ -62,12 +75,14 @@ def vote(
     return see_other(local_path(back, paper_path(paper.paper_id)))
 
 
-@router.post("/paper/{paper_id:path}/save", dependencies=[CsrfDep])
+@router.post("/paper/{paper_id:path}/save")
 def save(
     services: ServicesDep,
-    user: OptionalUserDep,
+    user: ReaderDep,
     paper_id: str,
-    change: Annotated[str, Form(description="`add:<collection>` or `remove:<collection>`; empty: the default.")],
+    change: Annotated[
+        str, Form(description="`add:<collection>` or `remove:<collection>`; empty: the default.")
+    ] = "add:",
     back: BackField = None,
 ) -> Response:
     """Save the paper into a collection of the reader's, or take it out."""

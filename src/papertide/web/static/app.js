@@ -19,8 +19,9 @@ document.addEventListener("DOMContentLoaded", () => {
   }
 });
 
-// A JSON API call with this browser's session and CSRF token. A signed-out reader is sent to sign
-// in (then back); any other failure submits the form the old way, so the server's page explains it.
+// A JSON API call with this browser's session and CSRF token. A reader whose session ended meanwhile
+// is sent to sign in (then back to the paper); any other failure submits the form the old way, so
+// the server's page explains it.
 async function callApi(form, method, url) {
   const token = document.querySelector('meta[name="csrf-token"]').content;
   const response = await fetch(url, {
@@ -29,7 +30,7 @@ async function callApi(form, method, url) {
     credentials: "same-origin",
   });
   if (response.status === 401) {
-    window.location.assign(form.dataset.signin);
+    form.submit();
     return null;
   }
   if (!response.ok) throw new Error(`${method} ${url}: ${response.status}`);
@@ -84,7 +85,8 @@ function submitPlainly(form, submitter) {
 document.addEventListener("submit", async (event) => {
   for (const [selector, handler] of Object.entries(enhanced)) {
     const form = event.target.closest(selector);
-    if (!form) continue;
+    // A visitor's button (no CSRF field) just posts: the server sends them to sign in.
+    if (!form || !form.querySelector('input[name="csrf_token"]')) continue;
     event.preventDefault();
     const buttons = form.querySelectorAll("button");
     buttons.forEach((button) => { button.disabled = true; });
