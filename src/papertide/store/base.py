@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, Insert, Table
+from sqlalchemy import Connection, Engine, Insert, Table, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -34,6 +35,17 @@ def insert_ignoring_duplicates(conn: Connection, table: Table) -> Insert:
     if dialect is None:
         raise StoreError(f"no insert-or-ignore for the {conn.dialect.name} dialect")
     return dialect.insert(table).on_conflict_do_nothing()
+
+
+def hold_transaction_lock(conn: Connection, name: str) -> None:
+    """Make transactions that take the lock ``name`` run one at a time, until each commits or rolls back.
+
+    PostgreSQL: a transaction-level advisory lock, so e.g. change sequence numbers are handed out
+    in commit order even with several ingest processes. SQLite needs nothing: it admits one writer
+    at a time by itself.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(name.encode())})
 
 
 class TableStore:
