@@ -35,9 +35,17 @@ class PostgresForTests:
             self._admin(f"ALTER SYSTEM SET {setting} = off")
         self._admin("SELECT pg_reload_conf()")
 
+    def admin(self):
+        """An autocommit psycopg connection to the server's ``postgres`` database."""
+        return self._psycopg.connect(self.admin_uri, autocommit=True)
+
     def _admin(self, sql: str) -> None:
-        with self._psycopg.connect(self.admin_uri, autocommit=True) as conn:
+        with self.admin() as conn:
             conn.execute(sql)
+
+    def stop(self) -> None:
+        """Stop the server now (tests of what an unreachable database does)."""
+        self.server.cleanup()
 
     def url(self, database: str) -> str:
         """A SQLAlchemy URL (psycopg 3) for ``database`` on this server's socket."""
