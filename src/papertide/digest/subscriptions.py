@@ -29,7 +29,6 @@ from papertide.store.accounts import User
 from papertide.store.digest import PENDING, Alert, Subscription, SubscriptionStore
 
 
-
 def _nonce() -> str:
     """A subscription's link nonce: 96 random bits (it only needs to be unguessable and new)."""
     return secrets.token_urlsafe(12)
