@@ -21,6 +21,7 @@ from papertide.digest.compose import ComposedDigest
 from papertide.digest.links import DigestLinks
 from papertide.digest.preferences import Preferences, describe_schedule
 from papertide.mail import compose
+from papertide.mail.dkim import DkimKey, sign
 from papertide.store.digest import Subscription
 from papertide.text import plain_math, short_authors, snippet
 
@@ -52,6 +53,7 @@ class DigestMail:
     def __init__(self, settings: Settings, signer: Signer) -> None:
         self.settings = settings
         self.links = DigestLinks(settings, signer)
+        self._dkim = DkimKey.from_settings(settings)
 
     def headers(self, subscription: Subscription) -> dict[str, str]:
         """List-Unsubscribe (the signed https link, and mailto when configured) with RFC 8058 one-click."""
@@ -75,9 +77,12 @@ class DigestMail:
         return _templates.get_template("digest.html").render(self._context(digest))
 
     def message(self, digest: ComposedDigest, *, date: datetime | None = None) -> EmailMessage:
-        """The digest as mail to its subscriber; ``date`` is the sender's "now"."""
+        """The digest as mail to its subscriber, DKIM-signed when a key is configured; ``date`` is the sender's "now".
+
+        Send the bytes of :func:`papertide.mail.dkim.wire_bytes` as they are: they are what was signed.
+        """
         context = self._context(digest)
-        return compose(
+        message = compose(
             self.settings,
             to=digest.subscription.email,
             subject=context["subject"],
@@ -87,6 +92,7 @@ class DigestMail:
             message_id=digest_message_id(digest.subscription.pk, digest.period.key),
             date=date,
         )
+        return sign(message, self._dkim) if self._dkim else message
 
     def confirmation(self, subscription: Subscription, token: str, *, date: datetime | None = None) -> EmailMessage:
         """The double opt-in mail: the only one sent to an address before it confirms."""

@@ -55,7 +55,8 @@ def wire_bytes(message: EmailMessage) -> bytes:
 
 
 def sign(message: EmailMessage, key: DkimKey) -> EmailMessage:
-    """Add a DKIM-Signature header to ``message`` (in place, and returned); the message must be final."""
+    """Sign ``message`` (in place, and returned), replacing an earlier signature; the message must be final."""
+    del message["DKIM-Signature"]
     present = [name.encode() for name in SIGNED_HEADERS if name in message]
     try:
         header = dkim.sign(
