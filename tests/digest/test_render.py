@@ -18,6 +18,7 @@ from papertide.digest.compose import ComposedDigest
 from papertide.digest.links import UNSUBSCRIBE
 from papertide.digest.render import DigestMail
 from papertide.errors import ConfigError, InvalidInput
+from papertide.mail import Mailer
 from papertide.mail.dkim import DkimKey, wire_bytes
 from tests.conftest import FIXTURES
 from tests.digest.conftest import World, at, paper
@@ -176,3 +177,24 @@ def test_a_half_or_wrongly_configured_dkim_key_is_a_clear_error(world: World, ex
     settings = dkim_settings(world).model_copy(update=extra)
     with pytest.raises(ConfigError, match=named):
         DkimKey.from_settings(settings)
+
+
+def test_a_signed_digest_verifies_as_a_real_smtp_server_received_it(world: World, smtp_server) -> None:
+    settings = dkim_settings(world, smtp_host=smtp_server.host, smtp_port=smtp_server.port, smtp_security="none")
+    mail = DigestMail(settings, SIGNER)
+    digest = composed(world)
+    Mailer.from_settings(settings).send(mail.message(digest, date=at(1, 8)))
+    received = smtp_server.wait_for(1)[0]
+    assert received.envelope_to == [digest.subscription.email]
+    assert dkim.verify(received.raw, dnsfunc=published_key)
+    unfolded = received.raw.replace(b"\r\n ", b" ")
+    assert b"List-Unsubscribe: <https://papers.example.org/digest/unsubscribe/" in unfolded
+
+
+def test_every_mail_the_mailer_sends_is_signed_when_a_key_is_configured(world: World, smtp_server) -> None:
+    settings = dkim_settings(world, smtp_host=smtp_server.host, smtp_port=smtp_server.port, smtp_security="none")
+    subscription = world.subscriber("new@example.org")
+    Mailer.from_settings(settings).send(DigestMail(settings, SIGNER).confirmation(subscription, "token"))
+    received = smtp_server.wait_for(1)[0]
+    assert received.raw.count(b"DKIM-Signature:") == 1
+    assert dkim.verify(received.raw, dnsfunc=published_key)

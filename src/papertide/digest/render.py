@@ -143,7 +143,7 @@ class DigestMail:
                         "url": self.links.paper_url(paper.paper_id),
                     }
                 )
-            sections.append({"title": section.title, "items": items})
+            sections.append({"title": section.title, "papers": items})
         count = digest.count
         since = digest.since.astimezone(preferences.zone)
         return {
