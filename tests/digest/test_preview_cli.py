@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -68,7 +69,7 @@ def test_a_day_with_nothing_new_says_so(data_dir: Path) -> None:
 
 
 def test_unknown_address_and_a_day_without_delivery_are_clear_errors(data_dir: Path) -> None:
-    with pytest.raises(NotFound, match="no digest subscription for 'nobody@example.org'"):
+    with pytest.raises(NotFound, match=re.escape("no digest subscription for 'nobody@example.org'")):
         run("digest", "preview", "nobody@example.org")
     subscriptions = SubscriptionStore(open_store(f"sqlite:///{data_dir / 'papertide.db'}").engine)
     subscription = subscriptions.by_email("reader@example.org")
