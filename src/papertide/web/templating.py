@@ -14,6 +14,7 @@ from markupsafe import Markup, escape
 from starlette.requests import Request
 
 from papertide import __version__
+from papertide.text import short_authors, snippet
 from papertide.web.auth import csrf_token, page_user
 from papertide.web.taxonomy import CATEGORIES, POPULAR, describe
 
@@ -24,23 +25,6 @@ STATIC_DIR = Path(__file__).with_name("static")
 def day(value: date | datetime | None) -> str:
     """A date as people read it, without the time of day: ``22 Oct 2024``."""
     return f"{value.day} {value:%b %Y}" if value else "undated"
-
-
-def short_authors(authors: Sequence[str], shown: int = 3) -> str:
-    """The first few names and "et al." for a card; the full list is on the paper page."""
-    if len(authors) <= shown + 1:
-        return ", ".join(authors)
-    return f"{', '.join(authors[:shown])} et al."
-
-
-def snippet(text: str, limit: int = 300) -> str:
-    """The start of ``text`` cut at a word boundary, never inside ``$...$`` math, with an ellipsis."""
-    if len(text) <= limit:
-        return text
-    cut = text[:limit].rsplit(" ", 1)[0]
-    if cut.count("$") % 2:  # an unclosed formula would show as raw TeX
-        cut = cut[: cut.rfind("$")].rstrip()
-    return cut.rstrip(" ,.;:") + "…"
 
 
 def url_with(request: Request, path: str | None = None, **changes: str | Sequence[str] | None) -> str:
