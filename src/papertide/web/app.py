@@ -16,13 +16,14 @@ from papertide.accounts.rate_limits import RateLimiter
 from papertide.accounts.sessions import Sessions
 from papertide.accounts.sign_in import SignInLinks
 from papertide.config import Settings
+from papertide.library import Library
 from papertide.mail import Mailer
 from papertide.search.engine import SearchEngine
 from papertide.store import PaperStore, open_configured_store
 from papertide.store.accounts import AccountStore
 from papertide.store.base import Clock, system_clock
 from papertide.store.rate_limits import RateLimitStore
-from papertide.web import account_api, api, api_docs, feeds, health, pages, search_page, sign_in
+from papertide.web import account_api, api, api_docs, feeds, health, library, library_api, pages, search_page, sign_in
 from papertide.web import accounts as account_pages
 from papertide.web.access_log import AccessLogMiddleware, configure_access_log
 from papertide.web.auth import CsrfCookieMiddleware
@@ -88,6 +89,7 @@ def create_app(
         mailer=mailer,
         rate_limiter=rate_limiter,
         sign_in=SignInLinks(settings, accounts, rate_limiter, mailer),
+        library=Library.over(store),
     )
     install_problem_handlers(app)
     app.add_middleware(CsrfCookieMiddleware, secure=settings.secure_cookies)
@@ -95,6 +97,18 @@ def create_app(
     configure_access_log()
     app.add_middleware(AccessLogMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (health, api, account_api, pages, search_page, feeds, api_docs, sign_in, account_pages):
+    for module in (
+        health,
+        api,
+        library_api,
+        account_api,
+        pages,
+        library,
+        search_page,
+        feeds,
+        api_docs,
+        sign_in,
+        account_pages,
+    ):
         app.include_router(module.router)
     return app

@@ -12,6 +12,7 @@ from papertide.accounts.rate_limits import RateLimiter
 from papertide.accounts.sessions import Sessions
 from papertide.accounts.sign_in import SignInLinks
 from papertide.config import Settings
+from papertide.library import Library
 from papertide.mail import Mailer
 from papertide.search.engine import SearchEngine
 from papertide.store.accounts import AccountStore
@@ -31,6 +32,7 @@ class Services:
     mailer: Mailer
     rate_limiter: RateLimiter  # of everything that sends mail: see accounts.rate_limits.mail_limits
     sign_in: SignInLinks
+    library: Library
 
 
 async def _services(request: Request) -> Services:
