@@ -313,6 +313,7 @@ def test_api_tokens_are_created_shown_once_listed_and_revoked(client) -> None:
         "/account/tokens", data={"name": "  nightly   backup ", "csrf_token": csrf_token(client, "/account")}
     )
     assert created.status_code == 201
+    assert created.headers["cache-control"] == "no-store"
     token = re.search(r'<code class="secret" id="new-token">(pt_[A-Za-z0-9_-]+)</code>', created.text).group(1)
     api = TestClient(client.app)
     bearer = {"Authorization": f"Bearer {token}"}

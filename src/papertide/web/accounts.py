@@ -45,7 +45,9 @@ def create_token(request: Request, services: ServicesDep, user: UserDep, name: A
     except InvalidInput as exc:
         return page_with_error(request, "account.html", {**_account_context(services, user), "token_name": name}, exc)
     context = {**_account_context(services, user), "new_token": token}
-    return templates.TemplateResponse(request, "account.html", context, status_code=201)
+    response = templates.TemplateResponse(request, "account.html", context, status_code=201)
+    response.headers["Cache-Control"] = "no-store"  # the page holds the secret: keep it out of caches
+    return response
 
 
 @router.post("/account/tokens/{token_pk}/revoke", dependencies=[CsrfDep])
