@@ -70,7 +70,7 @@ def create_app(settings: Settings, store: PaperStore | None = None, engine: Sear
         accounts=accounts,
         sessions=Sessions(accounts, days=settings.session_days),
         signer=Signer(load_secret_key(settings)),
-        library=Library.over(store),
+        library=Library.over(store, engine, settings),
     )
     install_problem_handlers(app)
     app.add_middleware(CsrfCookieMiddleware, secure=settings.secure_cookies)
