@@ -74,6 +74,9 @@ class _Reader:
         found: list[BibEntry] = []
         pos = 0
         while (at := self.text.find("@", pos)) != -1:
+            if self._in_comment_line(at):  # '% @misc{...}': commented out, as bibtexparser and biber read it
+                pos = at + 1
+                continue
             start = _ENTRY.match(self.text, at)
             if start is None:
                 word = _AT_WORD.match(self.text, at)
@@ -100,6 +103,10 @@ class _Reader:
                 pos = self._fields(entry, key.end(), closer)
                 found.append(entry)
         return found
+
+    def _in_comment_line(self, at: int) -> bool:
+        line_start = self._line_starts[self.line(at) - 1]
+        return self.text[line_start:at].lstrip().startswith("%")
 
     def _looks_like_entry(self, at: int) -> bool:
         """An '@word' at the start of a line is meant as an entry; an '@' inside a sentence is not."""
@@ -129,12 +136,12 @@ class _Reader:
             pos = _SPACE.match(text, pos).end()
             if text.startswith(",", pos):
                 pos += 1
-            elif _ENTRY.match(text, pos):  # the value swallowed this entry's closing brace
-                started = self.line(value_start)
-                reason = (
-                    f"the entry is not closed before the next one: do this field's braces (line {started}) balance?"
+            elif pos >= len(text) or _ENTRY.match(text, pos):  # the value swallowed the entry's closing brace
+                runs_into = (
+                    "to the end of the file" if pos >= len(text) else f"into the next one at line {self.line(pos)}"
                 )
-                raise self.error(pos, reason, entry, field_name)
+                reason = f"the value's braces do not balance: the entry runs on {runs_into}"
+                raise self.error(value_start, reason, entry, field_name)
             elif not text.startswith(closer, pos):
                 found = text[pos : pos + 20].split("\n")[0] or "the end of the line"
                 raise self.error(pos, f"expected ',' or '{closer}' after the value, found {found!r}", entry, field_name)

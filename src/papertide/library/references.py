@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from papertide.model import normalize_doi, parse_arxiv_id
-from papertide.text import normalize
+from papertide.text import MATH, normalize
 
 # An arXiv id where a reference manager writes one: "arXiv:2410.17243", "arxiv.org/abs/hep-th/9901001v2",
 # "arXiv preprint arXiv:1706.03762", the DOI arXiv registers ("10.48550/arXiv.2410.17243").
@@ -74,9 +74,13 @@ def dois_in(values: Iterable[str]) -> tuple[str, ...]:
 
 def readable(tex: str) -> str:
     """TeX as a reader sees it: accents resolved, escapes unescaped, grouping braces and font commands
-    dropped (math is kept between its ``$`` signs, as titles are stored)."""
-    text = _TIE.sub(" ", _TEX_COMMAND.sub("", normalize(tex)))
+    dropped; math is kept as written between its ``$`` signs, as titles are stored."""
+    parts = MATH.split(normalize(tex))
+    return " ".join("".join(part if i % 2 else _plain(part) for i, part in enumerate(parts)).split())
+
+
+def _plain(text: str) -> str:
+    text = _TIE.sub(" ", _TEX_COMMAND.sub("", text))
     text = _TEX_SYMBOL.sub(lambda m: _KEPT.get(_TEX_SYMBOLS[m.group(0)], _TEX_SYMBOLS[m.group(0)]), text)
     text = _TEX_ESCAPE.sub(lambda m: _KEPT.get(m.group(1), m.group(1)), text)
-    text = text.replace("{", "").replace("}", "").translate(_RESTORED)
-    return " ".join(text.split())
+    return text.replace("{", "").replace("}", "").translate(_RESTORED)
