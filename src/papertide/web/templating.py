@@ -15,8 +15,9 @@ from starlette.requests import Request
 
 from papertide import __version__
 from papertide.text import short_authors, snippet
-from papertide.web.auth import csrf_token, page_user
+from papertide.web.auth import csrf_token, page_user, sign_in_url
 from papertide.web.taxonomy import CATEGORIES, POPULAR, describe
+from papertide.web.viewer import viewer
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 STATIC_DIR = Path(__file__).with_name("static")
@@ -46,6 +47,11 @@ def inline_code(text: str) -> Markup:
     return Markup(_CODE_SPAN.sub(r"<code>\1</code>", str(escape(text))))
 
 
+def here(request: Request) -> str:
+    """This page's path and query: where a form on it sends the reader back to."""
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+
+
 def static(path: str) -> str:
     """A static file's URL, versioned so a new release is not served stale caches."""
     return f"/static/{path}?v={__version__}"
@@ -69,6 +75,9 @@ def _environment() -> jinja2.Environment:
         popular_categories=POPULAR,
         csrf_token=csrf_token,
         page_user=page_user,
+        viewer=viewer,
+        sign_in_url=sign_in_url,
+        here=here,
     )
     return env
 
