@@ -31,6 +31,16 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL of the paper store; default: a SQLite file papertide.db in data_dir.",
     )
+    db_pool_size: int | None = Field(
+        default=None,
+        ge=1,
+        le=200,
+        description="Database connections each process keeps open; default 16 for SQLite, 5 for PostgreSQL. "
+        "Keep (web nodes + workers) x (pool size + overflow) under PostgreSQL's max_connections.",
+    )
+    db_max_overflow: int = Field(
+        default=10, ge=0, le=200, description="Extra PostgreSQL connections a process may open at peaks."
+    )
     contact_email: str = Field(
         default="papertide@localhost",
         description="Contact address sent in the User-Agent to arXiv and other sources, as they ask.",
@@ -153,6 +163,19 @@ class Settings(BaseSettings):
     digest_unsubscribe_mailto: str | None = Field(
         default=None,
         description="An address for List-Unsubscribe by mail (mailto:), offered beside the one-click https link.",
+    )
+
+    # -- DKIM signing of outgoing mail ----------------------------------------------------------
+    dkim_domain: str | None = Field(
+        default=None,
+        description="Domain that signs outgoing mail with DKIM (the d= tag); set with dkim_selector and "
+        "dkim_key_file, or leave all three unset to send unsigned.",
+    )
+    dkim_selector: str | None = Field(
+        default=None, description="DKIM selector: the key is published at <selector>._domainkey.<dkim_domain>."
+    )
+    dkim_key_file: Path | None = Field(
+        default=None, description="PEM file of the DKIM private key (RSA, 2048 bits or more)."
     )
 
     # -- feeds -----------------------------------------------------------------------------

@@ -11,8 +11,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from papertide.config import Settings, load_settings
-from papertide.store import PaperStore, open_store
+from papertide.config import load_settings
+from papertide.store import PaperStore, open_configured_store
 
 app = typer.Typer(
     help="papertide: find, search and follow research papers.",
@@ -45,8 +45,7 @@ def _settings(
 def store_of(ctx: typer.Context) -> PaperStore:
     """The store of the configured database, opened (and migrated) once per command."""
     if "store" not in ctx.meta:
-        settings: Settings = ctx.obj
-        ctx.meta["store"] = open_store(settings.resolved_database_url)
+        ctx.meta["store"] = open_configured_store(ctx.obj)
     return ctx.meta["store"]
 
 
