@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(
         default=10, ge=0, le=200, description="Extra PostgreSQL connections a process may open at peaks."
     )
+    vectors_in_db: bool | None = Field(
+        default=None,
+        description="Keep embeddings in the database (pgvector), computed once by the workers for every node, "
+        "instead of each node embedding for itself. Default: on for PostgreSQL, off for SQLite.",
+    )
     contact_email: str = Field(
         default="papertide@localhost",
         description="Contact address sent in the User-Agent to arXiv and other sources, as they ask.",
@@ -223,6 +228,10 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'papertide.db'}"
+
+    def vectors_in_database(self, dialect: str) -> bool:
+        """Whether embeddings come from the database for a store of ``dialect``."""
+        return self.vectors_in_db if self.vectors_in_db is not None else dialect == "postgresql"
 
     @property
     def mail_dir(self) -> Path:

@@ -21,6 +21,8 @@ class IndexingReport:
             v = self.vectors
             rate = f" ({v.embedded / v.seconds:.1f}/s)" if v.embedded and v.seconds else ""
             text += f"; vectors: {v.embedded} embedded{rate}, {v.reused} reused, {v.unchanged} unchanged"
+            if v.copied or v.waiting:
+                text += f", {v.copied} from the database, {v.waiting} waiting for a worker to embed them"
             text += f", {v.vectors} in all"
             if v.rebuilt_because:
                 text += f"; rebuilt because {v.rebuilt_because}"
