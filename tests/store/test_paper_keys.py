@@ -49,7 +49,7 @@ def test_the_migration_computes_keys_of_papers_stored_before_it(tmp_path) -> Non
     ]
     with engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, "0007")  # the schema before the keys
+        command.upgrade(config, "0009")  # the schema before the keys
         table = Table("papers", MetaData(), autoload_with=conn)
         rows = [_row(paper, content_hash(paper), seq, NOW) for seq, paper in enumerate(old, 1)]
         conn.execute(insert(table), [{**without_keys(row), "created_at": NOW, "listed_at": NOW} for row in rows])

@@ -1,11 +1,11 @@
 """papers.title_key and papers.doi_key: indexed keys an imported BibTeX/RIS reference finds its paper by
 
 Revision ID: 0005
-Revises: 0007
+Revises: 0009
 Create Date: 2026-11-30
 
-Numbered 0005 when it was planned, it landed after 0007: it follows 0007 in the chain, so that
-databases already migrated to 0007 get it too.
+Numbered 0005 when it was planned, it landed after 0007 and 0009: it follows them in the chain, so
+that databases already migrated to those get it too.
 """
 
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from papertide.model import normalize_doi
 from papertide.text import title_key
 
 revision = "0005"
-down_revision = "0007"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
