@@ -46,6 +46,13 @@ class Settings(BaseSettings):
         description="Keep embeddings in the database (pgvector), computed once by the workers for every node, "
         "instead of each node embedding for itself. Default: on for PostgreSQL, off for SQLite.",
     )
+    index_follow_s: float | None = Field(
+        default=None,
+        ge=0,
+        description="Seconds between a web node's catch-ups of its own search indexes with the database (copying "
+        "stored vectors, never embedding); 0 turns it off. Default: 10 with the vectors in the database "
+        "(PostgreSQL), else off (run `papertide index --watch` beside the server).",
+    )
     contact_email: str = Field(
         default="papertide@localhost",
         description="Contact address sent in the User-Agent to arXiv and other sources, as they ask.",
@@ -232,6 +239,12 @@ class Settings(BaseSettings):
     def vectors_in_database(self, dialect: str) -> bool:
         """Whether embeddings come from the database for a store of ``dialect``."""
         return self.vectors_in_db if self.vectors_in_db is not None else dialect == "postgresql"
+
+    def index_follow_interval(self, dialect: str) -> float:
+        """Seconds between a web node's index catch-ups for a store of ``dialect`` (0: it does not follow)."""
+        if self.index_follow_s is not None:
+            return self.index_follow_s
+        return 10.0 if self.vectors_in_database(dialect) else 0.0
 
     @property
     def mail_dir(self) -> Path:
