@@ -51,6 +51,13 @@ class RecordError(InvalidInput):
         return RecordError(self.reason, location=location, field=self.field)
 
 
+class TooLarge(InvalidInput):
+    """The upload is larger than the configured limit (bytes or entries); nothing of it was used."""
+
+    status_code = 413
+    title = "Too large"
+
+
 class QueryError(InvalidInput):
     """A search query cannot be understood."""
 
@@ -76,6 +83,13 @@ class StoreError(PapertideError):
 
     status_code = 503
     title = "Database unavailable"
+
+
+class NotReady(PapertideError):
+    """This node cannot serve yet (its search indexes are still catching up with the database)."""
+
+    status_code = 503
+    title = "Not ready"
 
 
 class Unauthorized(PapertideError):

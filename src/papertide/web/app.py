@@ -19,11 +19,25 @@ from papertide.config import Settings
 from papertide.library import Library
 from papertide.mail import Mailer
 from papertide.search.engine import SearchEngine
+from papertide.search.follower import IndexFollower
 from papertide.store import PaperStore, open_configured_store
 from papertide.store.accounts import AccountStore
 from papertide.store.base import Clock, system_clock
 from papertide.store.rate_limits import RateLimitStore
-from papertide.web import account_api, api, api_docs, feeds, health, library, library_api, pages, search_page, sign_in
+from papertide.web import (
+    account_api,
+    api,
+    api_docs,
+    feeds,
+    for_you,
+    health,
+    library,
+    library_api,
+    library_io,
+    pages,
+    search_page,
+    sign_in,
+)
 from papertide.web import accounts as account_pages
 from papertide.web.access_log import AccessLogMiddleware, configure_access_log
 from papertide.web.auth import CsrfCookieMiddleware
@@ -60,12 +74,20 @@ def create_app(
     threadpool_limits(limits=1)
     store = store or open_configured_store(settings)
     engine = engine or SearchEngine.open(settings, store)
+    follow_s = settings.index_follow_interval(store.engine.dialect.name)
+    follower = IndexFollower(store, settings, follow_s) if follow_s else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # The event loop's thread pool, which runs the blocking handlers, sized by the settings.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.web_threads
-        yield
+        if follower is not None:
+            follower.start()
+        try:
+            yield
+        finally:
+            if follower is not None:
+                follower.stop()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -89,7 +111,8 @@ def create_app(
         mailer=mailer,
         rate_limiter=rate_limiter,
         sign_in=SignInLinks(settings, accounts, rate_limiter, mailer),
-        library=Library.over(store),
+        library=Library.over(store, engine, settings),
+        follower=follower,
     )
     install_problem_handlers(app)
     app.add_middleware(CsrfCookieMiddleware, secure=settings.secure_cookies)
@@ -97,18 +120,10 @@ def create_app(
     configure_access_log()
     app.add_middleware(AccessLogMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (
-        health,
-        api,
-        library_api,
-        account_api,
-        pages,
-        library,
-        search_page,
-        feeds,
-        api_docs,
-        sign_in,
-        account_pages,
-    ):
-        app.include_router(module.router)
+    routers = [health.router, api.router, library_api.router, library_io.api, for_you.api, account_api.router]
+    # library_io's pages before library's: /c/{id}.bib must not be taken for a collection id
+    routers += [pages.router, library_io.pages, library.router, for_you.pages, search_page.router, feeds.router]
+    routers += [api_docs.router, sign_in.router, account_pages.router]
+    for router in routers:
+        app.include_router(router)
     return app

@@ -23,9 +23,11 @@ from papertide.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    NotReady,
     PapertideError,
     QueryError,
     StoreError,
+    TooLarge,
     TooManyRequests,
     Unauthorized,
 )
@@ -37,7 +39,7 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 VALIDATION_TYPE = "/docs#problem-validation"
 # The error kinds the API documents at /docs#errors; every other status uses about:blank.
 DOCUMENTED_ERRORS: tuple[type[PapertideError], ...] = (
-    InvalidInput, QueryError, Unauthorized, Forbidden, NotFound, Conflict, TooManyRequests, StoreError,
+    InvalidInput, QueryError, Unauthorized, Forbidden, NotFound, Conflict, TooLarge, TooManyRequests, StoreError,
 )  # fmt: skip
 # Paths answered with problem+json rather than an HTML page (feeds are read by feed readers, not people).
 _MACHINE_PREFIXES = ("/api/", "/openapi.json", "/healthz", "/readyz", "/feeds/")
@@ -88,7 +90,7 @@ def _sign_in_redirect(request: Request) -> Response:
 
 def _detail(request: Request, exc: PapertideError) -> str:
     """What the client is told: the message, except for server failures, which are logged instead."""
-    if exc.status_code >= 500:
+    if exc.status_code >= 500 and not isinstance(exc, NotReady):
         logger.error("%s %s failed: %s", request.method, request.url.path, exc.message, exc_info=exc)
         return _SERVER_FAILED
     return exc.message
