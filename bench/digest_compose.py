@@ -35,6 +35,7 @@ from papertide.digest.render import DigestMail
 from papertide.digest.schedule import period_on
 from papertide.errors import Conflict
 from papertide.ingest import ingest
+from papertide.library import Library
 from papertide.mail.dkim import wire_bytes
 from papertide.model import Paper, Signal
 from papertide.search.engine import SearchEngine
@@ -90,7 +91,7 @@ def build(directory: Path, subscribers: int) -> tuple[Composer, DigestMail, Subs
                 with contextlib.suppress(Conflict):  # the same alert twice: one is kept
                     subscriptions.add_alert(subscription.pk, kind, value, limit=20)
     search = SearchEngine(store, lexical, None, None)
-    composer = Composer(settings, store, search, subscriptions, trending)
+    composer = Composer(settings, store, search, subscriptions, trending, Library.over(store, search, settings).for_you)
     info = {"papers": len(papers), "subscribers": subscribers}
     return composer, DigestMail(settings, Signer(b"bench" * 8)), subscriptions, info
 

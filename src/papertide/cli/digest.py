@@ -29,6 +29,7 @@ def digest_preview(
     from papertide.digest.render import DigestMail
     from papertide.digest.schedule import preview_period
     from papertide.errors import NotFound
+    from papertide.library import Library
     from papertide.search.engine import SearchEngine
     from papertide.store.digest import SubscriptionStore
     from papertide.trending import Trending
@@ -42,7 +43,8 @@ def digest_preview(
     preferences = Preferences.from_dict(subscription.preferences)
     period = preview_period(preferences, store.now(), parse_day(day, "--date"))
     engine = SearchEngine.open(settings, store)
-    composer = Composer(settings, store, engine, subscriptions, Trending.from_settings(settings, store))
+    trending = Trending.from_settings(settings, store)
+    composer = Composer(settings, store, engine, subscriptions, trending, Library.over(store, engine, settings).for_you)
     digest = composer.compose(subscription, period)
     if digest is None:
         since = window_start(subscription, preferences, period)
