@@ -17,7 +17,8 @@ from papertide.config import Settings
 from papertide.search.engine import SearchEngine
 from papertide.store import PaperStore, open_store
 from papertide.store.accounts import AccountStore
-from papertide.web import api, api_docs, health, pages, search_page
+from papertide.trending import Trending
+from papertide.web import api, api_docs, health, pages, search_page, trending
 from papertide.web.access_log import AccessLogMiddleware, configure_access_log
 from papertide.web.auth import CsrfCookieMiddleware
 from papertide.web.problems import install_problem_handlers
@@ -27,7 +28,7 @@ from papertide.web.templating import STATIC_DIR
 from papertide.web.windows import NewestDays
 
 DESCRIPTION = """\
-Research papers from arXiv and Hugging Face: listings, search and similar papers.
+Research papers from arXiv and Hugging Face: trending and newest listings, search and similar papers.
 
 Lists are newest first and paginated by an opaque `cursor`. Errors are
 [RFC 9457](https://www.rfc-editor.org/rfc/rfc9457) `application/problem+json` documents.
@@ -69,6 +70,7 @@ def create_app(settings: Settings, store: PaperStore | None = None, engine: Sear
         accounts=accounts,
         sessions=Sessions(accounts, days=settings.session_days),
         signer=Signer(load_secret_key(settings)),
+        trending=Trending.from_settings(settings, store),
     )
     install_problem_handlers(app)
     app.add_middleware(CsrfCookieMiddleware, secure=settings.secure_cookies)
@@ -76,6 +78,7 @@ def create_app(settings: Settings, store: PaperStore | None = None, engine: Sear
     configure_access_log()
     app.add_middleware(AccessLogMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (health, api, pages, search_page, api_docs):
+    for module in (health, api, trending, pages, search_page, api_docs):
         app.include_router(module.router)
+    app.include_router(trending.api_router)
     return app

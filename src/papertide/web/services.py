@@ -13,6 +13,7 @@ from papertide.config import Settings
 from papertide.search.engine import SearchEngine
 from papertide.store.accounts import AccountStore
 from papertide.store.papers import PaperStore
+from papertide.trending import Trending
 from papertide.web.windows import NewestDays
 
 
@@ -25,6 +26,7 @@ class Services:
     accounts: AccountStore
     sessions: Sessions
     signer: Signer
+    trending: Trending
 
 
 async def _services(request: Request) -> Services:
