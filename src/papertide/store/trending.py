@@ -221,8 +221,9 @@ class TrendingStore(TableStore):
         consumed_through: int | None = None,
         replace_all: bool = False,
         purge_before: datetime | None = None,
-    ) -> int | None:
-        """Write one refresh if nobody refreshed since ``expected``; its generation, or None if another won.
+    ) -> tuple[int, int] | None:
+        """Write one refresh if nobody refreshed since ``expected``: its generation and the change-log
+        entries it consumed, or None if another process refreshed first (nothing is written then).
 
         ``rows`` replace those papers' rows; papers in ``zero_pks`` lose theirs (a removal readers can
         follow). The change-log entries ``consumed`` (or all through ``consumed_through``) are deleted.
@@ -254,13 +255,16 @@ class TrendingStore(TableStore):
                     conn.execute(delete(trending_removed).where(trending_removed.c.paper_pk.in_(chunk)))
             if rows:
                 conn.execute(insert(trending_papers), [_row_values(row, generation) for row in rows])
-            for chunk in chunks(consumed):
-                conn.execute(delete(trending_changes).where(trending_changes.c.seq.in_(chunk)))
+            removed = sum(
+                conn.execute(delete(trending_changes).where(trending_changes.c.seq.in_(chunk))).rowcount
+                for chunk in chunks(consumed)
+            )
             if consumed_through is not None:
-                conn.execute(delete(trending_changes).where(trending_changes.c.seq <= consumed_through))
+                condition = trending_changes.c.seq <= consumed_through
+                removed += conn.execute(delete(trending_changes).where(condition)).rowcount
             if purge_before is not None and not replace_all:
                 self._purge(conn, purge_before)
-        return generation
+        return generation, removed
 
     def _remove(self, conn: Connection, pks: Iterable[int], generation: int, at: datetime) -> None:
         for chunk in chunks(pks):
