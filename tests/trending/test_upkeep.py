@@ -260,3 +260,12 @@ def test_a_full_rebuild_leaves_the_newest_changes_to_the_next_refresh(
     following = trending.refresh()
     assert (following.full, following.changes, following.papers, change_log_size(world)) == (False, 2, 2, 0)
     assert len(ids(trending)) == 5
+
+
+def test_of_two_first_refreshes_one_writes_the_state(world: World) -> None:
+    store = TrendingStore(world.store.engine, world.clock)
+    never = store.state()
+    assert never.generation == 0
+    assert store.commit(never, as_of=world.clock(), papers_seq=0, vote_rules="", rows=[]) == (1, 0)
+    assert store.commit(never, as_of=world.clock(), papers_seq=0, vote_rules="", rows=[]) is None
+    assert store.state().generation == 1

@@ -99,7 +99,7 @@ def test_new_papers_feed_lists_the_newest_first_with_everything_a_reader_shows(c
     listed = client.get("/api/v1/papers", params={"limit": 20}).json()["papers"]
     assert entry_ids(parsed) == [paper["id"] for paper in listed]  # all 14, newest first
     assert parsed.feed.title == "New papers · papertide"
-    assert parsed.feed.link == f"{BASE}/"
+    assert parsed.feed.link == f"{BASE}/new"
     assert {link.rel: link.href for link in parsed.feed.links}["self"] == f"{BASE}/feeds/new.{fmt}"
     assert parsed.feed.updated_parsed[:6] == STORED_AT.timetuple()[:6]
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from papertide.store.base import TableStore, utc
 from papertide.store.schema import (
@@ -239,10 +240,8 @@ class TrendingStore(TableStore):
                 .where(trending_state.c.id == 1, trending_state.c.generation == expected.generation)
                 .values(values)
             ).rowcount
-            if not won:
-                if expected.generation != 0 or conn.execute(select(trending_state.c.id)).first() is not None:
-                    return None
-                conn.execute(insert(trending_state).values(id=1, purged_generation=0, **values))
+            if not won and (expected.generation != 0 or not self._insert_state(conn, values)):
+                return None
             written = [row.paper_pk for row in rows]
             if replace_all:
                 conn.execute(delete(trending_papers))
@@ -265,6 +264,15 @@ class TrendingStore(TableStore):
             if purge_before is not None and not replace_all:
                 self._purge(conn, purge_before)
         return generation, removed
+
+    def _insert_state(self, conn: Connection, values: dict) -> bool:
+        """The first refresh's state row; False when another process's first refresh wrote it already."""
+        try:
+            with conn.begin_nested():  # a savepoint: a lost race must not abort the transaction
+                conn.execute(insert(trending_state).values(id=1, purged_generation=0, **values))
+        except IntegrityError:
+            return False
+        return True
 
     def _remove(self, conn: Connection, pks: Iterable[int], generation: int, at: datetime) -> None:
         for chunk in chunks(pks):

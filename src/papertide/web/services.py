@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from papertide.accounts.keys import Signer
 from papertide.accounts.sessions import Sessions
 from papertide.config import Settings
+from papertide.library import Library
 from papertide.search.engine import SearchEngine
 from papertide.store.accounts import AccountStore
 from papertide.store.papers import PaperStore
@@ -27,6 +28,7 @@ class Services:
     sessions: Sessions
     signer: Signer
     trending: Trending
+    library: Library
 
 
 async def _services(request: Request) -> Services:

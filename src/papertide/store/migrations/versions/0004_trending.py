@@ -5,8 +5,6 @@ Revises: 0003
 Create Date: 2026-11-29
 """
 
-from datetime import UTC, datetime
-
 import sqlalchemy as sa
 from alembic import op
 
@@ -77,10 +75,6 @@ def upgrade() -> None:
         sa.Column("purged_generation", sa.Integer, nullable=False),
         sa.Column("vote_rules", sa.String(200), nullable=False),
     )
-    state = sa.table("trending_state", *(sa.column(name) for name in (
-        "id", "generation", "as_of", "papers_seq", "purged_generation", "vote_rules")))
-    op.bulk_insert(state, [{"id": 1, "generation": 0, "as_of": datetime(1970, 1, 1, tzinfo=UTC), "papers_seq": 0,
-                            "purged_generation": 0, "vote_rules": ""}])
     for statement in _TRIGGERS.get(op.get_bind().dialect.name, []):
         op.execute(statement)
 
