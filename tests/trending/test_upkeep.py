@@ -269,3 +269,17 @@ def test_of_two_first_refreshes_one_writes_the_state(world: World) -> None:
     assert store.commit(never, as_of=world.clock(), papers_seq=0, vote_rules="", rows=[]) == (1, 0)
     assert store.commit(never, as_of=world.clock(), papers_seq=0, vote_rules="", rows=[]) is None
     assert store.state().generation == 1
+
+
+def test_while_one_request_catches_up_the_others_serve_the_previous_refresh(world: World) -> None:
+    world.paper("2411.00001", age=timedelta(days=1))
+    voter = world.user("reader@example.org")
+    web, worker = world.trending(), world.trending()
+    worker.refresh()
+    assert web.ranking().generation == 1
+    world.vote(voter, "2411.00001")
+    worker.refresh()
+    with web._catch_up_lock:  # another request thread is reading the new rows
+        assert web.ranking().generation == 1
+    assert web.ranking().generation == 2
+    assert ids(web) == ["2411.00001"]
