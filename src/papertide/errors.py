@@ -51,6 +51,13 @@ class RecordError(InvalidInput):
         return RecordError(self.reason, location=location, field=self.field)
 
 
+class TooLarge(InvalidInput):
+    """The upload is larger than the configured limit (bytes or entries); nothing of it was used."""
+
+    status_code = 413
+    title = "Too large"
+
+
 class QueryError(InvalidInput):
     """A search query cannot be understood."""
 

@@ -20,7 +20,19 @@ from papertide.search.follower import IndexFollower
 from papertide.store import PaperStore, open_configured_store
 from papertide.store.accounts import AccountStore
 from papertide.trending import Trending
-from papertide.web import api, api_docs, feeds, health, library, library_api, pages, search_page, trending
+from papertide.web import (
+    api,
+    api_docs,
+    feeds,
+    for_you,
+    health,
+    library,
+    library_api,
+    library_io,
+    pages,
+    search_page,
+    trending,
+)
 from papertide.web.access_log import AccessLogMiddleware, configure_access_log
 from papertide.web.auth import CsrfCookieMiddleware
 from papertide.web.problems import install_problem_handlers
@@ -81,7 +93,7 @@ def create_app(settings: Settings, store: PaperStore | None = None, engine: Sear
         sessions=Sessions(accounts, days=settings.session_days),
         signer=Signer(load_secret_key(settings)),
         trending=Trending.from_settings(settings, store),
-        library=Library.over(store),
+        library=Library.over(store, engine, settings),
         follower=follower,
     )
     install_problem_handlers(app)
@@ -90,7 +102,10 @@ def create_app(settings: Settings, store: PaperStore | None = None, engine: Sear
     configure_access_log()
     app.add_middleware(AccessLogMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (health, api, library_api, trending, pages, library, search_page, feeds, api_docs):
-        app.include_router(module.router)
-    app.include_router(trending.api_router)
+    routers = [health.router, api.router, trending.api_router, library_api.router, library_io.api, for_you.api]
+    routers += [trending.router, pages.router]
+    # library_io's pages before library's: /c/{id}.bib must not be taken for a collection id
+    routers += [library_io.pages, library.router, for_you.pages, search_page.router, feeds.router, api_docs.router]
+    for router in routers:
+        app.include_router(router)
     return app

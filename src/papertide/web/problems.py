@@ -27,6 +27,7 @@ from papertide.errors import (
     PapertideError,
     QueryError,
     StoreError,
+    TooLarge,
     TooManyRequests,
     Unauthorized,
 )
@@ -38,7 +39,7 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 VALIDATION_TYPE = "/docs#problem-validation"
 # The error kinds the API documents at /docs#errors; every other status uses about:blank.
 DOCUMENTED_ERRORS: tuple[type[PapertideError], ...] = (
-    InvalidInput, QueryError, Unauthorized, Forbidden, NotFound, Conflict, TooManyRequests, StoreError,
+    InvalidInput, QueryError, Unauthorized, Forbidden, NotFound, Conflict, TooLarge, TooManyRequests, StoreError,
 )  # fmt: skip
 # Paths answered with problem+json rather than an HTML page (feeds are read by feed readers, not people).
 _MACHINE_PREFIXES = ("/api/", "/openapi.json", "/healthz", "/readyz", "/feeds/")
