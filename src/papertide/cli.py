@@ -28,7 +28,7 @@ from rich.table import Table
 from papertide.config import Settings, load_settings
 from papertide.errors import PapertideError, RecordError
 from papertide.ingest import IngestSummary, ingest
-from papertide.sources.http import HttpClient
+from papertide.sources.http import client_from_settings
 from papertide.store import PaperStore, open_store
 
 if TYPE_CHECKING:
@@ -70,14 +70,6 @@ def _store(ctx: typer.Context) -> PaperStore:
         settings: Settings = ctx.obj
         ctx.meta["store"] = open_store(settings.resolved_database_url)
     return ctx.meta["store"]
-
-
-def _http(settings: Settings) -> HttpClient:
-    return HttpClient(
-        contact=settings.contact_email,
-        timeout=settings.http_timeout_s,
-        retries=settings.http_retries,
-    )
 
 
 @app.command()
@@ -169,7 +161,7 @@ def ingest_oai(
 
     settings: Settings = ctx.obj
     source = OaiSource(
-        _http(settings),
+        client_from_settings(settings),
         metadata_prefix=prefix,
         set_spec=set_spec,
         from_date=_day(from_date, "--from"),
@@ -195,7 +187,7 @@ def ingest_arxiv(
     if not (query or category or paper_id):
         raise typer.BadParameter("give --query, --category or --id")
     source = ArxivApiSource(
-        _http(ctx.obj),
+        client_from_settings(ctx.obj),
         search_query=query,
         categories=category,
         id_list=paper_id,
@@ -238,7 +230,7 @@ def ingest_hf_daily(
     from papertide.sources.hf_daily import DAILY_PAPERS_URL, HfDailySource
 
     settings: Settings = ctx.obj
-    http = _http(settings)
+    http = client_from_settings(settings)
     source = HfDailySource(
         http, start=_day(day, "--date"), end=_day(until, "--until"), base_url=url or DAILY_PAPERS_URL
     )
