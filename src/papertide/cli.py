@@ -377,6 +377,40 @@ def search(
 
 
 @app.command()
+def status(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Show the workers, their jobs' last runs and the digest outbox."""
+    from papertide.worker.status import worker_status
+
+    settings: Settings = ctx.obj
+    report = worker_status(_store(ctx).engine, settings)
+    if as_json:
+        sys.stdout.write(json.dumps(report) + "\n")
+        return
+    workers = Table(title="workers (seen in the last day)")
+    for column in ("worker", "alive", "doing", "seen", "started"):
+        workers.add_column(column)
+    for w in report["workers"]:
+        workers.add_row(w["id"], "yes" if w["alive"] else "no", w["step"] or "-", w["seen_at"], w["started_at"])
+    jobs = Table(title="jobs")
+    for column in ("job", "state", "run", "runs", "finished", "retry at", "detail"):
+        jobs.add_column(column, overflow="fold")
+    for j in report["jobs"]:
+        detail = json.dumps(j["detail"]) if j["detail"] is not None else "-"
+        jobs.add_row(
+            j["name"], j["state"], j["run_key"] or "-", str(j["runs"]), j["finished_at"] or "-", j["retry_at"] or "-",
+            detail,
+        )  # fmt: skip
+    outbox = Table(title="digest outbox", show_header=False)
+    for state, count in report["outbox"].items():
+        outbox.add_row(state, "-" if count is None else str(count))
+    for table in (workers, jobs, outbox):
+        out.print(table)
+
+
+@app.command()
 def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",

@@ -88,6 +88,22 @@ class Settings(BaseSettings):
         default=20, ge=1, description="Messages one client (IP address) may cause to be sent per hour."
     )
 
+    # -- digests ------------------------------------------------------------------------------
+    digest_confirm_days: int = Field(
+        default=7, ge=1, le=30, description="How long the confirmation link of a new digest subscription works."
+    )
+    digest_max_age_days: int = Field(
+        default=14,
+        ge=1,
+        le=365,
+        description="A paper that arrives in the store more than this many days after its submission is a "
+        "backfill, not news: digests leave it out.",
+    )
+    digest_unsubscribe_mailto: str | None = Field(
+        default=None,
+        description="An address for List-Unsubscribe by mail (mailto:), offered beside the one-click https link.",
+    )
+
     # -- the worker: schedule, the digest outbox, bounces ----------------------------------------
     worker_tick_s: float = Field(
         default=60.0, gt=0, le=3600, description="How often `papertide worker` looks for due work, in seconds."

@@ -149,7 +149,9 @@ def test_unknown_api_path_and_method_are_problems(client: TestClient) -> None:
 
 def test_health_probes(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
-    assert client.get("/readyz").json() == {"status": "ready"}
+    ready = client.get("/readyz").json()
+    assert ready["status"] == "ready"
+    assert ready["worker"]["workers_alive"] == 0  # ready without a worker: readiness never depends on one
 
 
 def test_unreachable_database_fails_readiness_with_a_503_problem(settings, tmp_path) -> None:

@@ -348,6 +348,21 @@ class PaperStore(TableStore):
         next_cursor = _encode_cursor(stored[-1]) if more else None
         return Page(stored, next_cursor)
 
+    def arrived(self, start: datetime, end: datetime, listed_from: datetime) -> list[int]:
+        """Store keys of the papers first stored in ``[start, end)`` and listed (submitted) since ``listed_from``.
+
+        Newest first. Digests take their new papers from here: arrival in the store, not the
+        submission date, so a paper announced a day after it was submitted is not missed, and
+        ``listed_from`` keeps a backfill of old papers out of "new".
+        """
+        query = (
+            select(papers.c.pk)
+            .where(papers.c.created_at >= start, papers.c.created_at < end, papers.c.listed_at >= listed_from)
+            .order_by(papers.c.listed_at.desc(), papers.c.pk.desc())
+        )
+        with self._reading() as conn:
+            return list(conn.execute(query).scalars())
+
     def count(self) -> int:
         with self._reading() as conn:
             return conn.execute(select(func.count()).select_from(papers)).scalar_one()

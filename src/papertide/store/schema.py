@@ -59,6 +59,7 @@ papers = Table(
     Index("ix_papers_submitted_at", "submitted_at"),
     Index("ix_papers_listed_at", "listed_at", "pk"),
     Index("ix_papers_change_seq", "change_seq"),
+    Index("ix_papers_created_at", "created_at"),
 )
 
 paper_categories = Table(
@@ -181,6 +182,61 @@ collection_items = Table(
     Index("ix_collection_items_paper_pk", "paper_pk"),
 )
 
+# -- digests: subscriptions, their confirmation links and alerts, and what each was sent -----------
+# A subscription belongs to an email address (and to the account of that address, when there is
+# one: deleting the account deletes it). Unsubscribing keeps the row, so the history below still
+# keeps a paper out of every later digest to that address if it subscribes again.
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(254), nullable=False, unique=True, comment="lower-cased"),
+    Column("user_pk", Integer, ForeignKey("users.pk", ondelete="CASCADE")),
+    Column("status", String(16), nullable=False, comment="pending | active | unsubscribed"),
+    Column("preferences", JSON, nullable=False, comment="papertide.digest.preferences.Preferences as a dict"),
+    Column("nonce", String(32), nullable=False, comment="part of every signed manage link; rotating it revokes them"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("confirmed_at", DateTime(timezone=True)),
+    Column("unsubscribed_at", DateTime(timezone=True)),
+    Column("last_cutoff", DateTime(timezone=True), comment="cutoff of the last digest recorded (sent or skipped)"),
+    Index("ix_subscriptions_status", "status"),
+    Index("ix_subscriptions_user_pk", "user_pk"),
+)
+
+subscription_confirmations = Table(
+    "subscription_confirmations",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("subscription_pk", Integer, ForeignKey("subscriptions.pk", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), comment="set once: a confirmation link works one time only"),
+    Index("ix_subscription_confirmations_subscription_pk", "subscription_pk"),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("subscription_pk", Integer, ForeignKey("subscriptions.pk", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False, comment="search | author"),
+    Column("value", Text, nullable=False, comment="the search query, or the author's name"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("subscription_pk", "kind", "value", name="uq_alerts_subscription_kind_value"),
+)
+
+digest_papers = Table(
+    "digest_papers",
+    metadata,
+    Column("subscription_pk", Integer, ForeignKey("subscriptions.pk", ondelete="CASCADE"), primary_key=True),
+    Column("paper_pk", Integer, ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True),
+    Column("period", String(10), nullable=False, comment="the digest's period key (its local delivery day)"),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Index("ix_digest_papers_subscription_period", "subscription_pk", "period"),
+)
+
 # -- the worker: digest outbox, bounce scores, job leases ------------------------------------
 # One outbox row per digest and period; its key is also the unique part of the Message-ID, so a
 # digest sent twice is recognisable as the same digest (see papertide.worker.outbox).
@@ -190,8 +246,14 @@ digest_outbox = Table(
     metadata,
     Column("pk", Integer, primary_key=True, autoincrement=True),
     Column("key", String(200), nullable=False, unique=True, comment="the Message-ID's unique part"),
-    Column("subscription_pk", Integer, nullable=False),
-    Column("period", String(16), nullable=False, comment="local date, or ISO week of a weekly digest"),
+    Column(
+        "subscription_pk",
+        Integer,
+        ForeignKey("subscriptions.pk", ondelete="CASCADE"),
+        nullable=False,
+        comment="deleting a subscription (its account deleted) deletes its digests",
+    ),
+    Column("period", String(16), nullable=False, comment="the digest's period key (its local delivery day)"),
     Column("address", String(254), nullable=False),
     Column("state", String(10), nullable=False, comment="pending, sending, sent, failed or skipped"),
     Column("message", LargeBinary, comment="the rendered RFC 5322 message; emptied some days after sending"),

@@ -1,7 +1,7 @@
 """the worker: digest outbox, bounce scores, job leases, worker heartbeats
 
 Revision ID: 0008
-Revises: 0003
+Revises: 0007
 Create Date: 2026-11-30
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0003"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
@@ -21,7 +21,9 @@ def upgrade() -> None:
         "digest_outbox",
         sa.Column("pk", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("key", sa.String(200), nullable=False, unique=True),
-        sa.Column("subscription_pk", sa.Integer, nullable=False),
+        sa.Column(
+            "subscription_pk", sa.Integer, sa.ForeignKey("subscriptions.pk", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("period", sa.String(16), nullable=False),
         sa.Column("address", sa.String(254), nullable=False),
         sa.Column("state", sa.String(10), nullable=False),
