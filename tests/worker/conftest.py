@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from papertide.digest.preferences import Preferences
 from papertide.store.db import create_store_engine, migrate
+from papertide.store.digest import Subscription, SubscriptionStore
 from tests.clock import ControlledClock
 
 
@@ -26,3 +28,14 @@ def engine(db_url: str) -> Engine:
 @pytest.fixture
 def clock() -> ControlledClock:
     return ControlledClock()
+
+
+def subscribe(engine: Engine, count: int, clock=None, **preferences: object) -> list[Subscription]:
+    """``count`` active subscriptions (reader1@example.org, ...), with these preferences."""
+    store = SubscriptionStore(engine, clock) if clock else SubscriptionStore(engine)
+    stored = Preferences.parse(preferences).to_dict()
+    created = []
+    for n in range(1, count + 1):
+        subscription = store.get_or_create(f"reader{n}@example.org", stored, "nonce")
+        created.append(store.activate(subscription.pk))
+    return created

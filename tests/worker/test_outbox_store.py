@@ -13,10 +13,16 @@ from papertide.store.db import create_store_engine
 from papertide.store.outbox import NewDigest, OutboxStore, outbox_key
 from papertide.store.schema import checkpoints
 from tests.clock import ControlledClock
+from tests.worker.conftest import subscribe
 
 
 def digest(n: int, period: str = "2026-03-02") -> NewDigest:
     return NewDigest(n, period, f"reader{n}@example.org", f"message {n}".encode(), (n, n + 1000))
+
+
+@pytest.fixture(autouse=True)
+def subscriptions(engine: Engine) -> None:
+    subscribe(engine, 300)  # subscription pks 1..300
 
 
 def test_enqueue_stores_once_per_subscription_and_period(engine: Engine, clock: ControlledClock) -> None:
@@ -61,7 +67,7 @@ def test_enqueue_and_the_history_commit_together(engine: Engine, clock: Controll
 
 def test_racing_claimers_each_get_their_own_rows(db_url: str, engine: Engine) -> None:
     filler = OutboxStore(engine)
-    for n in range(300):
+    for n in range(1, 301):
         filler.enqueue(digest(n))
     claimed: dict[str, list[str]] = {}
     start = threading.Barrier(6)
@@ -88,7 +94,7 @@ def test_racing_claimers_each_get_their_own_rows(db_url: str, engine: Engine) ->
 
 def test_a_dead_workers_rows_are_claimed_again_when_the_lease_runs_out(engine: Engine, clock: ControlledClock) -> None:
     outbox = OutboxStore(engine, clock)
-    for n in range(3):
+    for n in range(1, 4):
         outbox.enqueue(digest(n))
     first = outbox.claim("dies", 10, lease_s=60)
     assert outbox.handoff(first[0], lease_s=60)  # it was in the middle of sending the first one

@@ -34,9 +34,13 @@ def daily_ingest(store: PaperStore, settings: Settings, http: HttpClient, clock:
     for set_spec in settings.worker_oai_sets:
         key = oai_since_key(settings.worker_oai_url, set_spec)
         since = store.get_checkpoint(key)
-        # First run: yesterday's records. Later: from the day the last finished harvest started
-        # (inclusive), as records stamped later that day were not there yet.
-        from_date = date.fromisoformat(since) if since else today - timedelta(days=1)
+        if since is None:  # first run: yesterday's records, kept so that a retry resumes the same harvest
+            since = (today - timedelta(days=1)).isoformat()
+            store.write_batch([], (key, since))
+        # From the day the last finished harvest started (inclusive: records stamped later that day
+        # were not there yet). The query, and so its resumption checkpoint, stays the same until one
+        # finishes.
+        from_date = date.fromisoformat(since)
         source = OaiSource(
             http, set_spec=set_spec, from_date=from_date, checkpoints=store, base_url=settings.worker_oai_url
         )
