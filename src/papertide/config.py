@@ -88,6 +88,52 @@ class Settings(BaseSettings):
         default=20, ge=1, description="Messages one client (IP address) may cause to be sent per hour."
     )
 
+    # -- trending (README "Trending": the score, a worked example, and why these values) ---------
+    trending_hf_upvote_weight: float = Field(
+        default=1.0, ge=0, description="What one Hugging Face upvote gained in the window counts, in local upvotes."
+    )
+    trending_github_star_weight: float = Field(
+        default=0.1,
+        ge=0,
+        description="What one GitHub star gained in the window counts, in local upvotes (stars come ~10x as "
+        "easily as upvotes).",
+    )
+    trending_age_halvings: float = Field(
+        default=1.0,
+        ge=0,
+        description="How many times a paper's score halves as its age grows from 0 to the window's length; "
+        "papers older than the window all carry that same handicap (1: an old paper needs twice the attention "
+        "of a brand-new one).",
+    )
+    trending_young_account_hours: float = Field(
+        default=24.0, ge=0, description="A vote cast by an account younger than this counts less."
+    )
+    trending_young_vote_weight: float = Field(
+        default=0.25, ge=0, le=1, description="What a vote from a young account counts."
+    )
+    trending_burst_votes: int = Field(
+        default=5,
+        ge=0,
+        description="Young-account votes one paper may get within trending_burst_minutes before each further "
+        "one is dampened.",
+    )
+    trending_burst_minutes: float = Field(
+        default=60.0, gt=0, description="The span over which young-account votes on one paper count as a burst."
+    )
+    trending_burst_vote_weight: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="Factor on a young-account vote cast when trending_burst_votes others already came within "
+        "trending_burst_minutes (0.1: it counts a tenth of a young account's vote).",
+    )
+    trending_refresh_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Trending scores older than this are refreshed (incrementally) when someone views them; "
+        "a new vote shows up within about this long.",
+    )
+
     # -- digests ------------------------------------------------------------------------------
     digest_confirm_days: int = Field(
         default=7, ge=1, le=30, description="How long the confirmation link of a new digest subscription works."

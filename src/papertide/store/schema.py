@@ -9,6 +9,7 @@ Alembic migrations in ``migrations/versions`` create these tables; keep both in 
 from __future__ import annotations
 
 from sqlalchemy import (
+    DDL,
     JSON,
     Boolean,
     Column,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
 )
 
 metadata = MetaData()
@@ -77,6 +79,7 @@ paper_signals = Table(
     Column("name", String(32), primary_key=True),
     Column("observed_at", DateTime(timezone=True), primary_key=True),
     Column("value", Float, nullable=False),
+    Index("ix_paper_signals_observed_at", "observed_at"),
 )
 
 checkpoints = Table(
@@ -314,3 +317,83 @@ worker_processes = Table(
     Column("step", String(64), comment="what it is doing now; null when idle"),
     Column("stopped_at", DateTime(timezone=True)),
 )
+
+# -- trending ---------------------------------------------------------------------------------
+# Derived state (see papertide.trending): rebuildable from votes, users, paper_signals and papers.
+
+trending_changes = Table(
+    "trending_changes",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("paper_pk", Integer, nullable=False, comment="a paper whose votes or signals changed"),
+    comment="written by triggers on votes and paper_signals; consumed by the trending refresh",
+)
+
+TRENDING_WINDOWS = ("day", "week", "month")
+TRENDING_PARTS = (
+    ("upvotes", Integer, "votes cast in the window"),
+    ("counted", Float, "their weight after the anti-abuse rules"),
+    ("hf_upvotes", Float, "Hugging Face upvotes gained in the window"),
+    ("github_stars", Float, "GitHub stars gained in the window"),
+)
+
+trending_papers = Table(
+    "trending_papers",
+    metadata,
+    Column("paper_pk", Integer, ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True),
+    Column("generation", Integer, nullable=False, comment="the refresh that wrote this row"),
+    Column("listed_at", DateTime(timezone=True), nullable=False, comment="the paper's, for its age"),
+    *(
+        Column(f"{window}_{part}", kind, nullable=False, comment=comment)
+        for window in TRENDING_WINDOWS
+        for part, kind, comment in TRENDING_PARTS
+    ),
+    Index("ix_trending_papers_generation", "generation"),
+    Index("ix_trending_papers_listed_at", "listed_at"),
+    comment="the attention of every paper that drew some in the past month, as of trending_state.as_of",
+)
+
+trending_removed = Table(
+    "trending_removed",
+    metadata,
+    Column("paper_pk", Integer, primary_key=True),
+    Column("generation", Integer, nullable=False, comment="the refresh that found it drew no attention any more"),
+    Column("removed_at", DateTime(timezone=True), nullable=False),
+    comment="recent removals from trending_papers, so readers can follow incrementally; purged after an hour",
+)
+
+trending_state = Table(
+    "trending_state",
+    metadata,
+    Column("id", Integer, primary_key=True, comment="always 1"),
+    Column("generation", Integer, nullable=False, comment="bumped by every refresh (compare-and-set)"),
+    Column("as_of", DateTime(timezone=True), nullable=False),
+    Column("papers_seq", Integer, nullable=False, comment="papers.change_seq seen by the last refresh"),
+    Column("purged_generation", Integer, nullable=False, comment="readers older than this reload everything"),
+    Column("vote_rules", String(200), nullable=False, comment="the anti-abuse settings the rows were built with"),
+)
+
+# Every vote cast or withdrawn (also by an account's deletion) and every new signal observation
+# notes its paper, whatever code path wrote it. Migration 0004 creates the same triggers.
+TRENDING_TRIGGERS = {
+    "sqlite": [
+        "CREATE TRIGGER trending_vote_added AFTER INSERT ON votes "
+        "BEGIN INSERT INTO trending_changes (paper_pk) VALUES (NEW.paper_pk); END",
+        "CREATE TRIGGER trending_vote_removed AFTER DELETE ON votes "
+        "BEGIN INSERT INTO trending_changes (paper_pk) VALUES (OLD.paper_pk); END",
+        "CREATE TRIGGER trending_signal_added AFTER INSERT ON paper_signals "
+        "BEGIN INSERT INTO trending_changes (paper_pk) VALUES (NEW.paper_pk); END",
+    ],
+    "postgresql": [
+        "CREATE FUNCTION trending_note_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF TG_OP = 'DELETE' THEN INSERT INTO trending_changes (paper_pk) VALUES (OLD.paper_pk); RETURN OLD; END IF; "
+        "INSERT INTO trending_changes (paper_pk) VALUES (NEW.paper_pk); RETURN NEW; END $$",
+        "CREATE TRIGGER trending_vote_changed AFTER INSERT OR DELETE ON votes "
+        "FOR EACH ROW EXECUTE FUNCTION trending_note_change()",
+        "CREATE TRIGGER trending_signal_added AFTER INSERT ON paper_signals "
+        "FOR EACH ROW EXECUTE FUNCTION trending_note_change()",
+    ],
+}
+for _dialect, _statements in TRENDING_TRIGGERS.items():
+    for _statement in _statements:
+        event.listen(metadata, "after_create", DDL(_statement).execute_if(dialect=_dialect))

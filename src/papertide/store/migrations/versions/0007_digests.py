@@ -1,7 +1,7 @@
 """digest subscriptions, their confirmation links and alerts, the papers each was sent; papers by arrival
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-30
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 revision = "0007"
 # 0004-0006 are being written beside this one: whichever of them lands on main makes itself this
 # revision's down_revision (keep the chain linear: 0003 -> 0004 -> ... -> 0007 -> 0008).
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
