@@ -132,7 +132,12 @@ def test_a_worker_tick_ingests_then_indexes_once_a_day(
     worker = Worker(settings, store, NoDigests(), no_relay, clock=clock)
 
     results, delivery = worker.tick()  # 02:00 UTC: before the ingest hour; the empty store is indexed
-    assert [(r.name, r.ok) for r in results] == [("index", True), ("digests", True), ("upkeep", True)]
+    assert [(r.name, r.ok) for r in results] == [
+        ("index", True),
+        ("trending", True),
+        ("digests", True),
+        ("upkeep", True),
+    ]
     assert delivery.sent == 0
 
     clock.advance(hours=1)
@@ -146,4 +151,4 @@ def test_a_worker_tick_ingests_then_indexes_once_a_day(
 
     clock.advance(minutes=5)
     results, _ = worker.tick()
-    assert [r.name for r in results] == ["digests"]  # the day's ingest and the store's index are done
+    assert [r.name for r in results] == ["trending", "digests"]  # the day's ingest and the index are done

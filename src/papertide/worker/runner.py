@@ -5,6 +5,8 @@ The jobs, each under a database lease so that of several workers exactly one run
 - ``ingest``  once per UTC day from ``worker_ingest_hour_utc``: the configured OAI-PMH sets since
   their last harvest, and the last days of Hugging Face daily papers with their upvotes;
 - ``index``   whenever the store changed: the lexical and vector indexes catch up;
+- ``trending`` every tick: the stored attention catches up (incrementally) with new votes and
+  signals, so digests and pages rank with it even when nobody views the site;
 - ``digests`` every tick: compose and store the digests that have come due (their subscriber's
   local hour reached);
 - ``upkeep``  once per day: drop sent messages' bodies after ``outbox_keep_days``, forget workers
@@ -34,6 +36,7 @@ from papertide.store.bounces import BouncePolicy, BounceStore
 from papertide.store.jobs import JobStore
 from papertide.store.outbox import OutboxStore
 from papertide.store.papers import PaperStore
+from papertide.trending.service import Trending
 from papertide.worker.daily import daily_ingest, index_all, index_run_key, ingest_run_key
 from papertide.worker.digests import Composer, enqueue_due
 from papertide.worker.jobs import Job, JobResult, JobRunner
@@ -74,6 +77,7 @@ class Worker:
         self.runner = JobRunner(
             self.job_store, self.worker_id, lease_s=settings.worker_job_lease_s, retry_s=settings.worker_retry_s
         )
+        self.trending = Trending.from_settings(settings, store)
         self.jobs = self.default_jobs() if jobs is None else jobs
         self._stop = threading.Event()
 
@@ -82,6 +86,7 @@ class Worker:
         return [
             Job("ingest", lambda now: ingest_run_key(settings, now), lambda _stop: self._ingest()),
             Job("index", lambda _now: index_run_key(store), lambda _stop: index_all(store, settings)),
+            Job("trending", self._tick_key, lambda _stop: self._trending(), retry_s=settings.worker_tick_s),
             Job("digests", self._tick_key, self._enqueue, retry_s=settings.worker_tick_s),
             Job("upkeep", lambda now: now.date().isoformat(), lambda _stop: self._upkeep()),
         ]
@@ -91,6 +96,10 @@ class Worker:
     def _ingest(self) -> dict:
         with client_from_settings(self.settings) as http:
             return daily_ingest(self.store, self.settings, http, self.clock)
+
+    def _trending(self) -> dict:
+        report = self.trending.refresh()
+        return {"full": report.full, "changes": report.changes, "papers": report.papers, "rows": report.rows}
 
     def _tick_key(self, now: datetime) -> str:
         return f"tick:{int(now.timestamp() // self.settings.worker_tick_s):015d}"
