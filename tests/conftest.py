@@ -1,14 +1,17 @@
-"""Shared fixtures: a fresh SQLite store per test."""
+"""Shared fixtures: a fresh SQLite store per test; a real SMTP server and settings that send to it."""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from papertide.config import Settings, load_settings
 from papertide.store import PaperStore, open_store
+from tests.mail_server import MailServer
 
 pytest_plugins = ["tests.web.browser"]
 
@@ -36,3 +39,18 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 @pytest.fixture
 def store(tmp_path: Path) -> PaperStore:
     return open_store(f"sqlite:///{tmp_path / 'papertide.db'}")
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[MailServer]:
+    """A real aiosmtpd server on a free loopback port: ``.messages``, ``.wait_for(n)``, ``.fail_next(code, text)``."""
+    with MailServer() as server:
+        yield server
+
+
+@pytest.fixture
+def mail_settings(tmp_path: Path, smtp_server: MailServer) -> Settings:
+    """Settings whose mail goes to ``smtp_server`` (plain SMTP, no login)."""
+    return load_settings(
+        data_dir=tmp_path, smtp_host=smtp_server.host, smtp_port=smtp_server.port, smtp_security="none"
+    )

@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     smtp_username: str | None = Field(default=None, description="SMTP login name, if the relay needs one.")
     smtp_password: SecretStr | None = Field(default=None, description="SMTP password, with smtp_username.")
     smtp_timeout_s: float = Field(default=20.0, gt=0, description="Timeout of one SMTP conversation step.")
+    smtp_ca_file: Path | None = Field(
+        default=None,
+        description="PEM file of the CA certificate(s) to trust for the relay's TLS certificate instead of the "
+        "system's, for a relay with a private CA. Certificates are always verified.",
+    )
     mail_from: str = Field(
         default="papertide <papertide@localhost>", description="From: of every message papertide sends."
     )
@@ -148,6 +153,21 @@ class Settings(BaseSettings):
     digest_unsubscribe_mailto: str | None = Field(
         default=None,
         description="An address for List-Unsubscribe by mail (mailto:), offered beside the one-click https link.",
+    )
+
+    # -- feeds -----------------------------------------------------------------------------
+    feed_items: int = Field(
+        default=50,
+        ge=1,
+        le=100,  # a search answers at most 100 results at once
+        description="Papers in each RSS/Atom feed (newest, search, trending, collections).",
+    )
+    feed_max_age_s: int = Field(
+        default=300,
+        ge=0,
+        le=86_400,
+        description="Cache-Control max-age of a feed: how long readers and proxies may reuse one without asking. "
+        "Asking again is cheap: unchanged feeds answer 304 from their ETag / Last-Modified.",
     )
 
     # -- the worker: schedule, the digest outbox, bounces ----------------------------------------

@@ -111,12 +111,20 @@ class TooManyRequests(PapertideError):
 
 
 class MailError(PapertideError):
-    """A message could not be handed to the mail relay; ``transient`` failures may succeed later."""
+    """A message could not be handed to the mail relay; ``transient`` failures may succeed later.
+
+    ``smtp_code`` is the relay's reply code when it answered; ``recipients`` names the addresses the
+    failure is about (refused at RCPT, or the message's recipients when DATA was rejected), and is
+    empty when the relay, the connection or the login failed: no fault of any recipient's.
+    """
 
     status_code = 502
     title = "Mail delivery failed"
 
-    def __init__(self, message: str, *, transient: bool, smtp_code: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, transient: bool, smtp_code: int | None = None, recipients: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.transient = transient
         self.smtp_code = smtp_code
+        self.recipients = recipients

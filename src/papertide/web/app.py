@@ -17,7 +17,7 @@ from papertide.config import Settings
 from papertide.search.engine import SearchEngine
 from papertide.store import PaperStore, open_store
 from papertide.store.accounts import AccountStore
-from papertide.web import api, api_docs, health, pages, search_page
+from papertide.web import api, api_docs, feeds, health, pages, search_page
 from papertide.web.access_log import AccessLogMiddleware, configure_access_log
 from papertide.web.auth import CsrfCookieMiddleware
 from papertide.web.problems import install_problem_handlers
@@ -76,6 +76,6 @@ def create_app(settings: Settings, store: PaperStore | None = None, engine: Sear
     configure_access_log()
     app.add_middleware(AccessLogMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (health, api, pages, search_page, api_docs):
+    for module in (health, api, pages, search_page, feeds, api_docs):
         app.include_router(module.router)
     return app

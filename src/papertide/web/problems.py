@@ -38,8 +38,8 @@ VALIDATION_TYPE = "/docs#problem-validation"
 DOCUMENTED_ERRORS: tuple[type[PapertideError], ...] = (
     InvalidInput, QueryError, Unauthorized, Forbidden, NotFound, Conflict, TooManyRequests, StoreError,
 )  # fmt: skip
-# Paths answered with problem+json rather than an HTML page.
-_MACHINE_PREFIXES = ("/api/", "/openapi.json", "/healthz", "/readyz")
+# Paths answered with problem+json rather than an HTML page (feeds are read by feed readers, not people).
+_MACHINE_PREFIXES = ("/api/", "/openapi.json", "/healthz", "/readyz", "/feeds/")
 
 logger = logging.getLogger(__name__)
 

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from papertide.errors import QueryError
 from papertide.search.engine import MAX_OFFSET
+from papertide.web.feeds import search_link
 from papertide.web.params import CategoryFiltersDep, ModeParam, QueryParam, SortParam
 from papertide.web.schemas import search_hit
 from papertide.web.services import ServicesDep
@@ -49,5 +50,6 @@ def search(
         "response": response,
         "hits": [search_hit(result) for result in response.results],
         "pages": min(ceil(response.total / PAGE_SIZE), MAX_PAGE),
+        "feed": search_link(q, mode, filters),
     }
     return templates.TemplateResponse(request, "search.html", context)
