@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
 
 from papertide.digest.preferences import Preferences
 from papertide.store.db import create_store_engine, migrate
-from papertide.store.digest import Subscription, SubscriptionStore
+from papertide.store.digest import ACTIVE, Subscription, SubscriptionStore
+from papertide.store.schema import subscriptions
 from tests.clock import ControlledClock
 
 
@@ -31,11 +32,12 @@ def clock() -> ControlledClock:
 
 
 def subscribe(engine: Engine, count: int, clock=None, **preferences: object) -> list[Subscription]:
-    """``count`` active subscriptions (reader1@example.org, ...), with these preferences."""
+    """``count`` active subscriptions (reader1@example.org, ...) with these preferences, in one transaction."""
     store = SubscriptionStore(engine, clock) if clock else SubscriptionStore(engine)
+    now = store.now()
     stored = Preferences.parse(preferences).to_dict()
-    created = []
-    for n in range(1, count + 1):
-        subscription = store.get_or_create(f"reader{n}@example.org", stored, "nonce")
-        created.append(store.activate(subscription.pk))
-    return created
+    common = {"status": ACTIVE, "preferences": stored, "nonce": "nonce", "created_at": now, "updated_at": now}
+    rows = [{"email": f"reader{n}@example.org", "confirmed_at": now, **common} for n in range(1, count + 1)]
+    with engine.begin() as conn:
+        conn.execute(insert(subscriptions), rows)
+    return store.active_after(0, limit=count)

@@ -27,7 +27,8 @@ import signal
 import socket
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from papertide.config import Settings
 from papertide.sources.http import client_from_settings
@@ -36,11 +37,13 @@ from papertide.store.bounces import BouncePolicy, BounceStore
 from papertide.store.jobs import JobStore
 from papertide.store.outbox import OutboxStore
 from papertide.store.papers import PaperStore
-from papertide.trending.service import Trending
 from papertide.worker.daily import daily_ingest, index_all, index_run_key, ingest_run_key
-from papertide.worker.digests import Composer, enqueue_due
+from papertide.worker.digests import Composer, EnqueueReport, enqueue_due
 from papertide.worker.jobs import Job, JobResult, JobRunner
 from papertide.worker.outbox import Delivery, DeliveryPolicy, DeliveryReport, RelayOpener
+
+if TYPE_CHECKING:
+    from papertide.trending.service import Trending
 
 log = logging.getLogger("papertide.worker")
 
@@ -77,7 +80,7 @@ class Worker:
         self.runner = JobRunner(
             self.job_store, self.worker_id, lease_s=settings.worker_job_lease_s, retry_s=settings.worker_retry_s
         )
-        self.trending = Trending.from_settings(settings, store)
+        self._trending_service: Trending | None = None
         self.jobs = self.default_jobs() if jobs is None else jobs
         self._stop = threading.Event()
 
@@ -98,7 +101,11 @@ class Worker:
             return daily_ingest(self.store, self.settings, http, self.clock)
 
     def _trending(self) -> dict:
-        report = self.trending.refresh()
+        if self._trending_service is None:  # built at first use: `digest send` never needs it
+            from papertide.trending.service import Trending
+
+            self._trending_service = Trending.from_settings(self.settings, self.store)
+        report = self._trending_service.refresh()
         return {"full": report.full, "changes": report.changes, "papers": report.papers, "rows": report.rows}
 
     def _tick_key(self, now: datetime) -> str:
@@ -112,6 +119,16 @@ class Worker:
         purged = self.outbox.purge_messages(now - timedelta(days=self.settings.outbox_keep_days))
         forgotten = self.job_store.forget_workers(now - FORGET_WORKERS_AFTER)
         return {"messages_purged": purged, "workers_forgotten": forgotten}
+
+    def send_now(self, *, day: date | None = None, to: str | None = None) -> tuple[EnqueueReport, DeliveryReport]:
+        """``papertide digest send``: enqueue what is due now (or ``day``'s, or ``to``'s), then send everything due.
+
+        Not under a job lease: the outbox's unique key and its claims already make a second,
+        concurrent or repeated run send nothing twice.
+        """
+        self._beat("digest send")
+        enqueued = enqueue_due(self.composer, self.outbox, self.bounces, self.clock(), day=day, to=to)
+        return enqueued, self.deliver()
 
     def deliver(self) -> DeliveryReport:
         """Send what the outbox holds, batch by batch, until nothing is due or the worker stops."""
