@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 from contextlib import contextmanager
@@ -33,6 +34,7 @@ from papertide.store import PaperStore, open_store
 
 if TYPE_CHECKING:
     from papertide.search.indexing import IndexingReport
+    from papertide.worker.runner import Worker
 
 app = typer.Typer(
     help="papertide: find, search and follow research papers.",
@@ -44,6 +46,8 @@ ingest_app = typer.Typer(help="Load papers from a source into the store.", no_ar
 export_app = typer.Typer(help="Export the store.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(export_app, name="export")
+digest_app = typer.Typer(help="Daily digests: what subscribers get.", no_args_is_help=True)
+app.add_typer(digest_app, name="digest")
 
 out = Console()
 err = Console(stderr=True)
@@ -423,6 +427,69 @@ def serve(
 
     settings: Settings = ctx.obj
     uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
+
+
+def _worker(settings: Settings, store: PaperStore) -> Worker:
+    """A worker composing with the digest package and sending through the mail module."""
+    from papertide.mail import Mailer
+    from papertide.worker.composer import DigestComposer
+    from papertide.worker.outbox import mailer_relay
+    from papertide.worker.runner import Worker
+
+    mailer = Mailer.from_settings(settings)
+    return Worker(settings, store, DigestComposer.open(settings, store), lambda: mailer_relay(mailer))
+
+
+def _log_to_stderr(level: int) -> None:
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def worker(
+    ctx: typer.Context,
+    once: Annotated[bool, typer.Option("--once", help="Run what is due once, then exit.")] = False,
+) -> None:
+    """Run the schedule until stopped: daily ingest, indexing, trending upkeep, digests at each subscriber's hour.
+
+    SIGTERM or Ctrl-C lets the current step finish, then the worker exits. Several workers may run
+    against one database: each job runs once, each digest is sent once.
+    """
+    from papertide.worker.runner import run_until_signalled
+
+    _log_to_stderr(logging.INFO)
+    settings: Settings = ctx.obj
+    running = _worker(settings, _store(ctx))
+    if once:
+        results, delivery = running.tick()
+        for result in results:
+            out.print(f"{result.name} ({result.run_key}): {'done' if result.ok else 'failed'} {result.detail}")
+        if delivery is not None:
+            out.print(f"sent: {delivery.as_dict()}")
+        return
+    run_until_signalled(running)
+
+
+@digest_app.command("send")
+def digest_send(
+    ctx: typer.Context,
+    to: Annotated[str | None, typer.Option("--to", help="Only this subscriber's digest, whatever the hour.")] = None,
+    day: Annotated[
+        str | None, typer.Option("--date", help="The digests of this local delivery day YYYY-MM-DD, whatever the hour.")
+    ] = None,
+) -> None:
+    """Send the digests due now, as the worker does every tick (or the one of --to); running it again sends
+    nothing twice. Exits 1 when a digest failed or could not be composed."""
+    _log_to_stderr(logging.WARNING)
+    settings: Settings = ctx.obj
+    enqueued, delivery = _worker(settings, _store(ctx)).send_now(day=_day(day, "--date"), to=to)
+    table = Table(title="digest send")
+    numbers = {**enqueued.as_dict(), **delivery.as_dict()}
+    for name in numbers:
+        table.add_column(name.replace("_", " "), justify="right")
+    table.add_row(*(str(value) for value in numbers.values()))
+    out.print(table)
+    if delivery.failed or enqueued.errors or delivery.relay_down:
+        raise typer.Exit(1)
 
 
 def main() -> None:
