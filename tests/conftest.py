@@ -1,4 +1,4 @@
-"""Shared fixtures: a fresh SQLite store per test; a real SMTP server and settings that send to it."""
+"""Shared fixtures: a fresh store per test (SQLite or PostgreSQL, see tests/postgres.py); a real SMTP server."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from papertide.config import Settings, load_settings
 from papertide.store import PaperStore, open_store
 from tests.mail_server import MailServer
 
-pytest_plugins = ["tests.web.browser"]
+pytest_plugins = ["tests.postgres", "tests.web.browser"]
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -37,8 +37,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> PaperStore:
-    return open_store(f"sqlite:///{tmp_path / 'papertide.db'}")
+def store(database_url: str) -> PaperStore:
+    """A fresh store of the backend under test (see tests/postgres.py)."""
+    return open_store(database_url)
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from papertide.config import Settings, load_settings
 from papertide.errors import PapertideError, RecordError
 from papertide.ingest import IngestSummary, ingest
 from papertide.sources.http import client_from_settings
-from papertide.store import PaperStore, open_store
+from papertide.store import PaperStore, open_configured_store
 
 if TYPE_CHECKING:
     from papertide.search.indexing import IndexingReport
@@ -72,7 +72,7 @@ def _store(ctx: typer.Context) -> PaperStore:
     """The store of the configured database, opened (and migrated) once per command."""
     if "store" not in ctx.meta:
         settings: Settings = ctx.obj
-        ctx.meta["store"] = open_store(settings.resolved_database_url)
+        ctx.meta["store"] = open_configured_store(settings)
     return ctx.meta["store"]
 
 

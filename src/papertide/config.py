@@ -31,6 +31,16 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL of the paper store; default: a SQLite file papertide.db in data_dir.",
     )
+    db_pool_size: int | None = Field(
+        default=None,
+        ge=1,
+        le=200,
+        description="Database connections each process keeps open; default 16 for SQLite, 5 for PostgreSQL. "
+        "Keep (web nodes + workers) x (pool size + overflow) under PostgreSQL's max_connections.",
+    )
+    db_max_overflow: int = Field(
+        default=10, ge=0, le=200, description="Extra PostgreSQL connections a process may open at peaks."
+    )
     contact_email: str = Field(
         default="papertide@localhost",
         description="Contact address sent in the User-Agent to arXiv and other sources, as they ask.",

@@ -20,6 +20,7 @@ from papertide.search.indexing import update_indexes
 from papertide.store import PaperStore, open_store
 from papertide.web import feeds
 from papertide.web.app import create_app
+from tests.postgres import fresh_database_url
 from tests.web.corpus import load_papers
 
 BASE = "https://papers.example.org"
@@ -39,9 +40,9 @@ class Clock:
         return self.now
 
 
-def make_client(data_dir: Path, clock: Clock) -> tuple[TestClient, PaperStore]:
+def make_client(data_dir: Path, database_url: str, clock: Clock) -> tuple[TestClient, PaperStore]:
     # A trailing slash on the base URL must not double the feeds' slashes.
-    settings = load_settings(data_dir=data_dir, base_url=BASE + "/", feed_items=20)
+    settings = load_settings(data_dir=data_dir, database_url=database_url, base_url=BASE + "/", feed_items=20)
     store = PaperStore(open_store(settings.resolved_database_url).engine, clock=clock)
     load_papers(store)
     update_indexes(store, settings)
@@ -49,9 +50,10 @@ def make_client(data_dir: Path, clock: Clock) -> tuple[TestClient, PaperStore]:
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+def client(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """The web tests' papers, indexed, served with a public base URL; shared by the tests that only read."""
-    test_client, _ = make_client(tmp_path_factory.mktemp("feeds"), Clock(STORED_AT))
+    data_dir = tmp_path_factory.mktemp("feeds")
+    test_client, _ = make_client(data_dir, fresh_database_url(request, data_dir), Clock(STORED_AT))
     with test_client:
         yield test_client
 
@@ -62,9 +64,9 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def own(tmp_path: Path, clock: Clock) -> tuple[TestClient, PaperStore]:
+def own(tmp_path: Path, database_url: str, clock: Clock) -> tuple[TestClient, PaperStore]:
     """A client over papers this test may add to."""
-    return make_client(tmp_path, clock)
+    return make_client(tmp_path, database_url, clock)
 
 
 def parse(response) -> feedparser.FeedParserDict:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from papertide.config import load_settings
 from papertide.mail import Mailer
-from papertide.store import open_store
+from papertide.store import open_configured_store
 from papertide.store.digest import SubscriptionStore
 from papertide.worker.outbox import mailer_relay
 from papertide.worker.runner import Worker
@@ -28,7 +28,7 @@ def main(data_dir: str, smtp_port: str, day: str) -> None:
         outbox_batch=20,
         outbox_lease_s=1.0,  # a killed worker's rows come back after a second, not five minutes
     )
-    store = open_store(settings.resolved_database_url)
+    store = open_configured_store(settings)
     mailer = Mailer.from_settings(settings)
     composer = PlainComposer(settings, SubscriptionStore(store.engine))
     worker = Worker(settings, store, composer, lambda: mailer_relay(mailer))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from papertide.errors import StoreError
@@ -23,6 +24,17 @@ def utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def hold_transaction_lock(conn: Connection, name: str) -> None:
+    """Make transactions that take the lock ``name`` run one at a time, until each commits or rolls back.
+
+    PostgreSQL: a transaction-level advisory lock, so e.g. change sequence numbers are handed out
+    in commit order even with several ingest processes. SQLite needs nothing: it admits one writer
+    at a time by itself.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(name.encode())})
 
 
 class TableStore:

@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from papertide.errors import InvalidInput, StoreError
 from papertide.model import Paper, Signal, Version
-from papertide.store.base import TableStore, utc
+from papertide.store.base import TableStore, hold_transaction_lock, utc
 from papertide.store.schema import checkpoints, paper_categories, paper_signals, papers
 
 # Fields a source may leave empty; an empty incoming value keeps what is stored, so a poorer
@@ -198,6 +198,8 @@ class PaperStore(TableStore):
     def _upsert(self, conn: Connection, batch: Sequence[Paper]) -> BatchResult:
         now = self._clock()
         ids = [paper.id for paper in batch]
+        # Indexers follow change_seq: numbers must rise in commit order, so writers take turns.
+        hold_transaction_lock(conn, "papers.change_seq")
         existing = {row.paper_id: row for row in conn.execute(_PAPERS_BY_ID, {"keys": ids})}
         seq = conn.execute(_MAX_CHANGE_SEQ).scalar_one() + 1
         result = BatchResult()

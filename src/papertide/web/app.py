@@ -15,7 +15,7 @@ from papertide.accounts.keys import Signer, load_secret_key
 from papertide.accounts.sessions import Sessions
 from papertide.config import Settings
 from papertide.search.engine import SearchEngine
-from papertide.store import PaperStore, open_store
+from papertide.store import PaperStore, open_configured_store
 from papertide.store.accounts import AccountStore
 from papertide.web import api, api_docs, feeds, health, pages, search_page
 from papertide.web.access_log import AccessLogMiddleware, configure_access_log
@@ -43,7 +43,7 @@ def create_app(settings: Settings, store: PaperStore | None = None, engine: Sear
     # Requests already run on a thread each; BLAS and OpenMP pools inside them only oversubscribe
     # the cores (measured: paper pages 84 -> 267 req/s on two cores with one thread per pool).
     threadpool_limits(limits=1)
-    store = store or open_store(settings.resolved_database_url)
+    store = store or open_configured_store(settings)
     engine = engine or SearchEngine.open(settings, store)
 
     @asynccontextmanager

