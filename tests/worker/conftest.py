@@ -1,8 +1,6 @@
-"""The worker's tests: a store on a SQLite file and a clock the test moves."""
+"""The worker's tests: a fresh database of the backend under test, and a clock the test moves."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, insert
@@ -15,10 +13,12 @@ from tests.clock import ControlledClock
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'papertide.db'}"
-    migrate(create_store_engine(url))
-    return url
+def db_url(database_url: str) -> str:
+    """A fresh, migrated database of the backend under test (tests/postgres.py)."""
+    engine = create_store_engine(database_url)
+    migrate(engine)
+    engine.dispose()
+    return database_url
 
 
 @pytest.fixture

@@ -39,7 +39,6 @@ SUBSCRIBERS = 1000
 KILLS = 10
 WAIT_S = 60  # a bound on waiting for a process or the files, never a timing assertion
 PERIOD = "2026-03-02"
-ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
 
 
 @pytest.fixture
@@ -66,12 +65,17 @@ def received_count(out: Path) -> int:
     return len(list(out.glob("*.eml")))
 
 
+def worker_env() -> dict[str, str]:
+    """This process's environment (the database under test among it) and its import path."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+
+
 def worker_command(data_dir: Path, port: int) -> list[str]:
     return [sys.executable, "-m", "tests.worker.crash_worker", str(data_dir), str(port), PERIOD]
 
 
 def start_worker(data_dir: Path, port: int) -> subprocess.Popen:
-    return subprocess.Popen(worker_command(data_dir, port), cwd=ROOT, stdout=subprocess.DEVNULL, env=ENV)
+    return subprocess.Popen(worker_command(data_dir, port), cwd=ROOT, stdout=subprocess.DEVNULL, env=worker_env())
 
 
 def kill_at_random(worker: subprocess.Popen, out: Path, rng: random.Random) -> str:
@@ -109,7 +113,7 @@ def test_sigkill_ten_times_and_every_subscriber_gets_one_digest(
     while outbox.waiting() != {"pending": 0, "sending": 0} or not outbox.rows():
         runs += 1  # the last runs: rows a killed worker held come back when their one-second lease runs out
         assert runs <= 20, f"the outbox does not drain: {outbox.counts()}"
-        finished = subprocess.run(worker_command(tmp_path, port), cwd=ROOT, env=ENV, timeout=WAIT_S)
+        finished = subprocess.run(worker_command(tmp_path, port), cwd=ROOT, env=worker_env(), timeout=WAIT_S)
         assert finished.returncode == 0
         time.sleep(1.1 if outbox.waiting()["sending"] else 0)
 

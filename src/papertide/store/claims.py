@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Connection, Engine, Row, Table, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Row, Table, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from papertide.errors import StoreError
@@ -51,7 +51,7 @@ class SqliteClaims:
         return list(conn.execute(statement))
 
     def insert_missing(self, conn, table, row) -> bool:
-        return conn.execute(sqlite.insert(table).values(row).on_conflict_do_nothing()).rowcount > 0
+        return _inserted(conn, sqlite.insert(table).values(row).on_conflict_do_nothing())
 
 
 class PostgresClaims:
@@ -70,7 +70,13 @@ class PostgresClaims:
         return list(conn.execute(statement))
 
     def insert_missing(self, conn, table, row) -> bool:
-        return conn.execute(postgresql.insert(table).values(row).on_conflict_do_nothing()).rowcount > 0
+        return _inserted(conn, postgresql.insert(table).values(row).on_conflict_do_nothing())
+
+
+def _inserted(conn: Connection, statement: Any) -> bool:
+    # RETURNING says whether the row went in: the rowcount of an INSERT that SQLAlchemy gives an
+    # implicit RETURNING is -1 under psycopg.
+    return conn.execute(statement.returning(literal(1))).first() is not None
 
 
 def claims_for(engine: Engine) -> Claims:

@@ -32,9 +32,7 @@ NOTHING_NEW = "nothing new for this subscriber since the last digest"
 class DigestComposer:
     """:class:`papertide.worker.digests.Composer` over the digest package."""
 
-    def __init__(
-        self, subscriptions: SubscriptionStore, composer: Composer, mail: DigestMail, clock: Clock
-    ) -> None:
+    def __init__(self, subscriptions: SubscriptionStore, composer: Composer, mail: DigestMail, clock: Clock) -> None:
         self.subscriptions = subscriptions
         self.composer = composer
         self.mail = mail
