@@ -41,3 +41,11 @@ def subscribe(engine: Engine, count: int, clock=None, **preferences: object) -> 
     with engine.begin() as conn:
         conn.execute(insert(subscriptions), rows)
     return store.active_after(0, limit=count)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Show what the SIGKILL test measured (how often a kill hit the SMTP window), also under xdist."""
+    for report in terminalreporter.stats.get("passed", []):
+        for name, value in getattr(report, "user_properties", ()):
+            if name == "crash_report":
+                terminalreporter.write_line(f"SIGKILL test: {value}")

@@ -18,10 +18,7 @@ from __future__ import annotations
 import os
 import random
 import signal
-import subprocess
-import sys
 import time
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,58 +26,25 @@ import pytest
 from sqlalchemy import Engine
 
 from papertide.store.outbox import OutboxStore, outbox_key
-from tests.mail_server import read_out_dir
 from tests.worker.conftest import subscribe
+from tests.worker.processes import WAIT_S, ServerProcess, mail_server_process, run_worker, start_worker, worker_command
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).parents[2]
 SUBSCRIBERS = 1000
 KILLS = 10
-WAIT_S = 60  # a bound on waiting for a process or the files, never a timing assertion
 PERIOD = "2026-03-02"
 
 
 @pytest.fixture
-def mail_server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
-    out = tmp_path / "received"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tests.mail_server", "--port", "0", "--out", str(out)],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        banner = server.stdout.readline()
-        assert banner.startswith("listening on 127.0.0.1:"), banner
-        yield int(banner.rsplit(":", 1)[1]), out
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=WAIT_S)
+def server(tmp_path: Path) -> Iterator[ServerProcess]:
+    with mail_server_process(tmp_path / "received") as running:
+        yield running
 
 
-def received_keys(out: Path) -> Counter[str]:
-    return Counter(message["Message-ID"].strip("<>").split("@")[0] for message in read_out_dir(out))
-
-
-def received_count(out: Path) -> int:
-    return len(list(out.glob("*.eml")))
-
-
-def worker_env() -> dict[str, str]:
-    """This process's environment (the database under test among it) and its import path."""
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-
-
-def worker_command(data_dir: Path, port: int) -> list[str]:
-    return [sys.executable, "-m", "tests.worker.crash_worker", str(data_dir), str(port), PERIOD]
-
-
-def start_worker(data_dir: Path, port: int) -> subprocess.Popen:
-    return subprocess.Popen(worker_command(data_dir, port), cwd=ROOT, stdout=subprocess.DEVNULL, env=worker_env())
-
-
-def kill_at_random(worker: subprocess.Popen, out: Path, rng: random.Random) -> str:
+def kill_at_random(worker, server: ServerProcess, rng: random.Random) -> str:
     """SIGKILL the worker at a random moment: after a random time, or after a random number of messages."""
-    before = received_count(out)
+    before = server.count()
     if rng.random() < 0.3:
         delay = rng.uniform(0.2, 2.5)  # often while it starts or composes and enqueues
         time.sleep(delay)
@@ -88,39 +52,35 @@ def kill_at_random(worker: subprocess.Popen, out: Path, rng: random.Random) -> s
     else:
         wanted = rng.randint(1, 120)
         deadline = time.monotonic() + WAIT_S
-        while received_count(out) - before < wanted and worker.poll() is None and time.monotonic() < deadline:
+        while server.count() - before < wanted and worker.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
-        moment = f"after {received_count(out) - before} messages"
+        moment = f"after {server.count() - before} messages"
     worker.send_signal(signal.SIGKILL)
     worker.wait(timeout=WAIT_S)
     return moment
 
 
 def test_sigkill_ten_times_and_every_subscriber_gets_one_digest(
-    tmp_path: Path, engine: Engine, mail_server: tuple[int, Path], record_property
+    tmp_path: Path, engine: Engine, server: ServerProcess, record_property
 ) -> None:
-    port, out = mail_server
+    command = worker_command("send", tmp_path, server.port, PERIOD)
     subscriptions = subscribe(engine, SUBSCRIBERS)
     seed = int(os.environ.get("PAPERTIDE_CRASH_SEED", random.randrange(1 << 30)))
     rng = random.Random(seed)
 
     moments = []
     for _ in range(KILLS):
-        worker = start_worker(tmp_path, port)
-        moments.append(kill_at_random(worker, out, rng))
+        moments.append(kill_at_random(start_worker(command), server, rng))
     outbox = OutboxStore(engine)
     runs = 0
     while outbox.waiting() != {"pending": 0, "sending": 0} or not outbox.rows():
         runs += 1  # the last runs: rows a killed worker held come back when their one-second lease runs out
         assert runs <= 20, f"the outbox does not drain: {outbox.counts()}"
-        finished = subprocess.run(worker_command(tmp_path, port), cwd=ROOT, env=worker_env(), timeout=WAIT_S)
-        assert finished.returncode == 0
+        assert run_worker(command) == 0
         time.sleep(1.1 if outbox.waiting()["sending"] else 0)
 
-    deadline = time.monotonic() + WAIT_S
-    while received_count(out) < SUBSCRIBERS and time.monotonic() < deadline:
-        time.sleep(0.05)
-    received = received_keys(out)
+    server.wait_for(SUBSCRIBERS)
+    received = server.keys()
     rows = {row.key: row for row in outbox.rows()}
     keys = {outbox_key(s.pk, PERIOD) for s in subscriptions}
 
