@@ -57,14 +57,15 @@ def worker_command(mode: str, data_dir: Path, port: int, *args: str) -> list[str
     return [sys.executable, "-m", "tests.worker.worker_process", mode, str(data_dir), str(port), *args]
 
 
-def worker_env() -> dict[str, str]:
-    """This process's environment (the database under test among it) and its import path."""
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+def worker_env(database_url: str) -> dict[str, str]:
+    """This process's environment and import path, with the test's database."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "PAPERTIDE_DATABASE_URL": database_url}
 
 
-def start_worker(command: list[str]) -> subprocess.Popen:
-    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, env=worker_env())
+def start_worker(command: list[str], database_url: str) -> subprocess.Popen:
+    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, env=worker_env(database_url))
 
 
-def run_worker(command: list[str]) -> int:
-    return subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, env=worker_env(), timeout=WAIT_S).returncode
+def run_worker(command: list[str], database_url: str) -> int:
+    env = worker_env(database_url)
+    return subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, env=env, timeout=WAIT_S).returncode

@@ -61,7 +61,7 @@ def kill_at_random(worker, server: ServerProcess, rng: random.Random) -> str:
 
 
 def test_sigkill_ten_times_and_every_subscriber_gets_one_digest(
-    tmp_path: Path, engine: Engine, server: ServerProcess, record_property
+    tmp_path: Path, db_url: str, engine: Engine, server: ServerProcess, record_property
 ) -> None:
     command = worker_command("send", tmp_path, server.port, PERIOD)
     subscriptions = subscribe(engine, SUBSCRIBERS)
@@ -70,13 +70,13 @@ def test_sigkill_ten_times_and_every_subscriber_gets_one_digest(
 
     moments = []
     for _ in range(KILLS):
-        moments.append(kill_at_random(start_worker(command), server, rng))
+        moments.append(kill_at_random(start_worker(command, db_url), server, rng))
     outbox = OutboxStore(engine)
     runs = 0
     while outbox.waiting() != {"pending": 0, "sending": 0} or not outbox.rows():
         runs += 1  # the last runs: rows a killed worker held come back when their one-second lease runs out
         assert runs <= 20, f"the outbox does not drain: {outbox.counts()}"
-        assert run_worker(command) == 0
+        assert run_worker(command, db_url) == 0
         time.sleep(1.1 if outbox.waiting()["sending"] else 0)
 
     server.wait_for(SUBSCRIBERS)

@@ -15,10 +15,10 @@ from tests.worker.processes import WAIT_S, mail_server_process, start_worker, wo
 BATCH = 20  # tests/worker/worker_process.py's outbox_batch
 
 
-def test_sigterm_finishes_the_batch_in_hand_then_exits(tmp_path: Path, engine: Engine) -> None:
+def test_sigterm_finishes_the_batch_in_hand_then_exits(tmp_path: Path, db_url: str, engine: Engine) -> None:
     subscribe(engine, 300)
     with mail_server_process(tmp_path / "received") as server:
-        worker = start_worker(worker_command("run", tmp_path, server.port))
+        worker = start_worker(worker_command("run", tmp_path, server.port), db_url)
         server.wait_for(1)  # it is sending its first batch
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=WAIT_S) == 0
