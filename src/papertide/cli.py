@@ -429,6 +429,52 @@ def serve(
     uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
 
 
+@digest_app.command("preview")
+def digest_preview(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The subscriber's address.")],
+    day: Annotated[
+        str | None, typer.Option("--date", help="The subscriber's local delivery day YYYY-MM-DD (default: the latest).")
+    ] = None,
+    html: Annotated[bool, typer.Option("--html", help="Print the HTML part instead of the plain text.")] = False,
+) -> None:
+    """Print the digest EMAIL would get, without sending it or recording anything."""
+    from papertide.accounts.keys import Signer, load_secret_key
+    from papertide.digest.compose import Composer, window_start
+    from papertide.digest.preferences import Preferences
+    from papertide.digest.render import DigestMail
+    from papertide.digest.schedule import preview_period
+    from papertide.errors import NotFound
+    from papertide.search.engine import SearchEngine
+    from papertide.store.digest import SubscriptionStore
+    from papertide.trending import Trending
+
+    settings: Settings = ctx.obj
+    store = _store(ctx)
+    subscriptions = SubscriptionStore(store.engine)
+    subscription = subscriptions.by_email(email)
+    if subscription is None:
+        raise NotFound(f"no digest subscription for {email!r}")
+    preferences = Preferences.from_dict(subscription.preferences)
+    period = preview_period(preferences, store.now(), _day(day, "--date"))
+    engine = SearchEngine.open(settings, store)
+    composer = Composer(settings, store, engine, subscriptions, Trending.from_settings(settings, store))
+    digest = composer.compose(subscription, period)
+    if digest is None:
+        since = window_start(subscription, preferences, period)
+        out.print(
+            f"No digest for {subscription.email} on {period.day}: nothing new for them arrived between "
+            f"{since:%Y-%m-%d %H:%M} and {period.cutoff:%Y-%m-%d %H:%M} UTC, so none would be sent.",
+            highlight=False,
+        )
+        return
+    mail = DigestMail(settings, Signer(load_secret_key(settings)))
+    if subscription.status != "active":
+        err.print(f"note: this subscription is {subscription.status}; nothing would be sent to it", highlight=False)
+    out.print(f"Subject: {mail.subject(digest)}\n", highlight=False, markup=False)
+    out.print(mail.html(digest) if html else mail.text(digest), highlight=False, markup=False, soft_wrap=True)
+
+
 def _worker(settings: Settings, store: PaperStore) -> Worker:
     """A worker composing with the digest package and sending through the mail module."""
     from papertide.mail import Mailer

@@ -165,6 +165,19 @@ class Settings(BaseSettings):
         description="An address for List-Unsubscribe by mail (mailto:), offered beside the one-click https link.",
     )
 
+    # -- DKIM signing of outgoing mail ----------------------------------------------------------
+    dkim_domain: str | None = Field(
+        default=None,
+        description="Domain that signs outgoing mail with DKIM (the d= tag); set with dkim_selector and "
+        "dkim_key_file, or leave all three unset to send unsigned.",
+    )
+    dkim_selector: str | None = Field(
+        default=None, description="DKIM selector: the key is published at <selector>._domainkey.<dkim_domain>."
+    )
+    dkim_key_file: Path | None = Field(
+        default=None, description="PEM file of the DKIM private key (RSA, 2048 bits or more)."
+    )
+
     # -- feeds -----------------------------------------------------------------------------
     feed_items: int = Field(
         default=50,

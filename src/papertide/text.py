@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 # TeX accent commands and the Unicode combining mark each one stands for.
 _ACCENTS = {
@@ -135,3 +136,20 @@ def plain_math(text: str) -> str:
         return text
     parts = MATH.split(text)
     return "".join(_math_segment(part) if i % 2 else part for i, part in enumerate(parts))
+
+
+def short_authors(authors: Sequence[str], shown: int = 3) -> str:
+    """The first few names and "et al." for a card or a digest; the full list is on the paper page."""
+    if len(authors) <= shown + 1:
+        return ", ".join(authors)
+    return f"{', '.join(authors[:shown])} et al."
+
+
+def snippet(text: str, limit: int = 300) -> str:
+    """The start of ``text`` cut at a word boundary, never inside ``$...$`` math, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0]
+    if cut.count("$") % 2:  # an unclosed formula would show as raw TeX
+        cut = cut[: cut.rfind("$")].rstrip()
+    return cut.rstrip(" ,.;:") + "…"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from papertide.search.lexical import LexicalIndex
 from papertide.store.db import create_store_engine, migrate
 from papertide.store.digest import Subscription, SubscriptionStore
 from papertide.store.papers import PaperStore
+from papertide.trending import ScoreParams, Trending
 
 
 class Clock:
@@ -37,6 +38,7 @@ class World:
     store: PaperStore
     subscriptions: SubscriptionStore
     lexical: LexicalIndex
+    trending: Trending
     composer: Composer
 
     def arrive(self, papers: Sequence[Paper], at: datetime) -> None:
@@ -62,9 +64,11 @@ def paper(
     submitted: datetime,
     authors: Sequence[str] = ("Ada Lovelace",),
     upvotes: int | None = None,
+    observed: datetime | None = None,
     abstract: str = "An abstract about learning.",
 ) -> Paper:
-    signals = [Signal("hf_upvotes", upvotes, submitted)] if upvotes is not None else []
+    """A cs.LG paper numbered 2612.<number>; ``upvotes`` on Hugging Face as ``observed`` (default: at submission)."""
+    signals = [Signal("hf_upvotes", upvotes, observed or submitted)] if upvotes is not None else []
     return Paper(
         id=f"2612.{number:05d}",
         title=title,
@@ -92,4 +96,6 @@ def world(tmp_path: Path) -> World:
     subscriptions = SubscriptionStore(engine, clock=clock)
     lexical = LexicalIndex.open(settings.index_dir / "lexical")
     search = SearchEngine(store, lexical, None, None)
-    return World(settings, clock, store, subscriptions, lexical, Composer(settings, store, search, subscriptions))
+    trending = Trending(store, ScoreParams.from_settings(settings), refresh_after=timedelta(minutes=5), clock=clock)
+    composer = Composer(settings, store, search, subscriptions, trending)
+    return World(settings, clock, store, subscriptions, lexical, trending, composer)

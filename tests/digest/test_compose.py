@@ -145,3 +145,25 @@ def test_a_section_turned_off_brings_nothing(world: World) -> None:
     world.subscriptions.add_alert(subscription.pk, "search", "transformers", limit=20)
     monday_arrivals(world)
     assert titles(world.composer.compose(subscription, period(subscription, 1))) == ["Popular Transformers"]
+
+
+def test_trending_papers_come_first_with_why_they_trend_and_only_once(world: World) -> None:
+    subscription = world.subscriber(categories=["cs.LG"])
+    world.arrive([paper(40, "Last Week's Hit", submitted=at(20, month=11), upvotes=5)], at=at(21, month=11))
+    monday_arrivals(world)
+    # Its Hugging Face upvotes grew by 30 in the day before Tuesday's delivery.
+    world.arrive([paper(40, "Last Week's Hit", submitted=at(20, month=11), upvotes=35, observed=at(1, 6))], at=at(1, 6))
+    world.clock.now = at(1, 8)
+    world.trending.refresh()
+    tuesday = period(subscription, 1)
+    digest = world.composer.compose(subscription, tuesday)
+    assert titles(digest)[0] == "Last Week's Hit"
+    assert reasons(digest)["Last Week's Hit"] == "Trending in cs.LG: +30 Hugging Face upvotes today"
+    assert "Popular Transformers" in titles(digest)  # the new arrivals follow
+    world.subscriptions.record(subscription.pk, tuesday.key, tuesday.cutoff, digest.paper_pks)
+    # Still trending on Wednesday, but sent already: Wednesday brings only what is new to this reader.
+    world.arrive([paper(41, "Wednesday Paper", submitted=at(2))], at=at(2, 6))
+    world.clock.now = at(2, 8)
+    world.trending.refresh()
+    wednesday = world.composer.compose(world.subscriptions.get(subscription.pk), period(subscription, 2))
+    assert titles(wednesday) == ["Wednesday Paper"]

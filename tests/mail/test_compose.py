@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import email
 from datetime import UTC, datetime, timedelta, timezone
 from email.headerregistry import Address
+from email.policy import default
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -79,6 +81,17 @@ def test_extra_headers_such_as_list_unsubscribe(settings: Settings) -> None:
     composed = message(settings, headers=headers)
     for name, value in headers.items():
         assert composed[name] == value
+
+
+def test_a_long_url_header_reaches_the_wire_as_written(settings: Settings) -> None:
+    """Not as RFC 2047 encoded words, which the email package makes of a token longer than a line."""
+    url = "https://papers.example.org/digest/unsubscribe/12." + "a1B2" * 11
+    headers = {"List-Unsubscribe": f"<{url}>, <mailto:unsubscribe@example.org?subject=unsubscribe>"}
+    composed = message(settings, headers=headers)
+    wire = composed.as_bytes(policy=composed.policy.clone(linesep="\r\n"))  # as smtplib writes it
+    assert f"List-Unsubscribe: <{url}>,\r\n <mailto:unsubscribe@example.org?subject=unsubscribe>\r\n".encode() in wire
+    reread = email.message_from_bytes(wire, policy=default)
+    assert reread["List-Unsubscribe"] == headers["List-Unsubscribe"]
 
 
 def test_utf8_display_names_and_subjects_are_encoded_words(settings: Settings) -> None:

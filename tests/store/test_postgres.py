@@ -54,11 +54,10 @@ def test_a_dropped_connection_is_replaced_before_use(postgres: PostgresForTests)
     with store.engine.connect() as conn:
         conn.execute(text("SELECT 1"))  # the pooled connection now exists
     database = store.engine.url.database
-    with postgres.admin() as admin:
-        admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            (database,),
-        )
+    postgres.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+        (database,),
+    )
     assert store.get("2401.00001") is not None
 
 

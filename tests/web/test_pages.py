@@ -80,7 +80,8 @@ def test_cards_show_what_a_reader_scans_for(client: TestClient) -> None:
     assert '<time datetime="2024-10-25">25 Oct 2024</time>' in html
     assert 'title="Machine Learning">cs.LG</a>' in html
     assert 'href="https://arxiv.org/pdf/2410.21276"' in html
-    assert re.search(r"<span>61</span><span class=\"visually-hidden\"> upvotes", html)
+    assert '<span class="hf-count">61</span> on Hugging Face' in html  # Hugging Face's upvotes, labelled
+    assert re.search(r'<span class="vote-count">0</span>', html)  # papertide's own, none yet
 
 
 def test_bad_filters_get_an_error_page_not_a_crash(client: TestClient) -> None:

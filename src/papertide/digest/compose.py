@@ -7,12 +7,16 @@ after their submission (``digest_max_age_days``) are backfills, not news, and st
 
 Sections, in the order a paper is claimed (a paper appears once, in the first that wants it):
 alerts (saved searches and followed authors, matched by the lexical index), "for you", and
-trending in the subscriber's categories. They share the subscriber's ``max_papers`` in turns,
-so one busy section cannot crowd out the others. A paper any earlier digest brought this
+trending in the subscriber's categories: the papers :class:`~papertide.trending.Trending` ranks
+highest in the trending window that covers the digest's (a day, a week, a month), then the new
+arrivals in those categories, most upvoted first. They share the subscriber's ``max_papers`` in
+turns, so one busy section cannot crowd out the others. A paper any earlier digest brought this
 subscriber is left out (``digest_papers``). Nothing arrived, or nothing left: no digest (None).
 
-Composition reads only stored state and the period, never the clock: composing the same period
-twice gives the same digest until one is recorded, which is what the preview relies on.
+Composition reads stored state and the period, never sends or records: composing the same period
+twice gives the same digest until one is recorded or trending is refreshed, which is what the
+preview relies on. Trending scores are those of the latest refresh (the worker refreshes before
+it sends), so a preview of a past date shows today's trending papers.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from papertide.digest.schedule import Period, previous_cutoff
 from papertide.search.engine import SearchEngine
 from papertide.store.digest import Subscription, SubscriptionStore
 from papertide.store.papers import PaperStore, StoredPaper
+from papertide.trending import Trending, TrendingItem, Window
 
 MAX_LOOKBACK = timedelta(days=14)
 UPVOTES = "hf_upvotes"
@@ -41,6 +46,9 @@ SECTION_TITLES = {
     Section.ALERTS: "From your alerts",
 }
 _CACHED_WINDOWS = 64
+# Trending papers fetched per (window, categories): enough for the largest digest after history drops some.
+TRENDING_DEPTH = 100
+_WINDOWS_BY_LENGTH = sorted(Window, key=lambda window: window.length)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,14 +85,19 @@ class ComposedDigest:
 
 @dataclass(frozen=True, slots=True)
 class _Candidate:
-    pk: int
+    paper: StoredPaper
     reason: str
+
+    @property
+    def pk(self) -> int:
+        return self.paper.pk
 
 
 class _Window:
     """The papers that arrived in one window, loaded once and shared by every subscriber with that window."""
 
-    def __init__(self, papers: list[StoredPaper]) -> None:
+    def __init__(self, since: datetime, cutoff: datetime, papers: list[StoredPaper]) -> None:
+        self.span = cutoff - since
         self.papers = {paper.pk: paper for paper in papers}
         self.pks = [paper.pk for paper in papers]  # newest first
 
@@ -100,13 +113,20 @@ class Composer:
     """Composes digests over one store and search engine; caches each window's arrivals."""
 
     def __init__(
-        self, settings: Settings, store: PaperStore, engine: SearchEngine, subscriptions: SubscriptionStore
+        self,
+        settings: Settings,
+        store: PaperStore,
+        engine: SearchEngine,
+        subscriptions: SubscriptionStore,
+        trending: Trending,
     ) -> None:
         self._max_age = timedelta(days=settings.digest_max_age_days)
         self._store = store
         self._engine = engine
         self._subscriptions = subscriptions
+        self._trending = trending
         self._windows: OrderedDict[tuple[datetime, datetime], _Window] = OrderedDict()
+        self._trends: OrderedDict[tuple, list[TrendingItem]] = OrderedDict()
 
     def compose(self, subscription: Subscription, period: Period) -> ComposedDigest | None:
         """The digest of ``period`` for ``subscription``, or None when there is nothing new to send."""
@@ -121,27 +141,25 @@ class Composer:
         )
         chosen = _share(candidates, sent, preferences.max_papers)
         sections = tuple(
-            DigestSection(
-                section,
-                SECTION_TITLES[section],
-                tuple(DigestItem(window.papers[c.pk], c.reason) for c in chosen[section]),
-            )
+            DigestSection(section, SECTION_TITLES[section], tuple(DigestItem(c.paper, c.reason) for c in picked))
             for section in SHOWN_ORDER
-            if chosen[section]
+            if (picked := chosen[section])
         )
         if not sections:
             return None
         return ComposedDigest(subscription, preferences, period, since, sections)
 
     def _window(self, since: datetime, cutoff: datetime) -> _Window:
-        key = (since, cutoff)
-        found = self._windows.get(key)
-        if found is None:
+        def load() -> _Window:
             pks = self._store.arrived(since, cutoff, since - self._max_age)
-            found = self._windows[key] = _Window(self._store.get_many(pks))
-            if len(self._windows) > _CACHED_WINDOWS:
-                self._windows.popitem(last=False)
-        return found
+            return _Window(since, cutoff, self._store.get_many(pks))
+
+        return _cached(self._windows, (since, cutoff), load)
+
+    def _trending_items(self, window: Window, preferences: Preferences) -> list[TrendingItem]:
+        filters = preferences.filters
+        key = (self._trending.as_of, window, filters)
+        return _cached(self._trends, key, lambda: self._trending.trending(window, filters, limit=TRENDING_DEPTH))
 
     def _candidates(
         self, section: Section, subscription: Subscription, preferences: Preferences, window: _Window
@@ -151,7 +169,12 @@ class Composer:
         if section is Section.ALERTS:
             return self._alert_candidates(subscription, window)
         if section is Section.TRENDING:
-            return _trending(preferences, window)
+            trending_window = _trending_window(window.span)
+            trending = [
+                _Candidate(item.paper, _trending_reason(item, preferences))
+                for item in self._trending_items(trending_window, preferences)
+            ]
+            return trending + _new_arrivals(preferences, window)
         return []
 
     def _alert_candidates(self, subscription: Subscription, window: _Window) -> list[_Candidate]:
@@ -161,16 +184,21 @@ class Composer:
             scores = self._engine.lexical.scores(alert_query(alert.kind, alert.value), window.pks)
             ranked = sorted(scores, key=lambda pk: (-scores[pk], -pk))
             reason = describe_alert(alert.kind, alert.value)
-            per_alert.append(deque(_Candidate(pk, reason) for pk in ranked))
+            per_alert.append(deque(_Candidate(window.papers[pk], reason) for pk in ranked))
         return _interleave(per_alert)
 
 
-def _trending(preferences: Preferences, window: _Window) -> list[_Candidate]:
+def _trending_window(span: timedelta) -> Window:
+    """The shortest trending window covering the digest's own."""
+    return next((window for window in _WINDOWS_BY_LENGTH if span <= window.length), _WINDOWS_BY_LENGTH[-1])
+
+
+def _new_arrivals(preferences: Preferences, window: _Window) -> list[_Candidate]:
     """The new papers in the subscriber's categories, most upvoted first, then newest."""
     filters = preferences.filters
     kept = [window.papers[pk] for pk in window.pks if filters.category_matches(window.papers[pk].paper.categories)]
     ranked = sorted(kept, key=lambda paper: -_upvotes(paper))  # stable: newest first among equals
-    return [_Candidate(paper.pk, _trending_reason(paper, preferences)) for paper in ranked]
+    return [_Candidate(paper, _new_reason(paper, preferences)) for paper in ranked]
 
 
 def _upvotes(paper: StoredPaper) -> float:
@@ -178,13 +206,35 @@ def _upvotes(paper: StoredPaper) -> float:
     return signal.value if signal else 0.0
 
 
-def _trending_reason(paper: StoredPaper, preferences: Preferences) -> str:
+def _category_of(paper: StoredPaper, preferences: Preferences) -> str | None:
+    """The paper's first category among the subscriber's (its primary one when they chose none)."""
     categories = paper.paper.categories
     if preferences.categories:
         categories = [c for c in categories if preferences.filters.category_matches([c])] or categories
-    where = f"New in {categories[0]}" if categories else "New"
+    return categories[0] if categories else None
+
+
+def _trending_reason(item: TrendingItem, preferences: Preferences) -> str:
+    category = _category_of(item.paper, preferences)
+    where = f"Trending in {category}" if category else "Trending"
+    return f"{where}: {item.reason}" if item.reason else where
+
+
+def _new_reason(paper: StoredPaper, preferences: Preferences) -> str:
+    category = _category_of(paper, preferences)
+    where = f"New in {category}" if category else "New"
     upvotes = int(_upvotes(paper))
     return f"{where} · {upvotes} upvote{'s' if upvotes != 1 else ''} on Hugging Face" if upvotes else where
+
+
+def _cached(cache: OrderedDict, key, make):
+    """``cache[key]``, made on first use; the oldest entry goes beyond :data:`_CACHED_WINDOWS`."""
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = make()
+        if len(cache) > _CACHED_WINDOWS:
+            cache.popitem(last=False)
+    return found
 
 
 def _interleave(queues: list[deque[_Candidate]]) -> list[_Candidate]:

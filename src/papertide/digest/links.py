@@ -8,7 +8,7 @@ mangled or revoked tokens raise :class:`~papertide.errors.Forbidden` and reveal 
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from papertide.accounts.keys import Signer
 from papertide.config import Settings
@@ -27,6 +27,7 @@ class DigestLinks:
 
     def __init__(self, settings: Settings, signer: Signer) -> None:
         self.base_url = settings.base_url.rstrip("/")
+        self.host = urlsplit(self.base_url).hostname or "localhost"
         self._signer = signer
 
     def token(self, purpose: str, subscription: Subscription) -> str:

@@ -195,3 +195,13 @@ _PARSE = {
     "sections": _sections,
     "paused_until": _paused_until,
 }
+
+
+def describe_schedule(preferences: Preferences) -> str:
+    """When digests come, as a phrase: "every weekday at 08:00 (Europe/Berlin)"."""
+    days = {
+        Frequency.WEEKDAYS: "every weekday",
+        Frequency.DAILY: "every day",
+        Frequency.WEEKLY: f"every {WEEKDAYS[preferences.weekday]}",
+    }[preferences.frequency]
+    return f"{days} at {preferences.hour:02d}:00 ({preferences.timezone})"

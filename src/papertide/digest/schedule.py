@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from papertide.digest.preferences import Frequency, Preferences
+from papertide.digest.preferences import Frequency, Preferences, describe_schedule
+from papertide.errors import InvalidInput
 from papertide.store.digest import Subscription
 
 _WEEK = 7
@@ -92,3 +93,18 @@ def due_period(subscription: Subscription, now: datetime) -> Period | None:
     if subscription.last_cutoff is not None and subscription.last_cutoff >= period.cutoff:
         return None
     return period
+
+
+def preview_period(preferences: Preferences, now: datetime, day: date | None = None) -> Period:
+    """The period a preview shows: ``day``'s delivery, else the latest one; InvalidInput saying why there is none."""
+    when = f"the digest comes {describe_schedule(preferences)}"
+    if day is None:
+        period = latest_period(preferences, now)
+        if period is None:
+            raise InvalidInput(f"the digest is paused until {preferences.paused_until}; then {when}")
+        return period
+    if not is_scheduled(preferences, day):
+        raise InvalidInput(f"{day:%A} {day} is not a delivery day: {when}")
+    if is_paused(preferences, day):
+        raise InvalidInput(f"{day} falls in the pause, which lasts until {preferences.paused_until}")
+    return Period(day, delivery_instant(preferences, day))

@@ -25,6 +25,11 @@ _OWN_HEADERS = frozenset(
     {"from", "to", "cc", "bcc", "reply-to", "subject", "date", "message-id", "mime-version", "sender"}
 )
 _MESSAGE_ID_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,200}")  # dot-atom text, as in RFC 5322
+# The email package folds a header with a token longer than a line (a List-Unsubscribe URL with a
+# signed token) into RFC 2047 encoded words, which no mail client reads as a URL. ASCII values of
+# the caller's headers are therefore kept raw, broken only between their comma-separated items,
+# and this policy writes raw headers as they are (RFC 5322 allows lines up to 998 characters).
+_POLICY = policy.default.clone(refold_source="none")
 
 
 def compose(
@@ -45,7 +50,7 @@ def compose(
     (a digest keyed by subscriber and period); ``date`` is "now" from the caller's clock. Every
     address and header value is checked: bad input raises :class:`InvalidInput` naming the field.
     """
-    message = EmailMessage(policy=policy.default)
+    message = EmailMessage(policy=_POLICY)
     message["From"] = parse_address(settings.mail_from, field="mail_from")
     message["To"] = parse_address(to, field="to")
     if settings.mail_reply_to:
@@ -60,7 +65,11 @@ def compose(
         check_header_name(name)
         if name.lower() in _OWN_HEADERS:
             raise InvalidInput(f"header {name!r} is set by compose() and cannot be given in headers")
-        message[name] = check_header_value(value, field=f"header {name}")
+        check_header_value(value, field=f"header {name}")
+        if value.isascii():
+            message.set_raw(name, ",\r\n ".join(item.strip() for item in value.split(",")))
+        else:
+            message[name] = value
     message.set_content(text, cte=_transfer_encoding(text))
     message.add_alternative(html, subtype="html", cte=_transfer_encoding(html))
     for part in message.iter_parts():

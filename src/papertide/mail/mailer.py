@@ -9,6 +9,7 @@ from typing import Protocol
 
 from papertide.config import Settings
 from papertide.errors import ConfigError, InvalidInput
+from papertide.mail.dkim import DkimKey, sign
 from papertide.mail.maildir import MaildirTransport
 from papertide.mail.smtp import SmtpTransport
 
@@ -30,13 +31,19 @@ class Connection(AbstractContextManager):
     usable for the next one (it reconnects if the relay dropped it).
     """
 
-    def __init__(self, transport: Transport) -> None:
+    def __init__(self, transport: Transport, dkim_key: DkimKey | None = None) -> None:
         self._transport = transport
+        self._dkim_key = dkim_key
         self.where = transport.where
 
     def send(self, message: EmailMessage) -> None:
-        """Deliver ``message`` to its To/Cc/Bcc recipients; :class:`MailError` if it was not taken."""
+        """Deliver ``message`` to its To/Cc/Bcc recipients, DKIM-signed when a key is configured.
+
+        :class:`MailError` if it was not taken.
+        """
         sender, recipients = envelope(message)
+        if self._dkim_key is not None:
+            sign(message, self._dkim_key)
         self._transport.send(message, sender, recipients)
 
     def close(self) -> None:
@@ -55,6 +62,7 @@ class Mailer:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
+        self._dkim_key = DkimKey.from_settings(settings)  # read once; a bad key is a ConfigError here
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Mailer:
@@ -78,7 +86,7 @@ class Mailer:
 
     def connect(self) -> Connection:
         """A connection for many messages (opened lazily at the first one); use it as a context manager."""
-        return Connection(self._transport())
+        return Connection(self._transport(), self._dkim_key)
 
     def send(self, message: EmailMessage) -> None:
         """Deliver one message over a connection of its own."""

@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, Insert, Table, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from papertide.errors import StoreError
@@ -24,6 +25,16 @@ def utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def insert_ignoring_duplicates(conn: Connection, table: Table) -> Insert:
+    """An INSERT that skips rows whose key already exists: one atomic statement where a read, then a
+    write, would race (two requests adding the same vote or the same saved paper at once).
+    """
+    dialect = {"sqlite": sqlite, "postgresql": postgresql}.get(conn.dialect.name)
+    if dialect is None:
+        raise StoreError(f"no insert-or-ignore for the {conn.dialect.name} dialect")
+    return dialect.insert(table).on_conflict_do_nothing()
 
 
 def hold_transaction_lock(conn: Connection, name: str) -> None:

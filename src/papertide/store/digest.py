@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, case, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from papertide.errors import Conflict, StoreError
@@ -149,7 +149,8 @@ class SubscriptionStore(TableStore):
                 .where(subscriptions.c.pk == pk)
                 .values(
                     status=ACTIVE,
-                    confirmed_at=now,
+                    # confirming again keeps the first confirmation: it decides the first period due
+                    confirmed_at=case((subscriptions.c.status == ACTIVE, subscriptions.c.confirmed_at), else_=now),
                     unsubscribed_at=None,
                     updated_at=now,
                     user_pk=func.coalesce(subscriptions.c.user_pk, _ACCOUNT_OF),
@@ -167,6 +168,15 @@ class SubscriptionStore(TableStore):
                 .values(status=UNSUBSCRIBED, unsubscribed_at=now, updated_at=now)
             )
         return result.rowcount > 0
+
+    def set_pending_preferences(self, pk: int, preferences: dict) -> None:
+        """Preferences asked for again before confirming: only a pending subscription takes them."""
+        with self._writing() as conn:
+            conn.execute(
+                update(subscriptions)
+                .where(subscriptions.c.pk == pk, subscriptions.c.status == PENDING)
+                .values(preferences=preferences, updated_at=self._clock())
+            )
 
     def set_preferences(self, pk: int, preferences: dict) -> Subscription:
         with self._writing() as conn:

@@ -27,6 +27,7 @@ from papertide.errors import InvalidInput, StoreError
 from papertide.model import Paper, Signal, Version
 from papertide.store.base import TableStore, hold_transaction_lock, utc
 from papertide.store.schema import checkpoints, paper_categories, paper_signals, papers
+from papertide.store.votes import vote_counts
 
 # Fields a source may leave empty; an empty incoming value keeps what is stored, so a poorer
 # source (say, Hugging Face without categories) never erases what a richer one recorded.
@@ -59,6 +60,7 @@ class StoredPaper:
     modified_at: datetime
     listed_at: datetime  # the newest-first sort key: submission time, else when first stored
     signals: dict[str, Signal] = field(default_factory=dict)  # the latest observation of each
+    votes: int = 0  # upvotes by papertide's own accounts
 
     @property
     def paper_id(self) -> str:
@@ -300,16 +302,19 @@ class PaperStore(TableStore):
             return []
         with self._reading() as conn:
             found = {key(p): p for p in map(_stored_from_row, conn.execute(statement, {"keys": wanted}))}
-            self._attach_signals(conn, list(found.values()))
+            self._attach_activity(conn, list(found.values()))
         return [found[k] for k in wanted if k in found]
 
-    def _attach_signals(self, conn: Connection, stored: list[StoredPaper]) -> None:
+    def _attach_activity(self, conn: Connection, stored: list[StoredPaper]) -> None:
+        """Each paper's latest signals and its local vote count, in two queries for all of them."""
         by_pk = {p.pk: p for p in stored}
         if not by_pk:
             return
         rows = conn.execute(_SIGNALS_OF, {"keys": list(by_pk)})
         for row in rows:  # ordered by time: the last observation wins
             by_pk[row.paper_pk].signals[row.name] = Signal(row.name, row.value, utc(row.observed_at))
+        for pk, count in vote_counts(conn, list(by_pk)).items():
+            by_pk[pk].votes = count
 
     def submitted_dates(self, pks: Sequence[int]) -> dict[int, datetime | None]:
         """Submission time by store key: enough to order a result pool without loading the papers."""
@@ -327,7 +332,7 @@ class PaperStore(TableStore):
                     select(papers).where(papers.c.change_seq > last).order_by(papers.c.change_seq).limit(chunk)
                 ).all()
                 stored = [_stored_from_row(row) for row in rows]
-                self._attach_signals(conn, stored)
+                self._attach_activity(conn, stored)
             if not stored:
                 return
             yield from stored
@@ -345,7 +350,7 @@ class PaperStore(TableStore):
         with self._reading() as conn:
             rows = conn.execute(query).all()
             stored = [_stored_from_row(row) for row in rows[:limit]]
-            self._attach_signals(conn, stored)
+            self._attach_activity(conn, stored)
         more = len(rows) > limit
         next_cursor = _encode_cursor(stored[-1]) if more else None
         return Page(stored, next_cursor)

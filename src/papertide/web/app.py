@@ -14,10 +14,11 @@ from papertide import __version__
 from papertide.accounts.keys import Signer, load_secret_key
 from papertide.accounts.sessions import Sessions
 from papertide.config import Settings
+from papertide.library import Library
 from papertide.search.engine import SearchEngine
 from papertide.store import PaperStore, open_configured_store
 from papertide.store.accounts import AccountStore
-from papertide.web import api, api_docs, feeds, health, pages, search_page
+from papertide.web import api, api_docs, feeds, health, library, library_api, pages, search_page
 from papertide.web.access_log import AccessLogMiddleware, configure_access_log
 from papertide.web.auth import CsrfCookieMiddleware
 from papertide.web.problems import install_problem_handlers
@@ -69,6 +70,7 @@ def create_app(settings: Settings, store: PaperStore | None = None, engine: Sear
         accounts=accounts,
         sessions=Sessions(accounts, days=settings.session_days),
         signer=Signer(load_secret_key(settings)),
+        library=Library.over(store),
     )
     install_problem_handlers(app)
     app.add_middleware(CsrfCookieMiddleware, secure=settings.secure_cookies)
@@ -76,6 +78,6 @@ def create_app(settings: Settings, store: PaperStore | None = None, engine: Sear
     configure_access_log()
     app.add_middleware(AccessLogMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (health, api, pages, search_page, feeds, api_docs):
+    for module in (health, api, library_api, pages, library, search_page, feeds, api_docs):
         app.include_router(module.router)
     return app

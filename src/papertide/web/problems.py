@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from http import HTTPStatus
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -29,6 +29,7 @@ from papertide.errors import (
     TooManyRequests,
     Unauthorized,
 )
+from papertide.web.auth import sign_in_url
 from papertide.web.schemas import Problem
 from papertide.web.templating import templates
 
@@ -82,7 +83,7 @@ def _sign_in_redirect(request: Request) -> Response:
         referer = urlsplit(request.headers.get("referer", ""))
         same_site = referer.netloc == request.url.netloc
         back = (referer.path + (f"?{referer.query}" if referer.query else "")) if same_site and referer.path else "/"
-    return RedirectResponse(f"/signin?{urlencode({'next': back})}", status_code=303)
+    return RedirectResponse(sign_in_url(back), status_code=303)
 
 
 async def _papertide_error(request: Request, exc: PapertideError) -> Response:

@@ -36,6 +36,7 @@ class PaperSummary(BaseModel):
     updated: datetime | None = Field(description="When the latest version was submitted (UTC).")
     abstract: str = Field(description="Display abstract; TeX math is kept between `$` signs.")
     upvotes: int | None = Field(description="Hugging Face upvotes at the latest observation; null if unknown.")
+    votes: int = Field(description="Upvotes by papertide's own accounts (see `POST /api/v1/papers/{id}/vote`).")
     links: Links
 
 
@@ -139,6 +140,7 @@ def _summary_fields(stored: StoredPaper) -> dict:
         "updated": paper.updated,
         "abstract": stored.abstract,
         "upvotes": round(upvotes.value) if upvotes else None,
+        "votes": stored.votes,
         "links": paper_links(stored),
     }
 

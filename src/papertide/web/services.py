@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from papertide.accounts.keys import Signer
 from papertide.accounts.sessions import Sessions
 from papertide.config import Settings
+from papertide.library import Library
 from papertide.search.engine import SearchEngine
 from papertide.store.accounts import AccountStore
 from papertide.store.papers import PaperStore
@@ -25,6 +26,7 @@ class Services:
     accounts: AccountStore
     sessions: Sessions
     signer: Signer
+    library: Library
 
 
 async def _services(request: Request) -> Services:
