@@ -506,7 +506,7 @@ def worker(
     settings: Settings = ctx.obj
     running = _worker(settings, _store(ctx))
     if once:
-        results, delivery = running.tick()
+        results, delivery = running.once()
         for result in results:
             out.print(f"{result.name} ({result.run_key}): {'done' if result.ok else 'failed'} {result.detail}")
         if delivery is not None:

@@ -31,16 +31,16 @@ def clock() -> ControlledClock:
     return ControlledClock()
 
 
-def subscribe(engine: Engine, count: int, clock=None, **preferences: object) -> list[Subscription]:
-    """``count`` active subscriptions (reader1@example.org, ...) with these preferences, in one transaction."""
+def subscribe(engine: Engine, count: int, clock=None, *, first: int = 1, **preferences: object) -> list[Subscription]:
+    """``count`` active subscriptions (reader<first>@example.org, ...) with these preferences, in one transaction."""
     store = SubscriptionStore(engine, clock) if clock else SubscriptionStore(engine)
     now = store.now()
     stored = Preferences.parse(preferences).to_dict()
     common = {"status": ACTIVE, "preferences": stored, "nonce": "nonce", "created_at": now, "updated_at": now}
-    rows = [{"email": f"reader{n}@example.org", "confirmed_at": now, **common} for n in range(1, count + 1)]
+    rows = [{"email": f"reader{n}@example.org", "confirmed_at": now, **common} for n in range(first, first + count)]
     with engine.begin() as conn:
         conn.execute(insert(subscriptions), rows)
-    return store.active_after(0, limit=count)
+    return [store.by_email(row["email"]) for row in rows]
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

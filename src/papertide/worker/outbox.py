@@ -38,13 +38,11 @@ waits ``retry_base_s`` unattempted and the step ends.
 
 from __future__ import annotations
 
-import email
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from email import policy
 from typing import TYPE_CHECKING, Protocol
 
 from papertide.errors import MailError
@@ -69,21 +67,19 @@ class Relay(Protocol):
 RelayOpener = Callable[[], AbstractContextManager[Relay]]
 
 
-class _StoredMessages:
-    """A mail connection that takes the outbox's stored bytes (parsed back into the message they were)."""
-
-    def __init__(self, connection: Connection) -> None:
-        self._connection = connection
-
-    def send(self, message: bytes) -> None:
-        self._connection.send(email.message_from_bytes(message, policy=policy.default))
-
-
 @contextmanager
 def mailer_relay(mailer: Mailer) -> Iterator[Relay]:
-    """One connection of the mail module's sending path (the SMTP relay, or the Maildir) for a batch."""
+    """One connection of the mail module's sending path (the SMTP relay, or the Maildir) for a batch.
+
+    Stored digests go out byte for byte as they were rendered (and DKIM-signed): ``send_wire``.
+    """
     with mailer.connect() as connection:
-        yield _StoredMessages(connection)
+        yield _WireRelay(connection)
+
+
+class _WireRelay:
+    def __init__(self, connection: Connection) -> None:
+        self.send = connection.send_wire
 
 
 @dataclass(frozen=True, slots=True)

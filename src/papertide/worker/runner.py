@@ -127,8 +127,11 @@ class Worker:
         concurrent or repeated run send nothing twice.
         """
         self._beat("digest send")
-        enqueued = enqueue_due(self.composer, self.outbox, self.bounces, self.clock(), day=day, to=to)
-        return enqueued, self.deliver()
+        try:
+            enqueued = enqueue_due(self.composer, self.outbox, self.bounces, self.clock(), day=day, to=to)
+            return enqueued, self.deliver()
+        finally:
+            self.job_store.stopped(self.worker_id)
 
     def deliver(self) -> DeliveryReport:
         """Send what the outbox holds, batch by batch, until nothing is due or the worker stops."""
@@ -160,6 +163,13 @@ class Worker:
         delivery = None if self.stopping() else self.deliver()
         self._beat(None)
         return results, delivery
+
+    def once(self) -> tuple[list[JobResult], DeliveryReport | None]:
+        """One tick, as ``papertide worker --once`` runs it; the worker is recorded as stopped after it."""
+        try:
+            return self.tick()
+        finally:
+            self.job_store.stopped(self.worker_id)
 
     def run(self) -> None:
         """Tick every ``worker_tick_s`` seconds until stopped."""
