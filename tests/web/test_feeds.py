@@ -18,10 +18,12 @@ from papertide.ingest import ingest
 from papertide.model import Paper
 from papertide.search.indexing import update_indexes
 from papertide.store import PaperStore, open_store
+from papertide.store.collections import Collection
 from papertide.web import feeds
 from papertide.web.app import create_app
 from tests.postgres import fresh_database_url
 from tests.web.corpus import load_papers
+from tests.web.signin import services_of, sign_in
 
 BASE = "https://papers.example.org"
 FORMATS = ["atom", "rss"]
@@ -329,6 +331,103 @@ def test_markup_and_tex_in_titles_and_abstracts_stay_text(own: tuple[TestClient,
     assert [author.name for author in entry.authors] == ["Ann <O'Neil>", "Bo & Co"]
 
 
+# -- public collections ------------------------------------------------------------------------
+
+
+def shared_collection(client: TestClient, clock: Clock, name: str = "Reading <group> & co") -> Collection:
+    """A public collection of three papers saved an hour apart, the second with a note."""
+    services = services_of(client)
+    owner, _ = services.accounts.get_or_create_user("collector@example.org")
+    collections = services.library.collections
+    shared = collections.create(owner, name, public=True)
+    for paper_id, note in [
+        ("1706.03762", ""),
+        ("hep-th/9711200", "Read §2 first: $AdS_5$ & <b>CFT</b>"),
+        ("2410.21276", ""),
+    ]:
+        clock.now += timedelta(hours=1)
+        collections.save(owner, services.store.get(paper_id), shared.public_id, note)
+    return collections.owned(owner, shared.public_id)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_public_collection_feed_lists_the_latest_saves_with_their_notes(
+    own: tuple[TestClient, PaperStore], clock: Clock, fmt: str
+) -> None:
+    client, _ = own
+    shared = shared_collection(client, clock)
+    response = client.get(f"/feeds/c/{shared.public_id}.{fmt}")
+    parsed = parse(response)
+    assert entry_ids(parsed) == ["2410.21276", "hep-th/9711200", "1706.03762"]  # latest save first
+    saved_at = [(STORED_AT + timedelta(hours=hours)).timetuple()[:6] for hours in (3, 2, 1)]
+    assert [entry.published_parsed[:6] for entry in parsed.entries] == saved_at  # dated when saved
+    assert parsed.feed.title == "Reading <group> & co · papertide"
+    assert parsed.feed.link == f"{BASE}/c/{shared.public_id}"
+    assert {link.rel: link.href for link in parsed.feed.links}["self"] == f"{BASE}/feeds/c/{shared.public_id}.{fmt}"
+    noted = summary_text(parsed.entries[1])
+    assert noted.startswith("Note: Read §2 first: $AdS_5$ & <b>CFT</b>\n")
+    assert noted.endswith("type IIB on $AdS_5\\times S^5$.")
+    assert parsedate_to_datetime(response.headers["last-modified"]) == STORED_AT + timedelta(hours=3)
+
+
+def test_collection_feed_changes_with_the_collection(own: tuple[TestClient, PaperStore], clock: Clock) -> None:
+    client, store = own
+    shared = shared_collection(client, clock)
+    owner = services_of(client).accounts.user_by_email("collector@example.org")
+    collections = services_of(client).library.collections
+    path = f"/feeds/c/{shared.public_id}.atom"
+
+    def validators() -> dict[str, str]:
+        response = client.get(path)
+        return {"If-None-Match": response.headers["etag"], "If-Modified-Since": response.headers["last-modified"]}
+
+    changes = [
+        lambda: collections.update(owner, shared.public_id, name="Renamed"),
+        lambda: collections.remove(owner, shared.public_id, store.get("2410.21276")),  # the newest entry leaves
+        lambda: collections.set_note(owner, shared.public_id, store.get("1706.03762"), "A classic"),
+        lambda: collections.save(owner, store.get("1512.03385"), shared.public_id),
+    ]
+    for change in changes:
+        before = validators()
+        assert client.get(path, headers=before).status_code == 304
+        clock.now += timedelta(minutes=1)
+        change()
+        for header, value in before.items():  # each validator alone sees the change
+            assert client.get(path, headers={header: value}).status_code == 200, (change, header)
+    parsed = parse(client.get(path))
+    assert parsed.feed.title == "Renamed · papertide"
+    assert entry_ids(parsed) == ["1512.03385", "hep-th/9711200", "1706.03762"]
+    assert summary_text(parsed.entries[2]).startswith("Note: A classic\n")
+
+
+def test_private_and_unknown_collections_have_no_feed(own: tuple[TestClient, PaperStore], clock: Clock) -> None:
+    client, _ = own
+    shared = shared_collection(client, clock)
+    sign_in(client, "collector@example.org")  # not even its owner reads a private collection's feed
+    services = services_of(client)
+    owner = services.accounts.user_by_email("collector@example.org")
+    services.library.collections.update(owner, shared.public_id, public=False)
+    private = services.library.collections.default(owner)
+    for public_id in (shared.public_id, private.public_id, "no-such-collection"):
+        for fmt in FORMATS:
+            response = client.get(f"/feeds/c/{public_id}.{fmt}")
+            assert response.status_code == 404
+            assert response.headers["content-type"] == "application/problem+json"
+            assert f"there is no collection {public_id!r}, or it is private" in response.json()["detail"]
+            assert "Reading" not in response.text
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_empty_public_collection_feed_is_valid(own: tuple[TestClient, PaperStore], clock: Clock, fmt: str) -> None:
+    client, _ = own
+    services = services_of(client)
+    owner, _ = services.accounts.get_or_create_user("collector@example.org")
+    empty = services.library.collections.create(owner, "Nothing yet", public=True)
+    response = client.get(f"/feeds/c/{empty.public_id}.{fmt}")
+    assert parse(response).entries == []
+    assert parsedate_to_datetime(response.headers["last-modified"]) == STORED_AT  # when it was created
+
+
 # -- pages link their feeds --------------------------------------------------------------------
 
 
@@ -368,6 +467,22 @@ def test_search_page_links_the_feed_of_its_query(client: TestClient) -> None:
     for href in found.values():
         assert entry_ids(parse(client.get(href))) == expected
     assert alternates(client.get("/search").text) == {}  # nothing searched yet: nothing to follow
+
+
+def test_public_collection_pages_link_their_feed(own: tuple[TestClient, PaperStore], clock: Clock) -> None:
+    client, _ = own
+    shared = shared_collection(client, clock)
+    feed = f"/feeds/c/{shared.public_id}"
+    expected = {"application/atom+xml": f"{feed}.atom", "application/rss+xml": f"{feed}.rss"}
+    page = client.get(f"/c/{shared.public_id}").text
+    assert alternates(page) == expected
+    assert visible_feed_links(page) == list(expected.values())
+    assert "Follow this collection in a feed reader:" in page
+    owner = sign_in(client, "collector@example.org")
+    assert alternates(client.get(f"/library/{shared.public_id}").text) == expected
+    services_of(client).library.collections.update(owner, shared.public_id, public=False)
+    private = client.get(f"/library/{shared.public_id}").text
+    assert alternates(private) == {} and visible_feed_links(private) == []
 
 
 def test_a_feed_opened_in_a_browser_finds_the_site_icon(client: TestClient) -> None:

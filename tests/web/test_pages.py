@@ -107,6 +107,23 @@ def test_paper_page_shows_everything_with_math_left_for_katex(client: TestClient
     assert "/static/katex/katex.min.js" in html
 
 
+def test_a_paper_without_categories_shows_no_empty_categories_box(settings: Settings, own_store: PaperStore) -> None:
+    day = datetime(2024, 10, 25, tzinfo=UTC)
+    hf_paper = Paper(id="2410.99999", title="A Hugging Face daily paper", abstract="No arXiv categories.",
+                     authors=["A. Author"], submitted=day, source="hf-daily")  # fmt: skip
+    ingest([hf_paper], own_store)
+    client = TestClient(create_app(settings, own_store))
+    page = client.get("/paper/2410.99999").text
+    assert "A Hugging Face daily paper" in page
+    assert "<dt>Categories</dt>" not in page and 'aria-label="Categories"' not in page
+    home = client.get("/", params={"window": "all"}).text
+    assert "2410.99999" in card_ids(home)
+    card = home[home.index('href="/paper/2410.99999"') :].split("</article>", 1)[0]
+    assert 'class="chips"' not in card
+    with_categories = client.get("/paper/2410.17243").text
+    assert "<dt>Categories</dt>" in with_categories and 'aria-label="Categories"' in with_categories
+
+
 @pytest.mark.parametrize("requested", ["/paper/1706.03762v5", "/paper/arXiv:1706.03762"])
 def test_versioned_and_prefixed_ids_redirect_to_the_one_address(client: TestClient, requested: str) -> None:
     response = client.get(requested, follow_redirects=False)

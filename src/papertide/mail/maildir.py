@@ -74,11 +74,14 @@ def read_maildir(path: Path) -> list[StoredMail]:
     return [StoredMail(n, key, delivered, message) for n, (delivered, key, message) in enumerate(found, 1)]
 
 
-def stored_mail(path: Path, number: int) -> StoredMail:
-    """Message ``number`` as :func:`read_maildir` numbers them; :class:`NotFound` saying what there is."""
+def stored_mail(path: Path, number: int | None = None) -> StoredMail:
+    """Message ``number`` as :func:`read_maildir` numbers them (None: the newest); else :class:`NotFound`."""
     messages = read_maildir(path)
     if not messages:
-        raise NotFound(f"no message {number}: the Maildir {path} is empty")
+        which = "" if number is None else f" {number}"
+        raise NotFound(f"no message{which} to show: the Maildir {path} is empty")
+    if number is None:
+        return messages[-1]
     if not 1 <= number <= len(messages):
         raise NotFound(f"no message {number} in the Maildir {path}: messages are numbered 1 to {len(messages)}")
     return messages[number - 1]

@@ -5,6 +5,10 @@ page it mirrors (see the README's "Feeds"):
 
 - ``/feeds/new.atom`` / ``.rss``: the newest papers; ``category`` and ``exclude`` as on the home page.
 - ``/feeds/search.atom?q=...``: a search, in the search page's query language and ``mode``.
+- ``/feeds/c/<public_id>.atom``: a public collection, latest saves first, each paper dated when it
+  was saved and with the collector's note (public collections show their notes to anyone). A
+  private or unknown collection is 404 to everyone, its owner included: a feed URL is fetched
+  without a session and cached as public, so it must never hold anything private.
 
 Feeds are newest first, searches included: a reader shows items by date and wants to be told of
 new ones, and in relevance order a newly submitted match would sink below older, better matches
@@ -26,6 +30,7 @@ from fastapi.responses import Response
 from papertide.config import Settings
 from papertide.errors import NotFound
 from papertide.search.query import Filters
+from papertide.store.collections import Collection
 from papertide.store.papers import StoredPaper
 from papertide.web.conditional import conditional_response
 from papertide.web.feed_xml import Feed, FeedEntry, FeedFormat, render
@@ -56,6 +61,13 @@ class FeedLink:
     @property
     def rss(self) -> str:
         return _url("", f"{self.path}.{FeedFormat.RSS}", list(self.params))
+
+
+def collection_link(collection: Collection) -> FeedLink | None:
+    """A public collection's feed; a private one has none."""
+    if not collection.is_public:
+        return None
+    return FeedLink(f"{collection.name} · papertide", f"/feeds/c/{collection.public_id}")
 
 
 def new_papers_link(filters: Filters) -> FeedLink:
@@ -103,6 +115,25 @@ def search(
     return _answer(request, settings, feed, feed_format)
 
 
+@router.get("/c/{public_id}.{fmt}")
+def collection(request: Request, services: ServicesDep, public_id: str, fmt: str) -> Response:
+    feed_format, settings = _format(fmt), services.settings
+    page = services.library.collections.public_papers(public_id, limit=settings.feed_items)
+    base, name = _base(settings), page.collection.name
+    feed = Feed(
+        title=f"{name} · papertide",
+        description=f"Papers saved to “{name}”, a public collection on papertide, latest saves first.",
+        page_url=f"{base}/c/{public_id}",
+        self_url=f"{base}/feeds/c/{public_id}.{feed_format}",
+        entries=tuple(
+            FeedEntry(saved.paper, paper_url(base, saved.paper.paper_id), saved.added_at, _note(saved.note))
+            for saved in page.papers
+        ),
+        changed_at=page.collection.updated_at,  # renamed, or a paper removed or its note changed
+    )
+    return _answer(request, settings, feed, feed_format)
+
+
 def _answer(request: Request, settings: Settings, feed: Feed, feed_format: FeedFormat) -> Response:
     return conditional_response(
         request,
@@ -124,6 +155,10 @@ def _format(extension: str) -> FeedFormat:
 def _listed(base: str, papers: list[StoredPaper]) -> tuple[FeedEntry, ...]:
     """Entries of a listing, each dated when it was listed: its submission, else when it was first stored."""
     return tuple(FeedEntry(paper, paper_url(base, paper.paper_id), paper.listed_at) for paper in papers)
+
+
+def _note(note: str) -> str:
+    return f"Note: {note}" if note else ""
 
 
 def paper_url(base: str, paper_id: str) -> str:

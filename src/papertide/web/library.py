@@ -18,6 +18,7 @@ from papertide.errors import InvalidInput
 from papertide.library.collections import Order
 from papertide.store.accounts import User
 from papertide.web.auth import CsrfDep, OptionalUserDep, UserDep, local_path, sign_in_url, verify_csrf
+from papertide.web.feeds import collection_link
 from papertide.web.library_schemas import collection_detail, collection_summary
 from papertide.web.lookup import canonical_id, find_paper
 from papertide.web.params import CursorParam
@@ -132,7 +133,11 @@ def my_collection(
 ) -> Response:
     collections = services.library.collections
     page = collections.page(collections.owned(user, public_id), order, cursor)
-    context = {"collection": collection_detail(page, services.settings.base_url), "owner": True}
+    context = {
+        "collection": collection_detail(page, services.settings.base_url),
+        "owner": True,
+        "feed": collection_link(page.collection),
+    }
     return templates.TemplateResponse(request, "collection.html", context)
 
 
@@ -195,5 +200,10 @@ def public_collection(
     collections = services.library.collections
     page = collections.page(collections.visible(user, public_id), order, cursor)
     owner = user is not None and page.collection.user_pk == user.pk
-    context = {"collection": collection_detail(page, services.settings.base_url), "owner": owner, "public_view": True}
+    context = {
+        "collection": collection_detail(page, services.settings.base_url),
+        "owner": owner,
+        "public_view": True,
+        "feed": collection_link(page.collection),
+    }
     return templates.TemplateResponse(request, "collection.html", context)
