@@ -67,3 +67,6 @@ def _each_test_on_its_own_database(request: pytest.FixtureRequest, monkeypatch: 
     """On PostgreSQL, ``load_settings()`` in any test names a fresh database (on SQLite, its data_dir's file)."""
     if BACKEND == "postgresql":
         monkeypatch.setenv("PAPERTIDE_DATABASE_URL", request.getfixturevalue("postgres").fresh_database())
+        # Web nodes over PostgreSQL follow the database on a background thread by default; the tests
+        # that need it (tests/web/test_nodes.py) turn it on, the others build their indexes themselves.
+        monkeypatch.setenv("PAPERTIDE_INDEX_FOLLOW_S", "0")

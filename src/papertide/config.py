@@ -41,6 +41,18 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(
         default=10, ge=0, le=200, description="Extra PostgreSQL connections a process may open at peaks."
     )
+    vectors_in_db: bool | None = Field(
+        default=None,
+        description="Keep embeddings in the database (pgvector), computed once by the workers for every node, "
+        "instead of each node embedding for itself. Default: on for PostgreSQL, off for SQLite.",
+    )
+    index_follow_s: float | None = Field(
+        default=None,
+        ge=0,
+        description="Seconds between a web node's catch-ups of its own search indexes with the database (copying "
+        "stored vectors, never embedding); 0 turns it off. Default: 10 with the vectors in the database "
+        "(PostgreSQL), else off (run `papertide index --watch` beside the server).",
+    )
     contact_email: str = Field(
         default="papertide@localhost",
         description="Contact address sent in the User-Agent to arXiv and other sources, as they ask.",
@@ -283,6 +295,16 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'papertide.db'}"
+
+    def vectors_in_database(self, dialect: str) -> bool:
+        """Whether embeddings come from the database for a store of ``dialect``."""
+        return self.vectors_in_db if self.vectors_in_db is not None else dialect == "postgresql"
+
+    def index_follow_interval(self, dialect: str) -> float:
+        """Seconds between a web node's index catch-ups for a store of ``dialect`` (0: it does not follow)."""
+        if self.index_follow_s is not None:
+            return self.index_follow_s
+        return 10.0 if self.vectors_in_database(dialect) else 0.0
 
     @property
     def mail_dir(self) -> Path:

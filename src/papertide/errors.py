@@ -78,6 +78,13 @@ class StoreError(PapertideError):
     title = "Database unavailable"
 
 
+class NotReady(PapertideError):
+    """This node cannot serve yet (its search indexes are still catching up with the database)."""
+
+    status_code = 503
+    title = "Not ready"
+
+
 class Unauthorized(PapertideError):
     """The request needs a signed-in account or an API token, and has neither (or a bad one)."""
 

@@ -64,7 +64,7 @@ def test_a_dropped_connection_is_replaced_before_use(postgres: PostgresForTests)
 def test_an_unreachable_database_is_a_503_problem(tmp_path: Path) -> None:
     server = PostgresForTests(tmp_path / "pg")
     url = server.fresh_database()
-    settings = load_settings(data_dir=tmp_path / "data", database_url=url)
+    settings = load_settings(data_dir=tmp_path / "data", database_url=url, index_follow_s=0)
     store = open_store(url)
     client = TestClient(create_app(settings, store))
     assert client.get("/readyz").status_code == 200

@@ -151,6 +151,7 @@ def test_health_probes(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz").json()
     assert ready["status"] == "ready"
+    assert ready["database"] in {"sqlite", "postgresql"}
     assert ready["worker"]["workers_alive"] == 0  # ready without a worker: readiness never depends on one
 
 

@@ -76,3 +76,20 @@ class TableStore:
                 yield conn
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot write to the store: {exc.__class__.__name__}: {exc}") from exc
+
+
+def upsert(conn: Connection, table, rows: list[dict], keys: list[str]) -> None:
+    """Insert ``rows``, replacing the non-key columns of rows whose ``keys`` already exist.
+
+    Both dialects spell it ``INSERT ... ON CONFLICT (keys) DO UPDATE``; each has its own insert
+    construct in SQLAlchemy.
+    """
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    statement = dialect_insert(table)
+    updates = {name: statement.excluded[name] for name in rows[0] if name not in keys}
+    conn.execute(statement.on_conflict_do_update(index_elements=keys, set_=updates), rows)

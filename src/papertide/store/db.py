@@ -96,6 +96,15 @@ def migrate(engine: Engine) -> None:
         raise StoreError(f"cannot migrate database {engine.url!r}: {exc}") from exc
 
 
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision the database is at (None: not migrated yet)."""
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot read the schema revision of {engine.url!r}: {exc}") from exc
+
+
 def is_current(engine: Engine) -> bool:
     """Whether the database is at the newest schema revision."""
     head = ScriptDirectory.from_config(_alembic_config()).get_current_head()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import (
     DDL,
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -26,6 +27,8 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
 )
+
+from papertide.store.vector_column import EmbeddingVector
 
 metadata = MetaData()
 
@@ -397,3 +400,22 @@ TRENDING_TRIGGERS = {
 for _dialect, _statements in TRENDING_TRIGGERS.items():
     for _statement in _statements:
         event.listen(metadata, "after_create", DDL(_statement).execute_if(dialect=_dialect))
+
+
+# -- embeddings kept in the database (PostgreSQL deployments) ---------------------------------
+# One vector per paper and model, written by whichever worker claimed the paper; every web node
+# builds its local vector index from these rows instead of embedding anything itself.
+
+EMBEDDING_DIM = 384  # all-MiniLM-L6-v2, the shipped model
+
+paper_vectors = Table(
+    "paper_vectors",
+    metadata,
+    Column("paper_pk", Integer, ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True),
+    Column("model", String(64), primary_key=True, comment="embedder name and version, e.g. minilm@2"),
+    Column("paper_seq", Integer, nullable=False, comment="the paper's change_seq when last checked"),
+    Column("text_digest", BigInteger, nullable=False, comment="digest of the embedded title + abstract"),
+    Column("vector", EmbeddingVector(EMBEDDING_DIM), nullable=False),
+    Column("embedded_at", DateTime(timezone=True), nullable=False),
+    Index("ix_paper_vectors_model_seq", "model", "paper_seq"),
+)

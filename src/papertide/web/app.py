@@ -16,6 +16,7 @@ from papertide.accounts.sessions import Sessions
 from papertide.config import Settings
 from papertide.library import Library
 from papertide.search.engine import SearchEngine
+from papertide.search.follower import IndexFollower
 from papertide.store import PaperStore, open_configured_store
 from papertide.store.accounts import AccountStore
 from papertide.web import api, api_docs, feeds, health, library, library_api, pages, search_page
@@ -46,12 +47,20 @@ def create_app(settings: Settings, store: PaperStore | None = None, engine: Sear
     threadpool_limits(limits=1)
     store = store or open_configured_store(settings)
     engine = engine or SearchEngine.open(settings, store)
+    follow_s = settings.index_follow_interval(store.engine.dialect.name)
+    follower = IndexFollower(store, settings, follow_s) if follow_s else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # The event loop's thread pool, which runs the blocking handlers, sized by the settings.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.web_threads
-        yield
+        if follower is not None:
+            follower.start()
+        try:
+            yield
+        finally:
+            if follower is not None:
+                follower.stop()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -71,6 +80,7 @@ def create_app(settings: Settings, store: PaperStore | None = None, engine: Sear
         sessions=Sessions(accounts, days=settings.session_days),
         signer=Signer(load_secret_key(settings)),
         library=Library.over(store),
+        follower=follower,
     )
     install_problem_handlers(app)
     app.add_middleware(CsrfCookieMiddleware, secure=settings.secure_cookies)

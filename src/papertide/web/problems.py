@@ -23,6 +23,7 @@ from papertide.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    NotReady,
     PapertideError,
     QueryError,
     StoreError,
@@ -89,7 +90,7 @@ def _sign_in_redirect(request: Request) -> Response:
 async def _papertide_error(request: Request, exc: PapertideError) -> Response:
     if isinstance(exc, Unauthorized) and _is_page(request):
         return _sign_in_redirect(request)
-    if exc.status_code >= 500:
+    if exc.status_code >= 500 and not isinstance(exc, NotReady):
         logger.error("%s %s failed: %s", request.method, request.url.path, exc.message, exc_info=exc)
         detail = _SERVER_FAILED
     else:

@@ -12,6 +12,7 @@ from papertide.accounts.sessions import Sessions
 from papertide.config import Settings
 from papertide.library import Library
 from papertide.search.engine import SearchEngine
+from papertide.search.follower import IndexFollower
 from papertide.store.accounts import AccountStore
 from papertide.store.papers import PaperStore
 from papertide.web.windows import NewestDays
@@ -27,6 +28,7 @@ class Services:
     sessions: Sessions
     signer: Signer
     library: Library
+    follower: IndexFollower | None = None  # this node's index catch-up, when it follows the database
 
 
 async def _services(request: Request) -> Services:
