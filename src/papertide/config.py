@@ -115,6 +115,18 @@ class Settings(BaseSettings):
         default=20, ge=1, description="Messages one client (IP address) may cause to be sent per hour."
     )
 
+    # -- the library: imports of reference-manager files ------------------------------------------
+    import_max_bytes: int = Field(
+        default=5_000_000,
+        ge=1_000,
+        description="Largest BibTeX or RIS file an import accepts (bytes); larger uploads are refused whole.",
+    )
+    import_max_entries: int = Field(
+        default=5_000,
+        ge=1,
+        description="Most entries one import may hold; papers found are added in one transaction.",
+    )
+
     # -- trending (README "Trending": the score, a worked example, and why these values) ---------
     trending_hf_upvote_weight: float = Field(
         default=1.0, ge=0, description="What one Hugging Face upvote gained in the window counts, in local upvotes."

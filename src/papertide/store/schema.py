@@ -61,9 +61,13 @@ papers = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("modified_at", DateTime(timezone=True), nullable=False),
     Column("listed_at", DateTime(timezone=True), nullable=False, comment="newest-first key: submitted, else stored"),
+    Column("title_key", Text, comment="text.title_key(title): how an imported reference finds the paper by title"),
+    Column("doi_key", Text, comment="model.normalize_doi(doi): the DOI lower-cased, for import matching"),
     Index("ix_papers_submitted_at", "submitted_at"),
     Index("ix_papers_listed_at", "listed_at", "pk"),
     Index("ix_papers_change_seq", "change_seq"),
+    Index("ix_papers_title_key", "title_key"),
+    Index("ix_papers_doi_key", "doi_key"),
     Index("ix_papers_created_at", "created_at"),
 )
 
