@@ -32,6 +32,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp_server: MailS
         "PAPERTIDE_SMTP_SECURITY": "none",
         "PAPERTIDE_WORKER_OAI_SETS": "[]",  # the worker's daily ingest stays off the internet
         "PAPERTIDE_WORKER_HF_DAYS": "0",
+        "PAPERTIDE_WORKER_INGEST_HOUR_UTC": "0",  # whatever the hour the test runs at
         "PAPERTIDE_WORKER_EMBED": "false",
     }.items():
         monkeypatch.setenv(name, value)

@@ -1,7 +1,7 @@
 """the worker: digest outbox, bounce scores, job leases, worker heartbeats
 
 Revision ID: 0008
-Revises: 0009
+Revises: 0005
 Create Date: 2026-11-30
 """
 
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-# 0009 (paper_vectors) reached main first: the chain runs 0007 -> 0009 -> 0008, one line.
-down_revision = "0009"
+# 0009 and 0005 reached main first: the chain runs 0007 -> 0009 -> 0005 -> 0008, one line.
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
