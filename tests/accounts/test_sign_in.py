@@ -226,3 +226,20 @@ def test_sending_is_rate_limited_before_anything_is_stored_or_sent(links, settin
     assert len(delivered(settings)) == 5
     with store.engine.connect() as conn:
         assert len(conn.execute(select(login_tokens)).all()) == 5
+
+
+def test_a_new_session_clears_the_users_expired_ones(accounts, store, clock) -> None:
+    from papertide.accounts.sessions import Sessions
+    from papertide.store.schema import sessions as session_rows
+
+    sessions = Sessions(accounts, days=30)
+    user, _ = accounts.get_or_create_user("returning@example.org")
+    other, _ = accounts.get_or_create_user("other@example.org")
+    old = sessions.start(user)
+    sessions.start(other)
+    clock.advance(days=31)
+    new = sessions.start(user)
+    assert (sessions.user(old), sessions.user(new)) == (None, user)
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(session_rows.c.user_pk)).scalars().all()
+    assert sorted(rows) == sorted([user.pk, other.pk])  # the old one is gone; another user's stays

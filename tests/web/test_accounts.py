@@ -11,11 +11,11 @@ from urllib.parse import urlsplit
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from papertide.config import Settings
 from papertide.store import PaperStore
-from papertide.store.schema import collection_items, collections, papers, sessions, users, votes
+from papertide.store.schema import collection_items, collections, papers, sessions, trending_changes, users, votes
 from papertide.web.app import create_app
 from papertide.web.auth import SESSION_COOKIE
 from tests.clock import ControlledClock
@@ -466,3 +466,20 @@ def test_without_a_relay_the_inbox_page_says_where_the_mail_went(settings, own_s
     page = ask_for_link(client, "local@example.org")
     assert page.status_code == 200
     assert str(settings.mail_dir) in page.text and "papertide mail list" in page.text
+
+
+def test_a_deleted_accounts_upvotes_leave_the_counts(app, own_store) -> None:
+    leaving, staying = TestClient(app), TestClient(app)
+    services = services_of(leaving)
+    paper = own_store.list_papers(limit=1).papers[0]
+    for client, email in ((leaving, "voter@example.org"), (staying, "other.voter@example.org")):
+        services.library.votes.set(sign_in(client, email), paper, True)
+    assert own_store.get(paper.paper_id).votes == 2
+    with own_store.engine.connect() as conn:
+        noted = conn.execute(select(func.count()).select_from(trending_changes)).scalar_one()
+    token = csrf_token(leaving, "/account")
+    leaving.post("/account/delete", data={"confirm": "voter@example.org", "csrf_token": token})
+    assert own_store.get(paper.paper_id).votes == 1
+    with own_store.engine.connect() as conn:  # trending hears of the withdrawn vote as of any other
+        changes = conn.execute(select(trending_changes.c.paper_pk).offset(noted)).scalars().all()
+    assert changes == [paper.pk]

@@ -154,7 +154,10 @@ class AccountStore(TableStore):
     # -- sessions ------------------------------------------------------------------------------
 
     def add_session(self, user_pk: int, token_hash: str, expires_at: datetime, user_agent: str | None) -> None:
+        """Store a new session, and drop the user's expired ones (nothing else ever would)."""
         with self._writing() as conn:
+            expired = (sessions.c.user_pk == user_pk) & (sessions.c.expires_at <= self._clock())
+            conn.execute(delete(sessions).where(expired))
             conn.execute(
                 insert(sessions).values(
                     token_hash=token_hash,
