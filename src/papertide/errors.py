@@ -51,6 +51,13 @@ class RecordError(InvalidInput):
         return RecordError(self.reason, location=location, field=self.field)
 
 
+class TooLarge(InvalidInput):
+    """The upload is larger than the configured limit (bytes or entries); nothing of it was used."""
+
+    status_code = 413
+    title = "Too large"
+
+
 class QueryError(InvalidInput):
     """A search query cannot be understood."""
 
@@ -97,6 +104,13 @@ class Forbidden(PapertideError):
 
     status_code = 403
     title = "Forbidden"
+
+
+class Gone(PapertideError):
+    """The thing existed but is no longer usable, e.g. an expired or already used sign-in link."""
+
+    status_code = 410
+    title = "Gone"
 
 
 class Conflict(PapertideError):

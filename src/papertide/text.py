@@ -78,6 +78,18 @@ def fold(text: str) -> str:
     return stripped.casefold().translate(_STROKES)
 
 
+_TEX_COMMAND = re.compile(r"\\[A-Za-z]+")
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def title_key(title: str) -> str:
+    """A title reduced to what identifies it across sources: TeX accents resolved, then TeX commands,
+    braces, math delimiters, punctuation, case and diacritics folded away. ``Attention {Is} All You
+    Need.`` and ``attention is all you need`` share one key; an import matches papers by it.
+    """
+    return " ".join(_NOT_WORD.sub(" ", fold(_TEX_COMMAND.sub(" ", normalize(title)))).split())
+
+
 # TeX math as plain Unicode, for places that cannot typeset it (mail, feeds' plain text).
 _MATH_SYMBOLS = {
     "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε", "zeta": "ζ",

@@ -167,3 +167,10 @@ def test_trending_papers_come_first_with_why_they_trend_and_only_once(world: Wor
     world.trending.refresh()
     wednesday = world.composer.compose(world.subscriptions.get(subscription.pk), period(subscription, 2))
     assert titles(wednesday) == ["Wednesday Paper"]
+
+
+def test_an_alert_whose_own_dates_end_before_the_news_matches_nothing(world: World) -> None:
+    subscription = world.subscriber(categories=["math.GT"])
+    world.subscriptions.add_alert(subscription.pk, "search", "learning year:2020", limit=20)
+    monday_arrivals(world)
+    assert world.composer.compose(subscription, period(subscription, 1)) is None

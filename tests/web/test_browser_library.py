@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
+import bibtexparser
 import pytest
 from fastapi import FastAPI
 from playwright import sync_api
@@ -189,3 +191,77 @@ def test_saving_without_javascript(browser, site: Site, tabs: list[Tab]) -> None
     page = tab.open("/library")
     page.locator(".collection-tile").first.click()
     assert page.locator(".card .paper-id").all_inner_texts() == [paper_id]
+
+
+# A reference manager's export of a software-testing reading list, as Zotero writes it; three of
+# its four papers are in the demo corpus (by arXiv URL, by DOI, by title), the fourth is not.
+TESTING_READING_LIST = """
+@misc{khandaker_augmentest_2025,
+	title = {{AugmenTest}: {Enhancing} {Tests} with {LLM}-{Driven} {Oracles}},
+	url = {http://arxiv.org/abs/2501.17461},
+	doi = {10.48550/arXiv.2501.17461},
+	author = {Khandaker, Shaker Mahmud and Kifetew, Fitsum and Prandi, Davide and Susi, Angelo},
+	month = jan,
+	year = {2025},
+	note = {arXiv:2501.17461 [cs]},
+}
+
+@inproceedings{biagiola_improving_2025,
+	title = {Improving the {Readability} of {Automatically} {Generated} {Tests} using {Large} {Language} {Models}},
+	doi = {10.1109/ICST62969.2025.10989020},
+	booktitle = {2025 {IEEE} {Conference} on {Software} {Testing}, {Verification} and {Validation} ({ICST})},
+	author = {Biagiola, Matteo and Ghislotti, Gianluca and Tonella, Paolo},
+	year = {2025},
+}
+
+@article{karhu_expectations_2025,
+	title = {Expectations vs {Reality} -- {A} {Secondary} {Study} on {AI} {Adoption} in {Software} {Testing}},
+	author = {Karhu, Katja and Kasurinen, Jussi and Smolander, Kari},
+	year = {2025},
+}
+
+@book{myers_art_2011,
+	title = {The {Art} of {Software} {Testing}},
+	edition = {3},
+	publisher = {Wiley},
+	author = {Myers, Glenford J. and Sandler, Corey and Badgett, Tom},
+	year = {2011},
+}
+"""
+
+
+def test_import_a_bibtex_file_export_it_and_see_for_you(browser, site: Site, tabs: list[Tab], tmp_path) -> None:
+    tab = open_tab(tabs, browser, site, "importer@example.org")
+    page = tab.open("/for-you")
+    assert "Nothing to go on yet." in page.locator(".empty").inner_text()
+    tab.screenshot("library-for-you-empty")
+
+    reading_list = tmp_path / "testing.bib"
+    reading_list.write_text(TESTING_READING_LIST)
+    page = tab.open("/library")
+    with page.expect_file_chooser() as chooser:
+        page.get_by_label("File (.bib or .ris").click()
+    chooser.value.set_files(reading_list)
+    page.get_by_role("button", name="Import").click()
+    page.wait_for_load_state("networkidle")
+    assert "3 of 4 BibTeX entries matched" in page.locator(".lede").inner_text()
+    assert page.locator(".unmatched tbody tr").all_inner_texts()[0].startswith("26\tThe Art of Software Testing")
+    tab.screenshot("library-import-result")
+
+    page.get_by_role("link", name="Open “Saved”").click()
+    page.wait_for_url("**/library/*")
+    assert sorted(page.locator(".card .paper-id").all_inner_texts()) == ["2412.18843", "2501.17461", "2504.04921"]
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export BibTeX").click()
+    assert download.value.suggested_filename == "saved.bib"
+    entries = bibtexparser.loads(Path(download.value.path()).read_text()).entries
+    assert sorted(entry["eprint"] for entry in entries) == ["2412.18843", "2501.17461", "2504.04921"]
+    assert {entry["archiveprefix"] for entry in entries} == {"arXiv"}
+
+    page = tab.open("/for-you?window=year")
+    cards = page.locator(".results .card")
+    reasons = page.locator(".reason").all_inner_texts()
+    assert cards.count() >= 5 and len(reasons) == cards.count()  # every paper of the past year, each with a reason
+    assert all(reason.startswith("Similar to ") and reason.endswith("which you saved.") for reason in reasons)
+    assert "2501.17461" not in page.locator(".card .paper-id").all_inner_texts()  # saved papers are not repeated
+    tab.screenshot("library-for-you")

@@ -152,6 +152,17 @@ class Collections:
         next_cursor = _encode_cursor(shown[-1].added_at, shown[-1].paper_pk) if len(items) > limit else None
         return CollectionPage(collection, saved, order, next_cursor)
 
+    def all_papers(self, collection: Collection, order: Order = Order.NEWEST) -> CollectionPage:
+        """Every paper of the collection (an export), read a page at a time."""
+        saved: list[SavedPaper] = []
+        cursor = None
+        while True:
+            page = self.page(collection, order, cursor, MAX_PAGE_SIZE)
+            saved += page.papers
+            if page.next_cursor is None:
+                return CollectionPage(collection, saved, order, None)
+            cursor = page.next_cursor
+
     def public_papers(self, public_id: str, limit: int = PAGE_SIZE) -> CollectionPage:
         """The most recently saved papers of a public collection (what its feed lists); NotFound otherwise."""
         return self.page(self.visible(None, public_id), Order.NEWEST, limit=limit)

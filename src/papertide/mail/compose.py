@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email import policy
-from email.headerregistry import Address
+from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from ipaddress import ip_address
@@ -25,11 +25,28 @@ _OWN_HEADERS = frozenset(
     {"from", "to", "cc", "bcc", "reply-to", "subject", "date", "message-id", "mime-version", "sender"}
 )
 _MESSAGE_ID_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,200}")  # dot-atom text, as in RFC 5322
+
+
 # The email package folds a header with a token longer than a line (a List-Unsubscribe URL with a
 # signed token) into RFC 2047 encoded words, which no mail client reads as a URL. ASCII values of
 # the caller's headers are therefore kept raw, broken only between their comma-separated items,
 # and this policy writes raw headers as they are (RFC 5322 allows lines up to 998 characters).
-_POLICY = policy.default.clone(refold_source="none")
+#
+# The stdlib's HeaderRegistry builds a new class for every header it parses (type() per call),
+# a third of composing a message; this one makes each class once.
+class _HeaderClasses(HeaderRegistry):
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[str, type] = {}
+
+    def __getitem__(self, name: str) -> type:
+        made = self._made.get(name.lower())
+        if made is None:
+            made = self._made[name.lower()] = super().__getitem__(name)
+        return made
+
+
+_POLICY = policy.default.clone(refold_source="none", header_factory=_HeaderClasses())
 
 
 def compose(

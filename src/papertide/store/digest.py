@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, case, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from papertide.errors import Conflict, StoreError
@@ -77,6 +77,12 @@ def _alert(row) -> Alert:
 
 
 _ACCOUNT_OF = select(users.c.pk).where(users.c.email == subscriptions.c.email).scalar_subquery()
+# Built once: a statement built per call costs more Python than the query (composing asks these per digest).
+_ALERTS_OF = select(alerts).where(alerts.c.subscription_pk == bindparam("subscription")).order_by(alerts.c.pk)
+_SENT_AMONG = select(digest_papers.c.paper_pk).where(
+    digest_papers.c.subscription_pk == bindparam("subscription"),
+    digest_papers.c.paper_pk.in_(bindparam("papers", expanding=True)),
+)
 
 
 def record_digest(
@@ -252,9 +258,8 @@ class SubscriptionStore(TableStore):
     # -- alerts ----------------------------------------------------------------------------
 
     def alerts(self, subscription_pk: int) -> list[Alert]:
-        query = select(alerts).where(alerts.c.subscription_pk == subscription_pk).order_by(alerts.c.pk)
         with self._reading() as conn:
-            return [_alert(row) for row in conn.execute(query)]
+            return [_alert(row) for row in conn.execute(_ALERTS_OF, {"subscription": subscription_pk})]
 
     def add_alert(self, subscription_pk: int, kind: str, value: str, *, limit: int) -> Alert:
         """Add an alert; :class:`Conflict` if the same one exists or the subscriber already has ``limit``."""
@@ -290,11 +295,8 @@ class SubscriptionStore(TableStore):
         wanted = list(paper_pks)
         if not wanted:
             return set()
-        query = select(digest_papers.c.paper_pk).where(
-            digest_papers.c.subscription_pk == subscription_pk, digest_papers.c.paper_pk.in_(wanted)
-        )
         with self._reading() as conn:
-            return set(conn.execute(query).scalars())
+            return set(conn.execute(_SENT_AMONG, {"subscription": subscription_pk, "papers": wanted}).scalars())
 
     def record(self, subscription_pk: int, period_key: str, cutoff: datetime, paper_pks: Sequence[int]) -> None:
         """:func:`record_digest` in a transaction of its own (the preview never calls it; tests and tools do)."""

@@ -24,10 +24,11 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from papertide.errors import InvalidInput, StoreError
-from papertide.model import Paper, Signal, Version
+from papertide.model import Paper, Signal, Version, normalize_doi
 from papertide.store.base import TableStore, hold_transaction_lock, utc
 from papertide.store.schema import checkpoints, paper_categories, paper_signals, papers
 from papertide.store.votes import vote_counts
+from papertide.text import title_key
 
 # Fields a source may leave empty; an empty incoming value keeps what is stored, so a poorer
 # source (say, Hugging Face without categories) never erases what a richer one recorded.
@@ -137,6 +138,8 @@ def _row(paper: Paper, digest: str, seq: int, now: datetime) -> dict:
         "content_hash": digest,
         "change_seq": seq,
         "modified_at": now,
+        "title_key": title_key(paper.display_title),
+        "doi_key": normalize_doi(paper.doi),
     }
     if paper.submitted is not None:  # undated papers keep the time they were first stored
         row["listed_at"] = paper.submitted

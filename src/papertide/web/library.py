@@ -105,10 +105,16 @@ def save(
 
 
 @router.get("/library")
-def library(request: Request, services: ServicesDep, user: UserDep) -> Response:
+def library(
+    request: Request,
+    services: ServicesDep,
+    user: UserDep,
+    into: Annotated[str, Query(description="The collection the import form offers first.")] = "",
+) -> Response:
     base = services.settings.base_url
     mine = [collection_summary(c, base) for c in services.library.collections.mine(user)]
-    return templates.TemplateResponse(request, "library.html", {"collections": mine})
+    context = {"collections": mine, "into": into, "import_max_mb": services.settings.import_max_bytes // 1_000_000}
+    return templates.TemplateResponse(request, "library.html", context)
 
 
 @router.post("/library/new", dependencies=[CsrfDep])

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
 from papertide.library.collections import CollectionPage, Order, SavedPaper
+from papertide.library.for_you import Recommendation
+from papertide.library.imports import ImportReport
 from papertide.library.votes import VoteState
 from papertide.store.collections import Collection
 from papertide.web.schemas import PaperSummary, paper_summary
@@ -100,4 +102,67 @@ def collection_detail(page: CollectionPage, base_url: str) -> CollectionDetail:
         order=page.order,
         items=[saved_paper(saved) for saved in page.papers],
         next_cursor=page.next_cursor,
+    )
+
+
+class UnmatchedEntry(BaseModel):
+    line: int = Field(description="Where the entry starts in the file.")
+    key: str = Field(description="Its citation key (BibTeX) or ID (RIS), if any.")
+    title: str
+    reason: str = Field(description="Why no paper of the library was found for it.")
+
+
+class ImportResult(BaseModel):
+    """What an import found and added."""
+
+    collection: CollectionSummary = Field(description="The collection the papers went into, as it is now.")
+    format: str = Field(description="`BibTeX` or `RIS`.")
+    entries: int = Field(description="Entries in the file.")
+    matched: int = Field(description="Entries that named a paper this library holds.")
+    added: int = Field(description="Papers new to the collection (one named twice, or saved before, counts once).")
+    unmatched: list[UnmatchedEntry]
+
+
+class Because(BaseModel):
+    """The liked paper a recommendation is nearest to."""
+
+    id: str
+    title: str
+    saved: bool = Field(description="True: the caller saved it; false: they upvoted it.")
+
+
+class ForYouItem(BaseModel):
+    paper: PaperSummary
+    score: float = Field(description="Cosine similarity to the caller's profile; comparable within one response.")
+    reason: str = Field(description='Why it is recommended, e.g. "Similar to “X”, which you saved".')
+    because: Because
+
+
+class ForYouResults(BaseModel):
+    """New papers near what the caller saved and upvoted, best first."""
+
+    window: str
+    since: date | None = Field(description="Only papers submitted from this day; null for all time.")
+    based_on: int = Field(description="How many papers the caller saved or upvoted; 0 means nothing to go on yet.")
+    results: list[ForYouItem]
+
+
+def import_result(report: ImportReport, base_url: str) -> ImportResult:
+    return ImportResult(
+        collection=collection_summary(report.collection, base_url),
+        format=report.format,
+        entries=report.entries,
+        matched=report.matched,
+        added=report.added,
+        unmatched=[UnmatchedEntry(line=u.line, key=u.key, title=u.title, reason=u.reason) for u in report.unmatched],
+    )
+
+
+def for_you_item(recommendation: Recommendation) -> ForYouItem:
+    because = recommendation.because
+    return ForYouItem(
+        paper=paper_summary(recommendation.result.paper),
+        score=recommendation.result.score,
+        reason=recommendation.reason,
+        because=Because(id=because.paper_id, title=because.title, saved=recommendation.saved),
     )

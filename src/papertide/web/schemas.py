@@ -106,6 +106,14 @@ class Stats(BaseModel):
     signal_observations: int
 
 
+class Account(BaseModel):
+    """The account a request is signed in as (by its API token or session)."""
+
+    email: str
+    created_at: datetime
+    api_tokens: int = Field(description="How many personal API tokens the account has.")
+
+
 class Problem(BaseModel):
     """An error, as RFC 9457 ``application/problem+json``."""
 

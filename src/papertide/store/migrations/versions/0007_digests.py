@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-# 0004-0006 are being written beside this one: whichever of them lands on main makes itself this
-# revision's down_revision (keep the chain linear: 0003 -> 0004 -> ... -> 0007 -> 0008).
+# Migrations that land after this one follow it (as 0005 does), whatever their number: one put
+# before it would never run on databases already migrated to 0007. Keep the chain linear.
 down_revision = "0004"
 branch_labels = None
 depends_on = None
