@@ -153,6 +153,7 @@ def test_health_probes(client: TestClient) -> None:
     ready = client.get("/readyz").json()
     assert ready["status"] == "ready"
     assert ready["database"] in {"sqlite", "postgresql"}
+    assert ready["worker"]["workers_alive"] == 0  # ready without a worker: readiness never depends on one
 
 
 def test_unreachable_database_fails_readiness_with_a_503_problem(settings, tmp_path) -> None:
