@@ -11,7 +11,7 @@ import html
 import re
 from functools import lru_cache
 
-from papertide.search.analysis import TEXT
+from papertide.search.analysis import QUERY_TEXT, TEXT
 from papertide.search.query import Field, ParsedQuery
 from papertide.text import MATH, fold
 
@@ -23,9 +23,13 @@ _ELLIPSIS = "…"
 
 
 def query_terms(parsed: ParsedQuery) -> frozenset[str]:
-    """The index terms a result's title and abstract are highlighted for (author terms are not about them)."""
+    """The index terms a result's title and abstract are highlighted for (author terms are not about them);
+    stop words only when a term has nothing else."""
     return frozenset(
-        word for term in parsed.positive_terms if term.field is not Field.AUTHOR for word in TEXT.terms(term.text)
+        word
+        for term in parsed.positive_terms
+        if term.field is not Field.AUTHOR
+        for word in QUERY_TEXT.terms(term.text) or TEXT.terms(term.text)
     )
 
 
