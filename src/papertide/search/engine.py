@@ -346,7 +346,7 @@ class SearchEngine:
     # -- presenting ------------------------------------------------------------------------
 
     def _results(self, ranked: list[tuple[int, float]], parsed: ParsedQuery | None = None) -> list[SearchResult]:
-        terms = query_terms(parsed) if parsed else frozenset()
+        terms = query_terms(parsed, self.lexical.stats()) if parsed else frozenset()
         scores = dict(ranked)
         return [
             SearchResult(paper, scores[paper.pk], highlight(paper.title, terms), snippet(paper.abstract, terms))
