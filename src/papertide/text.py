@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 # TeX accent commands and the Unicode combining mark each one stands for.
 _ACCENTS = {
@@ -75,3 +76,92 @@ def fold(text: str) -> str:
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     # Letters with a stroke have no decomposition: map them once they are lower case (ß casefolds to ss).
     return stripped.casefold().translate(_STROKES)
+
+
+_TEX_COMMAND = re.compile(r"\\[A-Za-z]+")
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def title_key(title: str) -> str:
+    """A title reduced to what identifies it across sources: TeX accents resolved, then TeX commands,
+    braces, math delimiters, punctuation, case and diacritics folded away. ``Attention {Is} All You
+    Need.`` and ``attention is all you need`` share one key; an import matches papers by it.
+    """
+    return " ".join(_NOT_WORD.sub(" ", fold(_TEX_COMMAND.sub(" ", normalize(title)))).split())
+
+
+# TeX math as plain Unicode, for places that cannot typeset it (mail, feeds' plain text).
+_MATH_SYMBOLS = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε", "zeta": "ζ",
+    "eta": "η", "theta": "θ", "vartheta": "ϑ", "iota": "ι", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν",
+    "xi": "ξ", "pi": "π", "rho": "ρ", "sigma": "σ", "tau": "τ", "upsilon": "υ", "phi": "φ", "varphi": "φ",
+    "chi": "χ", "psi": "ψ", "omega": "ω", "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ",
+    "Pi": "Π", "Sigma": "Σ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
+    "times": "×", "cdot": "·", "pm": "±", "mp": "∓", "leq": "≤", "le": "≤", "geq": "≥", "ge": "≥", "neq": "≠",
+    "ne": "≠", "approx": "≈", "sim": "∼", "simeq": "≃", "equiv": "≡", "propto": "∝", "infty": "∞",
+    "to": "→", "rightarrow": "→", "leftarrow": "←", "Rightarrow": "⇒", "mapsto": "↦", "in": "∈", "notin": "∉",
+    "subset": "⊂", "subseteq": "⊆", "cup": "∪", "cap": "∩", "forall": "∀", "exists": "∃", "partial": "∂",
+    "nabla": "∇", "sum": "∑", "prod": "∏", "int": "∫", "sqrt": "√", "ell": "ℓ", "hbar": "ℏ", "circ": "∘",
+    "langle": "⟨", "rangle": "⟩", "ldots": "…", "cdots": "⋯", "dots": "…", "log": "log", "exp": "exp",
+    "sin": "sin", "cos": "cos", "max": "max", "min": "min", "lim": "lim",
+}  # fmt: skip
+_BLACKBOARD = {"R": "ℝ", "N": "ℕ", "Z": "ℤ", "Q": "ℚ", "C": "ℂ", "E": "𝔼", "P": "ℙ"}
+_SUPERSCRIPTS = str.maketrans("0123456789+-=()ni", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱ")
+_SUBSCRIPTS = str.maketrans("0123456789+-=()", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎")
+_MATHBB = re.compile(r"\\mathbb\s*\{\s*([A-Z])\s*\}")
+_STYLE = re.compile(r"\\(?:math[a-z]*|text[a-z]*|operatorname|boldsymbol|bm|rm|bf|it|cal)\s*\{([^{}]*)\}")
+_COMMAND = re.compile(r"\\([A-Za-z]+)")
+_FRACTION = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
+_SCRIPT = re.compile(r"([\^_])\s*(\{[^{}]*\}|\\?[A-Za-z0-9+\-=()])")
+_DELIMITERS = re.compile(r"^(\$\$|\$|\\\(|\\\[)(.*?)(\$\$|\$|\\\)|\\\])$", re.DOTALL)
+
+
+def _script(match: re.Match[str]) -> str:
+    """``^2`` -> ``²`` where Unicode has every character; otherwise ``^d`` or ``^(a+b)``."""
+    mark, body = match[1], match[2].strip("{}").strip()
+    table, allowed = (_SUPERSCRIPTS, "0123456789+-=()ni") if mark == "^" else (_SUBSCRIPTS, "0123456789+-=()")
+    if body and all(char in allowed for char in body):
+        return body.translate(table)
+    return f"{mark}{body}" if len(body) == 1 else f"{mark}({body})"
+
+
+def _grouped(term: str) -> str:
+    term = term.strip()
+    return term if term.isalnum() else f"({term})"
+
+
+def _math_segment(segment: str) -> str:
+    body = _DELIMITERS.match(segment)[2]
+    body = _MATHBB.sub(lambda m: _BLACKBOARD.get(m[1], m[1]), body)
+    body = _FRACTION.sub(lambda m: f"{_grouped(m[1])}/{_grouped(m[2])}", body)
+    for _ in range(3):  # nested styles: \mathbf{\mathcal{X}}
+        body = _STYLE.sub(r"\1", body)
+    body = _COMMAND.sub(lambda m: _MATH_SYMBOLS.get(m[1], m[1]), body)
+    body = _SCRIPT.sub(_script, body)
+    body = re.sub(r"\s+", " ", body.replace("{", "").replace("}", "").replace("\\", ""))
+    return body.strip() if segment.startswith(("$$", "\\[")) else body
+
+
+def plain_math(text: str) -> str:
+    """``text`` with its TeX math written in Unicode: ``$O(n^2)$ in $\\mathbb{R}^d$`` -> ``O(n²) in ℝ^d``."""
+    if "$" not in text and "\\" not in text:
+        return text
+    parts = MATH.split(text)
+    return "".join(_math_segment(part) if i % 2 else part for i, part in enumerate(parts))
+
+
+def short_authors(authors: Sequence[str], shown: int = 3) -> str:
+    """The first few names and "et al." for a card or a digest; the full list is on the paper page."""
+    if len(authors) <= shown + 1:
+        return ", ".join(authors)
+    return f"{', '.join(authors[:shown])} et al."
+
+
+def snippet(text: str, limit: int = 300) -> str:
+    """The start of ``text`` cut at a word boundary, never inside ``$...$`` math, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0]
+    if cut.count("$") % 2:  # an unclosed formula would show as raw TeX
+        cut = cut[: cut.rfind("$")].rstrip()
+    return cut.rstrip(" ,.;:") + "…"

@@ -183,15 +183,21 @@ def test_hybrid_newest_sort_orders_the_relevant_pool_by_date(engine: SearchEngin
     assert dates == sorted(dates, reverse=True) and len(dates) == 5
 
 
-def test_similar_and_recommend_use_the_vectors(engine: SearchEngine) -> None:
+def test_similar_and_recommend_use_the_vectors(engine: SearchEngine, store: PaperStore) -> None:
     similar = engine.similar("1810.04805", limit=3)
     assert "1810.04805" not in [r.paper.paper_id for r in similar] and len(similar) == 3
     assert {r.paper.paper_id for r in similar} & {"1706.03762", "2106.09685", "2403.00006"}
     filtered = engine.similar("1810.04805", limit=5, filters=Filters(categories_include=("cs.RO",)))
     assert {r.paper.paper_id for r in filtered} == {"2401.00004", "2402.00005"}
-    recommended = engine.recommend(["1706.03762", "1810.04805", "unknown:1"], limit=2)
-    assert len(recommended) == 2 and not {r.paper.paper_id for r in recommended} & {"1706.03762", "1810.04805"}
-    assert engine.recommend(["unknown:1"]) == []
+    liked = {paper.pk: paper.paper_id for paper in store.get_many_by_id(["1706.03762", "1810.04805"])}
+    recommended = engine.recommend([*liked, 999_999], limit=2)
+    ids = [r.result.paper.paper_id for r in recommended]
+    assert len(ids) == 2 and not set(ids) & set(liked.values())
+    assert all(r.nearest_liked in liked for r in recommended)  # each says which liked paper it is near
+    excluded = store.get(ids[0]).pk
+    again = engine.recommend(list(liked), limit=2, exclude=[excluded])
+    assert ids[0] not in [r.result.paper.paper_id for r in again]
+    assert engine.recommend([999_999]) == []
 
 
 def test_similar_to_a_fetched_paper_matches_similar_by_id(engine: SearchEngine, store: PaperStore) -> None:
@@ -203,7 +209,7 @@ def test_similar_to_a_fetched_paper_matches_similar_by_id(engine: SearchEngine, 
 def test_similar_without_vectors_falls_back_to_title_words(lexical_engine: SearchEngine) -> None:
     similar = lexical_engine.similar("2305.00002", limit=3)
     assert similar and "2305.00002" not in [r.paper.paper_id for r in similar]
-    assert lexical_engine.recommend(["2305.00002"]) == []
+    assert lexical_engine.recommend([lexical_engine.store.get("2305.00002").pk]) == []
 
 
 def test_a_running_engine_sees_what_the_indexers_commit(

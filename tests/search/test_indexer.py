@@ -29,7 +29,8 @@ def embedder() -> Embedder:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return load_settings(data_dir=tmp_path)
+    """Each node embeds for itself (the default on SQLite); test_shared_vectors.py covers the database's vectors."""
+    return load_settings(data_dir=tmp_path, vectors_in_db=False)
 
 
 def open_index(settings: Settings, embedder: Embedder) -> VectorIndex:

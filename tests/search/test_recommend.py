@@ -13,7 +13,7 @@ from papertide.ingest import ingest
 from papertide.search.embed import load_embedder
 from papertide.search.indexer import index_vectors
 from papertide.search.query import Filters
-from papertide.search.recommend import recommend, similar
+from papertide.search.recommend import nearest_liked, recommend, similar
 from papertide.search.vectors import VectorIndex, vectors_dir
 from papertide.store import PaperStore, open_store
 from tests.search.topical_papers import topic_of, topical_papers
@@ -68,3 +68,22 @@ def test_recommendations_leave_the_liked_papers_out_and_stay_near_them(corpus) -
     hits = recommend(index, liked, k=5, filters=until_october)
     assert len(hits) == 5 and not set(liked) & {hit.pk for hit in hits}
     assert all(paper.paper.submitted.month <= 10 for paper in store.get_many([hit.pk for hit in hits]))
+
+
+def test_each_recommendation_names_the_liked_paper_it_is_nearest(corpus) -> None:
+    store, index = corpus
+    quantum, protein = (store.get(paper_id).pk for paper_id in ("2401.00009", "2401.00005"))
+    hits = recommend(index, [quantum, protein], k=6)
+    reasons = nearest_liked(index, [hit.pk for hit in hits], [quantum, protein])
+    assert set(reasons) == {hit.pk for hit in hits}
+    for hit in store.get_many([hit.pk for hit in hits]):
+        assert topic_of(store.get_many([reasons[hit.pk]])[0].paper_id) == topic_of(hit.paper_id)
+    assert nearest_liked(index, [hits[0].pk], []) == {}
+
+
+def test_recommendations_leave_out_what_else_is_excluded(corpus) -> None:
+    store, index = corpus
+    liked = [store.get("2401.00009").pk]
+    first = recommend(index, liked, k=3)
+    again = recommend(index, liked, k=3, exclude=[first[0].pk])
+    assert first[0].pk not in {hit.pk for hit in again} and len(again) == 3

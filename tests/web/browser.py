@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from papertide.web.app import create_app
+from tests.postgres import database_url_for_shared_fixture
 from tests.web.corpus import demo_library
 from tests.web.live_server import serve
 
@@ -43,7 +44,8 @@ BROWSER_TESTS = [
 def base_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real server over the bundled demo corpus, indexed for search."""
     cache = request.config.cache.mkdir("papertide-web-demo") if getattr(request.config, "cache", None) else None
-    settings = demo_library(tmp_path_factory.mktemp("demo"), cache)
+    data_dir = tmp_path_factory.mktemp("demo")
+    settings = demo_library(data_dir, cache, database_url_for_shared_fixture(request, data_dir))
     with serve(create_app(settings)) as url:
         yield url
 

@@ -13,13 +13,15 @@ from papertide.config import Settings, load_settings
 from papertide.search.indexing import update_indexes
 from papertide.store import PaperStore, open_store
 from papertide.web.app import create_app
+from tests.postgres import fresh_database_url
 from tests.web.corpus import load_papers
 
 
 @pytest.fixture(scope="session")
-def indexed_app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+def indexed_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
     """Shared by the tests that only read: indexing once keeps the suite fast."""
-    settings = load_settings(data_dir=tmp_path_factory.mktemp("library"))
+    data_dir = tmp_path_factory.mktemp("library")
+    settings = load_settings(data_dir=data_dir, database_url=fresh_database_url(request, data_dir))
     store = open_store(settings.resolved_database_url)
     load_papers(store)
     update_indexes(store, settings)

@@ -80,7 +80,8 @@ def test_cards_show_what_a_reader_scans_for(client: TestClient) -> None:
     assert '<time datetime="2024-10-25">25 Oct 2024</time>' in html
     assert 'title="Machine Learning">cs.LG</a>' in html
     assert 'href="https://arxiv.org/pdf/2410.21276"' in html
-    assert re.search(r"<span>61</span><span class=\"visually-hidden\"> upvotes", html)
+    assert '<span class="hf-count">61</span> on Hugging Face' in html  # Hugging Face's upvotes, labelled
+    assert re.search(r'<span class="vote-count">0</span>', html)  # papertide's own, none yet
 
 
 def test_bad_filters_get_an_error_page_not_a_crash(client: TestClient) -> None:
@@ -104,6 +105,23 @@ def test_paper_page_shows_everything_with_math_left_for_katex(client: TestClient
     assert '<time datetime="1998-01-22">22 Jan 1998</time>' in html
     assert "High Energy Physics - Theory" in html
     assert "/static/katex/katex.min.js" in html
+
+
+def test_a_paper_without_categories_shows_no_empty_categories_box(settings: Settings, own_store: PaperStore) -> None:
+    day = datetime(2024, 10, 25, tzinfo=UTC)
+    hf_paper = Paper(id="2410.99999", title="A Hugging Face daily paper", abstract="No arXiv categories.",
+                     authors=["A. Author"], submitted=day, source="hf-daily")  # fmt: skip
+    ingest([hf_paper], own_store)
+    client = TestClient(create_app(settings, own_store))
+    page = client.get("/paper/2410.99999").text
+    assert "A Hugging Face daily paper" in page
+    assert "<dt>Categories</dt>" not in page and 'aria-label="Categories"' not in page
+    home = client.get("/", params={"window": "all"}).text
+    assert "2410.99999" in card_ids(home)
+    card = home[home.index('href="/paper/2410.99999"') :].split("</article>", 1)[0]
+    assert 'class="chips"' not in card
+    with_categories = client.get("/paper/2410.17243").text
+    assert "<dt>Categories</dt>" in with_categories and 'aria-label="Categories"' in with_categories
 
 
 @pytest.mark.parametrize("requested", ["/paper/1706.03762v5", "/paper/arXiv:1706.03762"])

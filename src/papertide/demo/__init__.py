@@ -7,7 +7,7 @@ from pathlib import Path
 from papertide.config import Settings
 from papertide.ingest import IngestSummary, ingest
 from papertide.sources.jsonl import JsonlSource
-from papertide.store import PaperStore, open_store
+from papertide.store import PaperStore, open_configured_store
 
 DEMO_CORPUS = Path(__file__).parent / "papers.jsonl.gz"
 
@@ -21,7 +21,7 @@ def install_demo(settings: Settings) -> None:
     """Load the demo corpus into the configured store and index it for search (benchmarks and tests)."""
     from papertide.search.indexing import update_indexes  # the search stack loads only when asked for
 
-    store = open_store(settings.resolved_database_url)
+    store = open_configured_store(settings)
     try:
         load_demo(store)
         update_indexes(store, settings)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,6 +72,14 @@ class Candidates:
     bm25: dict[int, float]
     cosine: dict[int, float]
     total: int  # papers there are to page through
+
+
+@dataclass(frozen=True, slots=True)
+class Recommended:
+    """A recommendation and the liked paper (store key) it is closest to, which says why it was chosen."""
+
+    result: SearchResult
+    nearest_liked: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,18 +338,22 @@ class SearchEngine:
         hits = self.lexical.search(parsed, limit=limit + 1).hits
         return self._results([hit for hit in hits if hit[0] != stored.pk][:limit])
 
-    def recommend(self, liked_ids: list[str], limit: int = 10) -> list[SearchResult]:
-        """Papers near the liked ones taken together; unknown or not yet embedded ids are ignored."""
+    def recommend(
+        self, liked: Sequence[int], limit: int = 10, filters: Filters | None = None, exclude: Sequence[int] = ()
+    ) -> list[Recommended]:
+        """Papers near the liked ones (store keys) taken together, each with the liked paper nearest it;
+        the liked papers and ``exclude`` are left out. Empty while none of them has a vector.
+        """
         _check_arguments("semantic", "relevance", limit, 0)
-        liked = [paper.pk for paper in self.store.get_many_by_id(liked_ids)]
         vectors = self.vectors
         if not liked or vectors is None:
             return []
         try:
-            hits = neighbours.recommend(vectors, liked, limit)
+            hits = neighbours.recommend(vectors, liked, limit, filters or Filters(), exclude)
         except NotFound:  # none of them has a vector yet
             return []
-        return self._results(_pairs(hits))
+        reasons = neighbours.nearest_liked(vectors, [hit.pk for hit in hits], liked)
+        return [Recommended(result, reasons[result.paper.pk]) for result in self._results(_pairs(hits))]
 
     # -- presenting ------------------------------------------------------------------------
 

@@ -6,6 +6,11 @@ A changed paper whose title and abstract are unchanged (new categories, a re-imp
 keeps its vector instead of being embedded again: embedding is the slow part, about 100
 abstracts a second on two cores. One whose indexed fields (text, categories, day) are all as
 indexed (a new DOI or journal reference) is left as it is, so such changes never grow the index.
+
+Where the embeddings live in the database (PostgreSQL deployments, see
+:mod:`papertide.store.paper_vectors`), workers embed with :func:`embed_pending` and every node's
+:func:`index_vectors` takes the stored vectors instead of embedding: a new node catches up
+without embedding anything, stopping at the first changed paper whose vector is not there yet.
 """
 
 from __future__ import annotations
@@ -22,9 +27,13 @@ from papertide.config import Settings
 from papertide.search.embed import Embedder, load_embedder
 from papertide.search.paper_filter import day_number
 from papertide.search.vectors import ANN_MIN_ROWS, VectorIndex, vectors_dir
+from papertide.store.paper_vectors import PaperVectorStore, signed_digest
 from papertide.store.papers import PaperStore, StoredPaper
 
 BATCH_SIZE = 256
+# Papers a worker claims at once when embedding into the database: about half a second of work on
+# two cores, so a killed worker loses little and claims stay short.
+CLAIM_SIZE = 64
 # Rows after which a run saves the HNSW graph it is extending: a reader opening the index adds the
 # rows the saved graph lacks, which for a long run would take it minutes (1M papers embed in hours).
 SAVE_GRAPH_EVERY = 20_000
@@ -38,6 +47,8 @@ class IndexReport:
     embedded: int = 0  # papers whose text was embedded
     reused: int = 0  # changed papers whose text was not, so their vector was kept
     unchanged: int = 0  # changed papers whose indexed fields were not, so they were left as they were
+    copied: int = 0  # papers whose vector came from the database (embedded once by a worker)
+    waiting: int = 0  # changed papers whose database vector is not there yet: the next run takes them
     vectors: int = 0  # papers with a vector after the run
     rebuilt_because: str | None = None  # why every vector was discarded first, if it was
     ann: str | None = None  # "built" or "extended" when the HNSW graph was saved
@@ -70,22 +81,30 @@ def index_vectors(
     rebuild: bool = False,
     batch_size: int = BATCH_SIZE,
     ann_min_rows: int = ANN_MIN_ROWS,
+    embed_missing: bool = True,
 ) -> IndexReport:
     """Bring the vector index of ``settings`` up to date with ``store``: the one call behind ``papertide index``.
 
     ``embedder`` defaults to the configured one. ``progress`` is called after every committed
     batch. A model change (or ``rebuild``) re-embeds everything. Once the index holds
     ``ann_min_rows`` papers an HNSW graph is built (minutes at a million) and then extended.
+    With the embeddings in the database, papers without one are embedded there first (unless
+    ``embed_missing`` is off: a node that leaves it to the workers), then copied.
     """
     started = time.perf_counter()
     embedder = embedder or load_embedder(settings.embedder, settings.embed_max_tokens)
+    shared = PaperVectorStore(store.engine) if settings.vectors_in_database(store.engine.dialect.name) else None
     report = IndexReport()
+    if shared is not None and embed_missing:
+        _drain_pending(shared, embedder, report, progress)
     with VectorIndex.updating(vectors_dir(settings), embedder, rebuild=rebuild) as index:
         report.rebuilt_because = index.rebuilt_because
         total = store.count_changed(index.last_change_seq)
         done = 0
         for batch in _batches(store.iter_papers(index.last_change_seq), batch_size):
-            _index_batch(index, embedder, batch, report)
+            complete = _index_batch(index, embedder, batch, report, shared)
+            if not complete:
+                break
             if index.unsaved_graph_rows >= SAVE_GRAPH_EVERY:
                 report.ann = index.update_ann(ann_min_rows)
             done += len(batch)
@@ -103,16 +122,42 @@ def _batches(stored: Iterator[StoredPaper], size: int) -> Iterator[list[StoredPa
         yield batch
 
 
-def _index_batch(index: VectorIndex, embedder: Embedder, batch: Sequence[StoredPaper], report: IndexReport) -> None:
+def _index_batch(
+    index: VectorIndex,
+    embedder: Embedder,
+    batch: Sequence[StoredPaper],
+    report: IndexReport,
+    shared: PaperVectorStore | None,
+) -> bool:
+    """Index ``batch``; False when it stopped early at a paper whose database vector is not there yet."""
     texts = [paper_text(paper) for paper in batch]
     digests = [text_digest(text) for text in texts]
     same_text = [index.text_digest_of(paper.pk) == digest for paper, digest in zip(batch, digests, strict=True)]
+    stored: dict[int, np.ndarray] = {}
+    stopped = False
+    if shared is not None:
+        wanted = [i for i in range(len(batch)) if not same_text[i]]
+        found = shared.vectors(model_key(embedder), [batch[i].pk for i in wanted])
+        for i in wanted:
+            hit = found.get(batch[i].pk)
+            if hit is None or hit.text_digest != signed_digest(digests[i]):
+                report.waiting += len(batch) - i
+                batch, texts, digests, same_text = batch[:i], texts[:i], digests[:i], same_text[:i]
+                stopped = True
+                break
+            stored[i] = hit.vector
+        if not batch:
+            return False
     todo = [i for i, paper in enumerate(batch) if not (same_text[i] and _same_filter_fields(index, paper))]
     reused = [i for i in todo if same_text[i]]
     fresh = [i for i in todo if not same_text[i]]
     vectors = np.empty((len(batch), index.dim), dtype=np.float32)
-    if fresh:
+    if fresh and shared is not None:
+        vectors[fresh] = np.stack([stored[i] for i in fresh])
+        report.copied += len(fresh)
+    elif fresh:
         vectors[fresh] = embedder.embed([texts[i] for i in fresh])
+        report.embedded += len(fresh)
     if reused:
         vectors[reused] = index.vectors_of([batch[i].pk for i in reused])
     index.add(
@@ -123,9 +168,47 @@ def _index_batch(index: VectorIndex, embedder: Embedder, batch: Sequence[StoredP
         vectors[todo],
         last_change_seq=batch[-1].change_seq,  # committed even when every paper was left as it was
     )
-    report.embedded += len(fresh)
     report.reused += len(reused)
     report.unchanged += len(batch) - len(todo)
+    return not stopped
+
+
+def model_key(embedder: Embedder) -> str:
+    """What a stored vector is labelled with: vectors of another model or version never mix."""
+    return f"{embedder.name}@{embedder.version}"
+
+
+def embed_pending(vectors: PaperVectorStore, embedder: Embedder, batch_size: int = CLAIM_SIZE) -> tuple[int, int]:
+    """A worker's step: embed one claimed batch of papers whose database vector is missing or stale.
+
+    Returns (papers claimed, papers embedded); (0, 0) when nothing is left. A claimed paper whose
+    text is unchanged keeps its vector and is only marked as checked.
+    """
+    with vectors.claim(model_key(embedder), batch_size) as claim:
+        if not claim.papers:
+            return 0, 0
+        texts = [passage(p.title, p.abstract) for p in claim.papers]
+        digests = [signed_digest(text_digest(text)) for text in texts]
+        fresh = [i for i, p in enumerate(claim.papers) if p.stored_digest != digests[i]]
+        embedded = dict(zip(fresh, embedder.embed([texts[i] for i in fresh]), strict=True)) if fresh else {}
+        claim.save([(p, digests[i], embedded.get(i)) for i, p in enumerate(claim.papers)])
+        return len(claim.papers), len(fresh)
+
+
+def _drain_pending(
+    vectors: PaperVectorStore, embedder: Embedder, report: IndexReport, progress: Progress | None
+) -> None:
+    """Embed into the database until no paper waits, sharing the work with any worker doing the same."""
+    total = vectors.count_pending(model_key(embedder))
+    done = 0
+    while True:
+        claimed, embedded = embed_pending(vectors, embedder)
+        if not claimed:
+            return
+        done += claimed
+        report.embedded += embedded
+        if progress is not None:
+            progress(done, max(total, done))
 
 
 def _same_filter_fields(index: VectorIndex, paper: StoredPaper) -> bool:

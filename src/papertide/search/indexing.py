@@ -21,6 +21,8 @@ class IndexingReport:
             v = self.vectors
             rate = f" ({v.embedded / v.seconds:.1f}/s)" if v.embedded and v.seconds else ""
             text += f"; vectors: {v.embedded} embedded{rate}, {v.reused} reused, {v.unchanged} unchanged"
+            if v.copied or v.waiting:
+                text += f", {v.copied} from the database, {v.waiting} waiting for a worker to embed them"
             text += f", {v.vectors} in all"
             if v.rebuilt_because:
                 text += f"; rebuilt because {v.rebuilt_because}"
@@ -36,8 +38,16 @@ def update_indexes(
     embed: bool = True,
     rebuild: bool = False,
     progress: Progress | None = None,
+    embed_missing: bool = True,
 ) -> IndexingReport:
-    """Index what changed since the last run: lexical first (seconds), then embeddings (the slow part)."""
+    """Index what changed since the last run: lexical first (seconds), then embeddings (the slow part).
+
+    ``embed_missing`` off: with the embeddings in the database, copy only what workers stored.
+    """
     lexical = LexicalIndex.open(settings.index_dir / "lexical").update_from(store)
-    vectors = index_vectors(store, settings, progress=progress, rebuild=rebuild) if embed else None
+    vectors = (
+        index_vectors(store, settings, progress=progress, rebuild=rebuild, embed_missing=embed_missing)
+        if embed
+        else None
+    )
     return IndexingReport(lexical, vectors)

@@ -25,11 +25,29 @@ def similar(index: VectorIndex, pk: int, k: int = 10, filters: Filters = NO_FILT
     return index.search(vector, k, filters, exclude=[pk], ef=EF_NEIGHBOURS)
 
 
-def recommend(index: VectorIndex, liked: Sequence[int], k: int = 20, filters: Filters = NO_FILTERS) -> list[VectorHit]:
-    """The ``k`` papers closest to the liked papers (store keys) taken together, the liked ones excluded."""
+def recommend(
+    index: VectorIndex,
+    liked: Sequence[int],
+    k: int = 20,
+    filters: Filters = NO_FILTERS,
+    exclude: Sequence[int] = (),
+) -> list[VectorHit]:
+    """The ``k`` papers closest to the liked papers (store keys) taken together, the liked ones and
+    ``exclude`` left out.
+    """
     vectors = index.vectors_of(liked)
     if not len(vectors):
         raise NotFound("none of the liked papers has a vector yet; `papertide index` makes them")
     profile = vectors.mean(axis=0)
     profile /= max(float(np.linalg.norm(profile)), 1e-12)
-    return index.search(profile, k, filters, exclude=liked, ef=EF_NEIGHBOURS)
+    return index.search(profile, k, filters, exclude=list(dict.fromkeys([*liked, *exclude])), ef=EF_NEIGHBOURS)
+
+
+def nearest_liked(index: VectorIndex, hits: Sequence[int], liked: Sequence[int]) -> dict[int, int]:
+    """For each hit, the liked paper its vector is closest to: what a recommendation says it is "similar to"."""
+    liked_pks, liked_vectors = index.with_vectors(liked)
+    hit_pks, hit_vectors = index.with_vectors(hits)
+    if not liked_pks or not hit_pks:
+        return {}
+    closest = np.argmax(hit_vectors @ liked_vectors.T, axis=1)
+    return {pk: liked_pks[i] for pk, i in zip(hit_pks, closest.tolist(), strict=True)}

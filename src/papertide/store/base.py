@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, Insert, Table, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from papertide.errors import StoreError
@@ -23,6 +25,27 @@ def utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def insert_ignoring_duplicates(conn: Connection, table: Table) -> Insert:
+    """An INSERT that skips rows whose key already exists: one atomic statement where a read, then a
+    write, would race (two requests adding the same vote or the same saved paper at once).
+    """
+    dialect = {"sqlite": sqlite, "postgresql": postgresql}.get(conn.dialect.name)
+    if dialect is None:
+        raise StoreError(f"no insert-or-ignore for the {conn.dialect.name} dialect")
+    return dialect.insert(table).on_conflict_do_nothing()
+
+
+def hold_transaction_lock(conn: Connection, name: str) -> None:
+    """Make transactions that take the lock ``name`` run one at a time, until each commits or rolls back.
+
+    PostgreSQL: a transaction-level advisory lock, so e.g. change sequence numbers are handed out
+    in commit order even with several ingest processes. SQLite needs nothing: it admits one writer
+    at a time by itself.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(name.encode())})
 
 
 class TableStore:
@@ -53,3 +76,20 @@ class TableStore:
                 yield conn
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot write to the store: {exc.__class__.__name__}: {exc}") from exc
+
+
+def upsert(conn: Connection, table, rows: list[dict], keys: list[str]) -> None:
+    """Insert ``rows``, replacing the non-key columns of rows whose ``keys`` already exist.
+
+    Both dialects spell it ``INSERT ... ON CONFLICT (keys) DO UPDATE``; each has its own insert
+    construct in SQLAlchemy.
+    """
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    statement = dialect_insert(table)
+    updates = {name: statement.excluded[name] for name in rows[0] if name not in keys}
+    conn.execute(statement.on_conflict_do_update(index_elements=keys, set_=updates), rows)

@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from papertide.errors import StoreError
@@ -19,6 +19,8 @@ _MIGRATIONS = Path(__file__).parent / "migrations"
 # default of 5, a web server serving 8 requests at once opened (and set pragmas on) a fresh
 # connection for every request beyond the fifth.
 SQLITE_POOL_SIZE = 16
+# PostgreSQL advisory lock held while migrating (an arbitrary constant: "papertide" on a phone keypad).
+MIGRATION_LOCK_KEY = 727837843
 
 
 def _dumps(value: object) -> str:
@@ -39,13 +41,33 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def create_store_engine(url: str) -> Engine:
-    """An engine for ``url``; a SQLite file's directory is created on first use."""
+def normalise_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` URLs (as libpq writes them) use psycopg 3, the driver papertide ships."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def create_store_engine(url: str, *, pool_size: int | None = None, max_overflow: int = 10) -> Engine:
+    """An engine for ``url``; a SQLite file's directory is created on first use.
+
+    ``pool_size`` is the number of connections kept open per process (default: 16 for a SQLite
+    file, where each is a cheap file handle; 5 for a server database, where each is a backend
+    process and several web nodes and workers share the server's ``max_connections``).
+    """
+    url = normalise_url(url)
     try:
         sqlite_file = url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:")
         if sqlite_file:
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        options = {"pool_size": SQLITE_POOL_SIZE} if sqlite_file else {}
+        options: dict = {}
+        if sqlite_file:
+            options["pool_size"] = pool_size or SQLITE_POOL_SIZE
+        elif not url.startswith("sqlite"):
+            # pre_ping: a connection the server or a proxy dropped while idle is replaced before
+            # use, instead of failing the request that drew it from the pool.
+            options.update(pool_size=pool_size or 5, max_overflow=max_overflow, pool_pre_ping=True)
         engine = create_engine(url, json_serializer=_dumps, json_deserializer=orjson.loads, **options)
     except (SQLAlchemyError, ImportError, OSError) as exc:
         raise StoreError(f"cannot open database {url!r}: {exc}") from exc
@@ -65,10 +87,22 @@ def migrate(engine: Engine) -> None:
     config = _alembic_config()
     try:
         with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Several nodes starting at once: one migrates, the others wait and find it done.
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot migrate database {engine.url!r}: {exc}") from exc
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision the database is at (None: not migrated yet)."""
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot read the schema revision of {engine.url!r}: {exc}") from exc
 
 
 def is_current(engine: Engine) -> bool:

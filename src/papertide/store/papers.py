@@ -24,9 +24,11 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from papertide.errors import InvalidInput, StoreError
-from papertide.model import Paper, Signal, Version
-from papertide.store.base import TableStore, utc
+from papertide.model import Paper, Signal, Version, normalize_doi
+from papertide.store.base import TableStore, hold_transaction_lock, utc
 from papertide.store.schema import checkpoints, paper_categories, paper_signals, papers
+from papertide.store.votes import vote_counts
+from papertide.text import title_key
 
 # Fields a source may leave empty; an empty incoming value keeps what is stored, so a poorer
 # source (say, Hugging Face without categories) never erases what a richer one recorded.
@@ -59,6 +61,7 @@ class StoredPaper:
     modified_at: datetime
     listed_at: datetime  # the newest-first sort key: submission time, else when first stored
     signals: dict[str, Signal] = field(default_factory=dict)  # the latest observation of each
+    votes: int = 0  # upvotes by papertide's own accounts
 
     @property
     def paper_id(self) -> str:
@@ -135,6 +138,8 @@ def _row(paper: Paper, digest: str, seq: int, now: datetime) -> dict:
         "content_hash": digest,
         "change_seq": seq,
         "modified_at": now,
+        "title_key": title_key(paper.display_title),
+        "doi_key": normalize_doi(paper.doi),
     }
     if paper.submitted is not None:  # undated papers keep the time they were first stored
         row["listed_at"] = paper.submitted
@@ -198,6 +203,8 @@ class PaperStore(TableStore):
     def _upsert(self, conn: Connection, batch: Sequence[Paper]) -> BatchResult:
         now = self._clock()
         ids = [paper.id for paper in batch]
+        # Indexers follow change_seq: numbers must rise in commit order, so writers take turns.
+        hold_transaction_lock(conn, "papers.change_seq")
         existing = {row.paper_id: row for row in conn.execute(_PAPERS_BY_ID, {"keys": ids})}
         seq = conn.execute(_MAX_CHANGE_SEQ).scalar_one() + 1
         result = BatchResult()
@@ -298,16 +305,19 @@ class PaperStore(TableStore):
             return []
         with self._reading() as conn:
             found = {key(p): p for p in map(_stored_from_row, conn.execute(statement, {"keys": wanted}))}
-            self._attach_signals(conn, list(found.values()))
+            self._attach_activity(conn, list(found.values()))
         return [found[k] for k in wanted if k in found]
 
-    def _attach_signals(self, conn: Connection, stored: list[StoredPaper]) -> None:
+    def _attach_activity(self, conn: Connection, stored: list[StoredPaper]) -> None:
+        """Each paper's latest signals and its local vote count, in two queries for all of them."""
         by_pk = {p.pk: p for p in stored}
         if not by_pk:
             return
         rows = conn.execute(_SIGNALS_OF, {"keys": list(by_pk)})
         for row in rows:  # ordered by time: the last observation wins
             by_pk[row.paper_pk].signals[row.name] = Signal(row.name, row.value, utc(row.observed_at))
+        for pk, count in vote_counts(conn, list(by_pk)).items():
+            by_pk[pk].votes = count
 
     def submitted_dates(self, pks: Sequence[int]) -> dict[int, datetime | None]:
         """Submission time by store key: enough to order a result pool without loading the papers."""
@@ -325,7 +335,7 @@ class PaperStore(TableStore):
                     select(papers).where(papers.c.change_seq > last).order_by(papers.c.change_seq).limit(chunk)
                 ).all()
                 stored = [_stored_from_row(row) for row in rows]
-                self._attach_signals(conn, stored)
+                self._attach_activity(conn, stored)
             if not stored:
                 return
             yield from stored
@@ -343,10 +353,25 @@ class PaperStore(TableStore):
         with self._reading() as conn:
             rows = conn.execute(query).all()
             stored = [_stored_from_row(row) for row in rows[:limit]]
-            self._attach_signals(conn, stored)
+            self._attach_activity(conn, stored)
         more = len(rows) > limit
         next_cursor = _encode_cursor(stored[-1]) if more else None
         return Page(stored, next_cursor)
+
+    def arrived(self, start: datetime, end: datetime, listed_from: datetime) -> list[int]:
+        """Store keys of the papers first stored in ``[start, end)`` and listed (submitted) since ``listed_from``.
+
+        Newest first. Digests take their new papers from here: arrival in the store, not the
+        submission date, so a paper announced a day after it was submitted is not missed, and
+        ``listed_from`` keeps a backfill of old papers out of "new".
+        """
+        query = (
+            select(papers.c.pk)
+            .where(papers.c.created_at >= start, papers.c.created_at < end, papers.c.listed_at >= listed_from)
+            .order_by(papers.c.listed_at.desc(), papers.c.pk.desc())
+        )
+        with self._reading() as conn:
+            return list(conn.execute(query).scalars())
 
     def count(self) -> int:
         with self._reading() as conn:

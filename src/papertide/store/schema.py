@@ -9,7 +9,9 @@ Alembic migrations in ``migrations/versions`` create these tables; keep both in 
 from __future__ import annotations
 
 from sqlalchemy import (
+    DDL,
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -17,12 +19,16 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
+    event,
 )
+
+from papertide.store.vector_column import EmbeddingVector
 
 metadata = MetaData()
 
@@ -55,9 +61,14 @@ papers = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("modified_at", DateTime(timezone=True), nullable=False),
     Column("listed_at", DateTime(timezone=True), nullable=False, comment="newest-first key: submitted, else stored"),
+    Column("title_key", Text, comment="text.title_key(title): how an imported reference finds the paper by title"),
+    Column("doi_key", Text, comment="model.normalize_doi(doi): the DOI lower-cased, for import matching"),
     Index("ix_papers_submitted_at", "submitted_at"),
     Index("ix_papers_listed_at", "listed_at", "pk"),
     Index("ix_papers_change_seq", "change_seq"),
+    Index("ix_papers_title_key", "title_key"),
+    Index("ix_papers_doi_key", "doi_key"),
+    Index("ix_papers_created_at", "created_at"),
 )
 
 paper_categories = Table(
@@ -75,6 +86,7 @@ paper_signals = Table(
     Column("name", String(32), primary_key=True),
     Column("observed_at", DateTime(timezone=True), primary_key=True),
     Column("value", Float, nullable=False),
+    Index("ix_paper_signals_observed_at", "observed_at"),
 )
 
 checkpoints = Table(
@@ -178,4 +190,236 @@ collection_items = Table(
     Column("note", Text, nullable=False, default=""),
     Index("ix_collection_items_collection_added", "collection_pk", "added_at"),
     Index("ix_collection_items_paper_pk", "paper_pk"),
+)
+
+# -- digests: subscriptions, their confirmation links and alerts, and what each was sent -----------
+# A subscription belongs to an email address (and to the account of that address, when there is
+# one: deleting the account deletes it). Unsubscribing keeps the row, so the history below still
+# keeps a paper out of every later digest to that address if it subscribes again.
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(254), nullable=False, unique=True, comment="lower-cased"),
+    Column("user_pk", Integer, ForeignKey("users.pk", ondelete="CASCADE")),
+    Column("status", String(16), nullable=False, comment="pending | active | unsubscribed"),
+    Column("preferences", JSON, nullable=False, comment="papertide.digest.preferences.Preferences as a dict"),
+    Column("nonce", String(32), nullable=False, comment="part of every signed manage link; rotating it revokes them"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("confirmed_at", DateTime(timezone=True)),
+    Column("unsubscribed_at", DateTime(timezone=True)),
+    Column("last_cutoff", DateTime(timezone=True), comment="cutoff of the last digest recorded (sent or skipped)"),
+    Index("ix_subscriptions_status", "status"),
+    Index("ix_subscriptions_user_pk", "user_pk"),
+)
+
+subscription_confirmations = Table(
+    "subscription_confirmations",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("subscription_pk", Integer, ForeignKey("subscriptions.pk", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), comment="set once: a confirmation link works one time only"),
+    Index("ix_subscription_confirmations_subscription_pk", "subscription_pk"),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("subscription_pk", Integer, ForeignKey("subscriptions.pk", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False, comment="search | author"),
+    Column("value", Text, nullable=False, comment="the search query, or the author's name"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("subscription_pk", "kind", "value", name="uq_alerts_subscription_kind_value"),
+)
+
+digest_papers = Table(
+    "digest_papers",
+    metadata,
+    Column("subscription_pk", Integer, ForeignKey("subscriptions.pk", ondelete="CASCADE"), primary_key=True),
+    Column("paper_pk", Integer, ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True),
+    Column("period", String(10), nullable=False, comment="the digest's period key (its local delivery day)"),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Index("ix_digest_papers_subscription_period", "subscription_pk", "period"),
+)
+
+# -- the worker: digest outbox, bounce scores, job leases ------------------------------------
+# One outbox row per digest and period; its key is also the unique part of the Message-ID, so a
+# digest sent twice is recognisable as the same digest (see papertide.worker.outbox).
+
+digest_outbox = Table(
+    "digest_outbox",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False, unique=True, comment="the Message-ID's unique part"),
+    Column(
+        "subscription_pk",
+        Integer,
+        ForeignKey("subscriptions.pk", ondelete="CASCADE"),
+        nullable=False,
+        comment="deleting a subscription (its account deleted) deletes its digests",
+    ),
+    Column("period", String(16), nullable=False, comment="the digest's period key (its local delivery day)"),
+    Column("address", String(254), nullable=False),
+    Column("state", String(10), nullable=False, comment="pending, sending, sent, failed or skipped"),
+    Column("message", LargeBinary, comment="the rendered RFC 5322 message; emptied some days after sending"),
+    Column("paper_pks", JSON, nullable=False),
+    Column("attempts", Integer, nullable=False, comment="times handed to the SMTP relay"),
+    Column("uncertain", Integer, nullable=False, comment="times reclaimed after a hand-over that never concluded"),
+    Column("handoff_at", DateTime(timezone=True), comment="set during an SMTP transaction, cleared after it"),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("claimed_by", String(100)),
+    Column("claim_token", String(32)),
+    Column("lease_until", DateTime(timezone=True)),
+    Column("detail", Text, comment="why it was skipped, is retried or failed"),
+    Column("smtp_code", Integer),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+    UniqueConstraint("subscription_pk", "period", name="uq_digest_outbox_subscription_period"),
+    Index("ix_digest_outbox_state_next", "state", "next_attempt_at"),
+)
+
+mail_bounces = Table(
+    "mail_bounces",
+    metadata,
+    Column("address", String(254), primary_key=True, comment="lower-cased"),
+    Column("score", Float, nullable=False, comment="as of scored_at; decays from there (papertide.store.bounces)"),
+    Column("scored_at", DateTime(timezone=True), nullable=False),
+    Column("counted_on", String(10), nullable=False, comment="UTC day of the last bounce counted"),
+    Column("counted_weight", Float, nullable=False, comment="what that day's bounces added"),
+    Column("bounces", Integer, nullable=False),
+    Column("last_reason", Text),
+    Column("suspended_at", DateTime(timezone=True)),
+)
+
+worker_jobs = Table(
+    "worker_jobs",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(100), comment="the worker running it now"),
+    Column("lease_until", DateTime(timezone=True)),
+    Column("run_key", String(64), comment="the run held now or last (e.g. the day of a daily job)"),
+    Column("done_key", String(64), comment="the last run that finished: a run key runs once"),
+    Column("state", String(10), nullable=False, comment="idle, running, done or failed"),
+    Column("retry_at", DateTime(timezone=True), comment="after a failure, not before"),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("runs", Integer, nullable=False),
+    Column("detail", JSON, comment="what the last run did, or why it failed"),
+)
+
+worker_processes = Table(
+    "worker_processes",
+    metadata,
+    Column("worker_id", String(100), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+    Column("step", String(64), comment="what it is doing now; null when idle"),
+    Column("stopped_at", DateTime(timezone=True)),
+)
+
+# -- trending ---------------------------------------------------------------------------------
+# Derived state (see papertide.trending): rebuildable from votes, users, paper_signals and papers.
+
+trending_changes = Table(
+    "trending_changes",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("paper_pk", Integer, nullable=False, comment="a paper whose votes or signals changed"),
+    comment="written by triggers on votes and paper_signals; consumed by the trending refresh",
+)
+
+TRENDING_WINDOWS = ("day", "week", "month")
+TRENDING_PARTS = (
+    ("upvotes", Integer, "votes cast in the window"),
+    ("counted", Float, "their weight after the anti-abuse rules"),
+    ("hf_upvotes", Float, "Hugging Face upvotes gained in the window"),
+    ("github_stars", Float, "GitHub stars gained in the window"),
+)
+
+trending_papers = Table(
+    "trending_papers",
+    metadata,
+    Column("paper_pk", Integer, ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True),
+    Column("generation", Integer, nullable=False, comment="the refresh that wrote this row"),
+    Column("listed_at", DateTime(timezone=True), nullable=False, comment="the paper's, for its age"),
+    *(
+        Column(f"{window}_{part}", kind, nullable=False, comment=comment)
+        for window in TRENDING_WINDOWS
+        for part, kind, comment in TRENDING_PARTS
+    ),
+    Index("ix_trending_papers_generation", "generation"),
+    Index("ix_trending_papers_listed_at", "listed_at"),
+    comment="the attention of every paper that drew some in the past month, as of trending_state.as_of",
+)
+
+trending_removed = Table(
+    "trending_removed",
+    metadata,
+    Column("paper_pk", Integer, primary_key=True),
+    Column("generation", Integer, nullable=False, comment="the refresh that found it drew no attention any more"),
+    Column("removed_at", DateTime(timezone=True), nullable=False),
+    comment="recent removals from trending_papers, so readers can follow incrementally; purged after an hour",
+)
+
+trending_state = Table(
+    "trending_state",
+    metadata,
+    Column("id", Integer, primary_key=True, comment="always 1"),
+    Column("generation", Integer, nullable=False, comment="bumped by every refresh (compare-and-set)"),
+    Column("as_of", DateTime(timezone=True), nullable=False),
+    Column("papers_seq", Integer, nullable=False, comment="papers.change_seq seen by the last refresh"),
+    Column("purged_generation", Integer, nullable=False, comment="readers older than this reload everything"),
+    Column("vote_rules", String(200), nullable=False, comment="the anti-abuse settings the rows were built with"),
+)
+
+# Every vote cast or withdrawn (also by an account's deletion) and every new signal observation
+# notes its paper, whatever code path wrote it. Migration 0004 creates the same triggers.
+TRENDING_TRIGGERS = {
+    "sqlite": [
+        "CREATE TRIGGER trending_vote_added AFTER INSERT ON votes "
+        "BEGIN INSERT INTO trending_changes (paper_pk) VALUES (NEW.paper_pk); END",
+        "CREATE TRIGGER trending_vote_removed AFTER DELETE ON votes "
+        "BEGIN INSERT INTO trending_changes (paper_pk) VALUES (OLD.paper_pk); END",
+        "CREATE TRIGGER trending_signal_added AFTER INSERT ON paper_signals "
+        "BEGIN INSERT INTO trending_changes (paper_pk) VALUES (NEW.paper_pk); END",
+    ],
+    "postgresql": [
+        "CREATE FUNCTION trending_note_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF TG_OP = 'DELETE' THEN INSERT INTO trending_changes (paper_pk) VALUES (OLD.paper_pk); RETURN OLD; END IF; "
+        "INSERT INTO trending_changes (paper_pk) VALUES (NEW.paper_pk); RETURN NEW; END $$",
+        "CREATE TRIGGER trending_vote_changed AFTER INSERT OR DELETE ON votes "
+        "FOR EACH ROW EXECUTE FUNCTION trending_note_change()",
+        "CREATE TRIGGER trending_signal_added AFTER INSERT ON paper_signals "
+        "FOR EACH ROW EXECUTE FUNCTION trending_note_change()",
+    ],
+}
+for _dialect, _statements in TRENDING_TRIGGERS.items():
+    for _statement in _statements:
+        event.listen(metadata, "after_create", DDL(_statement).execute_if(dialect=_dialect))
+
+
+# -- embeddings kept in the database (PostgreSQL deployments) ---------------------------------
+# One vector per paper and model, written by whichever worker claimed the paper; every web node
+# builds its local vector index from these rows instead of embedding anything itself.
+
+EMBEDDING_DIM = 384  # all-MiniLM-L6-v2, the shipped model
+
+paper_vectors = Table(
+    "paper_vectors",
+    metadata,
+    Column("paper_pk", Integer, ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True),
+    Column("model", String(64), primary_key=True, comment="embedder name and version, e.g. minilm@2"),
+    Column("paper_seq", Integer, nullable=False, comment="the paper's change_seq when last checked"),
+    Column("text_digest", BigInteger, nullable=False, comment="digest of the embedded title + abstract"),
+    Column("vector", EmbeddingVector(EMBEDDING_DIM), nullable=False),
+    Column("embedded_at", DateTime(timezone=True), nullable=False),
+    Index("ix_paper_vectors_model_seq", "model", "paper_seq"),
 )

@@ -12,12 +12,33 @@ from threadpoolctl import threadpool_limits
 
 from papertide import __version__
 from papertide.accounts.keys import Signer, load_secret_key
+from papertide.accounts.rate_limits import RateLimiter
 from papertide.accounts.sessions import Sessions
+from papertide.accounts.sign_in import SignInLinks
 from papertide.config import Settings
+from papertide.library import Library
+from papertide.mail import Mailer
 from papertide.search.engine import SearchEngine
-from papertide.store import PaperStore, open_store
+from papertide.search.follower import IndexFollower
+from papertide.store import PaperStore, open_configured_store
 from papertide.store.accounts import AccountStore
-from papertide.web import api, api_docs, health, pages, search_page
+from papertide.store.base import Clock, system_clock
+from papertide.store.rate_limits import RateLimitStore
+from papertide.web import (
+    account_api,
+    api,
+    api_docs,
+    feeds,
+    for_you,
+    health,
+    library,
+    library_api,
+    library_io,
+    pages,
+    search_page,
+    sign_in,
+)
+from papertide.web import accounts as account_pages
 from papertide.web.access_log import AccessLogMiddleware, configure_access_log
 from papertide.web.auth import CsrfCookieMiddleware
 from papertide.web.problems import install_problem_handlers
@@ -34,8 +55,16 @@ Lists are newest first and paginated by an opaque `cursor`. Errors are
 """
 
 
-def create_app(settings: Settings, store: PaperStore | None = None, engine: SearchEngine | None = None) -> FastAPI:
+def create_app(
+    settings: Settings,
+    store: PaperStore | None = None,
+    engine: SearchEngine | None = None,
+    *,
+    clock: Clock = system_clock,
+) -> FastAPI:
     """Build the app over ``store`` and ``engine`` (defaults: those ``settings`` names).
+
+    ``clock`` is the accounts' "now" (link and session expiry, rate limits); tests control it.
 
     The engine searches the indexes as ``papertide index`` last left them; a store without
     indexes still serves every page, and search finds nothing until they are built.
@@ -43,14 +72,22 @@ def create_app(settings: Settings, store: PaperStore | None = None, engine: Sear
     # Requests already run on a thread each; BLAS and OpenMP pools inside them only oversubscribe
     # the cores (measured: paper pages 84 -> 267 req/s on two cores with one thread per pool).
     threadpool_limits(limits=1)
-    store = store or open_store(settings.resolved_database_url)
+    store = store or open_configured_store(settings)
     engine = engine or SearchEngine.open(settings, store)
+    follow_s = settings.index_follow_interval(store.engine.dialect.name)
+    follower = IndexFollower(store, settings, follow_s) if follow_s else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # The event loop's thread pool, which runs the blocking handlers, sized by the settings.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.web_threads
-        yield
+        if follower is not None:
+            follower.start()
+        try:
+            yield
+        finally:
+            if follower is not None:
+                follower.stop()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -60,7 +97,9 @@ def create_app(settings: Settings, store: PaperStore | None = None, engine: Sear
         docs_url=None,  # Swagger UI and ReDoc load from CDNs; /docs is served by api_docs instead
         redoc_url=None,
     )
-    accounts = AccountStore(store.engine)
+    accounts = AccountStore(store.engine, clock)
+    mailer = Mailer.from_settings(settings)
+    rate_limiter = RateLimiter(RateLimitStore(store.engine, clock))
     app.state.services = Services(
         settings=settings,
         store=store,
@@ -69,6 +108,11 @@ def create_app(settings: Settings, store: PaperStore | None = None, engine: Sear
         accounts=accounts,
         sessions=Sessions(accounts, days=settings.session_days),
         signer=Signer(load_secret_key(settings)),
+        mailer=mailer,
+        rate_limiter=rate_limiter,
+        sign_in=SignInLinks(settings, accounts, rate_limiter, mailer),
+        library=Library.over(store, engine, settings),
+        follower=follower,
     )
     install_problem_handlers(app)
     app.add_middleware(CsrfCookieMiddleware, secure=settings.secure_cookies)
@@ -76,6 +120,10 @@ def create_app(settings: Settings, store: PaperStore | None = None, engine: Sear
     configure_access_log()
     app.add_middleware(AccessLogMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (health, api, pages, search_page, api_docs):
-        app.include_router(module.router)
+    routers = [health.router, api.router, library_api.router, library_io.api, for_you.api, account_api.router]
+    # library_io's pages before library's: /c/{id}.bib must not be taken for a collection id
+    routers += [pages.router, library_io.pages, library.router, for_you.pages, search_page.router, feeds.router]
+    routers += [api_docs.router, sign_in.router, account_pages.router]
+    for router in routers:
+        app.include_router(router)
     return app

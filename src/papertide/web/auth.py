@@ -9,6 +9,7 @@ Requests authenticated by a bearer token need none: a browser never sends one by
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import Depends, Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -55,6 +56,11 @@ def page_user(request: Request) -> User | None:
     return state["user"]
 
 
+def forget_user(request: Request) -> None:
+    """This request is signed out from here on (e.g. its account was just deleted): pages show no user."""
+    request.scope.setdefault("state", {})["user"] = None
+
+
 async def require_user(user: OptionalUserDep) -> User:
     """The signed-in user; otherwise 401 (pages turn it into a redirect to the sign-in page)."""
     if user is None:
@@ -63,6 +69,18 @@ async def require_user(user: OptionalUserDep) -> User:
 
 
 UserDep = Annotated[User, Depends(require_user)]
+
+
+def sign_in_url(back: str) -> str:
+    """The sign-in page, which returns to the local path ``back`` afterwards."""
+    return f"/signin?{urlencode({'next': back})}"
+
+
+def local_path(candidate: str | None, default: str) -> str:
+    """``candidate`` if it is a path on this site (where a form may send the reader back), else ``default``."""
+    if candidate and candidate.startswith("/") and not candidate.startswith(("//", "/\\")):
+        return candidate
+    return default
 
 
 # -- CSRF --------------------------------------------------------------------------------------

@@ -5,15 +5,16 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from papertide.search.query import Filters
+from papertide.web.feeds import new_papers_link
 from papertide.web.filters import to_paper_filter
 from papertide.web.lookup import canonical_id, find_paper
 from papertide.web.params import CategoryFiltersDep, CursorParam
 from papertide.web.schemas import paper_detail, paper_summary, search_hit
 from papertide.web.services import ServicesDep
-from papertide.web.templating import templates
+from papertide.web.templating import STATIC_DIR, templates
 from papertide.web.windows import Window
 
 PAGE_SIZE = 20
@@ -43,6 +44,7 @@ def home(
         "newest": newest,
         "window_start": start,
         "filters": filters,
+        "feed": new_papers_link(filters),
     }
     return templates.TemplateResponse(request, "home.html", context)
 
@@ -59,3 +61,9 @@ async def paper(request: Request, services: ServicesDep, paper_id: str) -> Respo
     stored = find_paper(services.store, wanted)
     similar = [search_hit(hit) for hit in services.engine.similar_to(stored, limit=SIMILAR_COUNT)]
     return templates.TemplateResponse(request, "paper.html", {"paper": paper_detail(stored), "similar": similar})
+
+
+@router.get("/favicon.ico")
+async def favicon() -> Response:
+    """The site's icon where browsers look for it by default: on documents without an icon link (a feed)."""
+    return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from http import HTTPStatus
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,12 +23,15 @@ from papertide.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    NotReady,
     PapertideError,
     QueryError,
     StoreError,
+    TooLarge,
     TooManyRequests,
     Unauthorized,
 )
+from papertide.web.auth import sign_in_url
 from papertide.web.schemas import Problem
 from papertide.web.templating import templates
 
@@ -36,10 +39,10 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 VALIDATION_TYPE = "/docs#problem-validation"
 # The error kinds the API documents at /docs#errors; every other status uses about:blank.
 DOCUMENTED_ERRORS: tuple[type[PapertideError], ...] = (
-    InvalidInput, QueryError, Unauthorized, Forbidden, NotFound, Conflict, TooManyRequests, StoreError,
+    InvalidInput, QueryError, Unauthorized, Forbidden, NotFound, Conflict, TooLarge, TooManyRequests, StoreError,
 )  # fmt: skip
-# Paths answered with problem+json rather than an HTML page.
-_MACHINE_PREFIXES = ("/api/", "/openapi.json", "/healthz", "/readyz")
+# Paths answered with problem+json rather than an HTML page (feeds are read by feed readers, not people).
+_MACHINE_PREFIXES = ("/api/", "/openapi.json", "/healthz", "/readyz", "/feeds/")
 
 logger = logging.getLogger(__name__)
 
@@ -82,23 +85,45 @@ def _sign_in_redirect(request: Request) -> Response:
         referer = urlsplit(request.headers.get("referer", ""))
         same_site = referer.netloc == request.url.netloc
         back = (referer.path + (f"?{referer.query}" if referer.query else "")) if same_site and referer.path else "/"
-    return RedirectResponse(f"/signin?{urlencode({'next': back})}", status_code=303)
+    return RedirectResponse(sign_in_url(back), status_code=303)
 
 
-async def _papertide_error(request: Request, exc: PapertideError) -> Response:
-    if isinstance(exc, Unauthorized) and _is_page(request):
-        return _sign_in_redirect(request)
-    if exc.status_code >= 500:
+def _detail(request: Request, exc: PapertideError) -> str:
+    """What the client is told: the message, except for server failures, which are logged instead."""
+    if exc.status_code >= 500 and not isinstance(exc, NotReady):
         logger.error("%s %s failed: %s", request.method, request.url.path, exc.message, exc_info=exc)
-        detail = _SERVER_FAILED
-    else:
-        detail = exc.message
-    response = problem_response(request, exc.status_code, exc.title, detail, type_=problem_type(type(exc)))
+        return _SERVER_FAILED
+    return exc.message
+
+
+def _with_error_headers(response: Response, exc: PapertideError) -> Response:
     if isinstance(exc, TooManyRequests):
         response.headers["Retry-After"] = str(exc.retry_after_s)
     elif isinstance(exc, Unauthorized):
         response.headers["WWW-Authenticate"] = 'Bearer realm="papertide"'
     return response
+
+
+def page_with_error(
+    request: Request, template: str, context: dict, exc: PapertideError, *, detail: str | None = None
+) -> Response:
+    """A page that shows ``exc`` in place (e.g. a form above its error), with the error's status and headers.
+
+    The template gets ``error`` (the detail, or ``detail`` when the page knows better words for a
+    server-side failure, which is logged all the same) and ``error_title``.
+    """
+    shown = _detail(request, exc)
+    context = {**context, "error": detail or shown, "error_title": exc.title}
+    response = templates.TemplateResponse(request, template, context, status_code=exc.status_code)
+    return _with_error_headers(response, exc)
+
+
+async def _papertide_error(request: Request, exc: PapertideError) -> Response:
+    if isinstance(exc, Unauthorized) and _is_page(request):
+        return _sign_in_redirect(request)
+    detail = _detail(request, exc)
+    response = problem_response(request, exc.status_code, exc.title, detail, type_=problem_type(type(exc)))
+    return _with_error_headers(response, exc)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> Response:

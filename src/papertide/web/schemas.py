@@ -36,6 +36,7 @@ class PaperSummary(BaseModel):
     updated: datetime | None = Field(description="When the latest version was submitted (UTC).")
     abstract: str = Field(description="Display abstract; TeX math is kept between `$` signs.")
     upvotes: int | None = Field(description="Hugging Face upvotes at the latest observation; null if unknown.")
+    votes: int = Field(description="Upvotes by papertide's own accounts (see `POST /api/v1/papers/{id}/vote`).")
     links: Links
 
 
@@ -109,6 +110,14 @@ class Stats(BaseModel):
     signal_observations: int
 
 
+class Account(BaseModel):
+    """The account a request is signed in as (by its API token or session)."""
+
+    email: str
+    created_at: datetime
+    api_tokens: int = Field(description="How many personal API tokens the account has.")
+
+
 class Problem(BaseModel):
     """An error, as RFC 9457 ``application/problem+json``."""
 
@@ -143,6 +152,7 @@ def _summary_fields(stored: StoredPaper) -> dict:
         "updated": paper.updated,
         "abstract": stored.abstract,
         "upvotes": round(upvotes.value) if upvotes else None,
+        "votes": stored.votes,
         "links": paper_links(stored),
     }
 

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from papertide.errors import QueryError
 from papertide.search.engine import MAX_OFFSET
 from papertide.search.query import MAX_QUERY_CHARS
+from papertide.web.feeds import search_link
 from papertide.web.params import CategoryFiltersDep, ModeParam, QueryParam, RelatedParam, SortParam
 from papertide.web.schemas import search_hit
 from papertide.web.services import ServicesDep
@@ -68,5 +69,6 @@ def search(
         "response": response,
         "hits": [search_hit(result) for result in response.results],
         "pages": min(ceil(response.total / PAGE_SIZE), MAX_PAGE),
+        "feed": None if by_related else search_link(q, mode, filters),  # a pasted text is no feed to follow
     }
     return templates.TemplateResponse(request, "search.html", context)

@@ -14,8 +14,10 @@ from markupsafe import Markup, escape
 from starlette.requests import Request
 
 from papertide import __version__
-from papertide.web.auth import csrf_token, page_user
+from papertide.text import short_authors, snippet
+from papertide.web.auth import csrf_token, page_user, sign_in_url
 from papertide.web.taxonomy import CATEGORIES, POPULAR, describe
+from papertide.web.viewer import viewer
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 STATIC_DIR = Path(__file__).with_name("static")
@@ -24,23 +26,6 @@ STATIC_DIR = Path(__file__).with_name("static")
 def day(value: date | datetime | None) -> str:
     """A date as people read it, without the time of day: ``22 Oct 2024``."""
     return f"{value.day} {value:%b %Y}" if value else "undated"
-
-
-def short_authors(authors: Sequence[str], shown: int = 3) -> str:
-    """The first few names and "et al." for a card; the full list is on the paper page."""
-    if len(authors) <= shown + 1:
-        return ", ".join(authors)
-    return f"{', '.join(authors[:shown])} et al."
-
-
-def snippet(text: str, limit: int = 300) -> str:
-    """The start of ``text`` cut at a word boundary, never inside ``$...$`` math, with an ellipsis."""
-    if len(text) <= limit:
-        return text
-    cut = text[:limit].rsplit(" ", 1)[0]
-    if cut.count("$") % 2:  # an unclosed formula would show as raw TeX
-        cut = cut[: cut.rfind("$")].rstrip()
-    return cut.rstrip(" ,.;:") + "…"
 
 
 def url_with(request: Request, path: str | None = None, **changes: str | Sequence[str] | None) -> str:
@@ -60,6 +45,11 @@ _CODE_SPAN = re.compile(r"`([^`]+)`")
 def inline_code(text: str) -> Markup:
     """Escape ``text`` and set its Markdown `code spans` as <code>: the API's descriptions use them."""
     return Markup(_CODE_SPAN.sub(r"<code>\1</code>", str(escape(text))))
+
+
+def here(request: Request) -> str:
+    """This page's path and query: where a form on it sends the reader back to."""
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
 
 def static(path: str) -> str:
@@ -85,6 +75,9 @@ def _environment() -> jinja2.Environment:
         popular_categories=POPULAR,
         csrf_token=csrf_token,
         page_user=page_user,
+        viewer=viewer,
+        sign_in_url=sign_in_url,
+        here=here,
     )
     return env
 

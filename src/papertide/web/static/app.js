@@ -1,5 +1,6 @@
 // Progressive enhancement only: every page works without this file.
-// Renders TeX in elements marked data-math with the bundled KaTeX.
+// Renders TeX in elements marked data-math with the bundled KaTeX, and turns the upvote and save
+// forms into fetch calls of the JSON API, so pressing them changes no page.
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -15,5 +16,87 @@ document.addEventListener("DOMContentLoaded", () => {
   };
   for (const element of document.querySelectorAll("[data-math]")) {
     window.renderMathInElement(element, options);
+  }
+});
+
+// A JSON API call with this browser's session and CSRF token. A reader whose session ended meanwhile
+// is sent to sign in (then back to the paper); any other failure submits the form the old way, so
+// the server's page explains it.
+async function callApi(form, method, url) {
+  const token = document.querySelector('meta[name="csrf-token"]').content;
+  const response = await fetch(url, {
+    method,
+    headers: { "X-CSRF-Token": token, Accept: "application/json" },
+    credentials: "same-origin",
+  });
+  if (response.status === 401) {
+    form.submit();
+    return null;
+  }
+  if (!response.ok) throw new Error(`${method} ${url}: ${response.status}`);
+  return response.json();
+}
+
+async function vote(form) {
+  const wanted = form.elements.voted.value === "true";
+  const state = await callApi(form, wanted ? "POST" : "DELETE", form.dataset.api);
+  if (!state) return;
+  // The same paper may have several buttons on a page; keep them all in step.
+  for (const other of document.querySelectorAll(`form.vote[data-api="${CSS.escape(form.dataset.api)}"]`)) {
+    other.elements.voted.value = String(!state.voted);
+    other.querySelector("button").setAttribute("aria-pressed", String(state.voted));
+    other.querySelector(".vote-count").textContent = state.votes;
+  }
+}
+
+// A save menu button adds the paper to its collection or removes it ("add:<id>" / "remove:<id>";
+// an empty id is the reader's "Saved" collection, which the first save creates).
+async function save(form, submitter) {
+  if (!submitter || submitter.name !== "change") throw new Error("no collection was chosen");
+  const [action, collection] = submitter.value.split(":");
+  const target = encodeURIComponent(collection || "default");
+  const url = `/api/v1/collections/${target}/papers/${encodeURI(form.dataset.paper)}`;
+  const state = await callApi(form, action === "add" ? "PUT" : "DELETE", url);
+  if (!state) return;
+  submitter.value = `${state.saved ? "remove" : "add"}:${state.collection.id}`;
+  submitter.setAttribute("aria-pressed", String(state.saved));
+  const summary = form.querySelector("summary");
+  if (summary) {
+    const held = form.querySelector('.save-option[aria-pressed="true"]') !== null;
+    summary.setAttribute("aria-pressed", String(held));
+    summary.querySelector(".save-label").textContent = held ? "Saved" : "Save";
+  }
+}
+
+const enhanced = { "form.vote": vote, "form.save-form": save };
+
+// The old way, as if the script were absent: the pressed button's name and value go along.
+function submitPlainly(form, submitter) {
+  if (submitter && submitter.name) {
+    const field = document.createElement("input");
+    field.type = "hidden";
+    field.name = submitter.name;
+    field.value = submitter.value;
+    form.append(field);
+  }
+  form.submit();
+}
+
+document.addEventListener("submit", async (event) => {
+  for (const [selector, handler] of Object.entries(enhanced)) {
+    const form = event.target.closest(selector);
+    // A visitor's button (no CSRF field) just posts: the server sends them to sign in.
+    if (!form || !form.querySelector('input[name="csrf_token"]')) continue;
+    event.preventDefault();
+    const buttons = form.querySelectorAll("button");
+    buttons.forEach((button) => { button.disabled = true; });
+    try {
+      await handler(form, event.submitter);
+    } catch {
+      submitPlainly(form, event.submitter);
+    } finally {
+      buttons.forEach((button) => { button.disabled = false; });
+    }
+    return;
   }
 });

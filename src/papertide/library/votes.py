@@ -1,0 +1,39 @@
+"""Upvotes: one per account and paper, set or withdrawn (never toggled blindly, so a repeated
+request leaves the state it asked for), counted exactly by the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from papertide.store.accounts import User
+from papertide.store.papers import StoredPaper
+from papertide.store.votes import VoteStore
+
+
+@dataclass(frozen=True, slots=True)
+class VoteState:
+    """A paper's upvotes after a vote, and whether the voter's own vote is among them."""
+
+    paper_id: str
+    voted: bool
+    votes: int
+
+
+class Votes:
+    def __init__(self, store: VoteStore) -> None:
+        self._store = store
+
+    def set(self, user: User, paper: StoredPaper, voted: bool) -> VoteState:
+        """Upvote ``paper`` (``voted``) or withdraw the upvote; either is a no-op when already so."""
+        count = self._store.set_vote(user.pk, paper.pk, voted)
+        return VoteState(paper.paper_id, voted, count)
+
+    def state(self, user: User, paper: StoredPaper) -> VoteState:
+        return VoteState(paper.paper_id, self._store.has_voted(user.pk, paper.pk), self._store.count(paper.pk))
+
+    def voted_ids(self, user: User) -> set[str]:
+        return self._store.voted_ids(user.pk)
+
+    def voted_pks(self, user: User) -> list[int]:
+        return self._store.voted_pks(user.pk)

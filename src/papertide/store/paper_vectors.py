@@ -1,0 +1,108 @@
+"""Embeddings kept in the database: claimed, computed once, read by every node.
+
+On PostgreSQL a deployment embeds each paper once: any number of worker processes, on any number
+of machines, claim batches of papers whose vector is missing or older than the paper with
+``FOR UPDATE SKIP LOCKED``, so no two embed the same paper, and write the vectors back in the
+same transaction. A worker that dies mid-batch rolls back and releases its claim. Web nodes read
+the vectors to build their local index (see :mod:`papertide.search.indexer`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import Connection, bindparam, func, or_, select
+
+from papertide.store.base import TableStore, upsert
+from papertide.store.schema import paper_vectors, papers
+
+_SIGN = 1 << 63
+
+
+def signed_digest(digest: int) -> int:
+    """A 64-bit unsigned digest as the signed integer a BIGINT column holds."""
+    return digest - (1 << 64) if digest >= _SIGN else digest
+
+
+@dataclass(frozen=True, slots=True)
+class PendingPaper:
+    pk: int
+    change_seq: int
+    title: str
+    abstract: str
+    stored_digest: int | None  # of the text last embedded, if any (signed)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredVector:
+    text_digest: int  # signed
+    vector: np.ndarray
+
+
+class Claim:
+    """Papers claimed for embedding, inside the transaction that holds them."""
+
+    def __init__(self, conn: Connection, model: str, pending: list[PendingPaper], now) -> None:
+        self._conn = conn
+        self.model = model
+        self.papers = pending
+        self._now = now
+
+    def save(self, results: Sequence[tuple[PendingPaper, int, np.ndarray | None]]) -> None:
+        """Record ``(paper, text digest, vector)``; a None vector keeps the stored one (same text)."""
+        fresh = [
+            {"paper_pk": p.pk, "model": self.model, "paper_seq": p.change_seq, "text_digest": d, "vector": v,
+             "embedded_at": self._now}
+            for p, d, v in results if v is not None
+        ]  # fmt: skip
+        upsert(self._conn, paper_vectors, fresh, ["paper_pk", "model"])
+        kept = [{"pk": p.pk, "seq": p.change_seq} for p, _, v in results if v is None]
+        if kept:
+            self._conn.execute(
+                paper_vectors.update()
+                .where(paper_vectors.c.paper_pk == bindparam("pk"), paper_vectors.c.model == self.model)
+                .values(paper_seq=bindparam("seq")),
+                kept,
+            )
+
+
+class PaperVectorStore(TableStore):
+    """The ``paper_vectors`` table."""
+
+    def _pending(self, model: str):
+        return (
+            select(papers.c.pk, papers.c.change_seq, papers.c.title, papers.c.abstract, paper_vectors.c.text_digest)
+            .outerjoin(paper_vectors, (paper_vectors.c.paper_pk == papers.c.pk) & (paper_vectors.c.model == model))
+            .where(or_(paper_vectors.c.paper_pk.is_(None), paper_vectors.c.paper_seq < papers.c.change_seq))
+        )
+
+    @contextmanager
+    def claim(self, model: str, limit: int) -> Iterator[Claim]:
+        """Up to ``limit`` papers needing a vector of ``model``, oldest change first, held until the block ends.
+
+        PostgreSQL skips papers another transaction holds; SQLite admits one writer at a time,
+        so there a second process waits (or fails busy) rather than claiming the same papers.
+        """
+        query = self._pending(model).order_by(papers.c.change_seq).limit(limit)
+        with self._writing() as conn:
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update(of=papers, skip_locked=True)
+            pending = [PendingPaper(*row) for row in conn.execute(query)]
+            yield Claim(conn, model, pending, self.now())
+
+    def count_pending(self, model: str) -> int:
+        with self._reading() as conn:
+            return conn.execute(select(func.count()).select_from(self._pending(model).subquery())).scalar_one()
+
+    def vectors(self, model: str, pks: Sequence[int]) -> dict[int, StoredVector]:
+        """The stored vectors of ``pks`` (those that have one)."""
+        if not pks:
+            return {}
+        query = select(paper_vectors.c.paper_pk, paper_vectors.c.text_digest, paper_vectors.c.vector).where(
+            paper_vectors.c.model == model, paper_vectors.c.paper_pk.in_(list(pks))
+        )
+        with self._reading() as conn:
+            return {pk: StoredVector(digest, vector) for pk, digest, vector in conn.execute(query)}

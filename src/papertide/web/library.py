@@ -1,0 +1,215 @@
+"""The library's pages and forms: upvotes, the save menu, "My library", collection pages.
+
+Every form works without JavaScript: it posts (with the CSRF token) and is answered with a 303
+back to the page it came from. ``static/app.js`` upgrades the vote and save buttons to ``fetch``
+calls of the JSON API, so they change state without a reload. A signed-out reader who presses
+one is sent to sign in and then back to the paper.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from papertide.errors import InvalidInput
+from papertide.library.collections import Order
+from papertide.store.accounts import User
+from papertide.web.auth import CsrfDep, OptionalUserDep, UserDep, local_path, sign_in_url, verify_csrf
+from papertide.web.feeds import collection_link
+from papertide.web.library_schemas import collection_detail, collection_summary
+from papertide.web.lookup import canonical_id, find_paper
+from papertide.web.params import CursorParam
+from papertide.web.services import ServicesDep
+from papertide.web.templating import templates
+
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+
+BackField = Annotated[str | None, Form(alias="next", description="The page to return to (a local path).")]
+OrderParam = Annotated[Order, Query(description="`newest` or `oldest` saved first.")]
+
+
+def paper_path(paper_id: str) -> str:
+    return f"/paper/{quote(paper_id)}"
+
+
+def collection_path(public_id: str) -> str:
+    return f"/library/{public_id}"
+
+
+def see_other(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+# -- the buttons on every paper ------------------------------------------------------------------
+# Writes are plain functions: FastAPI runs them on a worker thread, so a write waiting for the
+# database lock never holds up the event loop.
+
+
+async def reader_or_none(request: Request, services: ServicesDep, user: OptionalUserDep) -> User | None:
+    """The signed-in reader, whose form must carry the CSRF token; None for a visitor, whose press
+    changes nothing but a redirect to sign in (so a card's button needs no token for visitors).
+    """
+    if user is not None:
+        await verify_csrf(request, services)
+    return user
+
+
+ReaderDep = Annotated[User | None, Depends(reader_or_none)]
+
+
+@router.post("/paper/{paper_id:path}/vote")
+def vote(
+    services: ServicesDep,
+    user: ReaderDep,
+    paper_id: str,
+    voted: Annotated[bool, Form()] = True,
+    back: BackField = None,
+) -> Response:
+    """Set the reader's vote to ``voted``."""
+    paper = find_paper(services.store, canonical_id(paper_id))
+    if user is None:
+        return see_other(sign_in_url(paper_path(paper.paper_id)))
+    services.library.votes.set(user, paper, voted)
+    return see_other(local_path(back, paper_path(paper.paper_id)))
+
+
+@router.post("/paper/{paper_id:path}/save")
+def save(
+    services: ServicesDep,
+    user: ReaderDep,
+    paper_id: str,
+    change: Annotated[
+        str, Form(description="`add:<collection>` or `remove:<collection>`; empty: the default.")
+    ] = "add:",
+    back: BackField = None,
+) -> Response:
+    """Save the paper into a collection of the reader's, or take it out."""
+    paper = find_paper(services.store, canonical_id(paper_id))
+    if user is None:
+        return see_other(sign_in_url(paper_path(paper.paper_id)))
+    action, _, public_id = change.partition(":")
+    collections = services.library.collections
+    if action == "add":
+        collections.save(user, paper, public_id or None)
+    elif action == "remove" and public_id:
+        collections.remove(user, public_id, paper)
+    else:
+        raise InvalidInput(f"change must be 'add:<collection>' or 'remove:<collection>', got {change!r}")
+    return see_other(local_path(back, paper_path(paper.paper_id)))
+
+
+# -- my library ----------------------------------------------------------------------------------
+
+
+@router.get("/library")
+def library(
+    request: Request,
+    services: ServicesDep,
+    user: UserDep,
+    into: Annotated[str, Query(description="The collection the import form offers first.")] = "",
+) -> Response:
+    base = services.settings.base_url
+    mine = [collection_summary(c, base) for c in services.library.collections.mine(user)]
+    context = {"collections": mine, "into": into, "import_max_mb": services.settings.import_max_bytes // 1_000_000}
+    return templates.TemplateResponse(request, "library.html", context)
+
+
+@router.post("/library/new", dependencies=[CsrfDep])
+def create_collection(
+    services: ServicesDep,
+    user: UserDep,
+    name: Annotated[str, Form(max_length=500)],
+    public: Annotated[bool, Form()] = False,
+) -> Response:
+    created = services.library.collections.create(user, name, public=public)
+    return see_other(collection_path(created.public_id))
+
+
+@router.get("/library/{public_id}")
+def my_collection(
+    request: Request,
+    services: ServicesDep,
+    user: UserDep,
+    public_id: str,
+    order: OrderParam = Order.NEWEST,
+    cursor: CursorParam = None,
+) -> Response:
+    collections = services.library.collections
+    page = collections.page(collections.owned(user, public_id), order, cursor)
+    context = {
+        "collection": collection_detail(page, services.settings.base_url),
+        "owner": True,
+        "feed": collection_link(page.collection),
+    }
+    return templates.TemplateResponse(request, "collection.html", context)
+
+
+@router.post("/library/{public_id}/rename", dependencies=[CsrfDep])
+def rename_collection(
+    services: ServicesDep, user: UserDep, public_id: str, name: Annotated[str, Form(max_length=500)]
+) -> Response:
+    services.library.collections.update(user, public_id, name=name)
+    return see_other(collection_path(public_id))
+
+
+@router.post("/library/{public_id}/visibility", dependencies=[CsrfDep])
+def set_visibility(services: ServicesDep, user: UserDep, public_id: str, public: Annotated[bool, Form()]) -> Response:
+    services.library.collections.update(user, public_id, public=public)
+    return see_other(collection_path(public_id))
+
+
+@router.post("/library/{public_id}/delete", dependencies=[CsrfDep])
+def delete_collection(services: ServicesDep, user: UserDep, public_id: str) -> Response:
+    services.library.collections.delete(user, public_id)
+    return see_other("/library")
+
+
+@router.post("/library/{public_id}/note", dependencies=[CsrfDep])
+def edit_note(
+    services: ServicesDep,
+    user: UserDep,
+    public_id: str,
+    paper: Annotated[str, Form()],
+    note: Annotated[str, Form(max_length=20_000)] = "",
+    back: BackField = None,
+) -> Response:
+    stored = find_paper(services.store, canonical_id(paper))
+    services.library.collections.set_note(user, public_id, stored, note)
+    return see_other(local_path(back, collection_path(public_id)))
+
+
+@router.post("/library/{public_id}/remove", dependencies=[CsrfDep])
+def remove_paper(
+    services: ServicesDep, user: UserDep, public_id: str, paper: Annotated[str, Form()], back: BackField = None
+) -> Response:
+    stored = find_paper(services.store, canonical_id(paper))
+    services.library.collections.remove(user, public_id, stored)
+    return see_other(local_path(back, collection_path(public_id)))
+
+
+# -- public collections --------------------------------------------------------------------------
+
+
+@router.get("/c/{public_id}")
+def public_collection(
+    request: Request,
+    services: ServicesDep,
+    user: OptionalUserDep,
+    public_id: str,
+    order: OrderParam = Order.NEWEST,
+    cursor: CursorParam = None,
+) -> Response:
+    """A public collection for anyone; the owner's private one for its owner; otherwise 404."""
+    collections = services.library.collections
+    page = collections.page(collections.visible(user, public_id), order, cursor)
+    owner = user is not None and page.collection.user_pk == user.pk
+    context = {
+        "collection": collection_detail(page, services.settings.base_url),
+        "owner": owner,
+        "public_view": True,
+        "feed": collection_link(page.collection),
+    }
+    return templates.TemplateResponse(request, "collection.html", context)

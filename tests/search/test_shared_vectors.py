@@ -1,0 +1,125 @@
+"""Embeddings in the database: workers embed each paper once, nodes copy them and never embed."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from papertide.config import load_settings
+from papertide.ingest import ingest
+from papertide.search.embed import Embedder, load_embedder
+from papertide.search.indexer import embed_pending, index_vectors
+from papertide.search.vectors import VectorIndex, vectors_dir
+from papertide.store import PaperStore, open_store
+from papertide.store.paper_vectors import PaperVectorStore
+from tests.postgres import PostgresForTests
+from tests.search.topical_papers import topic_of, topical_papers
+
+
+class CountingEmbedder:
+    """The real embedder, counting the texts it embeds (optionally slowly, to make workers overlap)."""
+
+    def __init__(self, inner: Embedder, delay_s: float = 0.0, refuse: bool = False) -> None:
+        self._inner, self._delay, self._refuse = inner, delay_s, refuse
+        self.texts: list[str] = []
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str):
+        return getattr(self._inner, name)
+
+    def embed(self, texts):
+        assert not self._refuse, "a node with the vectors in the database must not embed"
+        time.sleep(self._delay)
+        with self._lock:
+            self.texts.extend(texts)
+        return self._inner.embed(texts)
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Embedder:
+    return load_embedder()
+
+
+def drain(vectors: PaperVectorStore, embedder, batch_size: int = 64) -> tuple[int, int]:
+    claimed = embedded = 0
+    while True:
+        c, e = embed_pending(vectors, embedder, batch_size)
+        if not c:
+            return claimed, embedded
+        claimed, embedded = claimed + c, embedded + e
+
+
+def node_settings(tmp_path: Path, name: str):
+    return load_settings(data_dir=tmp_path / name, vectors_in_db=True)
+
+
+def test_a_worker_embeds_once_and_a_node_copies_without_embedding(store: PaperStore, tmp_path: Path, embedder) -> None:
+    ingest(topical_papers(), store)
+    worker = CountingEmbedder(embedder)
+    vectors = PaperVectorStore(store.engine)
+    assert vectors.count_pending(f"{embedder.name}@{embedder.version}") == 12
+    assert drain(vectors, worker) == (12, 12)
+    assert drain(vectors, worker) == (0, 0)
+    assert len(worker.texts) == 12
+    node = node_settings(tmp_path, "node")
+    report = index_vectors(store, node, CountingEmbedder(embedder, refuse=True), embed_missing=False)
+    assert (report.copied, report.embedded, report.waiting, report.vectors) == (12, 0, 0, 12)
+    index = VectorIndex.open(vectors_dir(node), embedder)
+    hits = index.search(embedder.embed_query("message passing on graphs"), 4)
+    assert {topic_of(p.paper_id) for p in store.get_many([hit.pk for hit in hits])} == {"graphs"}
+
+
+def test_a_node_stops_at_the_first_paper_not_yet_embedded(store: PaperStore, tmp_path: Path, embedder) -> None:
+    ingest(topical_papers(), store)
+    vectors = PaperVectorStore(store.engine)
+    embed_pending(vectors, embedder, batch_size=5)  # the five oldest changes only
+    node = node_settings(tmp_path, "node")
+    refusing = CountingEmbedder(embedder, refuse=True)
+    first = index_vectors(store, node, refusing, embed_missing=False)
+    assert (first.copied, first.waiting) == (5, 7)
+    stamp = VectorIndex.open(vectors_dir(node), embedder).last_change_seq
+    assert stamp == sorted(p.change_seq for p in store.iter_papers())[4]
+    drain(vectors, embedder)
+    second = index_vectors(store, node, refusing, embed_missing=False)
+    assert (second.copied, second.waiting, second.vectors) == (7, 0, 12)
+
+
+def test_index_embeds_what_is_missing_into_the_database_first(store: PaperStore, tmp_path: Path, embedder) -> None:
+    ingest(topical_papers(), store)
+    counting = CountingEmbedder(embedder)
+    report = index_vectors(store, node_settings(tmp_path, "single"), counting)
+    assert (report.embedded, report.copied, report.vectors) == (12, 12, 12)
+    assert PaperVectorStore(store.engine).count_pending(f"{embedder.name}@{embedder.version}") == 0
+    other = index_vectors(store, node_settings(tmp_path, "second"), CountingEmbedder(embedder, refuse=True))
+    assert (other.embedded, other.copied) == (0, 12)  # a second node embeds nothing
+
+
+def test_a_new_text_is_embedded_again_and_new_metadata_only_rechecked(store: PaperStore, embedder) -> None:
+    papers = topical_papers()
+    ingest(papers, store)
+    vectors = PaperVectorStore(store.engine)
+    drain(vectors, embedder)
+    ingest([replace(papers[0], abstract=papers[0].abstract + " Revised."), replace(papers[1], doi="10.1/x")], store)
+    counting = CountingEmbedder(embedder)
+    assert drain(vectors, counting) == (2, 1)
+    assert len(counting.texts) == 1 and counting.texts[0].endswith("Revised.")
+
+
+def test_concurrent_workers_never_embed_a_paper_twice(postgres: PostgresForTests, embedder) -> None:
+    store = open_store(postgres.fresh_database(), pool_size=4)
+    ingest(topical_papers(), store)
+    vectors = PaperVectorStore(store.engine)
+    workers = [CountingEmbedder(embedder, delay_s=0.2) for _ in range(3)]
+    threads = [threading.Thread(target=drain, args=(vectors, w, 2)) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    embedded = [text for w in workers for text in w.texts]
+    assert len(embedded) == 12 and len(set(embedded)) == 12
+    assert sum(1 for w in workers if w.texts) >= 2  # the work was shared, not serialised behind one worker
+    assert vectors.count_pending(f"{embedder.name}@{embedder.version}") == 0
