@@ -35,12 +35,16 @@ from papertide.search.query import Filters
 from papertide.search.vectors import VectorIndex
 from papertide.text import normalize
 
-# ../shared beside the checkout; a worktree one level deeper (checkouts/<name>) finds the same one.
-SHARED = next(
-    (p / "shared" for p in Path(__file__).resolve().parents[2:4] if (p / "shared" / "data").is_dir()),
-    Path(__file__).resolve().parents[2] / "shared",
-)
-CORPUS = SHARED / "data" / "corpora" / "conference-papers-87k.jsonl.gz"
+
+def _shared_data() -> Path:
+    """``../shared/data`` beside the checkout: the main checkout's parent, or a worktree's (``/work/wt/x``) above it."""
+    here = Path(__file__).resolve()
+    found = (parent / "shared" / "data" for parent in here.parents[1:])
+    return next((path for path in found if path.is_dir()), here.parents[2] / "shared" / "data")
+
+
+SHARED = _shared_data()
+CORPUS = SHARED / "corpora" / "conference-papers-87k.jsonl.gz"
 CACHE = Path(__file__).resolve().parent / ".cache"
 REAL = CACHE / "conference-87k"  # a VectorIndex: row i is corpus line i, pk i + 1
 EMBED_BATCH = 256

@@ -1,36 +1,38 @@
-"""Retrieval quality through the production path: SciFact nDCG@10 / Recall@100, and known-item search.
+"""Retrieval quality through the production path, on every evaluation collection and on the 87k papers.
 
-SciFact (BEIR format, ``../shared/data/eval/scifact``) is ingested into a fresh store as papers
-``scifact:<_id>``, indexed lexically and embedded with the shipped embedder (vectors are cached
-under ``bench/.cache`` by text digest and model version, so only the first run pays ~3 minutes),
-and every query goes through :meth:`SearchEngine.search` in each mode. Known-item search types
-each sampled title of the 87k conference papers (``../shared/data/corpora``) and counts how often
-that paper comes first (a paper with the very same title counts too: some titles repeat).
-Its vectors come from ``bench/corpus.py embed``'s cache where it has them and are embedded
-otherwise (about 50 minutes for all on two cores); ``--known-item-corpus N`` limits the corpus
-to its first N papers, and with ``--modes lexical`` nothing is embedded. Data that is
-absent is skipped with a message; nothing from it is copied into the repository::
+Each task (see ``eval_sets.py``: every BEIR folder of ``../shared/data/eval``, and the known-item,
+abstract-as-query and prose-question tasks on the 87k conference papers) is ingested into a fresh
+store, indexed lexically and embedded with the shipped embedder, and every query goes through
+:meth:`SearchEngine.search` in each mode (100 results). Beside papertide's modes the same run
+computes the plain baselines of ``baselines.py`` (bm25s, MiniLM exact search, their RRF) on the
+same papers and vectors. Reported per task: nDCG@10 and Recall@100 (and for known-item search
+the share of titles found first), then the mean over the BEIR collections and over every task.
 
-    .venv/bin/python bench/quality.py [--splits test,train] [--modes lexical,semantic,hybrid]
-        [--known-item-sample 2000] [--known-item-corpus N] [--skip-known-item] [--json out.json]
+Document vectors are cached under ``bench/.cache`` by text digest and model version (the 87k
+papers' from ``bench/corpus.py embed``), so only a first run embeds (a few minutes for the BEIR
+collections, about 50 minutes for the 87k papers on two cores); ``--corpus-size N`` limits the
+87k tasks to the first N papers. Absent data is skipped with a message::
+
+    nice -n 5 .venv/bin/python bench/quality.py [--collections scifact,cranfield,medline,npl]
+        [--splits test] [--tasks known-item,abstract,prose] [--sample 500] [--known-item-sample 2000]
+        [--corpus-size N] [--modes lexical,semantic,hybrid] [--no-baselines] [--json out.json]
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
-import random
 import sys
 import tempfile
 import time
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
-from corpus import CACHE, CORPUS, REAL, corpus_records, record_authors
+from baselines import Bm25Baseline, DenseBaseline, rrf
+from corpus import CACHE, REAL
+from eval_sets import CORPUS_TASKS, Task, beir_task, conference_papers, corpus_available, corpus_tasks, eval_folders
 
 from papertide.config import Settings
 from papertide.errors import QueryError
@@ -38,23 +40,21 @@ from papertide.ingest import ingest
 from papertide.model import Paper
 from papertide.search.embed import Embedder, load_embedder
 from papertide.search.engine import MAX_LIMIT, SearchEngine
-from papertide.search.indexer import index_vectors, text_digest
+from papertide.search.indexer import index_vectors, paper_text, text_digest
 from papertide.search.lexical import LexicalIndex
 from papertide.search.vectors import VectorIndex
 from papertide.store import open_store
-from papertide.text import fold
 
-HERE = Path(__file__).resolve().parent
-SHARED = HERE.parents[1] / "shared" / "data"
-SCIFACT = SHARED / "eval" / "scifact"
 MODES = ("lexical", "semantic", "hybrid")
+BASELINES = ("bm25s", "minilm", "rrf")
 
 
 class CachedEmbedder:
     """The shipped embedder behind vector caches keyed by text digest; new vectors go to ``write_to``.
 
     The caches are :class:`VectorIndex` directories, so one made by another model version is
-    refused (and, for ``write_to``, rebuilt) rather than silently mixed in.
+    refused (and, for ``write_to``, rebuilt) rather than silently mixed in. Query vectors are
+    remembered for the run, so each mode and baseline embeds a query once.
     """
 
     def __init__(self, embedder: Embedder, write_to: Path, read_also: Sequence[Path] = ()) -> None:
@@ -62,6 +62,7 @@ class CachedEmbedder:
         self.name, self.version, self.dim = embedder.name, embedder.version, embedder.dim
         self._write_to = write_to
         self._cached: dict[int, np.ndarray] = {}
+        self._queries: dict[tuple[str, bool], np.ndarray] = {}
         for directory in (*read_also, write_to):
             if directory.exists():
                 index = VectorIndex.open(directory, embedder)
@@ -85,7 +86,18 @@ class CachedEmbedder:
         return np.stack([self._cached[digest] for digest in digests]) if texts else np.empty((0, self.dim), np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._embedder.embed_query(text)
+        """The query's vector as papertide makes it (long text in chunks)."""
+        key = (text, True)
+        if key not in self._queries:
+            self._queries[key] = self._embedder.embed_query(text)
+        return self._queries[key]
+
+    def embed_plain(self, text: str) -> np.ndarray:
+        """The query's vector as the baseline makes it: one pass, cut at the model's token limit."""
+        key = (text, False)
+        if key not in self._queries:
+            self._queries[key] = self._embedder.embed([text])[0]
+        return self._queries[key]
 
     def _save(self, digests: list[int], vectors: np.ndarray) -> None:
         with VectorIndex.updating(self._write_to, self._embedder) as cache:
@@ -102,13 +114,17 @@ def build_engine(papers: Iterable[Paper], data_dir: Path, embedder: CachedEmbedd
     started = time.perf_counter()
     LexicalIndex.open(settings.index_dir / "lexical").update_from(store)
     lexical_s = time.perf_counter() - started
-    print(f"  {summary.added} papers; lexical index {lexical_s:.1f} s", flush=True)
+    rejected = f", {summary.rejected} rejected (no text at all)" if summary.rejected else ""
+    print(f"  {summary.added} papers{rejected}; lexical index {lexical_s:.1f} s", flush=True)
     if embedder is not None:
         started = time.perf_counter()
         index_vectors(store, settings, embedder, batch_size=2048)
         seconds = time.perf_counter() - started
         print(f"  vectors {seconds:.1f} s ({embedder.embedded} embedded now, the rest cached)", flush=True)
-    return SearchEngine.open(settings, store)
+    engine = SearchEngine.open(settings, store)
+    if embedder is not None:
+        engine.embedder = embedder  # queries embedded once per run, whatever the mode
+    return engine
 
 
 # -- metrics ---------------------------------------------------------------------------------
@@ -135,141 +151,162 @@ def ranked_ids(engine: SearchEngine, text: str, mode: str, limit: int = MAX_LIMI
         return None
 
 
-# -- SciFact -----------------------------------------------------------------------------------
-
-
-def scifact_papers() -> Iterator[Paper]:
-    with (SCIFACT / "corpus.jsonl").open(encoding="utf-8") as lines:
-        for line in lines:
-            doc = json.loads(line)
-            yield Paper(id=f"scifact:{doc['_id']}", title=doc["title"], abstract=doc["text"], source="scifact")
-
-
-def scifact_split(split: str) -> tuple[dict[str, str], dict[str, dict[str, int]]]:
-    """The split's queries (id -> text) and relevance judgments (query id -> paper id -> gain)."""
-    qrels: dict[str, dict[str, int]] = defaultdict(dict)
-    with (SCIFACT / "qrels" / f"{split}.tsv").open(encoding="utf-8") as rows:
-        for row in csv.DictReader(rows, delimiter="\t"):
-            qrels[row["query-id"]][f"scifact:{row['corpus-id']}"] = int(row["score"])
-    with (SCIFACT / "queries.jsonl").open(encoding="utf-8") as lines:
-        queries = {q["_id"]: q["text"] for q in map(json.loads, lines) if q["_id"] in qrels}
-    return queries, qrels
-
-
-def evaluate(engine: SearchEngine, queries: dict[str, str], qrels: dict[str, dict[str, int]], mode: str) -> dict:
-    ndcg, recall, refused = [], [], 0
-    for query_id, text in queries.items():
-        ranked = ranked_ids(engine, text, mode)
+def scores(rankings: dict[str, list[str] | None], task: Task, seconds: float) -> dict:
+    ndcg, recall, first, refused = [], [], [], 0
+    for query_id, relevant in task.qrels.items():
+        ranked = rankings[query_id]
         refused += ranked is None
-        ndcg.append(ndcg_at(ranked or [], qrels[query_id]))
-        recall.append(recall_at(ranked or [], qrels[query_id]))
+        ndcg.append(ndcg_at(ranked or [], relevant))
+        recall.append(recall_at(ranked or [], relevant))
+        first.append(bool(ranked) and ranked[0] in relevant)
     return {
-        "queries": len(queries),
         "ndcg@10": round(float(np.mean(ndcg)), 4),
         "recall@100": round(float(np.mean(recall)), 4),
+        "found_first": round(float(np.mean(first)), 4),
         "refused": refused,
+        "ms_per_query": round(1000 * seconds / max(1, len(rankings)), 2),
     }
 
 
-def scifact(splits: Sequence[str], modes: Sequence[str], embedder: Embedder, work: Path) -> dict | None:
-    if not (SCIFACT / "corpus.jsonl").exists():
-        print(f"SciFact skipped: {SCIFACT} is absent")
-        return None
-    print("SciFact: building the store and indexes", flush=True)
-    cached = CachedEmbedder(embedder, CACHE / "scifact-vectors")
-    engine = build_engine(scifact_papers(), work / "scifact", cached)
+# -- running a task ----------------------------------------------------------------------------
+
+
+def run_task(task: Task, engine: SearchEngine, cached: CachedEmbedder | None, modes: Sequence[str], baselines: bool):
+    """Every mode and baseline over the task's queries: ``{system: scores}``."""
     results = {}
-    for split in splits:
-        queries, qrels = scifact_split(split)
-        results[split] = {mode: evaluate(engine, queries, qrels, mode) for mode in modes}
+    for mode in modes:
+        started = time.perf_counter()
+        rankings = {qid: ranked_ids(engine, task.queries[qid], mode) for qid in task.qrels}
+        results[mode] = scores(rankings, task, time.perf_counter() - started)
+    if baselines:
+        results.update(baseline_scores(task, engine, cached))
     return results
 
 
-# -- known-item search -------------------------------------------------------------------------
+def baseline_scores(task: Task, engine: SearchEngine, cached: CachedEmbedder | None) -> dict:
+    stored = list(engine.store.iter_papers(chunk=10_000))
+    ids = [paper.paper_id for paper in stored]
+    started = time.perf_counter()
+    bm25 = Bm25Baseline(ids, [task.baseline_text(paper.paper) for paper in stored])
+    index_s = time.perf_counter() - started
+    lexical = {qid: bm25.search(task.queries[qid]) for qid in task.qrels}
+    results = {"bm25s": scores(lexical, task, time.perf_counter() - started - index_s)}
+    if cached is not None:
+        dense = DenseBaseline(ids, cached.embed([paper_text(paper) for paper in stored]))
+        started = time.perf_counter()
+        semantic = {qid: dense.search(cached.embed_plain(task.queries[qid])) for qid in task.qrels}
+        results["minilm"] = scores(semantic, task, time.perf_counter() - started)
+        fused = {qid: rrf(lexical[qid] or [], semantic[qid]) for qid in task.qrels}
+        results["rrf"] = scores(fused, task, 0.0)
+    return results
 
 
-def conference_papers(limit: int | None) -> list[Paper]:
-    papers = []
-    for number, record in enumerate(corpus_records()):
-        if limit is not None and number >= limit:
-            break
-        if not (record.get("title") or "").strip():
-            continue
-        papers.append(
-            Paper(
-                id=f"conf:{number}",  # the corpus's own ids repeat across venues
-                title=record["title"],
-                abstract=record.get("abstract") or "",
-                authors=record_authors(record),
-                source="conference",
-            )
-        )
-    return papers
-
-
-def known_item(
-    sample: int, corpus_size: int | None, modes: Sequence[str], embedder: Embedder, work: Path
-) -> dict | None:
-    if not CORPUS.exists():
-        print(f"known-item search skipped: {CORPUS} is absent")
-        return None
-    papers = conference_papers(corpus_size)
-    print(f"Known-item search over {len(papers)} conference papers: building the store and indexes", flush=True)
-    semantic = any(mode != "lexical" for mode in modes)
-    cached = CachedEmbedder(embedder, CACHE / "known-item-vectors", read_also=[REAL]) if semantic else None
-    engine = build_engine(papers, work / "known-item", cached)
-    title_of = {paper.id: fold(" ".join(paper.title.split())) for paper in papers}
-    targets = random.Random(0).sample(papers, min(sample, len(papers)))
+def beir(names: Sequence[str] | None, splits: Sequence[str], args: argparse.Namespace, embedder, work: Path) -> dict:
     results = {}
-    for mode in modes:
-        found = refused = 0
-        for paper in targets:
-            ranked = ranked_ids(engine, paper.title, mode, limit=1)
-            refused += ranked is None
-            found += bool(ranked) and title_of[ranked[0]] == title_of[paper.id]
-        results[mode] = {"titles": len(targets), "recall@1": round(found / len(targets), 4), "refused": refused}
-    return {"corpus": len(papers), **results}
+    folders = [folder for folder in eval_folders() if names is None or folder.name in names]
+    if not folders:
+        print("evaluation collections skipped: none found under ../shared/data/eval")
+    for folder in folders:
+        tasks = [task for split in splits if (task := beir_task(folder, split)) is not None]
+        if not tasks:
+            continue
+        print(f"{folder.name}: building the store and indexes", flush=True)
+        cached = CachedEmbedder(embedder, CACHE / f"{folder.name}-vectors") if _semantic(args) else None
+        engine = build_engine(tasks[0].papers, work / folder.name, cached)
+        for task in tasks:
+            results[task.name] = run_task(task, engine, cached, args.modes, args.baselines)
+            print_task(task.name, results[task.name])
+    return results
+
+
+def conference(names: Sequence[str], args: argparse.Namespace, embedder, work: Path) -> dict:
+    if not names:
+        return {}
+    if not corpus_available():
+        print("87k tasks skipped: ../shared/data/corpora is absent")
+        return {}
+    papers = conference_papers(args.corpus_size)
+    print(f"87k tasks over {len(papers)} conference papers: building the store and indexes", flush=True)
+    cached = CachedEmbedder(embedder, CACHE / "known-item-vectors", read_also=[REAL]) if _semantic(args) else None
+    engine = build_engine(papers, work / "conference", cached)
+    results = {}
+    for task in corpus_tasks(papers, args.sample, tuple(names)):
+        if task.name == "known-item" and args.known_item_sample != args.sample:
+            task = corpus_tasks(papers, args.known_item_sample, ("known-item",))[0]
+        label = f"87k {task.name}"
+        results[label] = run_task(task, engine, cached, args.modes, args.baselines)
+        print_task(label, results[label])
+    return results
+
+
+def _semantic(args: argparse.Namespace) -> bool:
+    """Whether anything needs vectors (with ``--modes lexical`` the baselines are bm25s alone)."""
+    return any(mode != "lexical" for mode in args.modes)
+
+
+# -- reporting ---------------------------------------------------------------------------------
+
+
+def means(results: dict[str, dict], tasks: Sequence[str]) -> dict:
+    """Each system's mean nDCG@10 and Recall@100 over ``tasks`` (those that ran it)."""
+    systems = [system for system in (*BASELINES, *MODES) if all(system in results[task] for task in tasks)]
+    return {
+        system: {
+            metric: round(float(np.mean([results[task][system][metric] for task in tasks])), 4)
+            for metric in ("ndcg@10", "recall@100")
+        }
+        for system in systems
+    }
+
+
+def print_task(name: str, by_system: dict) -> None:
+    line = "  ".join(
+        f"{system} {r['ndcg@10']:.3f}/{r['recall@100']:.3f}" for system, r in by_system.items() if "ndcg@10" in r
+    )
+    print(f"  {name}: nDCG@10/R@100  {line}", flush=True)
 
 
 def print_tables(report: dict) -> None:
-    if report.get("scifact"):
-        print(f"\nSciFact      {'mode':<9} {'queries':>7} {'nDCG@10':>8} {'R@100':>7} {'refused':>7}")
-        for split, by_mode in report["scifact"].items():
-            for mode, r in by_mode.items():
-                print(
-                    f"  {split:<10} {mode:<9} {r['queries']:>7} {r['ndcg@10']:>8.4f} {r['recall@100']:>7.4f} "
-                    f"{r['refused']:>7}"
-                )
-    if report.get("known_item"):
-        known = report["known_item"]
-        print(f"\nKnown-item search over {known['corpus']} papers")
-        for mode in MODES:
-            if mode in known:
-                r = known[mode]
-                print(f"  {mode:<9} {r['titles']:>5} titles  recall@1 {r['recall@1']:.4f}  refused {r['refused']}")
+    results = report["tasks"]
+    systems = [s for s in (*BASELINES, *MODES) if any(s in r for r in results.values())]
+    for metric in ("ndcg@10", "recall@100"):
+        print(f"\n{metric:<22}" + "".join(f"{system:>9}" for system in systems))
+        for name, by_system in {**results, **report["means"]}.items():
+            cells = "".join(f"{by_system[s][metric]:>9.4f}" if s in by_system else f"{'':>9}" for s in systems)
+            print(f"{name:<22}{cells}")
+    for name, by_system in results.items():
+        if name.endswith("known-item"):
+            found = "  ".join(f"{s} {r['found_first']:.4f}" for s, r in by_system.items())
+            print(f"\n{name}: found first (recall@1)  {found}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--splits", default="test,train", help="SciFact qrels splits, comma-separated (empty: skip SciFact)"
-    )
-    parser.add_argument("--modes", default=",".join(MODES), help="search modes, comma-separated")
+    parser.add_argument("--collections", help="BEIR folders to run, comma-separated (default: all; empty: none)")
+    parser.add_argument("--splits", default="test", help="qrels splits, comma-separated (SciFact also has train)")
+    parser.add_argument("--tasks", default=",".join(CORPUS_TASKS), help="87k tasks, comma-separated (empty: none)")
+    parser.add_argument("--sample", type=int, default=500, help="queries per 87k task")
     parser.add_argument("--known-item-sample", type=int, default=2000, help="titles searched for")
-    parser.add_argument("--known-item-corpus", type=int, help="use only the first N conference papers")
-    parser.add_argument("--skip-known-item", action="store_true")
+    parser.add_argument("--corpus-size", type=int, help="use only the first N conference papers")
+    parser.add_argument("--modes", default=",".join(MODES), help="search modes, comma-separated")
+    parser.add_argument("--no-baselines", dest="baselines", action="store_false")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
-    modes = [mode for mode in args.modes.split(",") if mode]
+    args.modes = [mode for mode in args.modes.split(",") if mode]
+    collections = None if args.collections is None else [name for name in args.collections.split(",") if name]
     embedder = load_embedder()
     report: dict = {"embedder": embedder.version}
     with tempfile.TemporaryDirectory(prefix="papertide-quality-") as work:
         splits = [split for split in args.splits.split(",") if split]
-        report["scifact"] = scifact(splits, modes, embedder, Path(work)) if splits else None
-        if not args.skip_known_item:
-            report["known_item"] = known_item(
-                args.known_item_sample, args.known_item_corpus, modes, embedder, Path(work)
-            )
+        collection_results = beir(collections, splits, args, embedder, Path(work)) if collections != [] else {}
+        corpus_results = conference([t for t in args.tasks.split(",") if t], args, embedder, Path(work))
+    report["tasks"] = {**collection_results, **corpus_results}
+    report["means"] = {}
+    test_collections = [name for name in collection_results if "/" not in name]
+    if test_collections:
+        report["means"]["mean, collections"] = means(report["tasks"], test_collections)
+    if test_collections and corpus_results:
+        report["means"]["mean, all tasks"] = means(report["tasks"], [*test_collections, *corpus_results])
     print_tables(report)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

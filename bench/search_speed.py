@@ -10,12 +10,16 @@ paper's and a little noise; queries are embedded for real.
 
 The query mix: very common words (1-2), topics (2-4 title words), long queries (5-6 words),
 topics with category or year filters, and phrases. Each class runs in every mode, warm and
-in-process; ``similar`` asks for neighbours of random papers. Reported: p50/p95/p99 in ms per
-class and over the whole mix (``all``), the retrievers alone (lexical without hydration and
-snippets; semantic with the query's embedding), and the process's RSS::
+in-process; ``similar`` asks for neighbours of random papers. Beside the mix, and not part of
+``all``: ``sentence`` (an abstract's sentence of 20-25 words, typed as a question would be) and
+``abstract`` (300 words of abstracts pasted into the related-papers box, searched without
+operators). Reported: p50/p95/p99 in ms per class and over the whole mix (``all``), the
+retrievers alone (lexical without hydration and snippets; semantic with the query's embedding),
+and the process's RSS. ``--bm25s`` also times bm25s (one title + abstract field, PyStemmer,
+top 20, query tokenization included) on the long classes, beside the lexical retriever::
 
     .venv/bin/python bench/search_speed.py [--sizes 87k,1m] [--queries 100] [--json out.json]
-                                           [--rebuild-vectors]
+                                           [--rebuild-vectors] [--bm25s]
 
 ``--rebuild-vectors`` remakes the cached corpora's vectors and HNSW graphs from the real
 embeddings cached now (store and lexical index are kept).
@@ -64,6 +68,10 @@ COMMON = [
     "language models", "robot", "image", "optimization", "graph", "transformer", "method", "estimation",
 ]  # fmt: skip
 FILTERS = ["cat:cs.CV", "cat:cs.*", "year:2020..2023", "cat:stat.ML year:2015..", "-cat:cs.RO year:2022"]
+MIX = ("common", "topic", "long", "filtered", "phrase")  # the whole mix ("all"); the targets hold over it
+PASTED = "abstract"  # searched as pasted text, without operators
+PASTED_WORDS = 300
+LONG_CLASSES = ("long", "sentence", PASTED)  # timed against bm25s
 STOP = {"a", "an", "and", "for", "from", "in", "of", "on", "the", "to", "via", "with", "by", "is", "at", "as"}
 
 
@@ -168,7 +176,7 @@ def _timed(call: Callable[[], object]) -> float:
     return round(time.perf_counter() - started, 1)
 
 
-def query_mix(titles: list[str], count: int) -> dict[str, list[str]]:
+def query_mix(titles: list[str], abstracts: list[str], count: int) -> dict[str, list[str]]:
     rng = random.Random(1)
 
     def title_words(low: int, high: int) -> str:
@@ -184,7 +192,26 @@ def query_mix(titles: list[str], count: int) -> dict[str, list[str]]:
         "long": [title_words(5, 6) for _ in range(count)],
         "filtered": [f"{title_words(1, 3)} {rng.choice(FILTERS)}" for _ in range(count)],
         "phrase": [f'"{title_words(2, 2)}" {title_words(1, 2)}' for _ in range(count)],
+        "sentence": [_sentence(abstracts, rng) for _ in range(count)],
+        PASTED: [_pasted(abstracts, rng) for _ in range(count)],
     }
+
+
+def _sentence(abstracts: list[str], rng: random.Random) -> str:
+    """20-25 consecutive words of an abstract."""
+    while True:
+        words = rng.choice(abstracts).split()
+        if len(words) >= 25:
+            start = rng.randrange(len(words) - 24)
+            return " ".join(words[start : start + rng.randint(20, 25)])
+
+
+def _pasted(abstracts: list[str], rng: random.Random) -> str:
+    """:data:`PASTED_WORDS` words of abstracts, one after another, as a long pasted text."""
+    words: list[str] = []
+    while len(words) < PASTED_WORDS:
+        words.extend(rng.choice(abstracts).split())
+    return " ".join(words[:PASTED_WORDS])
 
 
 def percentiles(seconds: list[float]) -> dict[str, float]:
@@ -212,35 +239,65 @@ def rss_mb() -> dict[str, int]:
     return {"rss_mb": current, "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}
 
 
-def measure(name: str, titles: list[str], count: int, rounds: int, rebuild_vectors: bool = False) -> dict:
-    settings, facts = build(name, len(titles), rebuild_vectors=rebuild_vectors)
+def measure(name: str, titles: list[str], abstracts: list[str], args: argparse.Namespace) -> dict:
+    count, rounds = args.queries, args.rounds
+    settings, facts = build(name, len(titles), rebuild_vectors=args.rebuild_vectors)
     store = open_store(settings.resolved_database_url)
     before = rss_mb()["rss_mb"]
     started = time.perf_counter()
     engine = SearchEngine.open(settings, store)
     report: dict = {"build": facts, "open_s": round(time.perf_counter() - started, 2)}
-    mix = query_mix(titles, count)
+    mix = query_mix(titles, abstracts, count)
     seconds: dict[str, list[float]] = {}
     for cls, texts in mix.items():
-        parsed = [parse_query(text) for text in texts]
+        operators = cls != PASTED
+        # The retriever timings include reading the query, as bm25s's include tokenizing it.
         seconds[f"{cls}/lexical retriever"] = timed_calls(
-            [lambda q=q: engine.lexical.search(q, limit=20) for q in parsed], rounds
+            [lambda t=t, o=operators: engine.lexical.search(parse_query(t, operators=o), limit=20) for t in texts],
+            rounds,
         )
+        parsed = [parse_query(text, operators=operators) for text in texts]
         seconds[f"{cls}/semantic retriever"] = timed_calls(
             [lambda q=q: engine.vectors.search(engine.embedder.embed_query(q.text_for_embedding()), 20, q.filters)
              for q in parsed], rounds
         )  # fmt: skip
         for mode in ("lexical", "semantic", "hybrid"):
             seconds[f"{cls}/{mode}"] = timed_calls(
-                [lambda t=t, m=mode: engine.search(t, mode=m) for t in texts], rounds
+                [lambda t=t, m=mode, o=operators: engine.search(t, mode=m, operators=o) for t in texts], rounds
             )
     for kind in ("lexical retriever", "semantic retriever", "lexical", "semantic", "hybrid"):  # the whole mix
-        seconds[f"all/{kind}"] = [s for cls in mix for s in seconds[f"{cls}/{kind}"]]
+        seconds[f"all/{kind}"] = [s for cls in MIX for s in seconds[f"{cls}/{kind}"]]
+    if args.bm25s:
+        seconds.update(bm25s_timings(store, {cls: mix[cls] for cls in LONG_CLASSES}, rounds, report))
     ids = [f"bench:{n}" for n in random.Random(2).sample(range(facts["papers"]), count)]
     seconds["similar"] = timed_calls([lambda i=i: engine.similar(i) for i in ids], rounds)
     report["latency_ms"] = {key: percentiles(values) for key, values in seconds.items()}
     report["memory"] = {**rss_mb(), "rss_before_open_mb": before}
     return report
+
+
+def bm25s_timings(store: PaperStore, queries: dict[str, list[str]], rounds: int, report: dict) -> dict:
+    """bm25s over the same papers (title + abstract, one field), top 20 of each query."""
+    import bm25s
+    import Stemmer
+
+    stemmer = Stemmer.Stemmer("english")
+    started = time.perf_counter()
+    texts = [f"{paper.title} {paper.abstract}" for paper in store.iter_papers(chunk=10_000)]
+    retriever = bm25s.BM25(k1=1.5, b=0.75)
+    retriever.index(bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False), show_progress=False)
+    report["bm25s_index_s"] = round(time.perf_counter() - started, 1)
+    del texts
+
+    def search(text: str) -> None:
+        tokens = bm25s.tokenize([text], stopwords="en", stemmer=stemmer, show_progress=False, return_ids=False)[0]
+        words = [word for word in tokens if word in retriever.vocab_dict]
+        if words:
+            retriever.retrieve([words], k=20, show_progress=False, n_threads=1)
+
+    return {
+        f"{cls}/bm25s": timed_calls([lambda t=t: search(t) for t in texts], rounds) for cls, texts in queries.items()
+    }
 
 
 def print_report(name: str, report: dict) -> None:
@@ -257,12 +314,16 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2, help="timed passes over the queries")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--rebuild-vectors", action="store_true", help="remake vectors from the real ones cached now")
+    parser.add_argument("--bm25s", action="store_true", help="also time bm25s on the long query classes")
     args = parser.parse_args()
     corpus_or_exit()
-    titles = [record["title"] for record in records()]  # only titles stay in memory while measuring
+    titles, abstracts = [], []  # only these stay in memory while measuring
+    for record in records():
+        titles.append(record["title"])
+        abstracts.append(" ".join((record.get("abstract") or "").split()))
     results = {}
     for name in args.sizes.split(","):
-        results[name] = measure(name, titles, args.queries, args.rounds, args.rebuild_vectors)
+        results[name] = measure(name, titles, abstracts, args)
         print_report(name, results[name])
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

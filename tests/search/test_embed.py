@@ -161,3 +161,28 @@ def test_cuda_is_preferred_where_onnxruntime_offers_it() -> None:
     cpu_build = SimpleNamespace(get_available_providers=lambda: ["CPUExecutionProvider"])
     assert _providers(gpu_build) == ["CUDAExecutionProvider", "CPUExecutionProvider"]
     assert _providers(cpu_build) == ["CPUExecutionProvider"]
+
+
+def test_a_query_within_the_window_embeds_as_a_passage(embedder: Embedder) -> None:
+    text = "Vitamin D supplements lower the risk of bone fractures in the elderly."
+    np.testing.assert_allclose(embedder.embed_query(text), embedder.embed([text])[0], atol=1e-6)
+
+
+def test_a_long_query_is_embedded_whole_in_windows_averaged() -> None:
+    embedder = OnnxEmbedder(max_tokens=32, threads=1)
+    topics = ["protein folding in the cell is assisted by chaperones", "galaxies merge under gravity over aeons"]
+    long_text = " ".join([topics[0]] * 6 + [topics[1]] * 6)  # well over one 32-token window
+    whole = embedder.embed_query(long_text)
+    truncated = embedder.embed([long_text])[0]  # what a cut at the window would see: protein only
+    second = embedder.embed_query(" ".join([topics[1]] * 3))
+    assert np.linalg.norm(whole) == pytest.approx(1.0, abs=1e-5)
+    assert whole @ second > truncated @ second + 0.1  # the words after the first window count
+    assert embedder.embed_query(long_text) @ whole == pytest.approx(1.0, abs=1e-6)  # deterministic
+
+
+def test_a_ten_thousand_character_query_embeds() -> None:
+    embedder = OnnxEmbedder(threads=1)
+    text = " ".join(f"measurement {i} of heat transfer in supersonic flow" for i in range(200))
+    assert len(text) >= 10_000
+    vector = embedder.embed_query(text)
+    assert vector.shape == (embedder.dim,) and np.isfinite(vector).all()

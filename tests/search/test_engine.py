@@ -102,8 +102,8 @@ def test_pasted_arxiv_id_finds_that_paper(lexical_engine: SearchEngine) -> None:
 
 
 def test_syntax_slips_give_results_and_warnings(lexical_engine: SearchEngine) -> None:
-    unclosed = lexical_engine.search('"legged robot', mode="lexical")
-    assert ids(unclosed) == ["2401.00004"] and any("quote" in warning for warning in unclosed.warnings)
+    unclosed = lexical_engine.search('"legged robot', mode="lexical")  # the quote is an ordinary character
+    assert ids(unclosed)[0] == "2401.00004" and "2402.00005" in ids(unclosed) and unclosed.warnings == ()
     unknown = lexical_engine.search("foo:residual", mode="lexical")
     assert ids(unknown) == ["1512.03385"] and any("foo:" in warning for warning in unknown.warnings)
     assert ids(lexical_engine.search("residual\x00\x07 networks\ufffe", mode="lexical"))[0] == "1512.03385"
@@ -112,7 +112,7 @@ def test_syntax_slips_give_results_and_warnings(lexical_engine: SearchEngine) ->
 @pytest.mark.parametrize(
     ("text", "kwargs", "message"),
     [
-        ("x" * 10_000, {}, "too long"),
+        ("x" * 20_001, {}, "too long"),
         ("year:2024..2020", {}, "reversed"),
         ("date:2024-02-30", {}, "not a valid date"),
         ("-cat:,", {}, "names no category"),
@@ -293,3 +293,105 @@ def wait_for_another(engine: SearchEngine, snapshot: VectorIndex) -> VectorIndex
 def test_similar_of_an_unknown_paper_is_not_found(engine: SearchEngine) -> None:
     with pytest.raises(NotFound):
         engine.similar("2501.99999")
+
+
+# -- prose, relaxed operators and long text ------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["lexical", "semantic", "hybrid"])
+def test_prose_with_quotes_dashes_and_colons_is_read_as_prose(engine: SearchEngine, mode: str) -> None:
+    for text in (
+        'Is there work on legged robots - something like "robot learns to walk"?',
+        "legged robots -- walking with deep reinforcement learning (see: simulation)",
+        'legged robots – the "robot learns idea, roughly — in simulation',
+        "Question: how does a legged robot learn to walk?",
+    ):
+        response = engine.search(text, mode=mode)
+        assert ids(response)[0] == "2401.00004", text
+        assert not any("exact phrase" in warning for warning in response.warnings), text
+
+
+@pytest.mark.parametrize("mode", ["lexical", "semantic", "hybrid"])
+def test_a_phrase_no_paper_holds_is_searched_as_words_and_the_response_says_so(engine: SearchEngine, mode: str) -> None:
+    response = engine.search('legged robots "learns robot to walk"', mode=mode)
+    assert ids(response)[0] == "2401.00004"
+    assert response.warnings == (
+        'no paper contains the exact phrase "learns robot to walk"; showing papers with its words',
+    )
+    assert response.query.phrases == ()  # what was searched, for highlighting
+    both = engine.search('"walking legged robot" "swarm robots coordinate"', mode=mode)
+    assert {"2401.00004", "2402.00005"} <= set(ids(both))
+    assert both.warnings == (
+        'no paper contains the exact phrases "walking legged robot" and "swarm robots coordinate" together; '
+        "showing papers with their words",
+    )
+
+
+@pytest.mark.parametrize("mode", ["lexical", "semantic", "hybrid"])
+def test_an_exclusion_that_leaves_nothing_is_dropped_and_the_response_says_so(engine: SearchEngine, mode: str) -> None:
+    response = engine.search("legged -robot", mode=mode)
+    assert ids(response)[0] == "2401.00004"
+    assert response.warnings == ('no paper is left without "robot"; showing papers that contain it',)
+    kept = engine.search("network -pruning", mode=mode)  # leaves papers: applied, silently as typed
+    assert "2305.00002" not in ids(kept) and kept.warnings == ()
+
+
+def test_relaxing_stops_at_the_first_step_that_finds_papers(lexical_engine: SearchEngine) -> None:
+    response = lexical_engine.search('"walk to learns" -swarms', mode="lexical")
+    assert ids(response)[0] == "2401.00004" and len(response.warnings) == 1
+    both = lexical_engine.search('"legged walk" -robot', mode="lexical")
+    assert ids(both) == ["2401.00004"] and len(both.warnings) == 2
+    nothing = lexical_engine.search('"zebra finch" -zebra', mode="lexical")
+    assert nothing.results == [] and nothing.total == 0 and nothing.warnings == ()
+
+
+def test_a_phrase_narrows_a_semantic_search_without_emptying_it(engine: SearchEngine) -> None:
+    response = engine.search('cooking pasta at home "legged robot"', mode="semantic")
+    assert ids(response) == ["2401.00004"] and response.warnings == ()
+
+
+@pytest.mark.parametrize("mode", ["lexical", "semantic", "hybrid"])
+def test_a_ten_thousand_character_query_is_searched_whole(engine: SearchEngine, mode: str) -> None:
+    # Over 10,000 characters: a long description, with words no paper holds among its own.
+    sentences = [
+        f"Our legged robot number {i} learns to walk over rough terrain (trial unrelatedword{i})." for i in range(140)
+    ]
+    text = " ".join(sentences)
+    assert len(text) >= 10_000
+    response = engine.search(text, mode=mode)
+    assert ids(response)[0] == "2401.00004" and response.mode == mode
+
+
+def test_pasted_text_is_searched_without_operators(engine: SearchEngine) -> None:
+    abstract = (
+        'Results: deeper neural networks are "more difficult to train -- so we present a residual learning '
+        "framework -including shortcut connections; see arXiv:1512.03385 cat:cs.CV"
+    )
+    for mode in ("lexical", "hybrid"):
+        response = engine.search(abstract, mode=mode, operators=False)
+        assert ids(response)[0] == "1512.03385" and response.warnings == () and response.paper_id is None
+    assert engine.search("-residual", mode="lexical", operators=False).total >= 1
+
+
+def test_repeated_words_weigh_more(lexical_engine: SearchEngine) -> None:
+    once = ids(lexical_engine.search("swarms pruning", mode="lexical"))
+    assert set(once[:2]) == {"2402.00005", "2305.00002"}
+    assert ids(lexical_engine.search("swarms pruning pruning pruning", mode="lexical"))[0] == "2305.00002"
+    assert ids(lexical_engine.search("swarms swarms swarms pruning", mode="lexical"))[0] == "2402.00005"
+
+
+_CORPUS_WORDS = sorted({word for paper in PAPERS for word in f"{paper.title} {paper.abstract}".split()})
+
+
+@hypothesis_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    found=st.sampled_from(_CORPUS_WORDS),
+    others=st.lists(st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789.,;?!()'", min_size=1), max_size=12),
+    position=st.integers(0, 12),
+)
+def test_a_query_without_operators_finds_something_when_any_word_occurs(
+    lexical_engine: SearchEngine, found: str, others: list[str], position: int
+) -> None:
+    words = [*others[:position], found, *others[position:]]
+    response = lexical_engine.search(" ".join(words), mode="lexical")
+    assert response.total >= 1 and response.results

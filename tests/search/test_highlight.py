@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from papertide.search.highlight import highlight, query_terms, snippet
+from papertide.search.lexical_query import MAX_FREE_WORDS, TermStats
 from papertide.search.query import parse_query
 
 
@@ -48,3 +49,16 @@ def test_snippet_never_cuts_math() -> None:
     html = snippet(text, terms("b"), max_chars=100)
     assert html.startswith("…then <mark>b</mark> <mark>b</mark> <mark>b</mark> c")  # the math is left out whole
     assert "$" not in snippet(text, terms("c"), max_chars=100)
+
+
+def test_stop_words_are_marked_only_when_the_query_has_nothing_else() -> None:
+    assert terms("the state of the art") == frozenset({"state", "art"})
+    assert terms("to be or not to be") == frozenset({"to", "be", "or", "not"})
+    assert terms('"state of the art" in practice') == frozenset({"state", "art", "practic"})
+
+
+def test_a_long_text_marks_only_the_words_it_was_searched_by() -> None:
+    common = " ".join(f"common{i}" for i in range(MAX_FREE_WORDS))
+    stats = TermStats(lambda word: 1 if word == "rare" else 50, num_docs=100)
+    marked = query_terms(parse_query(f"{common} rare"), stats)
+    assert len(marked) == MAX_FREE_WORDS and "rare" in marked

@@ -10,8 +10,9 @@ import pytest
 
 from papertide.ingest import ingest
 from papertide.model import Paper
-from papertide.search.analysis import NAMES, TEXT
+from papertide.search.analysis import NAMES, QUERY_TEXT, TEXT
 from papertide.search.lexical import LexicalIndex
+from papertide.search.lexical_query import MAX_FREE_WORDS, free_words
 from papertide.search.query import Filters, merge_filters, parse_query
 from papertide.store import PaperStore
 
@@ -81,18 +82,24 @@ def ids(index: LexicalIndex, store: PaperStore, text: str, **kwargs) -> list[str
 
 
 def test_analysis_folds_diacritics_and_stems_text_but_not_names() -> None:
-    assert TEXT.terms("Networks of Neurons, naïvely") == ["network", "neuron", "naiv"]
+    assert TEXT.terms("Networks of Neurons, naïvely") == ["network", "of", "neuron", "naiv"]
+    assert QUERY_TEXT.terms("Networks of Neurons, naïvely") == ["network", "neuron", "naiv"]
     assert NAMES.terms("Balázs Szörényi-Jones") == ["balazs", "szorenyi", "jones"]
+    assert QUERY_TEXT.terms("What would it have been, and why?") == []
 
 
-def test_stop_words_match_nothing_rather_than_everything(indexed: LexicalIndex, store: PaperStore) -> None:
-    assert TEXT.terms("the state of the art") == ["state", "art"]
-    assert ids(indexed, store, "the of") == []
-    assert ids(indexed, store, '"is all you need"') == ["1706.03762"]  # phrase positions keep the gaps
+def test_stop_words_are_indexed_but_only_searched_when_nothing_else_is(
+    indexed: LexicalIndex, store: PaperStore
+) -> None:
+    assert ids(indexed, store, '"is all you need"') == ["1706.03762"]
+    assert ids(indexed, store, '"all is you need"') == []  # a phrase is exact, stop words and all
+    assert ids(indexed, store, "all") == ["1706.03762"]  # nothing but stop words: those are searched
+    assert ids(indexed, store, "all xylophone") == ["1706.03762"]  # no other word occurs: likewise
+    with_the = indexed.search(parse_query("the attention"), limit=50).hits
+    assert with_the == indexed.search(parse_query("attention"), limit=50).hits  # else they add nothing
 
 
 def test_title_match_ranks_first(indexed: LexicalIndex, store: PaperStore) -> None:
-    assert ids(indexed, store, "attention")[0] == "1706.03762"  # in its title; 2305.00003 only mentions it
     assert ids(indexed, store, "diffusion models")[0] == "2006.11239"
 
 
@@ -249,3 +256,35 @@ def test_scores_of_given_papers_match_a_full_search(indexed: LexicalIndex, store
     assert set(indexed.scores(parse_query('"neural network" -graph'), pks)) == {pks[0]}
     unknown = list(range(10**6, 10**6 + 5000))  # enough keys to be looked up as a set, not one by one
     assert indexed.scores(parse_query("neural network attention"), pks + unknown) == given
+
+
+def test_a_title_only_record_scores_as_under_one_field_bm25(store: PaperStore, tmp_path: Path) -> None:
+    """BM25F: a title-only record is not held to a title field's weight. Here the short title-only record
+    holds both words once, as the long record's abstract does: one-field BM25 puts the shorter first."""
+    long_abstract = "We review visual cortex models. " + "Receptive fields are measured in many ways. " * 8
+    ingest(
+        [
+            _paper("2501.00030", "Sparse coding in visual cortex", "", ["A. Author"], ["q-bio.NC"], "2025-01-01"),
+            _paper("2501.00031", "Visual cortex models", f"Sparse coding. {long_abstract}", ["B. Author"],
+                   ["q-bio.NC"], "2025-01-02"),
+        ],
+        store,
+    )  # fmt: skip
+    index = LexicalIndex.open(tmp_path / "lexical")
+    index.update_from(store)
+    assert ids(index, store, "sparse coding") == ["2501.00030", "2501.00031"]
+
+
+def test_title_words_weigh_more_than_abstract_words(indexed: LexicalIndex, store: PaperStore) -> None:
+    assert ids(indexed, store, "attention")[0] == "1706.03762"  # in its title and abstract; 2305.00003's abstract
+    assert ids(indexed, store, "swarms")[0] == "2402.00005"
+
+
+def test_a_long_query_is_searched_by_its_most_telling_words(indexed: LexicalIndex, store: PaperStore) -> None:
+    common = " ".join(["network"] * 3 + ["neural"] * 3)  # in many papers, typed often
+    rare = " ".join(f"superconformal{'' if i == 0 else i}" for i in range(MAX_FREE_WORDS))  # one real, the rest in none
+    words = free_words(parse_query(f"{common} {rare} gravity"), indexed.stats())
+    assert len(words) <= MAX_FREE_WORDS and {"superconform", "graviti", "network"} <= set(words)
+    assert not any(word.startswith("superconformal1") for word in words)  # in no paper: never chosen
+    assert words["network"] == 3.0  # typed three times
+    assert ids(indexed, store, f"network neural {rare} gravity")[0] == "hep-th/9711200"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -11,8 +12,8 @@ from hypothesis import strategies as st
 
 from papertide.errors import QueryError
 from papertide.search.query import (
+    MAX_OPERATOR_TERMS,
     MAX_QUERY_CHARS,
-    MAX_TERMS,
     Field,
     Filters,
     ParsedQuery,
@@ -22,11 +23,14 @@ from papertide.search.query import (
 )
 
 TITLE, ABSTRACT, AUTHOR = Field.TITLE, Field.ABSTRACT, Field.AUTHOR
-UNCLOSED = "a quote was not closed; it was closed at the end of the query"
 
 
 def words(*texts: str, negated: bool = False) -> tuple[Term, ...]:
     return tuple(Term(text, negated=negated) for text in texts)
+
+
+def terms_of(text: str) -> tuple[Term, ...]:
+    return parse_query(text).terms
 
 
 def dates(start: date | None, end: date | None) -> Filters:
@@ -45,13 +49,24 @@ CASES: list[tuple[str, ParsedQuery]] = [
     ('"  spaced \t out  "', ParsedQuery((Term("spaced out", phrase=True),))),
     ('""', ParsedQuery()),
     ("“smart quotes”", ParsedQuery((Term("smart quotes", phrase=True),))),
-    ("diffusion diffusion", ParsedQuery(words("diffusion"))),
-    # exclusion
+    ("diffusion diffusion", ParsedQuery((Term("diffusion", count=2),))),
+    ("diffusion Diffusion diffusion", ParsedQuery((Term("diffusion", count=2), Term("Diffusion")))),
+    # exclusion: a '-' at the start of a term, followed by a letter, a closed quote or a field name
     ("-rnn", ParsedQuery(words("rnn", negated=True))),
-    ("--rnn", ParsedQuery(words("rnn", negated=True))),
+    ("lstm -rnn", ParsedQuery((*words("lstm"), *words("rnn", negated=True)))),
     ('-"recurrent network"', ParsedQuery((Term("recurrent network", phrase=True, negated=True),))),
+    ("-Über", ParsedQuery(words("Über", negated=True))),
+    # ... and every other dash is prose
+    ("--rnn", ParsedQuery(words("--rnn"))),
     ("a - b", ParsedQuery(words("a", "b"))),
+    ("a -- b", ParsedQuery(words("a", "b"))),
+    ("a – b — c", ParsedQuery(words("a", "b", "c"))),
+    ("–rnn —rnn", ParsedQuery(words("–rnn", "—rnn"))),
     ("state-of-the-art", ParsedQuery(words("state-of-the-art"))),
+    ("cooling to -40 degrees", ParsedQuery(words("cooling", "to", "-40", "degrees"))),
+    ("a-b -c-d", ParsedQuery((*words("a-b"), *words("c-d", negated=True)))),
+    ("x(-y)", ParsedQuery(words("x(-y)"))),
+    ('-"unclosed phrase', ParsedQuery(words("-", "unclosed", "phrase")[1:])),
     # text fields, with arXiv's aliases and any case
     ("title:transformer", ParsedQuery((Term("transformer", TITLE),))),
     ('title:"attention is all you need"', ParsedQuery((Term("attention is all you need", TITLE, phrase=True),))),
@@ -97,7 +112,7 @@ CASES: list[tuple[str, ParsedQuery]] = [
     ("math.gt/0309136", ParsedQuery(paper_id="math.GT/0309136")),
     ("2410.17243 scaling", ParsedQuery(words("scaling"), paper_id="2410.17243")),
     ("2410.17243 1706.03762", ParsedQuery(words("1706.03762"), paper_id="2410.17243")),
-    ("-2410.17243", ParsedQuery(words("2410.17243", negated=True))),
+    ("-2410.17243", ParsedQuery(words("-2410.17243"))),
     ('"2410.17243"', ParsedQuery((Term("2410.17243", phrase=True),))),
     ("2410.172", ParsedQuery(words("2410.172"))),
     ("0704.0001", ParsedQuery(paper_id="0704.0001")),
@@ -138,10 +153,26 @@ WARNING_CASES: list[tuple[str, ParsedQuery]] = [
         ),
     ),
     ("a:b:c", ParsedQuery(words("a", "b:c"), warnings=("unknown field 'a:' searched as text",))),
-    ('"unclosed phrase', ParsedQuery((Term("unclosed phrase", phrase=True),), warnings=(UNCLOSED,))),
-    ('don"t stop', ParsedQuery((Term("don"), Term("t stop", phrase=True)), warnings=(UNCLOSED,))),
-    ('author:"Geoffrey', ParsedQuery((Term("Geoffrey", AUTHOR, phrase=True),), warnings=(UNCLOSED,))),
-    ('"', ParsedQuery(warnings=(UNCLOSED,))),
+]
+
+# Quotes: a phrase opens at the start of a term and closes at the next quote; any other quote is text.
+QUOTE_CASES: list[tuple[str, tuple[Term, ...]]] = [
+    ('"unclosed phrase', words("unclosed", "phrase")),
+    ('don"t stop', words("don", "t", "stop")),
+    (
+        'a 5" screen with "retina" glass',
+        (*words("a", "5", "screen", "with"), Term("retina", phrase=True), *words("glass")),
+    ),
+    ('author:"Geoffrey', (Term("Geoffrey", AUTHOR),)),
+    ('"', ()),
+    ('" "', ()),
+    ('"a" "b', (Term("a", phrase=True), *words("b"))),
+    ('x"y z"', words("x", "y", "z")),
+    ('"closed"then', (Term("closed", phrase=True), *words("then"))),
+    (
+        'systems of the "what you see is what you get" kind',
+        (*words("systems", "of", "the"), Term("what you see is what you get", phrase=True), *words("kind")),
+    ),
 ]
 
 
@@ -180,13 +211,61 @@ ERROR_CASES: list[tuple[str, str]] = [
     ("cat:cs.LG,cs.*.x", "'cat:cs.LG,cs.*.x': 'cs.*.x' is not a category pattern"),
     ("cat:-hep-th", "'cat:-hep-th': '-hep-th' is not a category pattern"),
     ("cat:cs.L?", "'cat:cs.L?': 'cs.L?' is not a category pattern"),
-    ("x" * (MAX_QUERY_CHARS + 1), f"query is too long ({MAX_QUERY_CHARS + 1} characters; at most {MAX_QUERY_CHARS})"),
+    (
+        "x" * (MAX_QUERY_CHARS + 1),
+        f"query is too long ({MAX_QUERY_CHARS + 1:,} characters; at most {MAX_QUERY_CHARS:,})",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("text", "expected"), CASES + WARNING_CASES, ids=[t[:40] for t, _ in CASES + WARNING_CASES])
 def test_parses(text: str, expected: ParsedQuery) -> None:
-    assert parse_query(text) == expected
+    assert replace(parse_query(text), text="") == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), QUOTE_CASES, ids=[t[:40] for t, _ in QUOTE_CASES])
+def test_quotes_pair_up_or_are_text(text: str, expected: tuple[Term, ...]) -> None:
+    parsed = parse_query(text)
+    assert parsed.terms == expected and parsed.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "embedded"),
+    [
+        ("parameter-efficient fine-tuning of LLMs?", "parameter-efficient fine-tuning of LLMs?"),
+        ('systems of the "what you see" kind', "systems of the what you see kind"),
+        (
+            'Vision -"video games" title:Transformers abstract:"Schrödinger cat" author:Hinton',
+            "Vision Transformers Schrödinger cat",
+        ),
+        ("graphs cat:cs.LG year:2020.. -survey 2410.17243 results", "graphs results"),
+        ("CAT: Closed-loop   Adversarial\nTraining", "CAT: Closed-loop Adversarial Training"),
+        ('foo:bar baz:"x y"', "foo:bar baz: x y"),
+        ("a - b -- c -40", "a - b -- c -40"),
+        ('don"t', 'don"t'),
+    ],
+)
+def test_the_embedder_reads_the_text_as_written_without_operators(text: str, embedded: str) -> None:
+    assert parse_query(text).text_for_embedding() == embedded
+
+
+def test_without_operators_everything_is_prose() -> None:
+    text = 'Results: we "propose" -including cat:cs.LG and author:x 2410.17243 -- see "below'
+    parsed = parse_query(text, operators=False)
+    assert all(not (t.phrase or t.negated or t.field) for t in parsed.terms)
+    assert parsed.filters.is_empty and parsed.paper_id is None and parsed.warnings == ()
+    assert parsed.text == text
+    assert "-including" in [t.text for t in parsed.terms] and "cat:cs.LG" in [t.text for t in parsed.terms]
+
+
+def test_phrases_relax_to_words_and_exclusions_drop() -> None:
+    parsed = parse_query('"neural nets" "neural nets" title:"x y" -"video games" -survey robots')
+    assert parsed.phrases == (Term("neural nets", phrase=True, count=2),)
+    relaxed = parsed.phrases_as_words()
+    assert relaxed.terms[0] == Term("neural nets", count=2)
+    assert Term("x y", TITLE, phrase=True) in relaxed.terms and relaxed.negative_terms == parsed.negative_terms
+    assert relaxed.without_exclusions().negative_terms == ()
+    assert relaxed.text == parsed.text
 
 
 @pytest.mark.parametrize(("text", "message"), ERROR_CASES, ids=[t[:40] for t, _ in ERROR_CASES])
@@ -201,10 +280,21 @@ def test_the_longest_query_allowed_parses() -> None:
     assert parse_query("x" * MAX_QUERY_CHARS).terms == (Term("x" * MAX_QUERY_CHARS),)
 
 
-def test_terms_beyond_the_limit_are_dropped_with_a_warning() -> None:
-    parsed = parse_query(" ".join(f"w{i}" for i in range(MAX_TERMS + 6)) + " cat:cs.LG")
-    assert parsed.terms == words(*(f"w{i}" for i in range(MAX_TERMS)))
-    assert parsed.warnings == (f"only the first {MAX_TERMS} terms are searched; 6 more were ignored",)
+def test_every_word_of_a_long_text_counts_with_its_frequency() -> None:
+    text = " ".join(f"word{i % 700}" for i in range(1400))  # 1,400 words, over 10,000 characters
+    assert len(text) >= 10_000
+    parsed = parse_query(text)
+    assert parsed.terms == tuple(Term(f"word{i}", count=2) for i in range(700)) and parsed.warnings == ()
+
+
+def test_operator_terms_beyond_the_limit_are_dropped_with_a_warning() -> None:
+    phrases = " ".join(f'"p{i} q"' for i in range(MAX_OPERATOR_TERMS + 6))
+    parsed = parse_query(f"{phrases} free -x cat:cs.LG")
+    assert [t.text for t in parsed.terms if t.phrase] == [f"p{i} q" for i in range(MAX_OPERATOR_TERMS)]
+    assert Term("free") in parsed.terms and Term("x", negated=True) not in parsed.terms
+    assert parsed.warnings == (
+        f"only the first {MAX_OPERATOR_TERMS} phrases, field terms and exclusions are used; 7 more were ignored",
+    )
     assert parsed.filters.categories_include == ("cs.LG",)
 
 
@@ -221,6 +311,7 @@ def test_helpers_split_and_render_the_terms() -> None:
     assert [term.text for term in parsed.positive_terms] == ["Vision", "Transformers", "Schrödinger", "Hinton"]
     assert parsed.negative_terms == (Term("video games", phrase=True, negated=True),)
     assert parsed.text_for_embedding() == "Vision Transformers Schrödinger"
+    assert parsed.phrases == ()
 
 
 def test_required_terms_are_phrases_and_field_terms() -> None:
@@ -328,14 +419,14 @@ def check_invariants(text: str) -> ParsedQuery | None:
     except QueryError as error:
         assert error.message and control_free(error.message.replace("\n", ""))
         return None
-    assert len(parsed.terms) <= MAX_TERMS
+    assert sum(1 for term in parsed.terms if term.required or term.negated) <= MAX_OPERATOR_TERMS
     for term in parsed.terms:
         assert term.text and term.text == " ".join(term.text.split())
         assert control_free(term.text) and '"' not in term.text
         assert any(char.isalnum() for char in term.text)
     for pattern in (*parsed.filters.categories_include, *parsed.filters.categories_exclude):
         assert pattern.isascii() and set(pattern) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-.*")
-    assert control_free(parsed.text_for_embedding())
+    assert control_free(parsed.text_for_embedding()) and parsed.text == " ".join(parsed.text.split())
     return parsed
 
 
@@ -357,4 +448,20 @@ def test_text_without_colons_never_raises(text: str) -> None:
 
 @given(st.lists(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12), max_size=20))
 def test_plain_words_are_searched_as_typed(typed: list[str]) -> None:
-    assert parse_query(" ".join(typed)).terms == words(*dict.fromkeys(typed))
+    parsed = parse_query(" ".join(typed))
+    assert parsed.terms == tuple(Term(word, count=typed.count(word)) for word in dict.fromkeys(typed))
+    assert parsed.text == " ".join(typed)
+
+
+_PROSE_PIECES = st.sampled_from(['"', "-", "--", " - ", "–", "—", ":", "title:", "cat:", "(", ")", "?", ",", "'", " "])
+prose_text = st.lists(
+    st.one_of(_PROSE_PIECES, st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=8)),
+    max_size=40,
+).map("".join)
+
+
+@given(prose_text)
+def test_text_without_operators_never_raises_and_keeps_every_word(text: str) -> None:
+    parsed = parse_query(text, operators=False)
+    typed = [word for word in text.replace('"', " ").split() if any(char.isalnum() for char in word)]
+    assert sorted(t.text for t in parsed.terms for _ in range(t.count)) == sorted(typed)

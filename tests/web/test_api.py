@@ -254,12 +254,36 @@ def test_search_warns_about_what_it_read_differently(client: TestClient) -> None
     assert body["warnings"] == ["unknown field 'venue:' searched as text"]
 
 
+def test_a_phrase_no_paper_holds_is_relaxed_and_the_api_says_so(client: TestClient) -> None:
+    body = client.get(
+        "/api/v1/search", params={"q": 'transformers "memory barrier infinite"', "mode": "lexical"}
+    ).json()
+    assert body["results"][0]["paper"]["id"] == "2410.17243"
+    assert body["warnings"] == [
+        'no paper contains the exact phrase "memory barrier infinite"; showing papers with its words'
+    ]
+
+
+def test_related_takes_pasted_text_as_the_query(client: TestClient) -> None:
+    pasted = (
+        "Abstract: deeper neural networks are more difficult to train -- we present a residual learning framework "
+        '(see "Fig. 1) to ease training of networks that are substantially deeper; cat:cs.CV -networks. ' * 20
+    )
+    assert len(pasted) >= 4000
+    body = client.get("/api/v1/search", params={"related": pasted, "limit": 3}).json()
+    assert body["results"][0]["paper"]["id"] == "1512.03385"
+    assert body["related"] is True and body["query"] == pasted and body["warnings"] == []
+    assert client.get("/api/v1/search", params={"q": "residual"}).json()["related"] is False
+
+
 @pytest.mark.parametrize(
     ("params", "status", "mentions"),
     [
         ({"q": "year:abc"}, 400, "year:2020..2024"),
         ({"q": "cat:*"}, 400, "category pattern"),
-        ({"q": "x" * 1001}, 400, "too long"),
+        ({"q": "x" * 20_001}, 400, "too long"),
+        ({"related": "x" * 20_001}, 400, "too long"),
+        ({"q": "attention", "related": "a pasted abstract"}, 400, "not both"),
         ({"q": "graphs", "mode": "fuzzy"}, 422, "mode"),
         ({"q": "graphs", "sort": "oldest"}, 422, "sort"),
         ({"q": "graphs", "limit": 500}, 422, "limit"),

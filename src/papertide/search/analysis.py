@@ -3,8 +3,12 @@
 Documents, query terms and highlighting all go through the analyzers defined here, so a query
 word matches exactly the index terms its document counterpart produced: diacritics folded with
 :func:`papertide.text.fold` (``Balázs`` -> ``balazs``), split into letter/digit runs, and, for
-topical text, stripped of English stop words and Snowball-stemmed (``networks`` -> ``network``).
-Author names keep every word unstemmed: a stemmer would merge ``Jones`` and ``Jone``.
+topical text, Snowball-stemmed (``networks`` -> ``network``). Author names keep every word
+unstemmed: a stemmer would merge ``Jones`` and ``Jone``.
+
+Stop words are indexed, so a phrase matches exactly and a query of nothing but common words
+(``it``, ``to be or not to be``) still finds the papers holding them; :data:`QUERY_TEXT` leaves
+them out of free-word queries, where they cost the most to score and add nothing to the ranking.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import tantivy
 from papertide.text import fold
 
 # Bump whenever an analyzer changes: an index built with other terms must be rebuilt.
-ANALYSIS_VERSION = 2
+ANALYSIS_VERSION = 3
 # Longer "words" are base64 blobs, URLs glued together, DNA strings: never searched for.
 _MAX_WORD_CHARS = 40
 
@@ -64,6 +68,24 @@ def _build(*filters: tantivy.Filter) -> tantivy.TextAnalyzer:
     return builder.build()
 
 
-# Stop words go: they cost the most to score and, on SciFact, removing them lifts nDCG@10 slightly.
-TEXT = Analyzer("papertide_text", _build(tantivy.Filter.stopword("english"), tantivy.Filter.stemmer("english")))
+# Function words of English queries: NLTK's list, and the modals and "also"/"whether" questions
+# are full of. Left out of free-word queries only (they are indexed): a fuller list than Lucene's
+# 33 words, because prose questions ask "what ... must be obeyed when ..." (bench/README.md).
+QUERY_STOP_WORDS = """
+    i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she her hers herself
+    it its itself they them their theirs themselves what which who whom this that these those am is are was were be
+    been being have has had having do does did doing a an the and but if or because as until while of at by for with
+    about against between into through during before after above below to from up down in out on off over under
+    again further then once here there when where why how all any both each few more most other some such no nor not
+    only own same so than too very s t can will just don should now d ll m o re ve y ain aren couldn didn doesn hadn
+    hasn haven isn ma mightn mustn needn shan shouldn wasn weren won wouldn could would might may must shall also
+    whether
+""".split()  # noqa: SIM905 - a word list reads better as text
+
+TEXT = Analyzer("papertide_text", _build(tantivy.Filter.stemmer("english")))
+# The same terms without stop words: what free query words are scored by (never registered).
+QUERY_TEXT = Analyzer(
+    "papertide_query_text",
+    _build(tantivy.Filter.custom_stopword(QUERY_STOP_WORDS), tantivy.Filter.stemmer("english")),
+)
 NAMES = Analyzer("papertide_names", _build())

@@ -9,7 +9,9 @@ which are imported on first load to keep importing this module cheap.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+import math
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -122,6 +124,11 @@ class OnnxEmbedder:
             raise ConfigError(f"cannot load embedding model from {model_dir}: {exc}") from exc
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(max_length=max_tokens)
+        # Queries are cut into windows by embed_query, not truncated: a second tokenizer, as the
+        # truncation setting belongs to the tokenizer and other threads use the first one.
+        self._whole_tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        self._whole_tokenizer.no_padding()
+        self._whole_tokenizer.no_truncation()
         self._token_budget = max(token_budget, max_tokens)
         self._threads = threads or _cores()
 
@@ -136,12 +143,12 @@ class OnnxEmbedder:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
-        encodings = self._tokenizer.encode_batch(list(texts))
+        sequences = [encoding.ids for encoding in self._tokenizer.encode_batch(list(texts))]
 
         def run(batch: list[int]) -> None:
-            out[batch] = self._run([encodings[i] for i in batch])
+            out[batch] = self._run([sequences[i] for i in batch])
 
-        batches = self._batches([len(enc.ids) for enc in encodings])
+        batches = self._batches([len(ids) for ids in sequences])
         if self._threads == 1 or len(batches) == 1:
             for batch in batches:
                 run(batch)
@@ -151,8 +158,22 @@ class OnnxEmbedder:
         return out
 
     def embed_query(self, text: str) -> np.ndarray:
-        """Embed one query as a float32 vector of shape ``(dim,)``."""
-        return self.embed([text])[0]
+        """Embed one query as a float32 vector of shape ``(dim,)``, all of it however long.
+
+        Text longer than the model's window (a pasted abstract or more) is cut into equal windows,
+        each embedded, and their vectors averaged by length: truncating would drop everything
+        after the first ~200 words.
+        """
+        ids = self._whole_tokenizer.encode(text).ids
+        if len(ids) <= self.max_tokens:
+            return self._run([ids])[0]
+        first, body, last = ids[0], ids[1:-1], ids[-1]  # [CLS] ... [SEP]
+        windows = math.ceil(len(body) / (self.max_tokens - 2))
+        bounds = np.linspace(0, len(body), windows + 1).round().astype(int)
+        chunks = [[first, *body[start:stop], last] for start, stop in itertools.pairwise(bounds)]
+        vectors = self._run(chunks)
+        mean = np.average(vectors, axis=0, weights=[len(chunk) for chunk in chunks])
+        return (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
 
     def _batches(self, lengths: list[int]) -> list[list[int]]:
         """Indices grouped longest first, each group's padded size within the token budget."""
@@ -165,13 +186,14 @@ class OnnxEmbedder:
             start = stop
         return batches
 
-    def _run(self, encodings: list[Any]) -> np.ndarray:
-        width = max(len(enc.ids) for enc in encodings)
-        ids = np.zeros((len(encodings), width), dtype=np.int64)
-        mask = np.zeros((len(encodings), width), dtype=np.int64)
-        for row, enc in enumerate(encodings):
-            ids[row, : len(enc.ids)] = enc.ids
-            mask[row, : len(enc.ids)] = 1
+    def _run(self, sequences: list[list[int]]) -> np.ndarray:
+        """Mean-pooled, normalised vectors of token id sequences, padded to the longest in one pass."""
+        width = max(len(sequence) for sequence in sequences)
+        ids = np.zeros((len(sequences), width), dtype=np.int64)
+        mask = np.zeros((len(sequences), width), dtype=np.int64)
+        for row, sequence in enumerate(sequences):
+            ids[row, : len(sequence)] = sequence
+            mask[row, : len(sequence)] = 1
         (hidden,) = self._session.run(
             None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         )

@@ -4,13 +4,18 @@ It parses the search box, runs the lexical and/or semantic retriever with the fi
 them, fuses, pages, hydrates from the store and highlights. Without a usable vector index (never
 built, another embedder) semantic and hybrid searches degrade to lexical with a warning, so a
 fresh install searches from its first import.
+
+A query whose phrases or exclusions leave nothing is relaxed rather than answered with an empty
+page: phrases are searched as words first, then exclusions dropped, each step saying so in the
+response's warnings. Prose quotes a phrase no paper holds word for word far more often than a
+user means "this exact phrase or nothing".
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +46,10 @@ _CONSTRAINED_OVERFETCH = 4
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NO_VECTORS = "semantic search is unavailable ({reason}); showing keyword matches"
 _NOTHING_TO_EMBED = "the query has no topic words to compare by meaning; showing keyword matches"
+_NO_PHRASE = "no paper contains the exact phrase {phrases}; showing papers with its words"
+_NO_PHRASES = "no paper contains the exact phrases {phrases} together; showing papers with their words"
+_NO_EXCLUSION = "no paper is left without {terms}; showing papers that contain it"
+_NO_EXCLUSIONS = "no paper is left without {terms}; showing papers that contain them"
 # Seconds between background reloads of a vector index with a graph: while `papertide index`
 # commits a batch every few seconds, reloading after each would keep a core busy loading graphs.
 RELOAD_INTERVAL_S = 30.0
@@ -54,6 +63,15 @@ class SearchResult:
     score: float
     title_html: str
     snippet_html: str
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """A hybrid pool: BM25 (0 where a paper matches no word) and cosine of every candidate."""
+
+    bm25: dict[int, float]
+    cosine: dict[int, float]
+    total: int  # papers there are to page through
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,11 +184,16 @@ class SearchEngine:
         sort: Sort = "relevance",
         limit: int = 20,
         offset: int = 0,
+        operators: bool = True,
     ) -> SearchResponse:
-        """Search the box's ``text`` narrowed by form ``filters``; bad input raises :class:`QueryError` only."""
+        """Search the box's ``text`` narrowed by form ``filters``; bad input raises :class:`QueryError` only.
+
+        ``operators=False`` reads ``text`` as prose to find related papers by (a pasted abstract):
+        quotes, dashes and field names are ordinary characters there.
+        """
         started = time.perf_counter()
         _check_arguments(mode, sort, limit, offset)
-        parsed = parse_query(text)
+        parsed = parse_query(text, operators=operators)
         if filters is not None:
             parsed = merge_filters(parsed, filters)
         warnings = list(parsed.warnings)
@@ -185,15 +208,35 @@ class SearchEngine:
         else:
             vectors = self.vectors  # one snapshot for the whole search
             mode = self._usable_mode(mode, parsed, vectors, warnings)
-            if vectors is None or mode == "lexical":
-                hits = self.lexical.search(parsed, limit=limit, offset=offset, newest=sort == "newest")
-                ranked, total = hits.hits, hits.total
-            else:
-                ranked, total = self._pooled(parsed, vectors, mode, sort, offset + limit)
-                ranked = ranked[offset : offset + limit]
+            parsed = self._relaxed(parsed, warnings)
+            ranked, total = self._ranked(parsed, vectors, mode, sort, limit, offset)
         results = self._results(ranked, parsed)
         took_ms = (time.perf_counter() - started) * 1000
         return SearchResponse(results, total, took_ms, tuple(warnings), parsed.paper_id, mode, parsed)
+
+    def _relaxed(self, parsed: ParsedQuery, warnings: list[str]) -> ParsedQuery:
+        """``parsed``, or the first of its relaxations that some paper matches (noted in ``warnings``).
+
+        Matching is lexical in every mode: a semantic search always finds neighbours, but beside
+        phrases and exclusions that no paper satisfies they are papers about something else.
+        """
+        if not (parsed.phrases or parsed.negative_terms) or self.lexical.search(parsed, limit=1).total:
+            return parsed
+        for relaxed, notes in _relaxations(parsed):
+            if self.lexical.search(relaxed, limit=1).total:
+                warnings.extend(notes)
+                return relaxed
+        return parsed
+
+    def _ranked(
+        self, parsed: ParsedQuery, vectors: VectorIndex | None, mode: Mode, sort: Sort, limit: int, offset: int
+    ) -> tuple[list[tuple[int, float]], int]:
+        """One page of ``parsed``'s ranking in a usable ``mode``, and the total to page through."""
+        if vectors is None or mode == "lexical":
+            hits = self.lexical.search(parsed, limit=limit, offset=offset, newest=sort == "newest")
+            return hits.hits, hits.total
+        ranked, total = self._pooled(parsed, vectors, mode, sort, offset + limit)
+        return ranked[offset : offset + limit], total
 
     def _usable_mode(self, mode: Mode, parsed: ParsedQuery, vectors: VectorIndex | None, warnings: list[str]) -> Mode:
         if mode == "lexical":
@@ -215,34 +258,55 @@ class SearchEngine:
         self, parsed: ParsedQuery, vectors: VectorIndex, mode: Mode, sort: Sort, wanted: int
     ) -> tuple[list[tuple[int, float]], int]:
         """The ranked candidate pool of a semantic or hybrid search, and the total to page through."""
-        assert self.embedder is not None
         depth = max(POOL_DEPTH, wanted)
-        query = self.embedder.embed_query(parsed.text_for_embedding())
-        semantic = self._semantic(parsed, vectors, query, depth)
         if mode == "semantic":
-            ranked, total = semantic, len(semantic)
+            ranked = self._semantic(parsed, vectors, self._embed(parsed), depth)
+            total = len(ranked)
         else:
-            lexical = self.lexical.search(parsed, limit=depth)
-            bm25, cosine = dict(lexical.hits), dict(semantic)
-            # Both scores for every candidate: fusion then never guesses a missing one.
-            cosine.update(_similarities(vectors, query, [pk for pk in bm25 if pk not in cosine]))
-            bm25.update(self.lexical.scores(parsed, [pk for pk, _ in semantic if pk not in bm25]))
-            ranked = fuse(bm25, cosine)
-            total = max(lexical.total, len(ranked))
+            pool = self.candidates(parsed, vectors, depth)
+            ranked, total = fuse(pool.bm25, pool.cosine), pool.total
         if sort == "newest":
             ranked = self._newest_first(ranked)
         return ranked, total
 
+    def candidates(self, parsed: ParsedQuery, vectors: VectorIndex, depth: int = POOL_DEPTH) -> Candidates:
+        """A hybrid search's pool: each retriever's top ``depth``, every paper scored by both.
+
+        Both scores for every candidate, so fusion never guesses a missing one (bench/fusion.py
+        scores other fusions on exactly these pools).
+        """
+        query = self._embed(parsed)
+        semantic = self._semantic(parsed, vectors, query, depth)
+        lexical = self.lexical.search(parsed, limit=depth)
+        bm25, cosine = dict(lexical.hits), dict(semantic)
+        cosine.update(_similarities(vectors, query, [pk for pk in bm25 if pk not in cosine]))
+        bm25.update(self.lexical.scores(parsed, [pk for pk, _ in semantic if pk not in bm25]))
+        return Candidates(bm25, cosine, max(lexical.total, len(cosine)))
+
+    def _embed(self, parsed: ParsedQuery) -> np.ndarray:
+        assert self.embedder is not None
+        return self.embedder.embed_query(parsed.text_for_embedding())
+
     def _semantic(
         self, parsed: ParsedQuery, vectors: VectorIndex, query: np.ndarray, k: int
     ) -> list[tuple[int, float]]:
-        """The ``k`` papers nearest the query's topic that pass its filters and lexical constraints."""
+        """The ``k`` papers nearest the query's topic that pass its filters and lexical constraints.
+
+        When too few of the nearest papers hold a required phrase or field term, the papers that do
+        hold it (the best ``k`` by BM25) are ranked by meaning too: a phrase narrows a semantic
+        search, it does not empty it.
+        """
         constraints = _constraints(parsed)
-        fetch = k * _CONSTRAINED_OVERFETCH if constraints else k
-        hits = _pairs(vectors.search(query, fetch, parsed.filters))
-        if constraints:
-            passing = self.lexical.scores(constraints, [pk for pk, _ in hits])
-            hits = [hit for hit in hits if hit[0] in passing]
+        if constraints is None:
+            return _pairs(vectors.search(query, k, parsed.filters))
+        hits = _pairs(vectors.search(query, k * _CONSTRAINED_OVERFETCH, parsed.filters))
+        passing = self.lexical.scores(constraints, [pk for pk, _ in hits])
+        hits = [hit for hit in hits if hit[0] in passing][:k]
+        if len(hits) < k and any(term.required for term in constraints.terms):
+            holding = self.lexical.search(replace(constraints, filters=parsed.filters), limit=k).hits
+            seen = {pk for pk, _ in hits}
+            hits.extend(_similarities(vectors, query, [pk for pk, _ in holding if pk not in seen]).items())
+            hits.sort(key=lambda hit: -hit[1])
         return hits[:k]
 
     def _newest_first(self, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
@@ -294,7 +358,7 @@ class SearchEngine:
     # -- presenting ------------------------------------------------------------------------
 
     def _results(self, ranked: list[tuple[int, float]], parsed: ParsedQuery | None = None) -> list[SearchResult]:
-        terms = query_terms(parsed) if parsed else frozenset()
+        terms = query_terms(parsed, self.lexical.stats()) if parsed else frozenset()
         scores = dict(ranked)
         return [
             SearchResult(paper, scores[paper.pk], highlight(paper.title, terms), snippet(paper.abstract, terms))
@@ -322,6 +386,20 @@ def _similarities(vectors: VectorIndex, query: np.ndarray, pks: list[int]) -> di
 
 def _pairs(hits: list[VectorHit]) -> list[tuple[int, float]]:
     return [(hit.pk, hit.score) for hit in hits]
+
+
+def _relaxations(parsed: ParsedQuery) -> Iterator[tuple[ParsedQuery, list[str]]]:
+    """Ever looser versions of a query that found nothing, each with the notes that say how it was loosened."""
+    notes: list[str] = []
+    if phrases := parsed.phrases:
+        quoted = " and ".join(f'"{term.text}"' for term in phrases)
+        notes.append((_NO_PHRASE if len(phrases) == 1 else _NO_PHRASES).format(phrases=quoted))
+        parsed = parsed.phrases_as_words()
+        yield parsed, list(notes)
+    if excluded := parsed.negative_terms:
+        named = " or ".join(f'"{term.text}"' for term in excluded)
+        notes.append((_NO_EXCLUSION if len(excluded) == 1 else _NO_EXCLUSIONS).format(terms=named))
+        yield parsed.without_exclusions(), list(notes)
 
 
 def _constraints(parsed: ParsedQuery) -> ParsedQuery | None:

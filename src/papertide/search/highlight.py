@@ -11,7 +11,8 @@ import html
 import re
 from functools import lru_cache
 
-from papertide.search.analysis import TEXT
+from papertide.search.analysis import QUERY_TEXT, TEXT
+from papertide.search.lexical_query import TermStats, free_words
 from papertide.search.query import Field, ParsedQuery
 from papertide.text import MATH, fold
 
@@ -22,11 +23,12 @@ _CONTEXT_BEFORE = 60  # characters shown before the first match of a snippet tha
 _ELLIPSIS = "…"
 
 
-def query_terms(parsed: ParsedQuery) -> frozenset[str]:
-    """The index terms a result's title and abstract are highlighted for (author terms are not about them)."""
-    return frozenset(
-        word for term in parsed.positive_terms if term.field is not Field.AUTHOR for word in TEXT.terms(term.text)
-    )
+def query_terms(parsed: ParsedQuery, stats: TermStats | None = None) -> frozenset[str]:
+    """The index terms a result's title and abstract are highlighted for: the free words the lexical
+    retriever scores (for a long text only its most telling ones, given ``stats``) and the words of
+    phrases and title or abstract terms (author terms are not about the text)."""
+    required = (term for term in parsed.positive_terms if term.required and term.field is not Field.AUTHOR)
+    return frozenset(free_words(parsed, stats)).union(*(QUERY_TEXT.terms(term.text) for term in required))
 
 
 def highlight(text: str, terms: frozenset[str]) -> str:

@@ -18,13 +18,13 @@ import tantivy
 
 from papertide.errors import StoreError
 from papertide.search.analysis import ANALYSIS_VERSION, NAMES, TEXT
-from papertide.search.lexical_query import compile_query
-from papertide.search.lexical_schema import PK, SEQ, SUBMITTED, build_schema, to_document
+from papertide.search.lexical_query import TermStats, compile_query
+from papertide.search.lexical_schema import COMBINED, PK, SEQ, SUBMITTED, TITLE_WEIGHT, build_schema, to_document
 from papertide.search.query import ParsedQuery
 from papertide.store.papers import PaperStore
 
 # Bump when the schema or document mapping changes.
-_FORMAT = f"1.{ANALYSIS_VERSION}"
+_FORMAT = f"2.{ANALYSIS_VERSION}.{TITLE_WEIGHT}"
 _META = "papertide.json"
 _WRITER_HEAP = 256 * 1024 * 1024
 _COMMIT_EVERY = 100_000
@@ -120,7 +120,7 @@ class LexicalIndex:
     def search(self, query: ParsedQuery, *, limit: int, offset: int = 0, newest: bool = False) -> LexicalHits:
         """Papers matching ``query``, best first (or newest first, undated last), with the match count."""
         searcher = self._searcher()
-        compiled = compile_query(query, self._schema)
+        compiled = compile_query(query, self._schema, _stats(searcher))
         if limit < 1:  # tantivy panics on an empty page
             raise ValueError(f"limit must be positive, got {limit}")
         if newest:
@@ -140,11 +140,15 @@ class LexicalIndex:
         searcher = self._searcher()
         among = tantivy.Query.const_score_query(self._any_pk(pks), 0.0)
         compiled = tantivy.Query.boolean_query(
-            [(tantivy.Occur.Must, compile_query(query, self._schema)), (tantivy.Occur.Must, among)]
+            [(tantivy.Occur.Must, compile_query(query, self._schema, _stats(searcher))), (tantivy.Occur.Must, among)]
         )
         result = searcher.search(compiled, len(pks), count=False)
         matched = searcher.fast_field_values(PK, [address for _, address in result.hits])
         return {pk: float(score) for pk, (score, _) in zip(matched, result.hits, strict=True)}
+
+    def stats(self) -> TermStats:
+        """How common each term of the combined field is, as of the latest commit."""
+        return _stats(self._searcher())
 
     def _any_pk(self, pks: list[int]) -> tantivy.Query:
         """The papers with these keys. Measured at 1M papers, a term set query costs 1 ms for 100 keys (as
@@ -154,3 +158,7 @@ class LexicalIndex:
         return tantivy.Query.boolean_query(
             [(tantivy.Occur.Should, tantivy.Query.term_query(self._schema, PK, pk)) for pk in pks]
         )
+
+
+def _stats(searcher: tantivy.Searcher) -> TermStats:
+    return TermStats(lambda term: searcher.doc_freq(COMBINED, term), searcher.num_docs)

@@ -4,25 +4,32 @@ Every term goes through the same analyzer its field was indexed with. The result
 boolean query, because tantivy prunes a flat union of term queries with block-max WAND, which
 keeps common words fast on large indexes:
 
-- free words: SHOULD clauses, one per word and field, BM25-scored, summed over the fields (a
-  title word also scores in the title field); at least one must match unless a required term
-  is present;
-- phrases and field terms: MUST clauses (a phrase without a field may match any text field);
+- free words: one SHOULD clause per distinct word, on the combined BM25F field (title, abstract,
+  authors), weighted by how often the query repeats it; stop words are left out unless there is
+  nothing else. At least one must match unless a required term is present. A long query (a
+  pasted abstract) is searched by its :data:`MAX_FREE_WORDS` most telling words, by term
+  frequency x inverse document frequency, as Lucene's MoreLikeThis chooses them;
+- phrases: MUST clauses on the combined field; field terms: MUST clauses on their field;
 - negated terms: MUST_NOT clauses;
 - filters: MUST clauses scored zero, so they select without changing the ranking.
 """
 
 from __future__ import annotations
 
+import math
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, time
 
 import tantivy
 
-from papertide.search.analysis import NAMES, TEXT, Analyzer
+from papertide.search.analysis import NAMES, QUERY_TEXT, TEXT, Analyzer
 from papertide.search.lexical_schema import (
     ABSTRACT,
     AUTHORS,
     CATEGORIES,
+    COMBINED,
     EARLIEST,
     LATEST,
     SUBMITTED,
@@ -33,35 +40,70 @@ from papertide.search.query import Field, Filters, ParsedQuery, Term
 Occur = tantivy.Occur
 Query = tantivy.Query
 
-# Per-field weights of the free-word BM25 sum. A title word nearly always recurs in the abstract,
-# so it already scores in both fields: an extra half weight for the title is the best "title
-# weighted higher" on SciFact (nDCG@10 test/train 0.696/0.695; title weight 1: 0.664/0.675, 2: 0.626/0.630).
-TITLE_BOOST = 0.5
-ABSTRACT_BOOST = 1.0
-AUTHORS_BOOST = 1.0
+# Free words scored at most; more are chosen by tf x idf (see bench/README.md for the measurements).
+MAX_FREE_WORDS = 32
 
-_FIELDS: dict[Field, tuple[str, Analyzer]] = {
+_FIELDS: dict[Field | None, tuple[str, Analyzer]] = {
+    None: (COMBINED, TEXT),
     Field.TITLE: (TITLE, TEXT),
     Field.ABSTRACT: (ABSTRACT, TEXT),
     Field.AUTHOR: (AUTHORS, NAMES),
 }
-_BOOSTS = {TITLE: TITLE_BOOST, ABSTRACT: ABSTRACT_BOOST, AUTHORS: AUTHORS_BOOST}
 
 
-def compile_query(parsed: ParsedQuery, schema: tantivy.Schema) -> tantivy.Query:
+@dataclass(frozen=True, slots=True)
+class TermStats:
+    """How common the combined field's terms are: what choosing a long query's words needs."""
+
+    doc_freq: Callable[[str], int]
+    num_docs: int
+
+    def idf(self, term: str) -> float:
+        """BM25's inverse document frequency, as tantivy computes it."""
+        df = self.doc_freq(term)
+        return math.log(1 + (self.num_docs - df + 0.5) / (df + 0.5))
+
+
+def free_words(parsed: ParsedQuery, stats: TermStats | None = None) -> dict[str, float]:
+    """The index terms the free words of ``parsed`` are scored by, each with its weight.
+
+    Stop words are left out unless no other word occurs in the index (given ``stats``) or there
+    is no other word. Given ``stats``, a query of more than :data:`MAX_FREE_WORDS` words keeps
+    the most telling ones.
+    """
+    free = [term for term in parsed.positive_terms if not term.required]
+    counts = _counts(free, QUERY_TEXT)
+    if not counts or (stats is not None and not any(stats.doc_freq(word) for word in counts)):
+        counts = _counts(free, TEXT)  # stop words are indexed: a query of nothing else still finds them
+    if stats is not None and len(counts) > MAX_FREE_WORDS:
+        # Words no paper holds match nothing, however rare: they are never the most telling.
+        weights = {word: count * stats.idf(word) for word, count in counts.items() if stats.doc_freq(word)}
+        kept = sorted(weights, key=lambda word: (-weights[word], word))[:MAX_FREE_WORDS]
+        counts = Counter({word: counts[word] for word in kept})
+    return {word: float(count) for word, count in counts.items()}
+
+
+def _counts(terms: list[Term], analyzer: Analyzer) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for term in terms:
+        for word in analyzer.terms(term.text):
+            counts[word] += term.count
+    return counts
+
+
+def compile_query(parsed: ParsedQuery, schema: tantivy.Schema, stats: TermStats | None = None) -> tantivy.Query:
     """The tantivy query selecting and scoring what ``parsed`` asks for (every paper when it asks nothing)."""
-    free: list[tuple[tantivy.Occur, tantivy.Query]] = []
-    words = [term.text for term in parsed.positive_terms if not term.required]
-    for field, analyzer in _FIELDS.values():
-        for word in dict.fromkeys(token for text in words for token in analyzer.terms(text)):
-            free.append((Occur.Should, _boosted(Query.term_query(schema, field, word), field)))
+    free = [
+        (Occur.Should, _weighted(Query.term_query(schema, COMBINED, word), weight))
+        for word, weight in free_words(parsed, stats).items()
+    ]
     required = [
         (Occur.Must, query)
         for term in parsed.positive_terms
         if term.required and (query := _term_query(term, schema)) is not None
     ]
     if not (free or required):
-        # Only stop words (or words too long to index) match nothing; no terms at all is a listing.
+        # Only words too long to index match nothing; no terms at all is a listing.
         required.append((Occur.Must, Query.empty_query() if parsed.positive_terms else Query.all_query()))
     excluded = [
         (Occur.MustNot, query) for term in parsed.negative_terms if (query := _term_query(term, schema)) is not None
@@ -74,27 +116,14 @@ def compile_query(parsed: ParsedQuery, schema: tantivy.Schema) -> tantivy.Query:
     return Query.boolean_query(clauses, minimum_number_should_match=at_least_one)
 
 
-def _boosted(query: tantivy.Query, field: str) -> tantivy.Query:
-    boost = _BOOSTS[field]
-    return query if boost == 1.0 else Query.boost_query(query, boost)
+def _weighted(query: tantivy.Query, weight: float) -> tantivy.Query:
+    return query if weight == 1.0 else Query.boost_query(query, weight)
 
 
 def _term_query(term: Term, schema: tantivy.Schema) -> tantivy.Query | None:
-    """A required or negated term: its phrase in its field, or in any text field; None if it has no words."""
-    fields = [_FIELDS[term.field]] if term.field else list(_FIELDS.values())
-    queries = [
-        _boosted(query, field)
-        for field, analyzer in fields
-        if (query := _phrase(analyzer, term.text, field, schema)) is not None
-    ]
-    if not queries:
-        return None
-    return queries[0] if len(queries) == 1 else Query.boolean_query([(Occur.Should, q) for q in queries])
-
-
-def _phrase(analyzer: Analyzer, text: str, field: str, schema: tantivy.Schema) -> tantivy.Query | None:
-    """The words of ``text`` in this order (an author's name: within one name), as positions allow."""
-    tokens = analyzer.tokens(text)
+    """A required or negated term: its phrase in its field, or in the combined field; None if it has no words."""
+    field, analyzer = _FIELDS[term.field]
+    tokens = analyzer.tokens(term.text)
     if not tokens:
         return None
     if len(tokens) == 1:

@@ -11,12 +11,27 @@ Syntax (whitespace separates terms)::
     year:2021  year:2020..2024  year:2020..  year:..2019
     date:2024-01-01..2024-06-30  each bound YYYY, YYYY-MM or YYYY-MM-DD; bounds are inclusive
 
+Questions and pasted prose are read as prose wherever the syntax would be a guess:
+
+- A phrase opens with a ``"`` at the start of a term and closes at the next ``"``. A quote with
+  no partner, or one inside a word (``5" screen``), is an ordinary character.
+- A ``-`` excludes only as an operator: at the start of a term (the query's start or after
+  whitespace) and followed directly by a letter, a closed quote or a field name. Hyphens
+  (``state-of-the-art``), spaced dashes (``a - b``), double dashes (``--``), en and em dashes and
+  negative numbers (``-40``) are text.
+- ``AND``, ``OR``, ``NOT``, parentheses, ``*`` and ``NEAR(`` are ordinary text (terms without a
+  letter or digit are dropped); an unknown ``foo:bar`` is searched as ``foo bar`` with a
+  warning, and a field name with nothing after it (``CAT: Closed-loop ...``) is a word.
+
+Every word counts, as often as it is typed (:attr:`Term.count`); a backend that cannot afford
+all the words of a long query picks the most telling ones. :attr:`ParsedQuery.text` is what the
+user wrote with the operators taken out, for the embedder. With ``operators=False`` (pasted text
+to find related papers) nothing is syntax: every word is a free word.
+
 A pasted arXiv id or URL sets :attr:`ParsedQuery.paper_id` so the web page can jump to it.
-There are no operators: ``AND``, ``OR``, ``NOT``, parentheses, ``*`` and ``NEAR(`` are ordinary
-text (terms without a letter or digit are dropped), an unknown ``foo:bar`` is searched as
-``foo bar`` with a warning, and an unclosed quote ends at the end of the query. Only a bad value
-of a known field, or an over-long query, raises :class:`QueryError`. Backends therefore never see
-user syntax: they compile :class:`Term` texts and :class:`Filters`, escaping the texts themselves.
+Only a bad value of a known field, or an over-long query, raises :class:`QueryError`. Backends
+never see user syntax: they compile :class:`Term` texts and :class:`Filters`, escaping the texts
+themselves.
 """
 
 from __future__ import annotations
@@ -33,8 +48,10 @@ from fnmatch import fnmatchcase
 from papertide.errors import QueryError
 from papertide.model import parse_arxiv_id
 
-MAX_QUERY_CHARS = 1000
-MAX_TERMS = 64
+# A pasted abstract or a page of a paper: long texts are searched by their most telling words.
+MAX_QUERY_CHARS = 20_000
+# Phrases, field terms and exclusions, each a clause every candidate must be checked against.
+MAX_OPERATOR_TERMS = 32
 
 
 class Field(StrEnum):
@@ -49,15 +66,16 @@ class Field(StrEnum):
 class Term:
     """A word or phrase to match; ``text`` is as typed, unescaped, single-spaced, never empty.
 
-    Positive free words add to the score; phrases and field terms are :attr:`required`. A negated
-    term excludes every paper it matches. An author term matches a paper if one author's name
-    contains its words (its phrase, if quoted).
+    Positive free words add to the score, ``count`` times as much as a word typed once; phrases
+    and field terms are :attr:`required`. A negated term excludes every paper it matches. An
+    author term matches a paper if one author's name contains its words (its phrase, if quoted).
     """
 
     text: str
     field: Field | None = None
     phrase: bool = False
     negated: bool = False
+    count: int = 1
 
     @property
     def required(self) -> bool:
@@ -119,12 +137,17 @@ class Filters:
 
 @dataclass(frozen=True, slots=True)
 class ParsedQuery:
-    """What a user asked for, free of syntax; ``warnings`` are for the UI to show."""
+    """What a user asked for, free of syntax; ``warnings`` are for the UI to show.
+
+    ``text`` is the topical part as written (words, phrases without their quotes, the values of
+    ``title:`` and ``abstract:``), in order, whitespace folded: what the embedder reads.
+    """
 
     terms: tuple[Term, ...] = ()
     filters: Filters = field(default_factory=Filters)
     paper_id: str | None = None
     warnings: tuple[str, ...] = ()
+    text: str = ""
 
     @property
     def is_empty(self) -> bool:
@@ -139,19 +162,58 @@ class ParsedQuery:
     def negative_terms(self) -> tuple[Term, ...]:
         return tuple(term for term in self.terms if term.negated)
 
+    @property
+    def phrases(self) -> tuple[Term, ...]:
+        """The positive phrases not limited to a field: what :meth:`phrases_as_words` relaxes."""
+        return tuple(term for term in self.positive_terms if term.phrase and term.field is None)
+
     def text_for_embedding(self) -> str:
-        """The topical text for the semantic retriever: positive words, phrases, title and abstract terms."""
-        return " ".join(term.text for term in self.positive_terms if term.field is not Field.AUTHOR)
+        """The topical text for the semantic retriever (:attr:`text`)."""
+        return self.text
+
+    def phrases_as_words(self) -> ParsedQuery:
+        """This query with its :attr:`phrases` read as free words: for when no paper holds them."""
+        relaxed = [Term(term.text, count=term.count) if term in self.phrases else term for term in self.terms]
+        return replace(self, terms=_merged(relaxed))
+
+    def without_exclusions(self) -> ParsedQuery:
+        """This query without its negated terms: for when they leave nothing."""
+        return replace(self, terms=self.positive_terms)
 
 
-def parse_query(text: str) -> ParsedQuery:
-    """Parse what was typed into the search box; raise :class:`QueryError` naming a bad term."""
+def parse_query(text: str, *, operators: bool = True) -> ParsedQuery:
+    """Parse what was typed into the search box; raise :class:`QueryError` naming a bad term.
+
+    With ``operators=False`` the text is prose to search by (a pasted abstract): quotes, dashes
+    and field names are ordinary characters.
+    """
     if len(text) > MAX_QUERY_CHARS:
-        raise QueryError(f"query is too long ({len(text)} characters; at most {MAX_QUERY_CHARS})")
+        raise QueryError(f"query is too long ({len(text):,} characters; at most {MAX_QUERY_CHARS:,})")
+    cleaned = _clean(text)
+    if not operators:
+        words = cleaned.split()
+        return ParsedQuery(_merged(_free_words(words)), text=" ".join(words))
     builder = _Builder()
-    for token in _tokens(_clean(text), builder.warnings):
+    for token in _tokens(cleaned):
         builder.add(token)
     return builder.build()
+
+
+def _free_words(pieces: Iterable[str]) -> Iterator[Term]:
+    """Free-word terms of text pieces; a quote inside a word is a separator, not part of a term."""
+    for piece in pieces:
+        for word in piece.replace('"', " ").split():
+            if any(char.isalnum() for char in word):
+                yield Term(word)
+
+
+def _merged(terms: Iterable[Term]) -> tuple[Term, ...]:
+    """Terms in first-typed order, repeats folded into :attr:`Term.count`."""
+    counts: dict[Term, int] = {}
+    for term in terms:
+        key = replace(term, count=1)
+        counts[key] = counts.get(key, 0) + term.count
+    return tuple(replace(term, count=count) for term, count in counts.items())
 
 
 def merge_filters(parsed: ParsedQuery, extra: Filters) -> ParsedQuery:
@@ -186,13 +248,12 @@ _PERIOD = {
     "year": re.compile(r"(?P<y>[0-9]{4})"),
     "date": re.compile(r"(?P<y>[0-9]{4})(?:-(?P<m>[0-9]{1,2})(?:-(?P<d>[0-9]{1,2}))?)?"),
 }
-_UNCLOSED = "a quote was not closed; it was closed at the end of the query"
 _SMART_QUOTES = str.maketrans(dict.fromkeys("\u201c\u201d\u201e", '"'))
 
 
 @dataclass(frozen=True, slots=True)
 class _Token:
-    raw: str  # as typed, for messages
+    raw: str  # as typed, for messages and for the embedder
     prefix: str | None  # the field name before the colon, as typed
     value: str
     quoted: bool
@@ -209,34 +270,39 @@ def _clean(text: str) -> str:
     return unicodedata.normalize("NFC", "".join(kept)).translate(_SMART_QUOTES)
 
 
-def _tokens(text: str, warnings: dict[str, None]) -> Iterator[_Token]:
-    """Split into ``[-][field:](word|"phrase")`` tokens; a word ends at whitespace or a quote."""
+def _tokens(text: str) -> Iterator[_Token]:
+    """Split into ``[-][field:](word|"phrase")`` tokens by the rules in the module docstring."""
     position, end = 0, len(text)
     while position < end:
         if text[position].isspace():
             position += 1
             continue
         start = position
-        while position < end and text[position] == "-":
+        negated = _is_exclusion(text, position)
+        if negated:
             position += 1
-        if position == end or text[position].isspace():
-            continue  # dashes on their own
-        negated = position > start
         prefix = _PREFIX.match(text, position)
         if prefix:
             position = prefix.end()
-        if position < end and text[position] == '"':
-            closing = text.find('"', position + 1)
-            if closing < 0:
-                warnings[_UNCLOSED] = None
-                closing = end
+        closing = text.find('"', position + 1) if position < end and text[position] == '"' else -1
+        if closing >= 0:
             value, quoted, position = text[position + 1 : closing], True, closing + 1
-        else:
+        else:  # a word, stray quotes and all
             stop = position
-            while stop < end and not text[stop].isspace() and text[stop] != '"':
+            while stop < end and not text[stop].isspace():
                 stop += 1
             value, quoted, position = text[position:stop], False, stop
         yield _Token(text[start:position], prefix[1] if prefix else None, value, quoted, negated)
+
+
+def _is_exclusion(text: str, position: int) -> bool:
+    """Whether the ``-`` at ``position`` is the exclusion operator rather than a dash in prose."""
+    if text[position] != "-" or (position > 0 and not text[position - 1].isspace()):
+        return False
+    following = text[position + 1 : position + 2]
+    if following == '"':
+        return text.find('"', position + 2) >= 0
+    return following.isalpha()
 
 
 class _Builder:
@@ -244,6 +310,7 @@ class _Builder:
 
     def __init__(self) -> None:
         self.terms: list[Term] = []
+        self.text: list[str] = []
         self.include: dict[str, None] = {}
         self.exclude: dict[str, None] = {}
         self.date_from: date | None = None
@@ -256,7 +323,7 @@ class _Builder:
         if (name in _TEXT_FIELDS or name == "cat" or name in _DATE_HELP) and not token.value and not token.quoted:
             # "CAT: Closed-loop ..." or "author: hinton": a pasted title or a stray space, not a field.
             self.warnings[f"nothing follows '{token.prefix}:', so it was searched as a word"] = None
-            self._term(token.prefix, None, False, token.negated)
+            self._words(token, token.prefix)
         elif name in _TEXT_FIELDS:
             self._add_field_term(token, _TEXT_FIELDS[name])
         elif name == "cat":
@@ -266,35 +333,58 @@ class _Builder:
         elif self.paper_id is None and not (token.negated or token.quoted) and (paper_id := _paper_id(token.raw)):
             self.paper_id = paper_id
         else:
+            if token.prefix and token.value:
+                self.warnings[f"unknown field '{token.prefix}:' searched as text"] = None
             self._add_text(token)
 
     def build(self) -> ParsedQuery:
-        terms = tuple(dict.fromkeys(self.terms))
-        if len(terms) > MAX_TERMS:
-            dropped = len(terms) - MAX_TERMS
-            self.warnings[f"only the first {MAX_TERMS} terms are searched; {dropped} more were ignored"] = None
-            terms = terms[:MAX_TERMS]
+        terms = _merged(self.terms)
+        operators = [term for term in terms if term.required or term.negated]
+        if len(operators) > MAX_OPERATOR_TERMS:
+            dropped = set(operators[MAX_OPERATOR_TERMS:])
+            self.warnings[
+                f"only the first {MAX_OPERATOR_TERMS} phrases, field terms and exclusions are used; "
+                f"{len(dropped)} more were ignored"
+            ] = None
+            terms = tuple(term for term in terms if term not in dropped)
         filters = Filters(tuple(self.include), tuple(self.exclude), self.date_from, self.date_to)
-        return ParsedQuery(terms, filters, self.paper_id, tuple(self.warnings))
+        return ParsedQuery(terms, filters, self.paper_id, tuple(self.warnings), " ".join(self.text))
 
-    def _term(self, text: str, field: Field | None, phrase: bool, negated: bool) -> None:
-        text = " ".join(text.split())
-        if any(char.isalnum() for char in text):
-            self.terms.append(Term(text, field, phrase, negated))
+    def _words(self, token: _Token, *pieces: str, embed: bool = True) -> None:
+        """Free words; the embedder reads the token as typed unless it is excluded."""
+        self.terms.extend(replace(term, negated=token.negated) for term in _free_words(pieces))
+        if embed and not token.negated:
+            self.text.append(token.raw)
 
     def _add_text(self, token: _Token) -> None:
-        if token.prefix:
-            self._term(token.prefix, None, False, token.negated)
-            if token.value:
-                self.warnings[f"unknown field '{token.prefix}:' searched as text"] = None
-        self._term(token.value, None, token.quoted, token.negated)
+        prefix = (token.prefix,) if token.prefix else ()
+        if token.quoted:
+            self._words(token, *prefix, embed=False)
+            if prefix and not token.negated:
+                self.text.append(f"{token.prefix}:")
+            self._phrase(token.value, None, token.negated)
+        else:
+            self._words(token, *prefix, token.value)
+
+    def _phrase(self, text: str, field: Field | None, negated: bool) -> None:
+        text = " ".join(text.split())
+        if any(char.isalnum() for char in text):
+            self.terms.append(Term(text, field, True, negated))
+            if not negated and field is not Field.AUTHOR:
+                self.text.append(text)
 
     def _add_field_term(self, token: _Token, field: Field) -> None:
         if not any(char.isalnum() for char in token.value):
             raise QueryError(
                 f"{token.raw!r} has nothing to search for; write it right after the colon, e.g. {_EXAMPLES[field]}"
             )
-        self._term(token.value, field, token.quoted, token.negated)
+        if token.quoted:
+            self._phrase(token.value, field, token.negated)
+            return
+        value = " ".join(token.value.replace('"', " ").split())
+        self.terms.append(Term(value, field, False, token.negated))
+        if not token.negated and field is not Field.AUTHOR:
+            self.text.append(value)
 
     def _add_categories(self, token: _Token) -> None:
         patterns = [piece for piece in re.split(r"[\s,]+", token.value) if piece]

@@ -14,7 +14,15 @@ from fastapi import APIRouter, Query
 from papertide.search.engine import MAX_OFFSET
 from papertide.web.filters import to_paper_filter
 from papertide.web.lookup import canonical_id, find_paper
-from papertide.web.params import CursorParam, ListingFiltersDep, ModeParam, QueryParam, SortParam
+from papertide.web.params import (
+    CursorParam,
+    ListingFiltersDep,
+    ModeParam,
+    QueryParam,
+    RelatedParam,
+    SortParam,
+    related_or_query,
+)
 from papertide.web.problems import problem_responses
 from papertide.web.schemas import (
     PaperDetail,
@@ -71,14 +79,21 @@ def search(
     services: ServicesDep,
     filters: ListingFiltersDep,
     q: QueryParam = "",
+    related: RelatedParam = "",
     mode: ModeParam = "hybrid",
     sort: SortParam = "relevance",
     limit: Annotated[int, Query(ge=1, le=100, description="Results per page.")] = 20,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Results to skip.")] = 0,
 ) -> SearchResults:
-    """The filters narrow what the query's own `cat:` and `year:` terms select; both must hold."""
-    response = services.engine.search(q, mode=mode, filters=filters, sort=sort, limit=limit, offset=offset)
-    return search_results(q, sort, limit, offset, response)
+    """The filters narrow what the query's own `cat:` and `year:` terms select; both must hold.
+
+    A phrase or exclusion that leaves nothing is relaxed (phrases searched as words, then
+    exclusions dropped), and `warnings` says so."""
+    text = related_or_query(q, related)
+    response = services.engine.search(
+        text, mode=mode, filters=filters, sort=sort, limit=limit, offset=offset, operators=not related.strip()
+    )
+    return search_results(text, sort, limit, offset, response, related=bool(related.strip()))
 
 
 @router.get("/stats", tags=["library"], summary="What the library holds")

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
+from papertide.errors import QueryError
 from papertide.search.engine import Mode, Sort
 from papertide.search.query import Filters
 from papertide.web.filters import build_filters
@@ -64,3 +65,17 @@ ModeParam = Annotated[
     Query(description="`lexical` matches words, `semantic` meaning, `hybrid` fuses both."),
 ]
 SortParam = Annotated[Sort, Query(description="`relevance` or `newest` first.")]
+RelatedParam = Annotated[
+    str,
+    Query(
+        description="Text to find related papers for, such as a pasted abstract (up to 20,000 characters): "
+        "read as prose, every word counting, with no query syntax. Give it instead of `q`.",
+    ),
+]
+
+
+def related_or_query(q: str, related: str) -> str:
+    """The text to search: ``related`` (pasted text, read as prose) or ``q`` (the query language), not both."""
+    if q.strip() and related.strip():
+        raise QueryError("give either q (a query) or related (text to find related papers for), not both")
+    return related if related.strip() else q

@@ -80,13 +80,17 @@ class SearchResults(BaseModel):
     """One page of search results."""
 
     query: str
+    related: bool = Field(description="Whether `query` is pasted text read as prose (`related`) rather than `q`.")
     mode: str = Field(description="The mode that ran: semantic and hybrid fall back to lexical, with a warning.")
     sort: str
     total: int = Field(description="Number of matching papers there are to page through.")
     offset: int
     limit: int
     took_ms: float
-    warnings: list[str] = Field(description="Parts of the query that were read differently than typed.")
+    warnings: list[str] = Field(
+        description="Parts of the query that were read differently than typed, such as a phrase no paper holds "
+        "searched as words."
+    )
     paper_id: str | None = Field(description="Set when the query was a pasted arXiv id or URL.")
     results: list[SearchHit]
 
@@ -210,9 +214,12 @@ def search_hit(result: SearchResult) -> SearchHit:
     )
 
 
-def search_results(text: str, sort: str, limit: int, offset: int, response: SearchResponse) -> SearchResults:
+def search_results(
+    text: str, sort: str, limit: int, offset: int, response: SearchResponse, *, related: bool = False
+) -> SearchResults:
     return SearchResults(
         query=text,
+        related=related,
         mode=response.mode,
         sort=sort,
         total=response.total,

@@ -1,4 +1,10 @@
-"""The search page: one box for the query language, a few options, highlighted results."""
+"""The search page: one box for the query language, one for pasted text to find related papers, a few
+options, highlighted results.
+
+Both boxes are in one form, so the options apply to either. The related-papers box has its own
+submit button, sent as ``find=related``: Enter in the query box searches the query even when
+text was left in the other box.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +17,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from papertide.errors import QueryError
 from papertide.search.engine import MAX_OFFSET
+from papertide.search.query import MAX_QUERY_CHARS
 from papertide.web.feeds import search_link
-from papertide.web.params import CategoryFiltersDep, ModeParam, QueryParam, SortParam
+from papertide.web.params import CategoryFiltersDep, ModeParam, QueryParam, RelatedParam, SortParam
 from papertide.web.schemas import search_hit
 from papertide.web.services import ServicesDep
 from papertide.web.templating import templates
@@ -31,16 +38,28 @@ def search(
     services: ServicesDep,
     filters: CategoryFiltersDep,
     q: QueryParam = "",
+    related: RelatedParam = "",
+    find: Annotated[str, Query(include_in_schema=False)] = "",
     mode: ModeParam = "hybrid",
     sort: SortParam = "relevance",
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> Response:
-    context = {"q": q, "mode": mode, "sort": sort, "filters": filters, "page": page, "modes": MODES, "sorts": SORTS}
-    if not q.strip() and filters.is_empty:  # nothing asked yet: the page explains the syntax
+    by_related = bool(related.strip()) and (find == "related" or not q.strip())
+    context = {
+        "q": q, "related": related, "by_related": by_related, "mode": mode, "sort": sort, "filters": filters,
+        "page": page, "modes": MODES, "sorts": SORTS, "max_chars": MAX_QUERY_CHARS,
+    }  # fmt: skip
+    if not (q.strip() or by_related) and filters.is_empty:  # nothing asked yet: the page explains the syntax
         return templates.TemplateResponse(request, "search.html", context)
     try:
         response = services.engine.search(
-            q, mode=mode, filters=filters, sort=sort, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+            related if by_related else q,
+            mode=mode,
+            filters=filters,
+            sort=sort,
+            limit=PAGE_SIZE,
+            offset=(page - 1) * PAGE_SIZE,
+            operators=not by_related,
         )
     except QueryError as exc:
         return templates.TemplateResponse(request, "search.html", context | {"error": exc.message}, status_code=400)
@@ -50,6 +69,6 @@ def search(
         "response": response,
         "hits": [search_hit(result) for result in response.results],
         "pages": min(ceil(response.total / PAGE_SIZE), MAX_PAGE),
-        "feed": search_link(q, mode, filters),
+        "feed": None if by_related else search_link(q, mode, filters),  # a pasted text is no feed to follow
     }
     return templates.TemplateResponse(request, "search.html", context)
