@@ -52,7 +52,7 @@ class Trending:
         self._store = TrendingStore(papers.engine, self._clock)
         self.params = params
         self.refresh_after = refresh_after
-        self._ranking = Ranking.empty()
+        self._ranking = Ranking.empty(params)
         self._catch_up_lock = threading.Lock()
         self._refresh_lock = threading.Lock()
 
@@ -71,7 +71,7 @@ class Trending:
         Only the category parts of ``filters`` apply (the window is the time range). Scores are
         computed at this moment from the latest refresh's attention.
         """
-        ranked = self.ranking().top(window, filters, seconds(self._clock()), self.params, limit, offset)
+        ranked = self.ranking().top(window, filters, seconds(self._clock()), limit, offset)
         stored = {paper.pk: paper for paper in self._papers.get_many([r.paper_pk for r in ranked])}
         return [TrendingItem(stored[r.paper_pk], r.score, window, r.activity) for r in ranked if r.paper_pk in stored]
 
