@@ -327,7 +327,7 @@ class TrendingStore(TableStore):
             joined = select(paper_categories.c.paper_pk, paper_categories.c.category).join(
                 trending_papers, trending_papers.c.paper_pk == paper_categories.c.paper_pk
             )
-            for pk, category in conn.execute(joined.where(newer)):
+            for pk, category in conn.execute(joined.where(newer)).all():
                 categories[pk].append(category)
         count = len(rows)
         return RowsRead(

@@ -123,6 +123,15 @@ class Ranking:
             for i, row in zip(order, rows[order], strict=True)
         ]
 
+    def prepared(self) -> list[tuple]:
+        """The (window, include, exclude) orders this ranking has built, to build again in its successor."""
+        return list(self._by_attention)
+
+    def prepare(self, keys: list[tuple]) -> None:
+        """Build the orders of ``keys`` and every window's unfiltered order now, before requests need them."""
+        for key in [*((window, (), ()) for window in Window), *keys]:
+            self._sorted(*key)
+
     def candidates(self, window: Window) -> int:
         """How many papers drew attention in ``window``."""
         return len(self._sorted(window)[0])

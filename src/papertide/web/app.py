@@ -80,9 +80,10 @@ def create_app(
     follower = IndexFollower(store, settings, follow_s) if follow_s else None
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(running: FastAPI) -> AsyncIterator[None]:
         # The event loop's thread pool, which runs the blocking handlers, sized by the settings.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.web_threads
+        running.state.services.trending.warm_up()  # the first page need not wait for the ranking
         if follower is not None:
             follower.start()
         try:
@@ -113,7 +114,7 @@ def create_app(
         mailer=mailer,
         rate_limiter=rate_limiter,
         sign_in=SignInLinks(settings, accounts, rate_limiter, mailer),
-        trending=Trending.from_settings(settings, store),
+        trending=Trending.from_settings(settings, store, background_catch_up=True),
         library=Library.over(store, engine, settings),
         follower=follower,
     )
