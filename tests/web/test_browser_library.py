@@ -18,7 +18,7 @@ from playwright import sync_api
 
 from papertide.web.app import create_app
 from papertide.web.auth import SESSION_COOKIE
-from tests.web.browser import BROWSER_TESTS, DESKTOP, Tab, new_tab
+from tests.web.browser import BROWSER_TESTS, DESKTOP, PHONE, Tab, new_tab
 from tests.web.corpus import demo_library
 from tests.web.live_server import serve
 
@@ -44,7 +44,7 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
 
 def reader_tab(browser: sync_api.Browser, site: Site, email: str | None, **options) -> Tab:
     """A tab of a fresh browser context, signed in as ``email`` (None: signed out)."""
-    tab = new_tab(browser, site.url, viewport=DESKTOP, **options)
+    tab = new_tab(browser, site.url, **({"viewport": DESKTOP} | options))
     if email:
         services = site.app.state.services
         user, _ = services.accounts.get_or_create_user(email)
@@ -265,3 +265,28 @@ def test_import_a_bibtex_file_export_it_and_see_for_you(browser, site: Site, tab
     assert all(reason.startswith("Similar to ") and reason.endswith("which you saved.") for reason in reasons)
     assert "2501.17461" not in page.locator(".card .paper-id").all_inner_texts()  # saved papers are not repeated
     tab.screenshot("library-for-you")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_library_pages_fit_a_phone(browser, site: Site, tabs: list[Tab], scheme: str) -> None:
+    tab = open_tab(tabs, browser, site, f"phone-{scheme}@example.org", viewport=PHONE, color_scheme=scheme,
+                   is_mobile=True, has_touch=True)  # fmt: skip
+    services = site.app.state.services
+    user = services.accounts.user_by_email(f"phone-{scheme}@example.org")
+    collections = services.library.collections
+    shared = collections.create(user, "A reading list with a rather long name for a phone", public=True)
+    for paper_id in (PAPER, "2501.17461"):
+        collections.save(user, services.store.get(paper_id), shared.public_id, note="Worth a second read.")
+    pages = {
+        "paper": f"/paper/{PAPER}",
+        "library": "/library",
+        "collection": f"/library/{shared.public_id}",
+        "public": f"/c/{shared.public_id}",
+        "for-you": "/for-you?window=all",
+    }
+    for name, path in pages.items():
+        page = tab.open(path)
+        if name == "paper":
+            save_menu(page).locator("summary").click()  # the open menu must fit too
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], f"{path} scrolls sideways"
+        tab.screenshot(f"library-{name}-phone-{scheme}")
