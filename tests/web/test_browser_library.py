@@ -288,5 +288,5 @@ def test_library_pages_fit_a_phone(browser, site: Site, tabs: list[Tab], scheme:
         page = tab.open(path)
         if name == "paper":
             save_menu(page).locator("summary").click()  # the open menu must fit too
-        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], f"{path} scrolls sideways"
         tab.screenshot(f"library-{name}-phone-{scheme}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], f"{path} scrolls sideways"
