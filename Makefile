@@ -1,4 +1,4 @@
-# papertide: `make run` serves the bundled demo corpus, `make test` runs the test suite.
+# papertide: `make run` serves the bundled demo corpus (with a worker beside it), `make test` runs the test suite.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -18,9 +18,13 @@ venv: $(BIN)/papertide
 demo: venv
 	$(BIN)/papertide demo
 
+# The worker runs beside the web server; Ctrl-C stops both (the worker after its current step).
 run: demo
 	$(BIN)/papertide index
-	$(BIN)/papertide serve
+	$(BIN)/papertide worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null' INT TERM EXIT; \
+	$(BIN)/papertide serve; \
+	wait $$worker
 
 test: venv
 	$(BIN)/ruff check src tests bench scripts

@@ -217,6 +217,78 @@ class Settings(BaseSettings):
         "Asking again is cheap: unchanged feeds answer 304 from their ETag / Last-Modified.",
     )
 
+    # -- the worker: schedule, the digest outbox, bounces ----------------------------------------
+    worker_tick_s: float = Field(
+        default=60.0, gt=0, le=3600, description="How often `papertide worker` looks for due work, in seconds."
+    )
+    worker_ingest_hour_utc: int = Field(
+        default=1,
+        ge=0,
+        le=23,
+        description="UTC hour from which the daily ingest runs (arXiv announces new papers around 00:00 UTC).",
+    )
+    worker_oai_sets: list[str] = Field(
+        default_factory=lambda: ["cs"],
+        description="arXiv OAI-PMH sets the daily ingest harvests since its last run, e.g. ['cs', 'stat']. "
+        "Empty: no OAI-PMH harvest.",
+    )
+    worker_oai_url: str = Field(default="https://export.arxiv.org/oai2", description="The OAI-PMH endpoint.")
+    worker_hf_days: int = Field(
+        default=2,
+        ge=0,
+        le=14,
+        description="Days of Hugging Face daily papers (and their upvotes) the daily ingest fetches, ending "
+        "today; 0: none.",
+    )
+    worker_hf_url: str = Field(
+        default="https://huggingface.co/api/daily_papers", description="The Hugging Face daily papers endpoint."
+    )
+    worker_embed: bool = Field(
+        default=True, description="Whether the worker's indexing step embeds new papers (else lexical only)."
+    )
+    worker_job_lease_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="Lease of a running job in the database, renewed while it runs: a killed worker's job is "
+        "taken over by another once its lease has run out.",
+    )
+    worker_retry_s: float = Field(
+        default=1800.0, gt=0, description="After a failed daily job (e.g. arXiv unreachable), wait this long."
+    )
+    outbox_batch: int = Field(
+        default=50, ge=1, le=10_000, description="Digests one worker claims at once and sends over one connection."
+    )
+    outbox_lease_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long a claimed digest stays with its worker; after that another worker may send it.",
+    )
+    outbox_retry_base_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="First wait after a transient SMTP failure (4xx, connection); doubled after each further one.",
+    )
+    outbox_retry_max_s: float = Field(default=6 * 3600.0, gt=0, description="Longest wait between two attempts.")
+    outbox_max_attempts: int = Field(
+        default=8, ge=1, le=100, description="Attempts at a digest before it is recorded as failed."
+    )
+    outbox_keep_days: int = Field(
+        default=30,
+        ge=1,
+        description="Days a sent digest keeps its rendered message in the outbox (the row itself stays).",
+    )
+    bounce_hard: float = Field(default=1.0, ge=0, description="Bounce score of a permanent (5xx) refusal.")
+    bounce_soft: float = Field(default=0.5, ge=0, description="Bounce score of a temporary (4xx) refusal.")
+    bounce_half_life_days: float = Field(
+        default=7.0, gt=0, description="A bounce score halves every this many days without bounces."
+    )
+    bounce_threshold: float = Field(
+        default=3.0,
+        gt=0,
+        description="An address whose bounce score reaches this is suspended: no more digests until its "
+        "owner resumes them on the manage page.",
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,

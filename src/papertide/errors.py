@@ -106,6 +106,13 @@ class Forbidden(PapertideError):
     title = "Forbidden"
 
 
+class Gone(PapertideError):
+    """The thing existed but is no longer usable, e.g. an expired or already used sign-in link."""
+
+    status_code = 410
+    title = "Gone"
+
+
 class Conflict(PapertideError):
     """The request clashes with what is stored, e.g. a collection name already in use."""
 

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from hypothesis import HealthCheck, given, settings
 
-from papertide.web import api, health
+from papertide.web import account_api, api, health
 
 # Schemas cannot say that a cursor must come from an earlier page, that a date range must not be
 # reversed or what makes a category pattern; such requests get a documented 400 problem rather
@@ -22,7 +22,11 @@ NOT_EXPRESSIBLE = [schemathesis.checks.positive_data_acceptance]
 
 def api_operations() -> list:
     """Every JSON operation as ``(method, path)``, read from the routers so a new one is fuzzed too."""
-    routes = [route for route in (*health.router.routes, *api.router.routes) if isinstance(route, APIRoute)]
+    routes = [
+        route
+        for route in (*health.router.routes, *api.router.routes, *account_api.router.routes)
+        if isinstance(route, APIRoute)
+    ]
     return [
         pytest.param(method, route.path, id=f"{method} {route.path}")
         for route in routes

@@ -23,27 +23,21 @@ def digest_preview(
     html: Annotated[bool, typer.Option("--html", help="Print the HTML part instead of the plain text.")] = False,
 ) -> None:
     """Print the digest EMAIL would get, without sending it or recording anything."""
-    from papertide.accounts.keys import Signer, load_secret_key
-    from papertide.digest.compose import Composer, window_start
+    from papertide.digest.compose import window_start
     from papertide.digest.preferences import Preferences
-    from papertide.digest.render import DigestMail
     from papertide.digest.schedule import preview_period
     from papertide.errors import NotFound
-    from papertide.search.engine import SearchEngine
-    from papertide.store.digest import SubscriptionStore
-    from papertide.trending import Trending
+    from papertide.worker.composer import DigestComposer
 
     settings: Settings = ctx.obj
     store = store_of(ctx)
-    subscriptions = SubscriptionStore(store.engine)
-    subscription = subscriptions.by_email(email)
+    digests = DigestComposer.open(settings, store)  # the worker's composer: the preview shows what it sends
+    subscription = digests.subscriptions.by_email(email)
     if subscription is None:
         raise NotFound(f"no digest subscription for {email!r}")
     preferences = Preferences.from_dict(subscription.preferences)
     period = preview_period(preferences, store.now(), parse_day(day, "--date"))
-    engine = SearchEngine.open(settings, store)
-    composer = Composer(settings, store, engine, subscriptions, Trending.from_settings(settings, store))
-    digest = composer.compose(subscription, period)
+    digest = digests.composer.compose(subscription, period)
     if digest is None:
         since = window_start(subscription, preferences, period)
         out.print(
@@ -52,7 +46,7 @@ def digest_preview(
             highlight=False,
         )
         return
-    mail = DigestMail(settings, Signer(load_secret_key(settings)))
+    mail = digests.mail
     if subscription.status != "active":
         err.print(f"note: this subscription is {subscription.status}; nothing would be sent to it", highlight=False)
     out.print(f"Subject: {mail.subject(digest)}\n", highlight=False, markup=False)

@@ -23,20 +23,12 @@ from papertide.cli.app import JsonOption, app, err, out, parse_day, print_json, 
 from papertide.config import Settings
 from papertide.errors import RecordError
 from papertide.ingest import IngestSummary, ingest
-from papertide.sources.http import HttpClient
+from papertide.sources.http import client_from_settings
 
 ingest_app = typer.Typer(help="Load papers from a source into the store.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 
 MAX_REJECTS_SHOWN = 50
-
-
-def _http(settings: Settings) -> HttpClient:
-    return HttpClient(
-        contact=settings.contact_email,
-        timeout=settings.http_timeout_s,
-        retries=settings.http_retries,
-    )
 
 
 @contextmanager
@@ -116,7 +108,7 @@ def ingest_oai(
 
     settings: Settings = ctx.obj
     source = OaiSource(
-        _http(settings),
+        client_from_settings(settings),
         metadata_prefix=prefix,
         set_spec=set_spec,
         from_date=parse_day(from_date, "--from"),
@@ -143,7 +135,7 @@ def ingest_arxiv(
     if not (query or category or paper_id):
         raise typer.BadParameter("give --query, --category or --id")
     source = ArxivApiSource(
-        _http(ctx.obj),
+        client_from_settings(ctx.obj),
         search_query=query,
         categories=category,
         id_list=paper_id,
@@ -189,7 +181,7 @@ def ingest_hf_daily(
     from papertide.sources.hf_daily import DAILY_PAPERS_URL, HfDailySource
 
     settings: Settings = ctx.obj
-    http = _http(settings)
+    http = client_from_settings(settings)
     source = HfDailySource(
         http, start=parse_day(day, "--date"), end=parse_day(until, "--until"), base_url=url or DAILY_PAPERS_URL
     )

@@ -7,7 +7,7 @@ The sender (the worker) uses this package through these calls, each with a guara
 - :func:`papertide.digest.schedule.due_period` ``(subscription, now) -> Period | None``: the period
   due now in the subscriber's zone and hour, None if none is (paused, not yet confirmed, recorded).
   ``Period.key`` (the local delivery day) with the subscription pk keys the outbox row and the
-  Message-ID (:func:`papertide.digest.render.digest_message_id`).
+  Message-ID (:func:`papertide.store.outbox.outbox_key`).
 - ``Composer(settings, store, engine, subscriptions, trending).compose(subscription, period)``
   (:mod:`papertide.digest.compose`) ``-> ComposedDigest | None``: None means nothing new (the
   sender records a skip). Reads stored state only, never sends, never records: composing twice
@@ -15,7 +15,7 @@ The sender (the worker) uses this package through these calls, each with a guara
   each window's arrivals and trending lists).
 - ``DigestMail(settings, signer).message(digest, date=now) -> EmailMessage``
   (:mod:`papertide.digest.render`): multipart text + HTML, ``DigestMail.headers(subscription)``
-  (RFC 8058 one-click List-Unsubscribe), Message-ID ``<digest_message_id(pk, period.key)@domain>``,
+  (RFC 8058 one-click List-Unsubscribe), Message-ID ``<outbox_key(pk, period.key)@domain>``,
   DKIM-signed when configured. Store and send the bytes of
   :func:`papertide.mail.dkim.wire_bytes`: they are what was signed.
 - :func:`papertide.store.digest.record_digest` ``(conn, subscription_pk, period.key, period.cutoff,

@@ -23,6 +23,7 @@ from papertide.digest.preferences import Preferences, describe_schedule
 from papertide.mail import compose
 from papertide.mail.dkim import DkimKey, sign
 from papertide.store.digest import Subscription
+from papertide.store.outbox import outbox_key
 from papertide.text import plain_math, short_authors, snippet
 
 ABSTRACT_CHARS = 280
@@ -35,11 +36,6 @@ _templates = jinja2.Environment(
     lstrip_blocks=True,
     undefined=jinja2.StrictUndefined,
 )
-
-
-def digest_message_id(subscription_pk: int, period_key: str) -> str:
-    """The unique part of a digest's Message-ID: the outbox key, so a resent digest keeps its id."""
-    return f"digest.{subscription_pk}.{period_key}"
 
 
 def _day(moment: datetime, preferences: Preferences) -> str:
@@ -89,7 +85,7 @@ class DigestMail:
             text=_templates.get_template("digest.txt").render(context),
             html=_templates.get_template("digest.html").render(context),
             headers=self.headers(digest.subscription),
-            message_id=digest_message_id(digest.subscription.pk, digest.period.key),
+            message_id=outbox_key(digest.subscription.pk, digest.period.key),
             date=date,
         )
         return sign(message, self._dkim) if self._dkim else message

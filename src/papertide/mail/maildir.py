@@ -29,17 +29,17 @@ class MaildirTransport:
         self.where = f"Maildir {path}"
         self._box: mailbox.Maildir | None = None
 
-    def send(self, message: EmailMessage, sender: str, recipients: tuple[str, ...]) -> None:
+    def send(self, wire: bytes, message_id: str, sender: str, recipients: tuple[str, ...]) -> None:
         try:
             if self._box is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._box = mailbox.Maildir(self.path, create=True)
-            key = self._box.add(message)
+            key = self._box.add(wire.replace(b"\r\n", b"\n"))  # Maildir files end lines the Unix way
         except OSError as exc:
             raise MailError(f"cannot write to the {self.where}: {exc}", transient=True) from exc
         log.info(
             "mail %s to %s delivered to the %s as %s (no smtp_host is set; `papertide mail list` shows it)",
-            message["Message-ID"], ", ".join(recipients), self.where, key,
+            message_id, ", ".join(recipients), self.where, key,
         )  # fmt: skip
 
     def close(self) -> None:

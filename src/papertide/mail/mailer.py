@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 from contextlib import AbstractContextManager
+from email import policy
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from typing import Protocol
 
 from papertide.config import Settings
 from papertide.errors import ConfigError, InvalidInput
-from papertide.mail.dkim import DkimKey, sign
+from papertide.mail.dkim import DkimKey, sign, wire_bytes
 from papertide.mail.maildir import MaildirTransport
 from papertide.mail.smtp import SmtpTransport
 
 
 class Transport(Protocol):
-    """A way out for messages (the relay, the Maildir); ``close`` ends an SMTP conversation."""
+    """A way out for messages (the relay, the Maildir); ``close`` ends an SMTP conversation.
+
+    ``wire`` is the finished message as SMTP carries it (CRLF line ends), passed on unchanged.
+    """
 
     where: str
 
-    def send(self, message: EmailMessage, sender: str, recipients: tuple[str, ...]) -> None: ...
+    def send(self, wire: bytes, message_id: str, sender: str, recipients: tuple[str, ...]) -> None: ...
 
     def close(self) -> None: ...
 
@@ -42,9 +48,20 @@ class Connection(AbstractContextManager):
         :class:`MailError` if it was not taken.
         """
         sender, recipients = envelope(message)
+        if "Bcc" in message:  # a recipient, never a header that travels (as smtplib's send_message does it)
+            message = copy.copy(message)
+            del message["Bcc"]
         if self._dkim_key is not None:
             sign(message, self._dkim_key)
-        self._transport.send(message, sender, recipients)
+        self._transport.send(wire_bytes(message), message["Message-ID"], sender, recipients)
+
+    def send_wire(self, wire: bytes) -> None:
+        """Deliver a finished message exactly as these bytes (a stored, already signed digest): nothing is
+        signed, encoded or folded again, so a DKIM signature in them stays valid. :class:`MailError` if it
+        was not taken."""
+        headers = BytesHeaderParser(policy=policy.default).parsebytes(wire)
+        sender, recipients = envelope(headers)
+        self._transport.send(wire, headers["Message-ID"], sender, recipients)
 
     def close(self) -> None:
         self._transport.close()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
-from email.message import EmailMessage
 
 from papertide.config import Settings
 from papertide.errors import MailError
@@ -40,19 +39,19 @@ class SmtpTransport:
         self._smtp: smtplib.SMTP | None = None
         self.where = f"SMTP relay {settings.smtp_host}:{settings.smtp_port}"
 
-    def send(self, message: EmailMessage, sender: str, recipients: tuple[str, ...]) -> None:
+    def send(self, wire: bytes, message_id: str, sender: str, recipients: tuple[str, ...]) -> None:
         """Hand one message to the relay for ``recipients``; :class:`MailError` if it was not taken for all."""
         try:
             if self._smtp is None or self._smtp.sock is None:
                 self._smtp = self._open()
-            refused = self._smtp.send_message(message, sender, list(recipients))
+            refused = self._smtp.sendmail(sender, list(recipients), wire)
         except (OSError, smtplib.SMTPException) as exc:  # smtplib's errors are OSErrors; listed for clarity
             if _conversation_lost(exc):
                 self._drop()
             raise self._mail_error(exc, recipients) from exc
         if refused:  # some recipients took it, others did not: say which, since a retry would repeat it
             raise self._refusal(refused, accepted=tuple(r for r in recipients if r not in refused))
-        log.info("mail %s to %s handed to %s", message["Message-ID"], ", ".join(recipients), self.where)
+        log.info("mail %s to %s handed to %s", message_id, ", ".join(recipients), self.where)
 
     def close(self) -> None:
         """End the conversation politely (QUIT); a relay that is already gone is no error here."""

@@ -16,11 +16,15 @@ import time
 from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
 
 import httpx
 
 from papertide import __version__
 from papertide.errors import SourceError
+
+if TYPE_CHECKING:
+    from papertide.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +34,11 @@ ARXIV_MIN_INTERVAL = 3.0  # arXiv's API terms: no more than one request every th
 # Failures worth another try: the network or the server hiccuped, the request itself was fine.
 _RETRYABLE_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
+
+
+def client_from_settings(settings: Settings) -> HttpClient:
+    """The client the configured contact address, timeout and retries describe."""
+    return HttpClient(contact=settings.contact_email, timeout=settings.http_timeout_s, retries=settings.http_retries)
 
 
 def user_agent(contact: str = "") -> str:

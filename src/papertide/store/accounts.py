@@ -1,4 +1,4 @@
-"""Accounts in the database: users, their browser sessions and API tokens.
+"""Accounts in the database: users, sign-in links, browser sessions, API tokens, and what a user owns.
 
 Tokens arrive here already hashed (see :mod:`papertide.accounts.tokens`); nothing in these
 tables can sign anyone in by itself.
@@ -7,14 +7,26 @@ tables can sign anyone in by itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from papertide.errors import StoreError
 from papertide.store.base import TableStore, utc
-from papertide.store.schema import api_tokens, sessions, users
+from papertide.store.schema import (
+    api_tokens,
+    collection_items,
+    collections,
+    login_tokens,
+    papers,
+    sessions,
+    users,
+    votes,
+)
+
+# A link past its expiry is kept this long, so following it late says "expired", not "unknown".
+LOGIN_TOKEN_KEPT = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +42,28 @@ class ApiToken:
     name: str
     created_at: datetime
     last_used_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class LoginLink:
+    """A sign-in link as stored: whom it signs in, where it leads, and whether it still can."""
+
+    email: str
+    next_url: str
+    expires_at: datetime
+    used_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalData:
+    """Everything stored about one user, as rows, for the data export."""
+
+    user: User
+    last_seen_at: datetime | None
+    sessions: list[dict]
+    api_tokens: list[ApiToken]
+    votes: list[dict]
+    collections: list[dict]
 
 
 def _user(row) -> User:
@@ -68,14 +102,62 @@ class AccountStore(TableStore):
         return created, True
 
     def delete_user(self, pk: int) -> bool:
-        """Remove the account and, by cascade, everything that belongs to it."""
+        """Remove the account, its unused sign-in links and, by cascade, everything that belongs to it."""
         with self._writing() as conn:
+            email = conn.execute(select(users.c.email).where(users.c.pk == pk)).scalar_one_or_none()
+            if email is None:
+                return False
+            conn.execute(delete(login_tokens).where(login_tokens.c.email == email))
             return conn.execute(delete(users).where(users.c.pk == pk)).rowcount > 0
+
+    # -- sign-in links -------------------------------------------------------------------------
+
+    def add_login_token(self, token_hash: str, email: str, next_url: str, expires_at: datetime) -> None:
+        """Store a new link, and drop links that expired more than a day ago."""
+        with self._writing() as conn:
+            conn.execute(delete(login_tokens).where(login_tokens.c.expires_at < self._clock() - LOGIN_TOKEN_KEPT))
+            conn.execute(
+                insert(login_tokens).values(
+                    token_hash=token_hash,
+                    email=email.lower(),
+                    next_url=next_url,
+                    created_at=self._clock(),
+                    expires_at=expires_at,
+                )
+            )
+
+    def login_token(self, token_hash: str) -> LoginLink | None:
+        with self._reading() as conn:
+            row = conn.execute(select(login_tokens).where(login_tokens.c.token_hash == token_hash)).one_or_none()
+        return _login_link(row) if row else None
+
+    def use_login_token(self, token_hash: str) -> LoginLink | None:
+        """Mark an unused, unexpired link used and return it; None if it is not (any longer) usable.
+
+        One conditional UPDATE: of two requests racing with the same link, exactly one gets it.
+        """
+        now = self._clock()
+        statement = (
+            update(login_tokens)
+            .where(
+                login_tokens.c.token_hash == token_hash,
+                login_tokens.c.used_at.is_(None),
+                login_tokens.c.expires_at > now,
+            )
+            .values(used_at=now)
+            .returning(*login_tokens.c)
+        )
+        with self._writing() as conn:
+            row = conn.execute(statement).one_or_none()
+        return _login_link(row) if row else None
 
     # -- sessions ------------------------------------------------------------------------------
 
     def add_session(self, user_pk: int, token_hash: str, expires_at: datetime, user_agent: str | None) -> None:
+        """Store a new session, and drop the user's expired ones (nothing else ever would)."""
         with self._writing() as conn:
+            expired = (sessions.c.user_pk == user_pk) & (sessions.c.expires_at <= self._clock())
+            conn.execute(delete(sessions).where(expired))
             conn.execute(
                 insert(sessions).values(
                     token_hash=token_hash,
@@ -108,6 +190,7 @@ class AccountStore(TableStore):
             return conn.execute(delete(sessions).where(sessions.c.user_pk == user_pk)).rowcount
 
     def count_sessions(self, user_pk: int) -> int:
+        """How many unexpired sessions (browsers signed in) the user has."""
         live = (sessions.c.user_pk == user_pk) & (sessions.c.expires_at > self._clock())
         with self._reading() as conn:
             return conn.execute(select(func.count()).select_from(sessions).where(live)).scalar_one()
@@ -142,3 +225,64 @@ class AccountStore(TableStore):
                 return None
             conn.execute(update(api_tokens).where(api_tokens.c.pk == row.token_pk).values(last_used_at=self._clock()))
         return _user(row)
+
+    # -- everything a user owns ------------------------------------------------------------------
+
+    def personal_data(self, user_pk: int) -> PersonalData | None:
+        """The user's account, sessions, token names, votes and collections with their items."""
+        with self._reading() as conn:
+            row = conn.execute(select(users).where(users.c.pk == user_pk)).one_or_none()
+            if row is None:
+                return None
+            session_rows = conn.execute(
+                select(sessions.c.created_at, sessions.c.expires_at, sessions.c.user_agent)
+                .where(sessions.c.user_pk == user_pk)
+                .order_by(sessions.c.created_at)
+            ).all()
+            vote_rows = conn.execute(
+                select(papers.c.paper_id, papers.c.title, votes.c.created_at)
+                .join(papers, papers.c.pk == votes.c.paper_pk)
+                .where(votes.c.user_pk == user_pk)
+                .order_by(votes.c.created_at, papers.c.paper_id)
+            ).all()
+            collection_rows = conn.execute(
+                select(collections).where(collections.c.user_pk == user_pk).order_by(collections.c.created_at)
+            ).all()
+            item_rows = conn.execute(
+                select(collection_items, papers.c.paper_id, papers.c.title)
+                .join(papers, papers.c.pk == collection_items.c.paper_pk)
+                .join(collections, collections.c.pk == collection_items.c.collection_pk)
+                .where(collections.c.user_pk == user_pk)
+                .order_by(collection_items.c.added_at, papers.c.paper_id)
+            ).all()
+        items: dict[int, list[dict]] = {}
+        for item in item_rows:
+            items.setdefault(item.collection_pk, []).append(
+                {"paper_id": item.paper_id, "title": item.title, "added_at": utc(item.added_at), "note": item.note}
+            )
+        return PersonalData(
+            user=_user(row),
+            last_seen_at=utc(row.last_seen_at),
+            sessions=[
+                {"created_at": utc(s.created_at), "expires_at": utc(s.expires_at), "user_agent": s.user_agent}
+                for s in session_rows
+            ],
+            api_tokens=self.api_tokens(user_pk),
+            votes=[{"paper_id": v.paper_id, "title": v.title, "voted_at": utc(v.created_at)} for v in vote_rows],
+            collections=[
+                {
+                    "id": c.public_id,
+                    "name": c.name,
+                    "is_default": c.is_default,
+                    "is_public": c.is_public,
+                    "created_at": utc(c.created_at),
+                    "updated_at": utc(c.updated_at),
+                    "items": items.get(c.pk, []),
+                }
+                for c in collection_rows
+            ],
+        )
+
+
+def _login_link(row) -> LoginLink:
+    return LoginLink(email=row.email, next_url=row.next_url, expires_at=utc(row.expires_at), used_at=utc(row.used_at))

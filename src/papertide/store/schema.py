@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -244,6 +245,84 @@ digest_papers = Table(
     Column("period", String(10), nullable=False, comment="the digest's period key (its local delivery day)"),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Index("ix_digest_papers_subscription_period", "subscription_pk", "period"),
+)
+
+# -- the worker: digest outbox, bounce scores, job leases ------------------------------------
+# One outbox row per digest and period; its key is also the unique part of the Message-ID, so a
+# digest sent twice is recognisable as the same digest (see papertide.worker.outbox).
+
+digest_outbox = Table(
+    "digest_outbox",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False, unique=True, comment="the Message-ID's unique part"),
+    Column(
+        "subscription_pk",
+        Integer,
+        ForeignKey("subscriptions.pk", ondelete="CASCADE"),
+        nullable=False,
+        comment="deleting a subscription (its account deleted) deletes its digests",
+    ),
+    Column("period", String(16), nullable=False, comment="the digest's period key (its local delivery day)"),
+    Column("address", String(254), nullable=False),
+    Column("state", String(10), nullable=False, comment="pending, sending, sent, failed or skipped"),
+    Column("message", LargeBinary, comment="the rendered RFC 5322 message; emptied some days after sending"),
+    Column("paper_pks", JSON, nullable=False),
+    Column("attempts", Integer, nullable=False, comment="times handed to the SMTP relay"),
+    Column("uncertain", Integer, nullable=False, comment="times reclaimed after a hand-over that never concluded"),
+    Column("handoff_at", DateTime(timezone=True), comment="set during an SMTP transaction, cleared after it"),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("claimed_by", String(100)),
+    Column("claim_token", String(32)),
+    Column("lease_until", DateTime(timezone=True)),
+    Column("detail", Text, comment="why it was skipped, is retried or failed"),
+    Column("smtp_code", Integer),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+    UniqueConstraint("subscription_pk", "period", name="uq_digest_outbox_subscription_period"),
+    Index("ix_digest_outbox_state_next", "state", "next_attempt_at"),
+)
+
+mail_bounces = Table(
+    "mail_bounces",
+    metadata,
+    Column("address", String(254), primary_key=True, comment="lower-cased"),
+    Column("score", Float, nullable=False, comment="as of scored_at; decays from there (papertide.store.bounces)"),
+    Column("scored_at", DateTime(timezone=True), nullable=False),
+    Column("counted_on", String(10), nullable=False, comment="UTC day of the last bounce counted"),
+    Column("counted_weight", Float, nullable=False, comment="what that day's bounces added"),
+    Column("bounces", Integer, nullable=False),
+    Column("last_reason", Text),
+    Column("suspended_at", DateTime(timezone=True)),
+)
+
+worker_jobs = Table(
+    "worker_jobs",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(100), comment="the worker running it now"),
+    Column("lease_until", DateTime(timezone=True)),
+    Column("run_key", String(64), comment="the run held now or last (e.g. the day of a daily job)"),
+    Column("done_key", String(64), comment="the last run that finished: a run key runs once"),
+    Column("state", String(10), nullable=False, comment="idle, running, done or failed"),
+    Column("retry_at", DateTime(timezone=True), comment="after a failure, not before"),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("runs", Integer, nullable=False),
+    Column("detail", JSON, comment="what the last run did, or why it failed"),
+)
+
+worker_processes = Table(
+    "worker_processes",
+    metadata,
+    Column("worker_id", String(100), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+    Column("step", String(64), comment="what it is doing now; null when idle"),
+    Column("stopped_at", DateTime(timezone=True)),
 )
 
 # -- trending ---------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ACCESS_LOGGER = "papertide.access"
+# Paths that carry a secret (a sign-in link's token) are logged without it.
+_SECRET_PATH_PREFIXES = ("/signin/",)
 
 
 def configure_access_log() -> None:
@@ -59,8 +61,15 @@ class AccessLogMiddleware:
                 entry = {
                     "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
                     "method": scope["method"],
-                    "path": scope["path"],
+                    "path": _loggable(scope["path"]),
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 }
                 self.logger.info(json.dumps(entry))
+
+
+def _loggable(path: str) -> str:
+    for prefix in _SECRET_PATH_PREFIXES:
+        if path.startswith(prefix):
+            return prefix + "<token>"
+    return path

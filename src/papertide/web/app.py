@@ -12,14 +12,35 @@ from threadpoolctl import threadpool_limits
 
 from papertide import __version__
 from papertide.accounts.keys import Signer, load_secret_key
+from papertide.accounts.rate_limits import RateLimiter
 from papertide.accounts.sessions import Sessions
+from papertide.accounts.sign_in import SignInLinks
 from papertide.config import Settings
 from papertide.library import Library
+from papertide.mail import Mailer
 from papertide.search.engine import SearchEngine
 from papertide.search.follower import IndexFollower
 from papertide.store import PaperStore, open_configured_store
 from papertide.store.accounts import AccountStore
-from papertide.web import api, api_docs, feeds, for_you, health, library, library_api, library_io, pages, search_page
+from papertide.store.base import Clock, system_clock
+from papertide.store.rate_limits import RateLimitStore
+from papertide.trending import Trending
+from papertide.web import (
+    account_api,
+    api,
+    api_docs,
+    feeds,
+    for_you,
+    health,
+    library,
+    library_api,
+    library_io,
+    pages,
+    search_page,
+    sign_in,
+    trending,
+)
+from papertide.web import accounts as account_pages
 from papertide.web.access_log import AccessLogMiddleware, configure_access_log
 from papertide.web.auth import CsrfCookieMiddleware
 from papertide.web.problems import install_problem_handlers
@@ -29,15 +50,23 @@ from papertide.web.templating import STATIC_DIR
 from papertide.web.windows import NewestDays
 
 DESCRIPTION = """\
-Research papers from arXiv and Hugging Face: listings, search and similar papers.
+Research papers from arXiv and Hugging Face: trending and newest listings, search and similar papers.
 
 Lists are newest first and paginated by an opaque `cursor`. Errors are
 [RFC 9457](https://www.rfc-editor.org/rfc/rfc9457) `application/problem+json` documents.
 """
 
 
-def create_app(settings: Settings, store: PaperStore | None = None, engine: SearchEngine | None = None) -> FastAPI:
+def create_app(
+    settings: Settings,
+    store: PaperStore | None = None,
+    engine: SearchEngine | None = None,
+    *,
+    clock: Clock = system_clock,
+) -> FastAPI:
     """Build the app over ``store`` and ``engine`` (defaults: those ``settings`` names).
+
+    ``clock`` is the accounts' "now" (link and session expiry, rate limits); tests control it.
 
     The engine searches the indexes as ``papertide index`` last left them; a store without
     indexes still serves every page, and search finds nothing until they are built.
@@ -70,7 +99,9 @@ def create_app(settings: Settings, store: PaperStore | None = None, engine: Sear
         docs_url=None,  # Swagger UI and ReDoc load from CDNs; /docs is served by api_docs instead
         redoc_url=None,
     )
-    accounts = AccountStore(store.engine)
+    accounts = AccountStore(store.engine, clock)
+    mailer = Mailer.from_settings(settings)
+    rate_limiter = RateLimiter(RateLimitStore(store.engine, clock))
     app.state.services = Services(
         settings=settings,
         store=store,
@@ -79,6 +110,10 @@ def create_app(settings: Settings, store: PaperStore | None = None, engine: Sear
         accounts=accounts,
         sessions=Sessions(accounts, days=settings.session_days),
         signer=Signer(load_secret_key(settings)),
+        mailer=mailer,
+        rate_limiter=rate_limiter,
+        sign_in=SignInLinks(settings, accounts, rate_limiter, mailer),
+        trending=Trending.from_settings(settings, store),
         library=Library.over(store, engine, settings),
         follower=follower,
     )
@@ -88,9 +123,11 @@ def create_app(settings: Settings, store: PaperStore | None = None, engine: Sear
     configure_access_log()
     app.add_middleware(AccessLogMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    routers = [health.router, api.router, library_api.router, library_io.api, for_you.api, pages.router]
+    routers = [health.router, api.router, trending.api_router, library_api.router, library_io.api, for_you.api]
+    routers += [account_api.router, trending.router]
     # library_io's pages before library's: /c/{id}.bib must not be taken for a collection id
-    routers += [library_io.pages, library.router, for_you.pages, search_page.router, feeds.router, api_docs.router]
+    routers += [pages.router, library_io.pages, library.router, for_you.pages, search_page.router, feeds.router]
+    routers += [api_docs.router, sign_in.router, account_pages.router]
     for router in routers:
         app.include_router(router)
     return app

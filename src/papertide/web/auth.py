@@ -56,6 +56,11 @@ def page_user(request: Request) -> User | None:
     return state["user"]
 
 
+def forget_user(request: Request) -> None:
+    """This request is signed out from here on (e.g. its account was just deleted): pages show no user."""
+    request.scope.setdefault("state", {})["user"] = None
+
+
 async def require_user(user: OptionalUserDep) -> User:
     """The signed-in user; otherwise 401 (pages turn it into a redirect to the sign-in page)."""
     if user is None:

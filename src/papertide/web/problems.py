@@ -88,20 +88,42 @@ def _sign_in_redirect(request: Request) -> Response:
     return RedirectResponse(sign_in_url(back), status_code=303)
 
 
-async def _papertide_error(request: Request, exc: PapertideError) -> Response:
-    if isinstance(exc, Unauthorized) and _is_page(request):
-        return _sign_in_redirect(request)
+def _detail(request: Request, exc: PapertideError) -> str:
+    """What the client is told: the message, except for server failures, which are logged instead."""
     if exc.status_code >= 500 and not isinstance(exc, NotReady):
         logger.error("%s %s failed: %s", request.method, request.url.path, exc.message, exc_info=exc)
-        detail = _SERVER_FAILED
-    else:
-        detail = exc.message
-    response = problem_response(request, exc.status_code, exc.title, detail, type_=problem_type(type(exc)))
+        return _SERVER_FAILED
+    return exc.message
+
+
+def _with_error_headers(response: Response, exc: PapertideError) -> Response:
     if isinstance(exc, TooManyRequests):
         response.headers["Retry-After"] = str(exc.retry_after_s)
     elif isinstance(exc, Unauthorized):
         response.headers["WWW-Authenticate"] = 'Bearer realm="papertide"'
     return response
+
+
+def page_with_error(
+    request: Request, template: str, context: dict, exc: PapertideError, *, detail: str | None = None
+) -> Response:
+    """A page that shows ``exc`` in place (e.g. a form above its error), with the error's status and headers.
+
+    The template gets ``error`` (the detail, or ``detail`` when the page knows better words for a
+    server-side failure, which is logged all the same) and ``error_title``.
+    """
+    shown = _detail(request, exc)
+    context = {**context, "error": detail or shown, "error_title": exc.title}
+    response = templates.TemplateResponse(request, template, context, status_code=exc.status_code)
+    return _with_error_headers(response, exc)
+
+
+async def _papertide_error(request: Request, exc: PapertideError) -> Response:
+    if isinstance(exc, Unauthorized) and _is_page(request):
+        return _sign_in_redirect(request)
+    detail = _detail(request, exc)
+    response = problem_response(request, exc.status_code, exc.title, detail, type_=problem_type(type(exc)))
+    return _with_error_headers(response, exc)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> Response:

@@ -8,13 +8,17 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from papertide.accounts.keys import Signer
+from papertide.accounts.rate_limits import RateLimiter
 from papertide.accounts.sessions import Sessions
+from papertide.accounts.sign_in import SignInLinks
 from papertide.config import Settings
 from papertide.library import Library
+from papertide.mail import Mailer
 from papertide.search.engine import SearchEngine
 from papertide.search.follower import IndexFollower
 from papertide.store.accounts import AccountStore
 from papertide.store.papers import PaperStore
+from papertide.trending import Trending
 from papertide.web.windows import NewestDays
 
 
@@ -27,6 +31,10 @@ class Services:
     accounts: AccountStore
     sessions: Sessions
     signer: Signer
+    mailer: Mailer
+    rate_limiter: RateLimiter  # of everything that sends mail: see accounts.rate_limits.mail_limits
+    sign_in: SignInLinks
+    trending: Trending
     library: Library
     follower: IndexFollower | None = None  # this node's index catch-up, when it follows the database
 

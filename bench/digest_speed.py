@@ -1,0 +1,287 @@
+"""Digest speed: compose, render and hand to a local SMTP server the digests of 10,000 subscribers over 1M papers.
+
+The corpus is search_speed.py's 1M papers (the 87k conference papers repeated under fresh ids
+with perturbed text, arXiv-like categories, dates over 2008-2025) in a SQLite store with its
+lexical index (saved-search and author alerts search it), built once under
+``bench/.cache/digest-<size>``, plus one night of fresh arrivals (``--arrivals``, copies of corpus
+papers stamped as arrived at T0, a fifth of them with Hugging Face upvotes so that the trending
+section has something to rank). Each run then makes its subscribers afresh: 1-3 categories each
+(from the arrivals' categories), spread over three time zones and delivery hours between T0 and
+the run's "now" (T0 + 12 h), two thirds of them with one or two alerts (a phrase from an arrival's
+title, an arrival's author).
+
+What runs is the worker's own path: :func:`papertide.worker.digests.enqueue_due` (due periods,
+composition by the digest package, rendering, the outbox row and the sent-papers history in one
+transaction) then :class:`papertide.worker.outbox.Delivery` (claims, the hand-over marks, one SMTP
+connection per batch) to ``tests/mail_server.py`` running in another process (writing what it
+receives to /dev/shm). Reported: digests/s end to end (enqueue + send, until the server has them
+all) and seconds per stage::
+
+    nice -n 5 .venv/bin/python bench/digest_speed.py [--small] [--subscribers N] [--json out.json]
+
+``--small`` is a quick run: 50,000 papers, 1,000 subscribers. Without ../shared the script exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from corpus import CACHE, corpus_or_exit, record_authors
+from search_speed import VENUE_CATEGORIES, corpus, records
+from sqlalchemy import delete, insert
+
+from papertide.accounts.keys import Signer, load_secret_key
+from papertide.config import Settings, load_settings
+from papertide.digest.alerts import validate_alert
+from papertide.digest.compose import Composer
+from papertide.digest.preferences import Preferences
+from papertide.digest.render import DigestMail
+from papertide.errors import InvalidInput
+from papertide.ingest import ingest
+from papertide.mail import Mailer
+from papertide.model import Paper, Signal
+from papertide.search.engine import SearchEngine
+from papertide.search.lexical import LexicalIndex
+from papertide.store import PaperStore, open_store
+from papertide.store.bounces import BounceStore
+from papertide.store.digest import ACTIVE, SubscriptionStore
+from papertide.store.outbox import OutboxStore
+from papertide.store.schema import alerts, mail_bounces, subscriptions
+from papertide.trending import ScoreParams, Trending
+from papertide.worker.composer import DigestComposer
+from papertide.worker.digests import enqueue_due
+from papertide.worker.outbox import Delivery, DeliveryPolicy, mailer_relay
+
+ROOT = Path(__file__).resolve().parents[1]
+T0 = datetime(2030, 1, 7, 0, 0, tzinfo=UTC)  # the night the arrivals came: a Monday after any build
+NOW = T0 + timedelta(hours=12)
+ZONES = ("UTC", "Europe/Berlin", "Asia/Tokyo")
+BENCH_ADDRESSES = "bench-%@example.org"
+SIZES = {"1m": (1_000_000, 10_000, 2_000), "small": (50_000, 1_000, 500)}  # papers, subscribers, arrivals
+WAIT_S = 600
+
+
+def data_dir(name: str) -> Path:
+    return CACHE / f"digest-{name}"
+
+
+def build(name: str, papers: int, arrivals: int) -> dict:
+    """The cached store and lexical index of corpus ``name``, built now if missing; facts about the build."""
+    settings = Settings(data_dir=data_dir(name))
+    facts_path = settings.data_dir / "build.json"
+    if facts_path.exists():
+        return json.loads(facts_path.read_text())
+    print(f"building the {name} corpus in {settings.data_dir} (once)", flush=True)
+    base = list(records())
+    store = open_store(settings.resolved_database_url)
+    facts: dict = {"papers": papers, "arrivals": arrivals}
+    started = time.perf_counter()
+    ingest(corpus(base, papers), store, batch_size=5000)
+    ingest(fresh_arrivals(base, arrivals), PaperStore(store.engine, clock=lambda: T0))
+    facts["ingest_s"] = round(time.perf_counter() - started, 1)
+    print(f"  ingested in {facts['ingest_s']} s", flush=True)
+    started = time.perf_counter()
+    LexicalIndex.open(settings.index_dir / "lexical").update_from(store)
+    facts["lexical_index_s"] = round(time.perf_counter() - started, 1)
+    print(f"  lexical index in {facts['lexical_index_s']} s", flush=True)
+    facts_path.write_text(json.dumps(facts, indent=2) + "\n")
+    return facts
+
+
+def fresh_arrivals(base: list[dict], count: int) -> Iterator[Paper]:
+    """A night's new papers: corpus papers under new ids, submitted the day before T0; a fifth upvoted."""
+    rng = random.Random(11)
+    for number, record in enumerate(rng.sample(base, count)):
+        venue = record["src"].split("/")[0]
+        families = next(cats for names, cats in VENUE_CATEGORIES.items() if venue in names)
+        upvotes = [Signal("hf_upvotes", rng.randint(1, 200), T0 + timedelta(hours=1))] if number % 5 == 0 else []
+        yield Paper(
+            f"arrival:{number}", record["title"], record.get("abstract") or "", authors=record_authors(record),
+            categories=[families[0], *rng.sample(families[1:], rng.choice((0, 1)))],
+            submitted=T0 - timedelta(days=1), source="bench", signals=upvotes,
+        )  # fmt: skip
+
+
+def subscribe(store: PaperStore, count: int, rng: random.Random) -> int:
+    """``count`` fresh subscribers due by NOW, with categories and alerts; the alerts made."""
+    engine = store.engine
+    with engine.begin() as conn:  # the last run's subscribers, and by cascade their digests and history
+        conn.execute(delete(subscriptions).where(subscriptions.c.email.like(BENCH_ADDRESSES)))
+        conn.execute(delete(mail_bounces).where(mail_bounces.c.address.like(BENCH_ADDRESSES)))
+    arrivals = [p for p in store.get_many_by_id([f"arrival:{n}" for n in range(5000)])]
+    categories = sorted({c for p in arrivals for c in p.paper.categories})
+    rows = []
+    for n in range(count):
+        zone = ZONES[n % len(ZONES)]
+        delivery = (T0 + timedelta(hours=rng.randint(1, 12))).astimezone(ZoneInfo(zone))
+        preferences = Preferences.parse(
+            {"frequency": "daily", "hour": delivery.hour, "timezone": zone,
+             "categories": rng.sample(categories, rng.randint(1, 3)), "max_papers": 10}
+        )  # fmt: skip
+        rows.append(
+            {"email": f"bench-{n}@example.org", "status": ACTIVE, "preferences": preferences.to_dict(),
+             "nonce": "bench", "created_at": T0 - timedelta(days=3), "updated_at": T0 - timedelta(days=3),
+             "confirmed_at": T0 - timedelta(days=3)}
+        )  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(insert(subscriptions), rows)
+    made = SubscriptionStore(engine, clock=lambda: T0)
+    alert_rows = {}
+    for subscription in made.active_after(0, limit=10 * count):
+        if not subscription.email.startswith("bench-") or rng.random() < 1 / 3:
+            continue
+        for _ in range(rng.randint(1, 2)):
+            paper = rng.choice(arrivals)
+            if rng.random() < 0.5 and paper.authors:
+                kind, value = "author", rng.choice(paper.authors)
+            else:
+                words = [w for w in paper.title.split() if len(w) > 4][:2] or paper.title.split()[:1]
+                kind, value = "search", " ".join(words)
+            try:
+                value = validate_alert(kind, value)
+            except InvalidInput:
+                continue
+            alert_rows[subscription.pk, kind, value] = {"created_at": T0}
+    with engine.begin() as conn:
+        conn.execute(insert(alerts), [{"subscription_pk": pk, "kind": k, "value": v, "created_at": T0}
+                                      for pk, k, v in alert_rows])  # fmt: skip
+    return len(alert_rows)
+
+
+class Stages:
+    """Seconds spent in each wrapped call."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+
+    def wrap(self, name: str, call: Callable) -> Callable:
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return call(*args, **kwargs)
+            finally:
+                self.seconds[name] += time.perf_counter() - started
+
+        return timed
+
+
+def smtp_server(out: Path) -> tuple[subprocess.Popen, int]:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.mail_server", "--port", "0", "--out", str(out)],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    banner = server.stdout.readline()
+    if not banner.startswith("listening on"):
+        raise SystemExit(f"the SMTP server did not start: {banner!r}")
+    return server, int(banner.rsplit(":", 1)[1])
+
+
+def measure(name: str, subscribers: int, seed: int) -> dict:
+    papers, _, arrivals = SIZES[name]
+    facts = build(name, papers, arrivals)
+    clock = lambda: NOW  # noqa: E731 (the whole run happens at one instant of the schedule)
+    rng = random.Random(seed)
+    with tempfile.TemporaryDirectory(dir="/dev/shm") as received:
+        server, port = smtp_server(Path(received))
+        try:
+            settings = load_settings(
+                data_dir=data_dir(name), smtp_host="127.0.0.1", smtp_port=port, smtp_security="none",
+                base_url="https://papers.example.org",
+            )  # fmt: skip
+            store = PaperStore(open_store(settings.resolved_database_url).engine, clock=clock)
+            alert_count = subscribe(store, subscribers, rng)
+            trending = Trending(
+                store, ScoreParams.from_settings(settings), refresh_after=timedelta(hours=1), clock=clock
+            )
+            started = time.perf_counter()
+            trending.refresh()
+            refresh_s = time.perf_counter() - started
+
+            stages = Stages()
+            subscriptions_store = SubscriptionStore(store.engine, clock=clock)
+            composer = Composer(settings, store, SearchEngine.open(settings, store), subscriptions_store, trending)
+            mail = DigestMail(settings, Signer(load_secret_key(settings)))
+            composer.compose = stages.wrap("compose", composer.compose)
+            mail.message = stages.wrap("render", mail.message)
+            digests = DigestComposer(subscriptions_store, composer, mail, clock)
+            due = digests.due
+            digests.due = stages.wrap("due", lambda *a, **k: list(due(*a, **k)))
+            outbox = OutboxStore(store.engine, clock)
+            outbox.enqueue = stages.wrap("store", outbox.enqueue)
+            bounces = BounceStore(store.engine, clock)
+
+            started = time.perf_counter()
+            enqueued = enqueue_due(digests, outbox, bounces, NOW)
+            enqueue_s = time.perf_counter() - started
+            mailer = Mailer.from_settings(settings)
+            delivery = Delivery(outbox, bounces, lambda: mailer_relay(mailer), DeliveryPolicy.from_settings(settings))
+            delivered = delivery.run("bench")
+            send_s = time.perf_counter() - started - enqueue_s
+            deadline = time.monotonic() + WAIT_S
+            while len(list(Path(received).glob("*.eml"))) < delivered.sent and time.monotonic() < deadline:
+                time.sleep(0.05)
+            total_s = time.perf_counter() - started
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+    seconds = dict(stages.seconds)
+    seconds["other"] = enqueue_s - sum(seconds.values())
+    seconds["send"] = send_s
+    return {
+        "corpus": facts,
+        "subscribers": subscribers,
+        "alerts": alert_count,
+        "enqueue": enqueued.as_dict(),
+        "delivery": delivered.as_dict(),
+        "trending_refresh_s": round(refresh_s, 2),
+        "seconds": {stage: round(value, 2) for stage, value in seconds.items()},
+        "ms_per_digest": {stage: round(1000 * value / max(1, enqueued.due), 2) for stage, value in seconds.items()},
+        "total_s": round(total_s, 2),
+        "digests_per_s": round(delivered.sent / total_s, 1),
+    }
+
+
+def print_report(name: str, result: dict) -> None:
+    corpus_facts = result["corpus"]
+    print(
+        f"\n{name}: {corpus_facts['papers']:,} papers + {corpus_facts['arrivals']:,} arrivals, "
+        f"{result['subscribers']:,} subscribers ({result['alerts']:,} alerts); trending refresh "
+        f"{result['trending_refresh_s']} s (not per digest)"
+    )
+    print(f"enqueue: {result['enqueue']}\nsend: {result['delivery']}")
+    print("\n| stage | seconds | ms per digest |\n|---|---|---|")
+    for stage, value in result["seconds"].items():
+        print(f"| {stage} | {value} | {result['ms_per_digest'][stage]} |")
+    print(f"| **all** | **{result['total_s']}** | **{1000 / max(result['digests_per_s'], 0.1):.2f}** |")
+    print(f"\n{result['digests_per_s']} digests/s (target >= 200)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", action="store_true", help="50,000 papers and 1,000 subscribers: a quick run")
+    parser.add_argument("--subscribers", type=int, help="how many subscribers (default 10,000; --small 1,000)")
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    corpus_or_exit()
+    name = "small" if args.small else "1m"
+    result = measure(name, args.subscribers or SIZES[name][1], args.seed)
+    print_report(name, result)
+    if args.json:
+        args.json.write_text(json.dumps({name: result}, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

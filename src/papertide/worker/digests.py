@@ -1,0 +1,131 @@
+"""Enqueueing due digests: each subscriber's period composed once and stored in the outbox.
+
+Composing (choosing papers, rendering) happens before the outbox transaction; storing the rendered
+message, its paper list and the subscriber's sent-papers history happens in one transaction. A
+crash before the commit leaves nothing (the next run composes the digest again); after it, the
+outbox's unique (subscription, period) key makes every later attempt a no-op. So a digest is never
+lost between composing and sending, and never composed into two rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+from sqlalchemy import Connection
+
+from papertide.errors import PapertideError, StoreError
+from papertide.store.bounces import BounceStore
+from papertide.store.outbox import NewDigest, OutboxStore, outbox_key
+
+log = logging.getLogger("papertide.worker")
+
+SUSPENDED = "address suspended after repeated bounces"
+
+
+@dataclass(frozen=True, slots=True)
+class DueDigest:
+    """A digest that has come due: whose, for which period (``context``: what the composer needs of it)."""
+
+    subscription_pk: int
+    address: str
+    period: str
+    context: object = None
+
+    @property
+    def key(self) -> str:
+        return outbox_key(self.subscription_pk, self.period)
+
+
+@dataclass(frozen=True, slots=True)
+class Composed:
+    """A composer's answer for one due digest.
+
+    ``message`` None: nothing to send (``detail`` says why; the skip is recorded). ``record`` writes
+    the sent-papers history on the outbox's connection, inside its transaction.
+    """
+
+    message: bytes | None
+    paper_pks: tuple[int, ...] = ()
+    detail: str | None = None
+    record: Callable[[Connection], None] | None = None
+
+
+class Composer(Protocol):
+    """The digest side: which digests are due, and what each one holds."""
+
+    def due(self, now: datetime, *, day: date | None = None, to: str | None = None) -> Iterable[DueDigest]:
+        """Digests due at ``now``; ``day``: that local day's, whatever the hour; ``to``: only that address's."""
+        ...
+
+    def compose(self, due: DueDigest) -> Composed:
+        """The digest's message (its Message-ID's unique part is ``due.key``), or why there is none."""
+        ...
+
+
+@dataclass(slots=True)
+class EnqueueReport:
+    due: int = 0
+    enqueued: int = 0
+    skipped: int = 0
+    suspended: int = 0
+    already: int = 0
+    errors: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+def enqueue_due(
+    composer: Composer,
+    outbox: OutboxStore,
+    bounces: BounceStore,
+    now: datetime,
+    *,
+    day: date | None = None,
+    to: str | None = None,
+    stop: Callable[[], bool] = lambda: False,
+) -> EnqueueReport:
+    """Compose and store every digest due at ``now`` that the outbox does not hold yet."""
+    due = list(composer.due(now, day=day, to=to))
+    report = EnqueueReport(due=len(due))
+    existing = outbox.existing({d.period for d in due})
+    todo = [d for d in due if (d.subscription_pk, d.period) not in existing]
+    report.already = len(due) - len(todo)
+    suspended = bounces.suspended([d.address for d in todo])
+    for digest in todo:
+        if stop():
+            break
+        if digest.address.lower() in suspended:
+            outbox.enqueue(NewDigest(digest.subscription_pk, digest.period, digest.address, None, detail=SUSPENDED))
+            report.suspended += 1
+            continue
+        try:
+            composed = composer.compose(digest)
+            stored = outbox.enqueue(
+                NewDigest(
+                    digest.subscription_pk,
+                    digest.period,
+                    digest.address,
+                    composed.message,
+                    composed.paper_pks,
+                    composed.detail,
+                ),
+                also=composed.record,
+            )
+        except StoreError:
+            raise  # the database is unwell: end the step, the next tick starts over
+        except PapertideError as exc:  # this digest is tried again next time; the others go on
+            log.error("cannot enqueue digest %s: %s", digest.key, exc)
+            report.errors += 1
+            continue
+        if not stored:
+            report.already += 1
+        elif composed.message is None:
+            report.skipped += 1
+        else:
+            report.enqueued += 1
+    return report

@@ -1,0 +1,105 @@
+"""Rate limits counted in the database: limits, retry times, all-or-nothing hits, pruning."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from papertide.accounts.rate_limits import Limit, RateLimiter, client_key, mail_limits
+from papertide.config import load_settings
+from papertide.errors import TooManyRequests
+from papertide.store import PaperStore
+from papertide.store.rate_limits import RateLimitStore
+from papertide.store.schema import rate_limit_hits
+from tests.clock import ControlledClock
+
+
+@pytest.fixture
+def clock() -> ControlledClock:
+    return ControlledClock()
+
+
+@pytest.fixture
+def limiter(store: PaperStore, clock: ControlledClock) -> RateLimiter:
+    return RateLimiter(RateLimitStore(store.engine, clock))
+
+
+def hits(store: PaperStore) -> int:
+    with store.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(rate_limit_hits)).scalar_one()
+
+
+def test_a_bucket_admits_its_limit_per_hour_then_says_when_to_retry(limiter, clock) -> None:
+    limit = Limit("test:a", 3, "Too many tries")
+    for _ in range(3):
+        limiter.hit(limit)
+        clock.advance(minutes=10)
+    with pytest.raises(TooManyRequests) as refused:
+        limiter.hit(limit)
+    # The first hit (at 0 min) stops counting at 60 min; it is now 30 min.
+    assert refused.value.retry_after_s == 30 * 60
+    assert refused.value.message == "Too many tries. Try again in 30 minutes."
+    clock.advance(minutes=30)
+    limiter.hit(limit)  # the first hit has left the window
+    with pytest.raises(TooManyRequests) as again:
+        limiter.hit(limit)
+    assert again.value.retry_after_s == 10 * 60  # until the second hit leaves it
+
+
+def test_a_refused_hit_counts_against_no_limit(limiter) -> None:
+    roomy, full = Limit("test:roomy", 5, "roomy"), Limit("test:full", 1, "Full")
+    limiter.hit(full)
+    for _ in range(3):
+        with pytest.raises(TooManyRequests, match=r"^Full"):
+            limiter.hit(roomy, full)
+    for _ in range(5):  # all five still free: the refused requests were not counted here
+        limiter.hit(roomy)
+    with pytest.raises(TooManyRequests, match=r"^roomy"):
+        limiter.hit(roomy)
+
+
+def test_counts_are_shared_by_limiters_over_one_database(store, clock) -> None:
+    limit = Limit("test:shared", 2, "Shared")
+    RateLimiter(RateLimitStore(store.engine, clock)).hit(limit)
+    RateLimiter(RateLimitStore(store.engine, clock)).hit(limit)
+    with pytest.raises(TooManyRequests):
+        RateLimiter(RateLimitStore(store.engine, clock)).hit(limit)
+
+
+def test_hits_older_than_the_window_are_pruned(limiter, store, clock) -> None:
+    for bucket in ("test:1", "test:2", "test:3"):
+        limiter.hit(Limit(bucket, 10, "x"))
+    assert hits(store) == 3
+    clock.advance(minutes=61)
+    limiter.hit(Limit("test:4", 10, "x"))
+    assert hits(store) == 1
+
+
+def test_forget_clears_a_bucket(limiter) -> None:
+    limit = Limit("test:forget", 1, "x")
+    limiter.hit(limit)
+    limiter.forget("test:forget")
+    limiter.hit(limit)
+
+
+def test_mail_limits_count_per_address_and_per_client() -> None:
+    settings = load_settings(mail_limit_per_address=2, mail_limit_per_client=7)
+    address, client = mail_limits(settings, address="Reader@Example.org", client="192.0.2.7")
+    assert (address.bucket, address.count) == ("mail:address:reader@example.org", 2)
+    assert (client.bucket, client.count) == ("mail:client:192.0.2.7", 7)
+    assert "this address" in address.reason.lower() and "network" in client.reason.lower()
+    assert len(mail_limits(settings, address="a@example.org", client=None)) == 1
+
+
+@pytest.mark.parametrize(
+    ("host", "key"),
+    [
+        ("192.0.2.7", "192.0.2.7"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:bbbb::9", "2001:db8:1:2::/64"),  # one /64 is one client
+        ("::ffff:192.0.2.7", "192.0.2.7"),
+        ("testclient", "testclient"),
+    ],
+)
+def test_client_keys(host: str, key: str) -> None:
+    assert client_key(host) == key
