@@ -7,12 +7,11 @@ emailed link itself). Every tab fails its test on a request to another host or a
 
 from __future__ import annotations
 
+import email
 import mailbox
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from email import parser as email_parser
-from email import policy as email_policy
 from pathlib import Path
 
 import bibtexparser
@@ -118,12 +117,12 @@ def test_voting_without_javascript_posts_the_form_and_comes_back(browser, site: 
 LINK_PATH = re.compile(r"https?://[^/\s]+(/signin/[A-Za-z0-9_-]+)")
 
 
-def mailed_link(site: Site, email: str) -> str:
-    """The sign-in link last mailed to ``email`` (the demo site delivers to its Maildir: no relay is set)."""
+def mailed_link(site: Site, address: str) -> str:
+    """The sign-in link last mailed to ``address`` (the demo site delivers to its Maildir: no relay is set)."""
     inbox = mailbox.Maildir(site.app.state.services.settings.mail_dir, create=False)
-    messages = [message for message in inbox if email in message["To"]]
-    assert messages, f"no message to {email}"
-    body = email_parser.message_from_bytes(messages[-1].as_bytes(), policy=email_policy.default)
+    messages = [message for message in inbox if address in message["To"]]
+    assert messages, f"no message to {address}"
+    body = email.message_from_bytes(messages[-1].as_bytes(), policy=email.policy.default)
     match = LINK_PATH.search(body.get_body(preferencelist=("plain",)).get_content())
     assert match
     return match.group(1)
@@ -135,11 +134,11 @@ def test_signed_out_voters_sign_in_and_come_back_to_the_paper(browser, site: Sit
     page = tab.open(f"/paper/{PAPER}")
     vote_button(page).click()
     page.wait_for_url(f"{site.url}/signin?next=%2Fpaper%2F{PAPER}")
-    email = f"returning-{'js' if javascript else 'no-js'}@example.org"
-    page.get_by_label("Email address").fill(email)
+    address = f"returning-{'js' if javascript else 'no-js'}@example.org"
+    page.get_by_label("Email address").fill(address)
     page.get_by_role("button", name="Email me a sign-in link").click()
     page.wait_for_load_state("networkidle")
-    page.goto(site.url + mailed_link(site, email))
+    page.goto(site.url + mailed_link(site, address))
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{site.url}/paper/{PAPER}")  # back on the paper, signed in
     button = vote_button(page)
