@@ -246,9 +246,9 @@ def test_a_large_library_is_looked_up_per_paper_shown(client: TestClient, monkey
     save(client, OTHER)
     post_form(client, f"/paper/{PAPER}/vote", {"voted": "true"})
     post_form(client, f"/paper/{OLD_STYLE}/vote", {"voted": "true"})
-    small = client.get("/?window=all").text
+    small = client.get("/new?window=all").text
     monkeypatch.setattr(viewer_module, "PRELOAD", 1)
-    large = client.get("/?window=all").text
+    large = client.get("/new?window=all").text
     assert large == small
     assert large.count('aria-pressed="true" title="Upvote on papertide"') == 2
     assert large.count('<span class="save-label">Saved</span>') == 2
