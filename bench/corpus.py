@@ -35,7 +35,12 @@ from papertide.search.query import Filters
 from papertide.search.vectors import VectorIndex
 from papertide.text import normalize
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "corpora" / "conference-papers-87k.jsonl.gz"
+# ../shared beside the checkout; a worktree one level deeper (checkouts/<name>) finds the same one.
+SHARED = next(
+    (p / "shared" for p in Path(__file__).resolve().parents[2:4] if (p / "shared" / "data").is_dir()),
+    Path(__file__).resolve().parents[2] / "shared",
+)
+CORPUS = SHARED / "data" / "corpora" / "conference-papers-87k.jsonl.gz"
 CACHE = Path(__file__).resolve().parent / ".cache"
 REAL = CACHE / "conference-87k"  # a VectorIndex: row i is corpus line i, pk i + 1
 EMBED_BATCH = 256
@@ -153,7 +158,7 @@ def synthetic_index(embedder: Embedder, rows: int, *, rebuild: bool = False, see
     with VectorIndex.updating(directory, embedder, rebuild=True) as index:
         for start in range(0, rows, 50_000):
             pks = np.arange(start + 1, min(rows, start + 50_000) + 1)
-            categories = [_categories(int(real_cluster[parents[pk - 1]]), rng) for pk in pks]
+            categories = [synthetic_categories(int(real_cluster[parents[pk - 1]]), rng) for pk in pks]
             days = rng.integers(FIRST_DAY, LAST_DAY + 1, size=len(pks))
             index.add(pks, days, categories, pks, vectors[pks - 1], last_change_seq=int(pks[-1]))
         write_s = time.perf_counter() - started
@@ -165,7 +170,7 @@ def synthetic_index(embedder: Embedder, rows: int, *, rebuild: bool = False, see
     return directory, facts
 
 
-def _categories(cluster: int, rng: np.random.Generator) -> list[str]:
+def synthetic_categories(cluster: int, rng: np.random.Generator) -> list[str]:
     """A primary category from the cluster, and sometimes one or two cross-lists."""
     primary = CATEGORIES[cluster % len(CATEGORIES)]
     extra = rng.choice(len(CATEGORIES), size=rng.choice(3, p=(0.5, 0.35, 0.15)), replace=False)

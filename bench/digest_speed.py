@@ -53,6 +53,7 @@ from papertide.digest.preferences import Preferences
 from papertide.digest.render import DigestMail
 from papertide.errors import InvalidInput
 from papertide.ingest import ingest
+from papertide.library import Library
 from papertide.mail import Mailer
 from papertide.model import Paper, Signal
 from papertide.search.engine import SearchEngine
@@ -241,7 +242,9 @@ def work(settings: Settings, shard: Shard, results: multiprocessing.Queue) -> No
     stages = Stages()
     subscriptions_store = SubscriptionStore(store.engine, clock=clock)
     trending = Trending(store, ScoreParams.from_settings(settings), refresh_after=timedelta(hours=1), clock=clock)
-    composer = Composer(settings, store, SearchEngine.open(settings, store), subscriptions_store, trending)
+    engine = SearchEngine.open(settings, store)
+    for_you = Library.over(store, engine, settings).for_you
+    composer = Composer(settings, store, engine, subscriptions_store, trending, for_you)
     mail = DigestMail(settings, Signer(load_secret_key(settings)))
     composer.compose = stages.wrap("compose", composer.compose)
     mail.message = stages.wrap("render", mail.message)

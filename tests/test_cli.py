@@ -47,7 +47,7 @@ def test_every_command_has_help() -> None:
     for command in (
         [], ["init"], ["demo"], ["stats"], ["export", "jsonl"], ["ingest"], ["ingest", "oai"], ["ingest", "arxiv"],
         ["ingest", "kaggle"], ["ingest", "hf-daily"], ["ingest", "jsonl"], ["index"], ["search"], ["serve"],
-        ["mail"], ["mail", "list"], ["mail", "show"], ["db"], ["db", "upgrade"], ["db", "migrate-to"],
+        ["mail"], ["mail", "list"], ["mail", "show"], ["db"], ["db", "upgrade"], ["db", "migrate-to"], ["trending"],
     ):  # fmt: skip
         code, out, _ = run(*command, "--help")
         assert code == 0, command

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from papertide.trending.score import Activity, Window, age_factor, paper_activity, score, signal_growth, vote_weights
+from papertide.trending.score import Activity, Window, age_factor, paper_activity, signal_growth, vote_weights
 from tests.trending.world import PARAMS
 
 HOUR, DAY = 3600.0, 86400.0
@@ -100,7 +100,7 @@ def test_the_age_factor_halves_over_the_window_then_stops() -> None:
 def test_score_weighs_each_source_of_attention() -> None:
     activity = Activity(upvotes=10, counted=8.5, hf_upvotes=20, github_stars=300)
     assert activity.attention(PARAMS) == 8.5 + 20 + 30
-    assert score(activity, Window.MONTH.seconds, Window.MONTH, PARAMS) == (8.5 + 20 + 30) / 2
+    assert activity.attention(PARAMS) * age_factor(Window.MONTH.seconds, Window.MONTH, PARAMS) == (8.5 + 20 + 30) / 2
 
 
 @pytest.mark.parametrize(

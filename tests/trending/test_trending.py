@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -14,8 +13,8 @@ from tests.trending.world import PARAMS, World
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> World:
-    return World.create(tmp_path)
+def world(database_url: str) -> World:
+    return World.create(database_url)
 
 
 def listing(trending: Trending, window: Window = Window.WEEK, filters: Filters = EVERYTHING) -> list[str]:

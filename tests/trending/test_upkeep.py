@@ -7,7 +7,6 @@ import random
 import threading
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -24,8 +23,8 @@ FILTERS = [Filters(), Filters(("cs.*",)), Filters(("cs.LG", "hep-th")), Filters(
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> World:
-    return World.create(tmp_path)
+def world(database_url: str) -> World:
+    return World.create(database_url)
 
 
 def stored_rows(world: World) -> dict[int, tuple]:
@@ -218,6 +217,7 @@ def test_changed_anti_abuse_settings_rebuild_everything(world: World) -> None:
 
 def test_a_long_change_log_is_taken_in_one_pass(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(upkeep, "MAX_INCREMENTAL_CHANGES", 3)
+    monkeypatch.setattr(upkeep, "REBUILD_LEAVES_CHANGES", 0)
     world.paper("2411.00001", age=timedelta(days=1))
     trending = world.trending()
     trending.refresh()
@@ -243,3 +243,43 @@ def test_staleness_and_the_background_refresh(world: World) -> None:
     assert not trending.is_stale()
     world.clock.advance(seconds=1)
     assert trending.is_stale()
+
+
+def test_a_full_rebuild_leaves_the_newest_changes_to_the_next_refresh(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A vote whose transaction is still open when a rebuild reads may be numbered below the newest entry."""
+    monkeypatch.setattr(upkeep, "REBUILD_LEAVES_CHANGES", 2)
+    voter = world.user("reader@example.org")
+    for n in range(5):
+        world.paper(f"2411.{n:05d}", age=timedelta(days=1))
+        world.vote(voter, f"2411.{n:05d}")
+    trending = world.trending()
+    rebuilt = trending.refresh(full=True)
+    assert (rebuilt.full, rebuilt.changes, change_log_size(world)) == (True, 3, 2)
+    following = trending.refresh()
+    assert (following.full, following.changes, following.papers, change_log_size(world)) == (False, 2, 2, 0)
+    assert len(ids(trending)) == 5
+
+
+def test_of_two_first_refreshes_one_writes_the_state(world: World) -> None:
+    store = TrendingStore(world.store.engine, world.clock)
+    never = store.state()
+    assert never.generation == 0
+    assert store.commit(never, as_of=world.clock(), papers_seq=0, vote_rules="", rows=[]) == (1, 0)
+    assert store.commit(never, as_of=world.clock(), papers_seq=0, vote_rules="", rows=[]) is None
+    assert store.state().generation == 1
+
+
+def test_while_one_request_catches_up_the_others_serve_the_previous_refresh(world: World) -> None:
+    world.paper("2411.00001", age=timedelta(days=1))
+    voter = world.user("reader@example.org")
+    web, worker = world.trending(), world.trending()
+    worker.refresh()
+    assert web.ranking().generation == 1
+    world.vote(voter, "2411.00001")
+    worker.refresh()
+    with web._catch_up_lock:  # another request thread is reading the new rows
+        assert web.ranking().generation == 1
+    assert web.ranking().generation == 2
+    assert ids(web) == ["2411.00001"]

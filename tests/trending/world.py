@@ -40,8 +40,8 @@ class World:
     papers: dict[str, Paper] = field(default_factory=dict)
 
     @classmethod
-    def create(cls, path: Path, clock: Clock | None = None) -> World:
-        engine = create_store_engine(f"sqlite:///{path / 'papertide.db'}")
+    def create(cls, database_url: str, clock: Clock | None = None) -> World:
+        engine = create_store_engine(database_url)
         migrate(engine)
         clock = clock or Clock()
         return cls(PaperStore(engine, clock=clock), clock)

@@ -30,18 +30,18 @@ def text_outside_math(element: sync_api.Locator) -> str:
     )
 
 
-def test_home_filters_by_category(tab: Tab) -> None:
-    page = tab.open("/")
+def test_new_papers_filter_by_category(tab: Tab) -> None:
+    page = tab.open("/new")
     assert card_ids(page)  # the past week up to the newest paper is never empty
     assert "ends at the newest submission" in page.locator(".lede").inner_text()
     page.get_by_role("link", name="All time").click()
-    page.wait_for_url("**/?window=all")
+    page.wait_for_url("**/new?window=all")
     assert len(card_ids(page)) == 20
     page.get_by_text("Filter by category").click()
     page.get_by_label("Quantum Physics").check()
     page.get_by_label("Exclude").fill("cond-mat.*")
     page.get_by_role("button", name="Apply filters").click()
-    page.wait_for_url("**/?window=all&category=quant-ph*")
+    page.wait_for_url("**/new?window=all&category=quant-ph*")
     categories = card_categories(page)
     assert len(categories) == 20
     assert all("quant-ph" in cats and not any(c.startswith("cond-mat") for c in cats) for cats in categories)
@@ -49,7 +49,7 @@ def test_home_filters_by_category(tab: Tab) -> None:
     page.get_by_role("link", name="Older papers →").click()
     page.wait_for_url("**cursor=*")
     assert all("quant-ph" in cats for cats in card_categories(page))
-    tab.screenshot("home-filtered-light")
+    tab.screenshot("new-filtered-light")
 
 
 def test_paper_page_renders_latex_and_leads_to_similar_papers(tab: Tab) -> None:
@@ -115,6 +115,7 @@ def test_pages_fit_a_phone_in_light_and_dark(browser: sync_api.Browser, base_url
     tab = new_tab(browser, base_url, viewport=PHONE, color_scheme=scheme, is_mobile=True, has_touch=True)
     pages = {
         "home": "/?window=month",
+        "new": "/new?window=month",
         "paper": "/paper/0704.0506",
         "search": "/search?q=superconductivity",
         "api": "/docs",
@@ -123,8 +124,8 @@ def test_pages_fit_a_phone_in_light_and_dark(browser: sync_api.Browser, base_url
         for name, path in pages.items():
             page = tab.open(path)
             assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], f"{path} scrolls sideways"
-            if name == "home":
-                box = page.get_by_role("link", name="All time").bounding_box()
+            if name in ("home", "new"):
+                box = page.get_by_role("link", name="This month" if name == "home" else "All time").bounding_box()
                 assert box["x"] + box["width"] <= PHONE["width"], "the time-window tabs do not fit"
             tab.screenshot(f"{name}-phone-{scheme}")
         background = page.evaluate("getComputedStyle(document.body).backgroundColor")

@@ -48,7 +48,7 @@ def follow(page: sync_api.Page, name: str) -> feedparser.FeedParserDict:
 
 
 def test_home_page_links_and_leads_to_the_feed_of_its_papers(tab: Tab) -> None:
-    page = tab.open("/?window=all&category=quant-ph")
+    page = tab.open("/new?window=all&category=quant-ph")
     atom = page.locator('head link[rel="alternate"][type="application/atom+xml"]')
     rss = page.locator('head link[rel="alternate"][type="application/rss+xml"]')
     assert atom.get_attribute("href") == "/feeds/new.atom?category=quant-ph"

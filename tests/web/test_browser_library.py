@@ -98,13 +98,13 @@ def test_voting_with_javascript_changes_no_page(browser, site: Site, tabs: list[
 
 def test_voting_without_javascript_posts_the_form_and_comes_back(browser, site: Site, tabs: list[Tab]) -> None:
     tab = open_tab(tabs, browser, site, "no-js-voter@example.org", java_script_enabled=False)
-    page = tab.open("/?window=all")
+    page = tab.open("/new?window=all")
     card = page.locator(".card").first
     button = card.locator("form.vote button")
     before = int(button.locator(".vote-count").inner_text())
     button.click()
     page.wait_for_load_state("networkidle")
-    assert page.url == f"{site.url}/?window=all"  # back on the page the vote came from
+    assert page.url == f"{site.url}/new?window=all"  # back on the page the vote came from
     button = page.locator(".card").first.locator("form.vote button")
     assert button.get_attribute("aria-pressed") == "true"
     assert int(button.locator(".vote-count").inner_text()) == before + 1
@@ -179,13 +179,13 @@ def test_saving_to_collections_notes_and_a_public_page(browser, site: Site, tabs
 
 def test_saving_without_javascript(browser, site: Site, tabs: list[Tab]) -> None:
     tab = open_tab(tabs, browser, site, "no-js-saver@example.org", java_script_enabled=False)
-    page = tab.open("/?window=all")
+    page = tab.open("/new?window=all")
     first = page.locator(".card").first
     paper_id = first.locator(".paper-id").inner_text()
     first.locator(".save-menu summary").click()  # <details> opens without a script
     first.get_by_role("button", name="Saved").click()
     page.wait_for_load_state("networkidle")
-    assert page.url == f"{site.url}/?window=all"
+    assert page.url == f"{site.url}/new?window=all"
     first = page.locator(".card").first
     assert first.locator(".save-label").inner_text() == "Saved"
     page = tab.open("/library")

@@ -101,7 +101,7 @@ def test_new_papers_feed_lists_the_newest_first_with_everything_a_reader_shows(c
     listed = client.get("/api/v1/papers", params={"limit": 20}).json()["papers"]
     assert entry_ids(parsed) == [paper["id"] for paper in listed]  # all 14, newest first
     assert parsed.feed.title == "New papers · papertide"
-    assert parsed.feed.link == f"{BASE}/"
+    assert parsed.feed.link == f"{BASE}/new"
     assert {link.rel: link.href for link in parsed.feed.links}["self"] == f"{BASE}/feeds/new.{fmt}"
     assert parsed.feed.updated_parsed[:6] == STORED_AT.timetuple()[:6]
 
@@ -131,7 +131,7 @@ def test_new_papers_feed_takes_the_listings_category_filters(client: TestClient,
     title = "New papers in Computer Vision and Pattern Recognition (cs.CV), Computation and Language (cs.CL), "
     assert parsed.feed.title == title + "excluding Artificial Intelligence (cs.AI) · papertide"
     # the canonical self link joins repeated parameters; the page link shows the same selection
-    assert parsed.feed.link == f"{BASE}/?category=cs.CV%2Ccs.CL&exclude=cs.AI"
+    assert parsed.feed.link == f"{BASE}/new?category=cs.CV%2Ccs.CL&exclude=cs.AI"
     canonical = f"/feeds/new.{fmt}?category=cs.CV%2Ccs.CL&exclude=cs.AI"
     assert {link.rel: link.href for link in parsed.feed.links}["self"] == BASE + canonical
     assert entry_ids(parse(client.get(canonical))) == VISION_OR_LANGUAGE
@@ -441,8 +441,8 @@ def visible_feed_links(page: str) -> list[str]:
     return [html.unescape(href) for href in re.findall(r'<a href="([^"]+)"', block[1])] if block else []
 
 
-def test_home_page_links_the_feed_of_its_selection(client: TestClient) -> None:
-    page = client.get("/", params={"window": "month", "category": "cs.CV,cs.CL", "exclude": "cs.AI"}).text
+def test_new_papers_page_links_the_feed_of_its_selection(client: TestClient) -> None:
+    page = client.get("/new", params={"window": "month", "category": "cs.CV,cs.CL", "exclude": "cs.AI"}).text
     found = alternates(page)
     query = "?category=cs.CV%2Ccs.CL&exclude=cs.AI"
     assert found == {"application/atom+xml": f"/feeds/new.atom{query}", "application/rss+xml": f"/feeds/new.rss{query}"}
@@ -450,7 +450,7 @@ def test_home_page_links_the_feed_of_its_selection(client: TestClient) -> None:
     assert "Follow new papers in these categories:" in page
     for href in found.values():
         assert entry_ids(parse(client.get(href))) == VISION_OR_LANGUAGE
-    assert alternates(client.get("/").text)["application/atom+xml"] == "/feeds/new.atom"
+    assert alternates(client.get("/new").text)["application/atom+xml"] == "/feeds/new.atom"
 
 
 def test_search_page_links_the_feed_of_its_query(client: TestClient) -> None:

@@ -30,13 +30,13 @@ def card_ids(html: str) -> list[str]:
     ],
 )
 def test_windows_end_at_the_newest_paper(client: TestClient, window: str, expected: list[str]) -> None:
-    html = client.get("/", params={"window": window}).text
+    html = client.get("/new", params={"window": window}).text
     assert card_ids(html) == expected
     assert "25 Oct 2024" in html  # the page says where the window ends
 
 
-def test_home_defaults_to_the_past_week(client: TestClient) -> None:
-    html = client.get("/").text
+def test_new_defaults_to_the_past_week(client: TestClient) -> None:
+    html = client.get("/new").text
     assert card_ids(html) == ["2410.21276", "2410.17243"]
     assert re.search(r'aria-current="page">Past week<', html)
     assert "Submitted 19 Oct 2024 – 25 Oct 2024" in html
@@ -44,17 +44,17 @@ def test_home_defaults_to_the_past_week(client: TestClient) -> None:
 
 def test_window_follows_the_category_filter(client: TestClient) -> None:
     """hep-th's newest paper is from 1997: its past week is that week, not an empty one."""
-    html = client.get("/", params={"category": "hep-th"}).text
+    html = client.get("/new", params={"category": "hep-th"}).text
     assert card_ids(html) == ["hep-th/9711200"]
     assert "27 Nov 1997" in html
     assert "High Energy Physics - Theory" in html  # the active filter is named, not just its id
 
 
 def test_all_time_lists_everything_and_filters_combine(client: TestClient) -> None:
-    everything = client.get("/", params={"window": "all"}).text
+    everything = client.get("/new", params={"window": "all"}).text
     assert len(card_ids(everything)) == 14
     assert 'rel="next"' not in everything
-    cv = client.get("/", params={"window": "all", "category": ["cs.CV", "cs.CL"], "exclude": "cs.AI"}).text
+    cv = client.get("/new", params={"window": "all", "category": ["cs.CV", "cs.CL"], "exclude": "cs.AI"}).text
     assert card_ids(cv) == ["2410.17243", "2410.05258", "2401.04088", "1706.03762", "1512.03385"]
 
 
@@ -63,7 +63,7 @@ def test_older_pages_follow_the_cursor_and_keep_the_filters(settings: Settings, 
     extra = [Paper(id=f"2410.{20000 + n}", title=f"Paper {n}", categories=["cs.LG"], submitted=day) for n in range(25)]
     ingest(extra, own_store)
     client = TestClient(create_app(settings, own_store))
-    first = client.get("/", params={"category": "cs.LG"}).text
+    first = client.get("/new", params={"category": "cs.LG"}).text
     assert len(card_ids(first)) == PAGE_SIZE
     older = re.search(r'<a class="button" rel="next" href="([^"]+)"', first)[1].replace("&amp;", "&")
     assert "category=cs.LG" in older
@@ -74,7 +74,7 @@ def test_older_pages_follow_the_cursor_and_keep_the_filters(settings: Settings, 
 
 
 def test_cards_show_what_a_reader_scans_for(client: TestClient) -> None:
-    html = client.get("/", params={"window": "day"}).text
+    html = client.get("/new", params={"window": "day"}).text
     assert "GPT-4o System Card" in html
     assert "OpenAI, Aaron Hurst, Adam Lerer et al." in html
     assert '<time datetime="2024-10-25">25 Oct 2024</time>' in html
@@ -85,12 +85,12 @@ def test_cards_show_what_a_reader_scans_for(client: TestClient) -> None:
 
 
 def test_bad_filters_get_an_error_page_not_a_crash(client: TestClient) -> None:
-    response = client.get("/", params={"category": "not a category!"})
+    response = client.get("/new", params={"category": "not a category!"})
     assert response.status_code == 400
     assert "text/html" in response.headers["content-type"]
     assert "is not a category pattern" in response.text
-    assert client.get("/", params={"cursor": "garbage"}).status_code == 400
-    assert client.get("/", params={"window": "decade"}).status_code == 422
+    assert client.get("/new", params={"cursor": "garbage"}).status_code == 400
+    assert client.get("/new", params={"window": "decade"}).status_code == 422
 
 
 def test_paper_page_shows_everything_with_math_left_for_katex(client: TestClient) -> None:
@@ -116,7 +116,7 @@ def test_a_paper_without_categories_shows_no_empty_categories_box(settings: Sett
     page = client.get("/paper/2410.99999").text
     assert "A Hugging Face daily paper" in page
     assert "<dt>Categories</dt>" not in page and 'aria-label="Categories"' not in page
-    home = client.get("/", params={"window": "all"}).text
+    home = client.get("/new", params={"window": "all"}).text
     assert "2410.99999" in card_ids(home)
     card = home[home.index('href="/paper/2410.99999"') :].split("</article>", 1)[0]
     assert 'class="chips"' not in card
@@ -140,7 +140,7 @@ def test_unknown_paper_and_path_get_html_error_pages(client: TestClient) -> None
 
 
 def test_pages_reference_only_this_server(client: TestClient) -> None:
-    for path in ("/", "/paper/1606.08415", "/docs", "/no/such/page"):
+    for path in ("/", "/new", "/paper/1606.08415", "/docs", "/no/such/page"):
         html = client.get(path).text
         for url in re.findall(r'(?:src|href)="([^"]+)"', html):
             if url.startswith(("http://", "https://", "//")):

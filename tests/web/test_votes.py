@@ -43,7 +43,7 @@ def test_the_vote_form_works_without_javascript_and_returns_to_the_page(client: 
     assert response.status_code == 303
     assert response.headers["location"] == "/search?q=attention"
     assert vote_button(client.get(page).text) == ("true", "1")
-    assert vote_button(client.get("/?window=all").text) == ("true", "1")  # cards show it too
+    assert vote_button(client.get("/new?window=all").text) == ("true", "1")  # cards show it too
     post_form(client, f"{page}/vote", {"voted": "false", "next": page}, page=page)
     assert vote_button(client.get(page).text) == ("false", "0")
 
@@ -57,10 +57,10 @@ def test_the_vote_form_refuses_to_send_the_reader_off_site(client: TestClient) -
 
 def test_signed_out_voters_sign_in_and_come_back_to_the_paper(client: TestClient) -> None:
     """A visitor's button is a bare form (no token: pressing it changes nothing but where they are)."""
-    html = client.get("/?window=all").text
+    html = client.get("/new?window=all").text
     form = re.search(rf'<form class="vote" method="post" action="/paper/{PAPER}/vote">.*?</form>', html, re.S)
     assert form and "csrf_token" not in form.group(0)
-    for data in ({}, {"voted": "true", "next": "/?window=all", "csrf_token": "stale"}):
+    for data in ({}, {"voted": "true", "next": "/new?window=all", "csrf_token": "stale"}):
         response = client.post(f"/paper/{PAPER}/vote", data=data, follow_redirects=False)
         assert response.status_code == 303
         assert response.headers["location"] == f"/signin?next=%2Fpaper%2F{PAPER}"

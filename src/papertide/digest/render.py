@@ -135,7 +135,7 @@ class DigestMail:
                         "authors": short_authors(paper.authors),
                         "categories": ", ".join(paper.paper.categories[:_SHOWN_CATEGORIES]),
                         "abstract": plain_math(snippet(paper.abstract, ABSTRACT_CHARS)),
-                        "reason": item.reason,
+                        "reason": plain_math(item.reason),
                         "url": self.links.paper_url(paper.paper_id),
                     }
                 )

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from papertide.store.base import TableStore, utc
 from papertide.store.schema import (
@@ -221,8 +222,9 @@ class TrendingStore(TableStore):
         consumed_through: int | None = None,
         replace_all: bool = False,
         purge_before: datetime | None = None,
-    ) -> int | None:
-        """Write one refresh if nobody refreshed since ``expected``; its generation, or None if another won.
+    ) -> tuple[int, int] | None:
+        """Write one refresh if nobody refreshed since ``expected``: its generation and the change-log
+        entries it consumed, or None if another process refreshed first (nothing is written then).
 
         ``rows`` replace those papers' rows; papers in ``zero_pks`` lose theirs (a removal readers can
         follow). The change-log entries ``consumed`` (or all through ``consumed_through``) are deleted.
@@ -238,10 +240,8 @@ class TrendingStore(TableStore):
                 .where(trending_state.c.id == 1, trending_state.c.generation == expected.generation)
                 .values(values)
             ).rowcount
-            if not won:
-                if expected.generation != 0 or conn.execute(select(trending_state.c.id)).first() is not None:
-                    return None
-                conn.execute(insert(trending_state).values(id=1, purged_generation=0, **values))
+            if not won and (expected.generation != 0 or not self._insert_state(conn, values)):
+                return None
             written = [row.paper_pk for row in rows]
             if replace_all:
                 conn.execute(delete(trending_papers))
@@ -254,13 +254,25 @@ class TrendingStore(TableStore):
                     conn.execute(delete(trending_removed).where(trending_removed.c.paper_pk.in_(chunk)))
             if rows:
                 conn.execute(insert(trending_papers), [_row_values(row, generation) for row in rows])
-            for chunk in chunks(consumed):
-                conn.execute(delete(trending_changes).where(trending_changes.c.seq.in_(chunk)))
+            removed = sum(
+                conn.execute(delete(trending_changes).where(trending_changes.c.seq.in_(chunk))).rowcount
+                for chunk in chunks(consumed)
+            )
             if consumed_through is not None:
-                conn.execute(delete(trending_changes).where(trending_changes.c.seq <= consumed_through))
+                condition = trending_changes.c.seq <= consumed_through
+                removed += conn.execute(delete(trending_changes).where(condition)).rowcount
             if purge_before is not None and not replace_all:
                 self._purge(conn, purge_before)
-        return generation
+        return generation, removed
+
+    def _insert_state(self, conn: Connection, values: dict) -> bool:
+        """The first refresh's state row; False when another process's first refresh wrote it already."""
+        try:
+            with conn.begin_nested():  # a savepoint: a lost race must not abort the transaction
+                conn.execute(insert(trending_state).values(id=1, purged_generation=0, **values))
+        except IntegrityError:
+            return False
+        return True
 
     def _remove(self, conn: Connection, pks: Iterable[int], generation: int, at: datetime) -> None:
         for chunk in chunks(pks):

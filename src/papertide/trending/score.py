@@ -133,9 +133,6 @@ class Activity:
         return f"{listed} {window.phrase}"
 
 
-NO_ACTIVITY = Activity()
-
-
 def _count(value: int, noun: str) -> str:
     return f"+{value} {noun}{'' if value == 1 else 's'}"
 
@@ -213,12 +210,11 @@ def paper_activity(
 
 
 def age_factor(age_s: np.ndarray | float, window: Window, params: ScoreParams) -> np.ndarray | float:
-    """``2 ** (-age_halvings * min(age, W) / W)``: 1 for a new paper, ``2 ** -age_halvings`` from age W on."""
+    """``2 ** (-age_halvings * min(age, W) / W)``: 1 for a new paper, ``2 ** -age_halvings`` from age W on.
+
+    A paper's score is ``attention * age_factor(age)``; :class:`~papertide.trending.ranking.Ranking`
+    computes it for every candidate at once.
+    """
     share = np.clip(np.asarray(age_s, dtype=np.float64) / window.seconds, 0.0, 1.0)
     factor = np.exp2(-params.age_halvings * share)
     return float(factor) if np.ndim(factor) == 0 else factor
-
-
-def score(activity: Activity, age_s: float, window: Window, params: ScoreParams) -> float:
-    """The trending score of one paper in one window (the ranking computes it vectorised)."""
-    return activity.attention(params) * age_factor(age_s, window, params)

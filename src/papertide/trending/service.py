@@ -80,13 +80,19 @@ class Trending:
         generation = self._store.state().generation
         if generation == self._ranking.generation:
             return self._ranking
-        with self._catch_up_lock:
+        # One thread catches up; the others keep serving the previous refresh meanwhile (a reload after
+        # a full rebuild reads every row), unless there is nothing to serve yet.
+        if not self._catch_up_lock.acquire(blocking=self._ranking.generation == 0):
+            return self._ranking
+        try:
             ranking = self._ranking
             if generation != ranking.generation:
                 behind = 0 < ranking.generation < generation
                 ranking = ranking.caught_up(self._store.read_rows(ranking.generation if behind else None))
                 self._ranking = ranking
-        return ranking
+            return ranking
+        finally:
+            self._catch_up_lock.release()
 
     @property
     def as_of(self) -> datetime | None:

@@ -30,6 +30,10 @@ from papertide.trending.score import LONGEST, SIGNALS, Activity, ScoreParams, Wi
 MAX_INCREMENTAL_CHANGES = 50_000
 # Removals stay readable this long, so readers catch up incrementally; one further behind reloads all.
 REMOVALS_KEPT = timedelta(hours=1)
+# A full rebuild leaves this many of the newest change-log entries to the next refresh: PostgreSQL
+# numbers an entry when a vote is inserted, not when it commits, so a vote still in flight while
+# the rebuild read may sit below the last number it saw. Recomputing a paper twice is harmless.
+REBUILD_LEAVES_CHANGES = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +43,7 @@ class RefreshReport:
     generation: int | None
     full: bool
     as_of: datetime
-    changes: int  # change-log entries consumed (all of them, for a full rebuild)
+    changes: int  # change-log entries consumed
     papers: int  # papers recomputed
     rows: int  # papers with attention written
     seconds: float
@@ -62,7 +66,7 @@ def refresh(store: TrendingStore, params: ScoreParams, now: datetime, *, full: b
             dirty |= store.observed_papers(SIGNALS, after, until)
             dirty |= store.rows_listed(after, until)
     rows, zero = compute(store, dirty, now, params)
-    generation = store.commit(
+    committed = store.commit(
         state,
         as_of=now,
         papers_seq=papers_seq,
@@ -72,19 +76,19 @@ def refresh(store: TrendingStore, params: ScoreParams, now: datetime, *, full: b
         consumed=[seq for seq, _ in changes],
         purge_before=now - REMOVALS_KEPT,
     )
-    return RefreshReport(generation, False, now, len(changes), len(dirty), len(rows), time.perf_counter() - started)
+    return _report(committed, False, now, len(dirty), len(rows), started)
 
 
 def _rebuild(
     store: TrendingStore, params: ScoreParams, state: TrendingState, now: datetime, started: float
 ) -> RefreshReport:
     """Recompute every paper that drew attention in the longest window, replacing all rows."""
-    through = store.last_change()  # read first: whatever is noted later is handled by the next refresh
+    through = store.last_change() - REBUILD_LEAVES_CHANGES  # whatever is noted later, the next refresh handles
     papers_seq = store.papers_seq()
     votes = store.votes_since(_votes_since(now, params))
     candidates = set(votes) | store.observed_papers(SIGNALS, now - LONGEST.length)
     rows, _ = compute(store, candidates, now, params, votes=votes)
-    generation = store.commit(
+    committed = store.commit(
         state,
         as_of=now,
         papers_seq=papers_seq,
@@ -93,7 +97,14 @@ def _rebuild(
         consumed_through=through,
         replace_all=True,
     )
-    return RefreshReport(generation, True, now, through, len(candidates), len(rows), time.perf_counter() - started)
+    return _report(committed, True, now, len(candidates), len(rows), started)
+
+
+def _report(
+    committed: tuple[int, int] | None, full: bool, now: datetime, papers: int, rows: int, started: float
+) -> RefreshReport:
+    generation, consumed = committed or (None, 0)
+    return RefreshReport(generation, full, now, consumed, papers, rows, time.perf_counter() - started)
 
 
 def _votes_since(now: datetime, params: ScoreParams) -> datetime:

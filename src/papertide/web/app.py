@@ -24,10 +24,13 @@ from papertide.store import PaperStore, open_configured_store
 from papertide.store.accounts import AccountStore
 from papertide.store.base import Clock, system_clock
 from papertide.store.rate_limits import RateLimitStore
+from papertide.trending import Trending
 from papertide.web import (
     account_api,
     api,
     api_docs,
+    digest,
+    digest_api,
     feeds,
     for_you,
     health,
@@ -37,6 +40,7 @@ from papertide.web import (
     pages,
     search_page,
     sign_in,
+    trending,
 )
 from papertide.web import accounts as account_pages
 from papertide.web.access_log import AccessLogMiddleware, configure_access_log
@@ -48,7 +52,7 @@ from papertide.web.templating import STATIC_DIR
 from papertide.web.windows import NewestDays
 
 DESCRIPTION = """\
-Research papers from arXiv and Hugging Face: listings, search and similar papers.
+Research papers from arXiv and Hugging Face: trending and newest listings, search and similar papers.
 
 Lists are newest first and paginated by an opaque `cursor`. Errors are
 [RFC 9457](https://www.rfc-editor.org/rfc/rfc9457) `application/problem+json` documents.
@@ -111,19 +115,22 @@ def create_app(
         mailer=mailer,
         rate_limiter=rate_limiter,
         sign_in=SignInLinks(settings, accounts, rate_limiter, mailer),
+        trending=Trending.from_settings(settings, store),
         library=Library.over(store, engine, settings),
         follower=follower,
     )
+    app.state.digest = digest.DigestServices.over(app.state.services, Trending.from_settings(settings, store), clock)
     install_problem_handlers(app)
     app.add_middleware(CsrfCookieMiddleware, secure=settings.secure_cookies)
     app.add_middleware(SecurityHeadersMiddleware)
     configure_access_log()
     app.add_middleware(AccessLogMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    routers = [health.router, api.router, library_api.router, library_io.api, for_you.api, account_api.router]
+    routers = [health.router, api.router, trending.api_router, library_api.router, library_io.api, for_you.api]
+    routers += [account_api.router, trending.router]
     # library_io's pages before library's: /c/{id}.bib must not be taken for a collection id
     routers += [pages.router, library_io.pages, library.router, for_you.pages, search_page.router, feeds.router]
-    routers += [api_docs.router, sign_in.router, account_pages.router]
+    routers += [api_docs.router, sign_in.router, account_pages.router, digest.router, digest_api.router]
     for router in routers:
         app.include_router(router)
     return app

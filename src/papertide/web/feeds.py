@@ -3,7 +3,7 @@
 Every feed comes in both formats, chosen by the extension, and takes the same parameters as the
 page it mirrors (see the README's "Feeds"):
 
-- ``/feeds/new.atom`` / ``.rss``: the newest papers; ``category`` and ``exclude`` as on the home page.
+- ``/feeds/new.atom`` / ``.rss``: the newest papers; ``category`` and ``exclude`` as on ``/new``.
 - ``/feeds/search.atom?q=...``: a search, in the search page's query language and ``mode``.
 - ``/feeds/c/<public_id>.atom``: a public collection, latest saves first, each paper dated when it
   was saved and with the collector's note (public collections show their notes to anyone). A
@@ -86,7 +86,7 @@ def new_papers(request: Request, services: ServicesDep, filters: CategoryFilters
     feed = Feed(
         title=_new_title(filters),
         description=f"The newest papers{_scope(filters)} in papertide, latest submission first.",
-        page_url=_url(base, "/", params),
+        page_url=_url(base, "/new", params),
         self_url=_url(base, f"/feeds/new.{feed_format}", params),
         entries=_listed(base, page.papers),
     )

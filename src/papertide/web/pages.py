@@ -1,4 +1,4 @@
-"""The HTML pages: new papers by time window, and one page per paper with its similar papers."""
+"""The HTML pages: new papers by time window (``/new``), and one page per paper with its similar papers."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ SIMILAR_COUNT = 5
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 
-@router.get("/")
-def home(
+@router.get("/new")
+def new_papers(
     request: Request,
     services: ServicesDep,
     filters: CategoryFiltersDep,
@@ -46,7 +46,7 @@ def home(
         "filters": filters,
         "feed": new_papers_link(filters),
     }
-    return templates.TemplateResponse(request, "home.html", context)
+    return templates.TemplateResponse(request, "new.html", context)
 
 
 # async, like the API's paper lookups: a paper page is a few indexed reads of the local store and

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from papertide.model import arxiv_links
 from papertide.search.engine import SearchResponse, SearchResult
 from papertide.store.papers import StoredPaper
+from papertide.trending import TrendingItem
 
 UPVOTES_SIGNAL = "hf_upvotes"
 
@@ -106,6 +107,36 @@ class Stats(BaseModel):
     signal_observations: int
 
 
+class TrendingReason(BaseModel):
+    """The attention behind a trending paper, in its window."""
+
+    upvotes: int = Field(description="Upvotes cast here in the window.")
+    upvotes_counted: float = Field(
+        description="What those upvotes count in the score: votes from accounts younger than a day, and bursts "
+        "of them on one paper, count less."
+    )
+    hf_upvotes: int = Field(description="Hugging Face upvotes gained in the window.")
+    github_stars: int = Field(description="GitHub stars gained in the window.")
+    text: str = Field(description='The same in words, e.g. "+23 upvotes and +120 GitHub stars this week".')
+
+
+class TrendingPaper(BaseModel):
+    paper: PaperSummary
+    score: float = Field(
+        description="The trending score: weighted attention in the window times the paper's age factor "
+        "(documented in the README); comparable within one window."
+    )
+    reason: TrendingReason
+
+
+class TrendingList(BaseModel):
+    """The papers trending in a window, best first."""
+
+    window: str = Field(description="`day`, `week` or `month`: the span before now whose attention counts.")
+    as_of: datetime | None = Field(description="When the attention was last computed; null before the first time.")
+    papers: list[TrendingPaper]
+
+
 class Account(BaseModel):
     """The account a request is signed in as (by its API token or session)."""
 
@@ -192,3 +223,15 @@ def search_results(text: str, sort: str, limit: int, offset: int, response: Sear
         paper_id=response.paper_id,
         results=[search_hit(result) for result in response.results],
     )
+
+
+def trending_paper(item: TrendingItem) -> TrendingPaper:
+    activity = item.activity
+    reason = TrendingReason(
+        upvotes=activity.upvotes,
+        upvotes_counted=round(activity.counted, 3),
+        hf_upvotes=round(activity.hf_upvotes),
+        github_stars=round(activity.github_stars),
+        text=item.reason,
+    )
+    return TrendingPaper(paper=paper_summary(item.paper), score=round(item.score, 4), reason=reason)

@@ -18,6 +18,7 @@ from papertide.search.engine import SearchEngine
 from papertide.search.follower import IndexFollower
 from papertide.store.accounts import AccountStore
 from papertide.store.papers import PaperStore
+from papertide.trending import Trending
 from papertide.web.windows import NewestDays
 
 
@@ -33,6 +34,7 @@ class Services:
     mailer: Mailer
     rate_limiter: RateLimiter  # of everything that sends mail: see accounts.rate_limits.mail_limits
     sign_in: SignInLinks
+    trending: Trending
     library: Library
     follower: IndexFollower | None = None  # this node's index catch-up, when it follows the database
 

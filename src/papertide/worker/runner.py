@@ -5,6 +5,9 @@ The jobs, each under a database lease so that of several workers exactly one run
 - ``ingest``  once per UTC day from ``worker_ingest_hour_utc``: the configured OAI-PMH sets since
   their last harvest, and the last days of Hugging Face daily papers with their upvotes;
 - ``index``   whenever the store changed: the lexical and vector indexes catch up;
+- embeddings  with the vectors in the database (PostgreSQL), every tick and not leased: each worker
+  claims batches of papers still to embed (``FOR UPDATE SKIP LOCKED``), so any number of workers,
+  on any machines, share the embedding and none embeds a paper another has;
 - ``trending`` every tick: the stored attention catches up (incrementally) with new votes and
   signals, so digests and pages rank with it even when nobody views the site;
 - ``digests`` every tick: compose and store the digests that have come due (their subscriber's
@@ -45,6 +48,7 @@ from papertide.worker.jobs import Job, JobResult, JobRunner
 from papertide.worker.outbox import Delivery, DeliveryPolicy, DeliveryReport, RelayOpener
 
 if TYPE_CHECKING:
+    from papertide.search.embed import Embedder
     from papertide.trending.service import Trending
 
 log = logging.getLogger("papertide.worker")
@@ -83,6 +87,7 @@ class Worker:
             self.job_store, self.worker_id, lease_s=settings.worker_job_lease_s, retry_s=settings.worker_retry_s
         )
         self._trending_service: Trending | None = None
+        self._embedder: Embedder | None = None
         self.jobs = self.default_jobs() if jobs is None else jobs
         self._stop = threading.Event()
 
@@ -109,6 +114,27 @@ class Worker:
             self._trending_service = Trending.from_settings(self.settings, self.store)
         report = self._trending_service.refresh()
         return {"full": report.full, "changes": report.changes, "papers": report.papers, "rows": report.rows}
+
+    def embed_shared(self) -> int:
+        """Embed papers into the database, batch by batch, until none waits or the worker stops; how many."""
+        if not self.settings.vectors_in_database(self.store.engine.dialect.name):
+            return 0
+        from papertide.search.embed import load_embedder  # the model loads only where it is needed
+        from papertide.search.indexer import embed_pending
+        from papertide.store.paper_vectors import PaperVectorStore
+
+        if self._embedder is None:
+            self._embedder = load_embedder(self.settings.embedder, self.settings.embed_max_tokens)
+        vectors, done = PaperVectorStore(self.store.engine, self.clock), 0
+        self._beat("embed")
+        while not self.stopping():
+            claimed, embedded = embed_pending(vectors, self._embedder)
+            if not claimed:
+                break
+            done += embedded
+        if done:
+            log.info("embedded %d papers into the database", done)
+        return done
 
     def _tick_key(self, now: datetime) -> str:
         return f"tick:{int(now.timestamp() // self.settings.worker_tick_s):015d}"
@@ -165,8 +191,9 @@ class Worker:
         self.job_store.beat(self.worker_id, socket.gethostname(), os.getpid(), step)
 
     def tick(self) -> tuple[list[JobResult], DeliveryReport | None]:
-        """Run each due job this worker wins, then send; stops early when asked to."""
+        """Embed (shared work), run each due job this worker wins, then send; stops early when asked to."""
         results = []
+        self.embed_shared()
         for job in self.jobs:
             if self.stopping():
                 break
