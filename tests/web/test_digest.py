@@ -402,3 +402,25 @@ def test_digest_tokens_stay_out_of_the_access_log(client: TestClient, smtp_serve
     assert any('"/digest/manage/<token>/preview"' in line for line in logged)
     assert any('"/digest/confirm/<token>"' in line for line in logged)
     assert not any(token in line for line in logged)
+
+
+# -- the account's data ----------------------------------------------------------------------------
+
+
+def test_a_subscription_by_address_joins_the_account_made_later_and_leaves_with_it(
+    client: TestClient, smtp_server
+) -> None:
+    manage = confirmed(client, smtp_server, "early@example.org", categories="cs.LG")
+    press(client, f"{manage}/alerts", kind="author", value="Ada Lovelace")
+    assert subscription(client, "early@example.org").user_pk is None  # no account yet
+    user = sign_in(client, "early@example.org")
+    assert "It comes every weekday" in client.get("/account").text
+    assert subscription(client, "early@example.org").user_pk == user.pk  # tied to it now
+
+    exported = client.get("/account/export").json()["digest"]
+    assert exported["status"] == "active" and exported["preferences"]["categories"] == ["cs.LG"]
+    assert [(a["kind"], a["value"]) for a in exported["alerts"]] == [("author", "Ada Lovelace")]
+
+    gone = press(client, "/account/delete", confirm="early@example.org")
+    assert gone.status_code == 200
+    assert digest_of(client).subscriptions.store.by_email("early@example.org") is None

@@ -258,7 +258,10 @@ class Composer:
 
     def _for_you_candidates(self, subscription: Subscription, window: _Window, depth: int) -> list[_Candidate]:
         """The library's "For you" among recent papers, for a subscriber with an account that liked some."""
-        user = self._accounts.user(subscription.user_pk) if subscription.user_pk is not None else None
+        if subscription.user_pk is not None:
+            user = self._accounts.user(subscription.user_pk)
+        else:  # subscribed by address alone before signing up: the account of that address, if any
+            user = self._accounts.user_by_email(subscription.email)
         if user is None:
             return []
         recent = (window.since - self._max_age).date()

@@ -175,6 +175,42 @@ class SubscriptionStore(TableStore):
             )
         return result.rowcount > 0
 
+    def link_account(self, pk: int, user_pk: int) -> None:
+        """Tie a subscription made by address alone to the account that address signed up for since."""
+        with self._writing() as conn:
+            condition = (subscriptions.c.pk == pk) & subscriptions.c.user_pk.is_(None)
+            conn.execute(update(subscriptions).where(condition).values(user_pk=user_pk))
+
+    def personal_data(self, email: str) -> dict | None:
+        """The address's subscription, alerts and digest history count, for the account's data export."""
+        subscription = self.by_email(email)
+        if subscription is None:
+            return None
+        with self._reading() as conn:
+            sent = conn.execute(
+                select(func.count(func.distinct(digest_papers.c.period))).where(
+                    digest_papers.c.subscription_pk == subscription.pk
+                )
+            ).scalar_one()
+        return {
+            "email": subscription.email,
+            "status": subscription.status,
+            "preferences": subscription.preferences,
+            "created_at": subscription.created_at,
+            "confirmed_at": subscription.confirmed_at,
+            "unsubscribed_at": subscription.unsubscribed_at,
+            "alerts": [
+                {"kind": alert.kind, "value": alert.value, "created_at": alert.created_at}
+                for alert in self.alerts(subscription.pk)
+            ],
+            "digests_sent": sent,
+        }
+
+    def delete_by_email(self, email: str) -> bool:
+        """Forget the address's subscription with its links, alerts and history (the account is deleted)."""
+        with self._writing() as conn:
+            return conn.execute(delete(subscriptions).where(subscriptions.c.email == email.lower())).rowcount > 0
+
     def set_pending_preferences(self, pk: int, preferences: dict) -> None:
         """Preferences asked for again before confirming: only a pending subscription takes them."""
         with self._writing() as conn:
