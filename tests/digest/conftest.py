@@ -12,6 +12,7 @@ import pytest
 from papertide.config import Settings, load_settings
 from papertide.digest.compose import Composer
 from papertide.ingest import ingest
+from papertide.library import Library
 from papertide.model import Paper, Signal
 from papertide.search.engine import SearchEngine
 from papertide.search.lexical import LexicalIndex
@@ -97,5 +98,5 @@ def world(tmp_path: Path) -> World:
     lexical = LexicalIndex.open(settings.index_dir / "lexical")
     search = SearchEngine(store, lexical, None, None)
     trending = Trending(store, ScoreParams.from_settings(settings), refresh_after=timedelta(minutes=5), clock=clock)
-    composer = Composer(settings, store, search, subscriptions, trending)
+    composer = Composer(settings, store, search, subscriptions, trending, Library.over(store, search, settings).for_you)
     return World(settings, clock, store, subscriptions, lexical, trending, composer)

@@ -7,13 +7,15 @@ from typing import Any
 from papertide.accounts.rate_limits import RateLimiter, address_bucket
 from papertide.errors import NotFound
 from papertide.store.accounts import AccountStore, User
+from papertide.store.digest import SubscriptionStore
 
 EXPORT_FORMAT = "papertide-account-export"
 EXPORT_VERSION = 1
 
 
 def export_account(accounts: AccountStore, user: User) -> dict[str, Any]:
-    """Everything stored about ``user``: account, sessions, API token names, votes, collections and notes.
+    """Everything stored about ``user``: account, sessions, API token names, votes, collections and notes,
+    and the digest subscription of its address.
 
     Secrets (token digests) are left out; they are not the user's data but keys to it.
     """
@@ -32,10 +34,13 @@ def export_account(accounts: AccountStore, user: User) -> dict[str, Any]:
         ],
         "votes": data.votes,
         "collections": data.collections,
+        "digest": SubscriptionStore(accounts.engine, accounts.now).personal_data(user.email),
     }
 
 
 def delete_account(accounts: AccountStore, limiter: RateLimiter, user: User) -> None:
-    """Remove the user with their sessions, tokens, votes (which leave the counts) and collections."""
+    """Remove the user with their sessions, tokens, votes (which leave the counts), collections, and the
+    digest subscription of their address, even one made by address alone before the account existed."""
+    SubscriptionStore(accounts.engine, accounts.now).delete_by_email(user.email)
     accounts.delete_user(user.pk)
     limiter.forget(address_bucket(user.email))

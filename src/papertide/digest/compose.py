@@ -6,8 +6,9 @@ scheduled before this one; never more than :data:`MAX_LOOKBACK` back. Papers tha
 after their submission (``digest_max_age_days``) are backfills, not news, and stay out.
 
 Sections, in the order a paper is claimed (a paper appears once, in the first that wants it):
-alerts (saved searches and followed authors, matched by the lexical index), "for you", and
-trending in the subscriber's categories: the papers :class:`~papertide.trending.Trending` ranks
+alerts (saved searches and followed authors, matched by the lexical index), "for you" (the
+library's recommendation from the papers the subscriber's account saved or upvoted, among papers
+submitted recently), and trending in the subscriber's categories: the papers :class:`~papertide.trending.Trending` ranks
 highest in the trending window that covers the digest's (a day, a week, a month), then the new
 arrivals in those categories, most upvoted first. They share the subscriber's ``max_papers`` in
 turns, so one busy section cannot crowd out the others. A paper any earlier digest brought this
@@ -32,8 +33,10 @@ from papertide.digest.alerts import alert_query, describe_alert
 from papertide.digest.preferences import Preferences, Section
 from papertide.digest.schedule import Period, previous_cutoff
 from papertide.errors import QueryError
-from papertide.search.engine import SearchEngine
+from papertide.library.for_you import ForYou
+from papertide.search.engine import MAX_LIMIT, SearchEngine
 from papertide.search.query import Filters, merge_filters
+from papertide.store.accounts import AccountStore
 from papertide.store.digest import Subscription, SubscriptionStore
 from papertide.store.papers import PaperStore, StoredPaper
 from papertide.trending import Trending, TrendingItem, Window
@@ -166,12 +169,15 @@ class Composer:
         engine: SearchEngine,
         subscriptions: SubscriptionStore,
         trending: Trending,
+        for_you: ForYou,
     ) -> None:
         self._max_age = timedelta(days=settings.digest_max_age_days)
         self._store = store
         self._engine = engine
         self._subscriptions = subscriptions
         self._trending = trending
+        self._for_you = for_you
+        self._accounts = AccountStore(store.engine, store.now)
         self._windows: OrderedDict[tuple[datetime, datetime], _Window] = OrderedDict()
         self._alert_matches: OrderedDict[tuple, list[int]] = OrderedDict()
         self._trends: OrderedDict[tuple, list[TrendingItem]] = OrderedDict()
@@ -219,10 +225,10 @@ class Composer:
             return []
         if section is Section.ALERTS:
             return self._alert_candidates(subscription, window, depth)
-        if section is Section.TRENDING:
-            trending = self._trending_candidates(_trending_window(window.span), preferences, depth)
-            return trending + _new_arrivals(preferences, window, depth)
-        return []
+        if section is Section.FOR_YOU:
+            return self._for_you_candidates(subscription, window, depth)
+        trending = self._trending_candidates(_trending_window(window.span), preferences, depth)
+        return trending + _new_arrivals(preferences, window, depth)
 
     def _alert_candidates(self, subscription: Subscription, window: _Window, depth: int) -> list[_Candidate]:
         """New papers matching each alert, best match first, the alerts taking turns."""
@@ -243,12 +249,19 @@ class Composer:
                 )
             except QueryError:  # its own dates end before anything new: it can match nothing now
                 return []
-            hits = self._engine.lexical.search(recent, limit=ALERT_DEPTH, newest=True).hits
-            arrived = [pk for pk, _ in hits if pk in window.papers]
-            scores = self._engine.lexical.scores(recent, arrived) if len(arrived) > 1 else {}
-            return sorted(arrived, key=lambda pk: -scores.get(pk, 0.0))  # best match first, then newest
+            hits = self._engine.lexical.search(recent, limit=ALERT_DEPTH).hits  # best match first
+            return [pk for pk, _ in hits if pk in window.papers]
 
         return _cached(self._alert_matches, (window.since, window.span, kind, value), search)
+
+    def _for_you_candidates(self, subscription: Subscription, window: _Window, depth: int) -> list[_Candidate]:
+        """The library's "For you" among recent papers, for a subscriber with an account that liked some."""
+        user = self._accounts.user(subscription.user_pk) if subscription.user_pk is not None else None
+        if user is None:
+            return []
+        recent = (window.since - self._max_age).date()
+        page = self._for_you.recommend(user, since=recent, limit=min(depth, MAX_LIMIT))
+        return [_Candidate(r.result.paper, partial(_said, r.reason)) for r in page.recommendations]
 
     def _trending_candidates(self, window: Window, preferences: Preferences, depth: int) -> list[_Candidate]:
         """The ``depth`` papers trending most in the subscriber's categories, from cached lists per pattern."""
@@ -265,6 +278,10 @@ class Composer:
         filters = Filters((pattern,)) if pattern else Filters()
         key = (self._trending.as_of, window, pattern)
         return _cached(self._trends, key, lambda: self._trending.trending(window, filters, limit=TRENDING_DEPTH))
+
+
+def _said(text: str) -> str:
+    return text
 
 
 def _trending_window(span: timedelta) -> Window:

@@ -135,7 +135,7 @@ class DigestMail:
                         "authors": short_authors(paper.authors),
                         "categories": ", ".join(paper.paper.categories[:_SHOWN_CATEGORIES]),
                         "abstract": plain_math(snippet(paper.abstract, ABSTRACT_CHARS)),
-                        "reason": item.reason,
+                        "reason": plain_math(item.reason),
                         "url": self.links.paper_url(paper.paper_id),
                     }
                 )
@@ -145,7 +145,7 @@ class DigestMail:
         return {
             "subject": self.subject(digest),
             "heading": f"Your digest for {_day(digest.period.cutoff, preferences)}",
-            "intro": f"{count} paper{'s' if count != 1 else ''} new since {_day(since, preferences)}, "
+            "intro": f"{count} new paper{'s' if count != 1 else ''} since {_day(since, preferences)}, "
             f"{since:%H:%M} your time.",
             "sections": sections,
             "schedule": describe_schedule(preferences),

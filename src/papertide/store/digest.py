@@ -77,6 +77,12 @@ def _alert(row) -> Alert:
 
 
 _ACCOUNT_OF = select(users.c.pk).where(users.c.email == subscriptions.c.email).scalar_subquery()
+# A subscription as read: its account is the one of its address even when it was made before the
+# account (user_pk unset), so "For you" and the account page find it without a write.
+_SUBSCRIPTION = [
+    *(column for column in subscriptions.c if column.name != "user_pk"),
+    func.coalesce(subscriptions.c.user_pk, _ACCOUNT_OF).label("user_pk"),
+]
 # Built once: a statement built per call costs more Python than the query (composing asks these per digest).
 _ALERTS_OF = select(alerts).where(alerts.c.subscription_pk == bindparam("subscription")).order_by(alerts.c.pk)
 _SENT_AMONG = select(digest_papers.c.paper_pk).where(
@@ -118,12 +124,12 @@ class SubscriptionStore(TableStore):
 
     def get(self, pk: int) -> Subscription | None:
         with self._reading() as conn:
-            row = conn.execute(select(subscriptions).where(subscriptions.c.pk == pk)).one_or_none()
+            row = conn.execute(select(*_SUBSCRIPTION).where(subscriptions.c.pk == pk)).one_or_none()
         return _subscription(row) if row else None
 
     def by_email(self, email: str) -> Subscription | None:
         with self._reading() as conn:
-            query = select(subscriptions).where(subscriptions.c.email == email.lower())
+            query = select(*_SUBSCRIPTION).where(subscriptions.c.email == email.lower())
             row = conn.execute(query).one_or_none()
         return _subscription(row) if row else None
 
@@ -175,6 +181,36 @@ class SubscriptionStore(TableStore):
             )
         return result.rowcount > 0
 
+    def personal_data(self, email: str) -> dict | None:
+        """The address's subscription, alerts and digest history count, for the account's data export."""
+        subscription = self.by_email(email)
+        if subscription is None:
+            return None
+        with self._reading() as conn:
+            sent = conn.execute(
+                select(func.count(func.distinct(digest_papers.c.period))).where(
+                    digest_papers.c.subscription_pk == subscription.pk
+                )
+            ).scalar_one()
+        return {
+            "email": subscription.email,
+            "status": subscription.status,
+            "preferences": subscription.preferences,
+            "created_at": subscription.created_at,
+            "confirmed_at": subscription.confirmed_at,
+            "unsubscribed_at": subscription.unsubscribed_at,
+            "alerts": [
+                {"kind": alert.kind, "value": alert.value, "created_at": alert.created_at}
+                for alert in self.alerts(subscription.pk)
+            ],
+            "digests_sent": sent,
+        }
+
+    def delete_by_email(self, email: str) -> bool:
+        """Forget the address's subscription with its links, alerts and history (the account is deleted)."""
+        with self._writing() as conn:
+            return conn.execute(delete(subscriptions).where(subscriptions.c.email == email.lower())).rowcount > 0
+
     def set_pending_preferences(self, pk: int, preferences: dict) -> None:
         """Preferences asked for again before confirming: only a pending subscription takes them."""
         with self._writing() as conn:
@@ -202,7 +238,7 @@ class SubscriptionStore(TableStore):
     def active_after(self, after_pk: int = 0, limit: int = 1000) -> list[Subscription]:
         """Active subscriptions in key order, a chunk at a time (the worker walks them to find who is due)."""
         query = (
-            select(subscriptions)
+            select(*_SUBSCRIPTION)
             .where(subscriptions.c.status == ACTIVE, subscriptions.c.pk > after_pk)
             .order_by(subscriptions.c.pk)
             .limit(limit)
@@ -230,7 +266,7 @@ class SubscriptionStore(TableStore):
             )
 
     def confirmation(self, token_hash: str) -> Confirmation | None:
-        query = select(subscription_confirmations.c.expires_at, subscription_confirmations.c.used_at, subscriptions)
+        query = select(subscription_confirmations.c.expires_at, subscription_confirmations.c.used_at, *_SUBSCRIPTION)
         query = query.join(subscriptions, subscriptions.c.pk == subscription_confirmations.c.subscription_pk)
         with self._reading() as conn:
             row = conn.execute(query.where(subscription_confirmations.c.token_hash == token_hash)).one_or_none()

@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ACCESS_LOGGER = "papertide.access"
-# Paths that carry a secret (a sign-in link's token) are logged without it.
-_SECRET_PATH_PREFIXES = ("/signin/",)
+# Paths that carry a secret (a sign-in link's token, a digest's confirm, manage or unsubscribe token)
+# are logged without it.
+_SECRET_PATH_PREFIXES = ("/signin/", "/digest/confirm/", "/digest/manage/", "/digest/unsubscribe/")
 
 
 def configure_access_log() -> None:
@@ -71,5 +72,6 @@ class AccessLogMiddleware:
 def _loggable(path: str) -> str:
     for prefix in _SECRET_PATH_PREFIXES:
         if path.startswith(prefix):
-            return prefix + "<token>"
+            _, slash, rest = path.removeprefix(prefix).partition("/")  # /digest/manage/<token>/alerts
+            return f"{prefix}<token>{slash}{rest}"
     return path

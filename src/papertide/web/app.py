@@ -29,6 +29,8 @@ from papertide.web import (
     account_api,
     api,
     api_docs,
+    digest,
+    digest_api,
     feeds,
     for_you,
     health,
@@ -118,6 +120,7 @@ def create_app(
         library=Library.over(store, engine, settings),
         follower=follower,
     )
+    app.state.digest = digest.DigestServices.over(app.state.services, clock)
     install_problem_handlers(app)
     app.add_middleware(CsrfCookieMiddleware, secure=settings.secure_cookies)
     app.add_middleware(SecurityHeadersMiddleware)
@@ -128,7 +131,7 @@ def create_app(
     routers += [account_api.router, trending.router]
     # library_io's pages before library's: /c/{id}.bib must not be taken for a collection id
     routers += [pages.router, library_io.pages, library.router, for_you.pages, search_page.router, feeds.router]
-    routers += [api_docs.router, sign_in.router, account_pages.router]
+    routers += [api_docs.router, sign_in.router, account_pages.router, digest.router, digest_api.router]
     for router in routers:
         app.include_router(router)
     return app

@@ -41,12 +41,15 @@ class DigestComposer:
     @classmethod
     def open(cls, settings: Settings, store: PaperStore) -> DigestComposer:
         """The composer over ``store`` and the search indexes ``settings`` name, on the store's clock."""
+        from papertide.library import Library
         from papertide.search.engine import SearchEngine
         from papertide.trending import Trending
 
         subscriptions = SubscriptionStore(store.engine, store.now)
         engine = SearchEngine.open(settings, store)
-        composer = Composer(settings, store, engine, subscriptions, Trending.from_settings(settings, store))
+        trending = Trending.from_settings(settings, store)
+        for_you = Library.over(store, engine, settings).for_you
+        composer = Composer(settings, store, engine, subscriptions, trending, for_you)
         return cls(subscriptions, composer, DigestMail(settings, Signer(load_secret_key(settings))), store.now)
 
     def _active(self) -> Iterator[Subscription]:

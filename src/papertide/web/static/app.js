@@ -1,6 +1,7 @@
 // Progressive enhancement only: every page works without this file.
 // Renders TeX in elements marked data-math with the bundled KaTeX, and turns the upvote and save
-// forms into fetch calls of the JSON API, so pressing them changes no page.
+// forms into fetch calls of the JSON API, so pressing them changes no page; fills in the time zone
+// of digest sign-up forms.
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -99,4 +100,11 @@ document.addEventListener("submit", async (event) => {
     }
     return;
   }
+});
+
+// Digest sign-up forms send the browser's time zone, so the first digest comes at local time.
+document.addEventListener("DOMContentLoaded", () => {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (!zone) return;
+  for (const field of document.querySelectorAll("input[data-local-timezone]")) field.value = zone;
 });

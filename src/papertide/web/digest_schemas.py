@@ -1,0 +1,126 @@
+"""The JSON API's models for digests: subscriptions, their preferences and alerts, a digest's contents."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+from papertide.digest.alerts import KINDS, MAX_AUTHOR_CHARS
+from papertide.digest.compose import ComposedDigest
+from papertide.digest.preferences import MAX_PAPERS, MAX_PATTERNS, Preferences, describe_schedule
+from papertide.search.query import MAX_QUERY_CHARS
+from papertide.store.digest import Alert, Subscription
+from papertide.web.schemas import PaperSummary, paper_summary
+
+
+class DigestPreferences(BaseModel):
+    """When the digest comes and what it brings; every field may be left out to keep (or default) it.
+
+    Checked field by field (the first bad one is a 400 problem naming it; nothing changes).
+    """
+
+    frequency: str | None = Field(None, description="`weekdays` (Monday to Friday, the default), `daily` or `weekly`.")
+    weekday: int | str | None = Field(None, description="Day of a weekly digest: 0 (Monday) to 6, or its name.")
+    hour: int | None = Field(None, description="Local delivery hour, 0-23 (default 8).")
+    timezone: str | None = Field(None, max_length=64, description="IANA time zone, e.g. `Europe/Berlin` (default UTC).")
+    categories: list[str] | None = Field(
+        None, max_length=MAX_PATTERNS, description="Categories to include (`cs.LG`, `math.*`); empty: every category."
+    )
+    exclude: list[str] | None = Field(None, max_length=MAX_PATTERNS, description="Categories to leave out.")
+    max_papers: int | None = Field(None, description=f"Papers per digest, 1-{MAX_PAPERS} (default 10).")
+    sections: list[str] | None = Field(
+        None, max_length=3, description="Sections on: any of `trending`, `for_you`, `alerts` (default all)."
+    )
+    paused_until: date | None = Field(None, description="No digest before this local day; null: no pause.")
+
+    def changes(self) -> dict:
+        """The fields the caller gave, as :meth:`Preferences.parse` takes them."""
+        return self.model_dump(exclude_unset=True)
+
+
+class SubscribeRequest(BaseModel):
+    email: str | None = Field(
+        None,
+        max_length=254,
+        description="The address to subscribe; a confirmation link is mailed to it. Left out with an API token: "
+        "the account's own address, subscribed at once.",
+    )
+    preferences: DigestPreferences = Field(default_factory=DigestPreferences)
+
+
+class SubscribeResult(BaseModel):
+    status: str = Field(description="`confirmation_sent` (the link is in the mail) or `active`.")
+    email: str
+
+
+class AlertIn(BaseModel):
+    kind: str = Field(description=f"One of {', '.join(KINDS)}: a saved search, or an author followed by name.")
+    value: str = Field(
+        max_length=max(MAX_QUERY_CHARS, MAX_AUTHOR_CHARS),
+        description="The search query (the search box's language) or the author's name.",
+    )
+
+
+class AlertOut(BaseModel):
+    id: int
+    kind: str
+    value: str
+    created: datetime
+
+
+class SubscriptionOut(BaseModel):
+    email: str
+    status: str = Field(description="`pending` (not confirmed), `active` or `unsubscribed`.")
+    schedule: str = Field(description='When it comes, in words: "every weekday at 08:00 (UTC)".')
+    preferences: dict = Field(description="Every preference, as DigestPreferences names them.")
+    alerts: list[AlertOut]
+    manage_url: str = Field(description="The settings page, reachable without signing in (keep it private).")
+
+
+class DigestItemOut(BaseModel):
+    paper: PaperSummary
+    reason: str = Field(description="Why the paper is in the digest.")
+
+
+class DigestSectionOut(BaseModel):
+    section: str
+    title: str
+    items: list[DigestItemOut]
+
+
+class DigestPreview(BaseModel):
+    """What the latest delivery would bring, composed now; nothing is sent or recorded."""
+
+    period: date | None = Field(description="The local delivery day; null while paused.")
+    subject: str | None = Field(description="The mail's subject; null when nothing would be sent.")
+    sections: list[DigestSectionOut]
+
+
+def alert_out(alert: Alert) -> AlertOut:
+    return AlertOut(id=alert.pk, kind=alert.kind, value=alert.value, created=alert.created_at)
+
+
+def subscription_out(subscription: Subscription, alerts: list[Alert], manage_url: str) -> SubscriptionOut:
+    preferences = Preferences.from_dict(subscription.preferences)
+    return SubscriptionOut(
+        email=subscription.email,
+        status=subscription.status,
+        schedule=describe_schedule(preferences),
+        preferences=preferences.to_dict(),
+        alerts=[alert_out(alert) for alert in alerts],
+        manage_url=manage_url,
+    )
+
+
+def digest_sections(digest: ComposedDigest | None) -> list[DigestSectionOut]:
+    if digest is None:
+        return []
+    return [
+        DigestSectionOut(
+            section=part.section.value,
+            title=part.title,
+            items=[DigestItemOut(paper=paper_summary(item.paper), reason=item.reason) for item in part.items],
+        )
+        for part in digest.sections
+    ]
