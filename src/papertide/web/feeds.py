@@ -23,7 +23,6 @@ built (:mod:`papertide.web.feed_xml`), and a conditional GET that matches gets 3
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from urllib.parse import quote
 
@@ -56,8 +55,8 @@ router = APIRouter(prefix="/feeds", include_in_schema=False)
 def new_papers(request: Request, services: ServicesDep, filters: CategoryFiltersDep, fmt: str) -> Response:
     feed_format, settings = _format(fmt), services.settings
     page = services.store.list_papers(to_paper_filter(filters), limit=settings.feed_items)
-    entries = _entries(settings, ((paper, paper.listed_at, "") for paper in page.papers))
-    return _answer(request, settings, _feed(settings, new_papers_link(filters), feed_format, entries), feed_format)
+    listed = [(paper, paper.listed_at, "") for paper in page.papers]
+    return _answer(request, settings, new_papers_link(filters), feed_format, listed)
 
 
 @router.get("/search.{fmt}")
@@ -71,8 +70,8 @@ def search(
 ) -> Response:
     feed_format, settings = _format(fmt), services.settings
     response = services.engine.search(q, mode=mode, filters=filters, sort="newest", limit=settings.feed_items)
-    entries = _entries(settings, ((hit.paper, hit.paper.listed_at, "") for hit in response.results))
-    return _answer(request, settings, _feed(settings, search_link(q, mode, filters), feed_format, entries), feed_format)
+    listed = [(hit.paper, hit.paper.listed_at, "") for hit in response.results]
+    return _answer(request, settings, search_link(q, mode, filters), feed_format, listed)
 
 
 @router.get("/trending.{fmt}")
@@ -81,11 +80,11 @@ def trending(
 ) -> Response:
     feed_format, settings = _format(fmt), services.settings
     items = trending_items(services, window, filters, settings.feed_items)
-    # A paper is dated by its submission: when it began to trend is not kept.
-    entries = _entries(settings, ((item.paper, item.paper.listed_at, item.reason) for item in items))
+    # Dated by submission (when a paper began to trend is not kept); each says why it trends.
+    listed = [(item.paper, item.paper.listed_at, item.reason) for item in items]
     # Last-Modified: the latest refresh of the attention behind the order (the ETag also follows the order).
-    feed = _feed(settings, trending_link(window, filters), feed_format, entries, services.trending.as_of)
-    return _answer(request, settings, feed, feed_format)
+    link = trending_link(window, filters)
+    return _answer(request, settings, link, feed_format, listed, changed_at=services.trending.as_of)
 
 
 @router.get("/c/{public_id}.{fmt}")
@@ -94,48 +93,39 @@ def collection(request: Request, services: ServicesDep, public_id: str, fmt: str
     page = services.library.collections.public_papers(public_id, limit=settings.feed_items)
     link = collection_link(page.collection)
     assert link is not None  # public_papers finds public collections only
-    entries = _entries(settings, ((saved.paper, saved.added_at, _note(saved.note)) for saved in page.papers))
+    listed = [(saved.paper, saved.added_at, f"Note: {saved.note}" if saved.note else "") for saved in page.papers]
     # changed_at: a rename, a removal or a note changes the feed without changing any paper
-    feed = _feed(settings, link, feed_format, entries, page.collection.updated_at)
-    return _answer(request, settings, feed, feed_format)
+    return _answer(request, settings, link, feed_format, listed, changed_at=page.collection.updated_at)
 
 
-def _feed(
+def _answer(
+    request: Request,
     settings: Settings,
     link: FeedLink,
     fmt: FeedFormat,
-    entries: tuple[FeedEntry, ...],
+    listed: list[tuple[StoredPaper, datetime, str]],
+    *,
     changed_at: datetime | None = None,
-) -> Feed:
-    base = _base(settings)
-    return Feed(
+) -> Response:
+    """The feed of ``listed`` (paper, when it entered the list, note), or 304 if the client has it already."""
+    base = settings.base_url.rstrip("/")
+    feed = Feed(
         title=link.title,
         description=link.description,
         page_url=base + link.page_url,
         self_url=base + link.url(fmt),
-        entries=entries,
+        entries=tuple(
+            FeedEntry(paper, f"{base}/paper/{quote(paper.paper_id)}", at, note) for paper, at, note in listed
+        ),
         changed_at=changed_at,
     )
-
-
-def _entries(settings: Settings, listed: Iterable[tuple[StoredPaper, datetime, str]]) -> tuple[FeedEntry, ...]:
-    """Entries of (paper, when it entered the list, note); each links the paper's page on the public site."""
-    base = _base(settings)
-    return tuple(FeedEntry(paper, f"{base}/paper/{quote(paper.paper_id)}", at, note) for paper, at, note in listed)
-
-
-def _note(note: str) -> str:
-    return f"Note: {note}" if note else ""
-
-
-def _answer(request: Request, settings: Settings, feed: Feed, feed_format: FeedFormat) -> Response:
     return conditional_response(
         request,
         etag=feed.etag(),
         last_modified=feed.last_modified(),
         max_age_s=settings.feed_max_age_s,
-        media_type=f"{feed_format.media_type}; charset=utf-8",
-        render=lambda: render(feed, feed_format),
+        media_type=f"{fmt.media_type}; charset=utf-8",
+        render=lambda: render(feed, fmt),
     )
 
 
@@ -144,7 +134,3 @@ def _format(extension: str) -> FeedFormat:
         return FeedFormat(extension)
     except ValueError:
         raise NotFound(f"no feed format {extension!r}: use .atom or .rss") from None
-
-
-def _base(settings: Settings) -> str:
-    return settings.base_url.rstrip("/")
