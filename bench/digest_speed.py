@@ -357,7 +357,7 @@ def measure(name: str, subscribers: int, processes: int, seed: int) -> dict:
         "alerts": alert_count,
         "accounts": account_count,
         "enqueue": {key: sum(e[key] for _, _, e, _ in reports) for key in reports[0][2]},
-        "delivery": {key: sum(d[key] for *_, d in reports) for key in ("sent", "retried", "failed", "lost")},
+        "delivery": {key: sum(d[key] for *_, d in reports) for key in ("sent", "skipped", "retried", "failed", "lost")},
         "trending_refresh_s": round(refresh_s, 2),
         "stages": rows,
         "total": {"wall_s": round(total_s, 2), "worker_cpu_s": round(worker_cpu, 2)},

@@ -12,7 +12,7 @@ from papertide.mail import Mailer, compose
 from papertide.mail.dkim import wire_bytes
 from papertide.mail.maildir import read_maildir
 from papertide.store.bounces import BouncePolicy, BounceStore
-from papertide.store.digest import Subscription
+from papertide.store.digest import Subscription, SubscriptionStore
 from papertide.store.outbox import NewDigest, OutboxStore, outbox_key
 from papertide.store.schema import digest_outbox
 from papertide.worker.outbox import Delivery, DeliveryPolicy, mailer_relay
@@ -65,7 +65,7 @@ def message_keys(server: MailServer) -> list[str]:
 def test_every_digest_is_sent_once_over_one_connection_per_batch(setup: Setup, smtp_server: MailServer) -> None:
     report = setup.delivery.run("w")
 
-    assert (report.sent, report.retried, report.failed, report.lost) == (6, 0, 0, 0)
+    assert (report.sent, report.skipped, report.retried, report.failed, report.lost) == (6, 0, 0, 0, 0)
     assert sorted(message_keys(smtp_server)) == sorted(outbox_key(s.pk, PERIOD) for s in setup.subscriptions)
     assert [m.envelope_to for m in smtp_server.messages] == [[s.email] for s in setup.subscriptions]
     assert len({m.peer for m in smtp_server.messages}) == 2  # batches of 4: two connections for six
@@ -190,3 +190,14 @@ def test_without_a_relay_digests_go_to_the_maildir(tmp_path, engine: Engine, clo
     assert {m.message["Message-ID"].strip("<>").split("@")[0] for m in delivered} == {
         outbox_key(s.pk, PERIOD) for s in setup.subscriptions
     }
+
+
+def test_unsubscribing_stops_a_digest_composed_but_not_sent(setup: Setup, smtp_server: MailServer) -> None:
+    leaving = setup.subscriptions[3]
+    assert SubscriptionStore(setup.outbox.engine).unsubscribe(leaving.pk)
+
+    report = setup.delivery.run("w")
+
+    assert (report.sent, report.skipped) == (5, 1)
+    assert (setup.row(3).state, setup.row(3).detail) == ("skipped", "unsubscribed before it was sent")
+    assert leaving.email not in [m.envelope_to[0] for m in smtp_server.messages]
