@@ -119,7 +119,7 @@ def create_app(
         library=Library.over(store, engine, settings),
         follower=follower,
     )
-    app.state.digest = digest.DigestServices.over(app.state.services, Trending.from_settings(settings, store), clock)
+    app.state.digest = digest.DigestServices.over(app.state.services, clock)
     install_problem_handlers(app)
     app.add_middleware(CsrfCookieMiddleware, secure=settings.secure_cookies)
     app.add_middleware(SecurityHeadersMiddleware)
