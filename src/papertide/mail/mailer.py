@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import ipaddress
+import re
 from contextlib import AbstractContextManager
 from email import policy
 from email.message import EmailMessage
@@ -60,6 +61,7 @@ class Connection(AbstractContextManager):
         """Deliver a finished message exactly as these bytes (a stored, already signed digest): nothing is
         signed, encoded or folded again, so a DKIM signature in them stays valid. :class:`MailError` if it
         was not taken."""
+        wire = _BARE_LF.sub(b"\r\n", wire)  # SMTP carries CRLF; bytes made with it (wire_bytes) are unchanged
         # compat32 leaves the headers as text: the addresses are all the envelope needs, at a tenth of the cost
         headers = BytesHeaderParser(policy=policy.compat32).parsebytes(wire)
         senders = [address for _, address in getaddresses(headers.get_all("From", []))]
@@ -131,6 +133,7 @@ def envelope(message: EmailMessage) -> tuple[str, tuple[str, ...]]:
 
 
 _RECIPIENT_FIELDS = ("To", "Cc", "Bcc")
+_BARE_LF = re.compile(rb"(?<!\r)\n")
 
 
 def _checked_envelope(senders: list[str], recipients: list[str]) -> tuple[str, tuple[str, ...]]:
