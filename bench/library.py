@@ -8,7 +8,8 @@ absent) into a fresh SQLite store in a temporary directory, every tenth with a D
 - importing a 5,000-entry Zotero-style BibTeX file (the limit) and a RIS file of the same
   references: reading, matching (arXiv URL / DOI / title, 10% unknown) and saving, and the total;
 - exporting those 5,000 papers as BibTeX;
-- what a page costs a reader with 5,000 saved and 1,000 upvoted papers (their votes and saves);
+- what drawing the vote and save buttons of a 20-card page costs a reader with 5,000 saved and
+  1,000 upvoted papers (looked up per card), and one with 200 saves (read at once);
 - migration 0005 on the loaded store: computing title and DOI keys for every paper, with its indexes.
 
     python bench/library.py [--papers 87691] [--json results.json]
@@ -31,6 +32,7 @@ from pathlib import Path
 from alembic import command
 from corpus import CORPUS, corpus_records, record_authors
 
+from papertide.library import Library
 from papertide.library.bibtex import bibtex_references, escape_tex, write_bibtex
 from papertide.library.collections import Collections
 from papertide.library.imports import Importer, ImportLimits
@@ -44,6 +46,8 @@ from papertide.store.collections import CollectionStore
 from papertide.store.db import _alembic_config
 from papertide.store.paper_keys import PaperKeyStore
 from papertide.store.votes import VoteStore
+from papertide.web.schemas import paper_summary
+from papertide.web.viewer import Viewer
 
 ENTRIES = 5_000
 VOTES = 2_000
@@ -149,8 +153,10 @@ def bench_import(store: PaperStore, papers: list[Paper], rng: random.Random) -> 
     export, text = clocked(lambda: write_bibtex([s.paper for s in collections.all_papers(report.collection).papers]))
     for pk in rng.sample([p.pk for p in store.get_many_by_id([p.id for p in papers[:2_000]])], 1_000):
         VoteStore(store.engine).set_vote(reader.pk, pk, True)
-    votes = Votes(VoteStore(store.engine))
-    state = [clocked(lambda: (votes.voted_ids(reader), collections.memberships(reader)))[0] for _ in range(20)]
+    light = accounts.get_or_create_user("light@example.org")[0]
+    collections.add_many(collections.default(light), [s.paper.pk for s in report_page(collections, report)[:200]])
+    cards = [paper_summary(paper) for paper in store.get_many_by_id([p.id for p in rng.sample(papers, 20)])]
+    library = Library(Votes(VoteStore(store.engine)), collections, importer, None)  # For you is not used here
     return {
         "file": {"entries": ENTRIES, "bytes": len(bib.encode()), **kinds},
         "read BibTeX s": round(read_bib, 3),
@@ -162,8 +168,27 @@ def bench_import(store: PaperStore, papers: list[Paper], rng: random.Random) -> 
         "unmatched": len(matches.unmatched),
         "export 5,000 as BibTeX s": round(export, 3),
         "export bytes": len(text.encode()),
-        "reader state (5,000 saves, 1,000 votes)": milliseconds(state),
+        "buttons of a 20-card page, 5,000 saves + 1,000 votes": milliseconds(page_state(reader, library, cards)),
+        "buttons of a 20-card page, 200 saves": milliseconds(page_state(light, library, cards)),
     }
+
+
+def report_page(collections: Collections, report) -> list:
+    return collections.all_papers(report.collection).papers
+
+
+def page_state(user, library: Library, cards: list) -> list[float]:
+    """What drawing the vote and save buttons of ``cards`` costs (a fresh Viewer per page, as per request)."""
+
+    def draw() -> None:
+        viewer = Viewer(user, library)
+        viewer.prefetch(cards)  # as a listing template does
+        for card in cards:
+            viewer.voted(card)
+            viewer.saved_in(card)
+        _ = viewer.collections
+
+    return [clocked(draw)[0] for _ in range(30)]
 
 
 def bench_migration(store: PaperStore) -> dict:

@@ -255,6 +255,13 @@ class Settings(BaseSettings):
     worker_retry_s: float = Field(
         default=1800.0, gt=0, description="After a failed daily job (e.g. arXiv unreachable), wait this long."
     )
+    worker_digest_shards: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Parts the subscribers are split into for composing digests, each a job of its own: with "
+        "several workers, set it to their number (or more) and they compose side by side.",
+    )
     outbox_batch: int = Field(
         default=50, ge=1, le=10_000, description="Digests one worker claims at once and sends over one connection."
     )

@@ -9,6 +9,8 @@ from pathlib import Path
 import bibtexparser
 import pytest
 from bibtexparser.bparser import BibTexParser
+from hypothesis import given
+from hypothesis import strategies as st
 
 from papertide.errors import RecordError
 from papertide.library.bibtex import bibtex_references, citation_key, escape_tex, read_bibtex, write_bibtex
@@ -152,9 +154,17 @@ def test_exports_parse_back_with_bibtexparser_field_by_field(store: PaperStore) 
 
 def test_tex_specials_are_escaped_outside_math_only() -> None:
     assert escape_tex("50% of A&B_1 #2 $x_1^{2}$ {x} ~ ^ \\") == (
-        r"50\% of A\&B\_1 \#2 $x_1^{2}$ \{x\} \textasciitilde{} \textasciicircum{} \textbackslash{}"
+        r"50\% of A\&B\_1 \#2 $x_1^{2}$ \textbraceleft{}x\textbraceright{} \textasciitilde{} \textasciicircum{} "
+        r"\textbackslash{}"
     )
-    assert escape_tex("$a}$") == r"\$a\}\$"  # math whose braces do not balance is text
+    assert escape_tex("$a}$") == r"\$a\textbraceright{}\$"  # math whose braces do not balance is text
+
+
+@given(st.text(max_size=200))
+def test_any_text_escaped_makes_a_field_bibtex_reads_back(text: str) -> None:
+    """Whatever a title or abstract holds (lone braces, backslashes, '$'), the field's braces balance."""
+    entry = f"@misc{{key,\n  title = {{{escape_tex(text)}}},\n}}\n"
+    assert read_bibtex(entry)[0].fields["title"] == escape_tex(text)
 
 
 def test_collaborations_with_and_in_their_name_stay_one_author(store: PaperStore) -> None:

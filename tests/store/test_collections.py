@@ -173,10 +173,10 @@ def test_removing_and_memberships(library, store, alice) -> None:
     library.save(alice, first, reading.public_id)
     library.save(alice, second, reading.public_id)
     default = library.default(alice).public_id
-    assert library.memberships(alice) == {IDS[0]: {default, reading.public_id}, IDS[1]: {reading.public_id}}
+    assert library.memberships(alice) == {first.pk: {default, reading.public_id}, second.pk: {reading.public_id}}
     assert set(library.saved_pks(alice)) == {first.pk, second.pk}
     library.remove(alice, reading.public_id, first)
-    assert library.memberships(alice)[IDS[0]] == {default}
+    assert library.memberships(alice)[first.pk] == {default}
     assert saved_ids(library, library.owned(alice, reading.public_id)) == [IDS[1]]
 
 

@@ -44,11 +44,11 @@ def test_a_vote_is_one_row_set_and_withdrawn_idempotently(store: PaperStore, pap
     assert votes.set_vote(alice, first, True) == 1
     assert votes.set_vote(alice, first, True) == 1  # a second upvote by the same account changes nothing
     assert votes.set_vote(bob, first, True) == 2
-    assert votes.has_voted(alice, first) and not votes.has_voted(alice, papers[1])
+    assert votes.voted_among(alice, papers) == {first}
     assert votes.set_vote(alice, first, False) == 1
     assert votes.set_vote(alice, first, False) == 1  # withdrawing twice too
     assert votes.count(first) == 1
-    assert votes.voted_ids(bob) == {"2410.00001"}
+    assert votes.voted_pks(bob) == [first]
 
 
 def test_papers_carry_their_vote_counts(store: PaperStore, papers: list[int]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from dataclasses import replace
 from datetime import timedelta
 
@@ -283,3 +284,25 @@ def test_while_one_request_catches_up_the_others_serve_the_previous_refresh(worl
         assert web.ranking().generation == 1
     assert web.ranking().generation == 2
     assert ids(web) == ["2411.00001"]
+
+
+def test_a_web_process_catches_up_in_the_background_and_answers_from_the_previous_refresh(world: World) -> None:
+    world.paper("2411.00001", age=timedelta(days=1))
+    world.paper("2411.00002", age=timedelta(days=1))
+    voter = world.user("reader@example.org")
+    web = Trending(world.store, PARAMS, refresh_after=timedelta(seconds=30), clock=world.clock,
+                   background_catch_up=True)  # fmt: skip
+    worker = world.trending()
+    world.vote(voter, "2411.00001")
+    worker.refresh()
+    assert ids(web) == ["2411.00001"]  # nothing to serve yet: the first request waits
+    web.trending(Window.WEEK, Filters(("cs.*",)))
+    world.vote(voter, "2411.00002")
+    worker.refresh()
+    assert ids(web) == ["2411.00001"]  # served from the previous refresh while a thread catches up
+    for _ in range(1000):
+        if web.ranking().generation == 2:
+            break
+        time.sleep(0.01)
+    assert ids(web) == ["2411.00002", "2411.00001"]
+    assert (Window.WEEK, ("cs.*",), ()) in web.ranking().prepared()  # the filter asked before was prepared

@@ -86,3 +86,19 @@ def test_public_collection_leads_to_its_feed(app: FastAPI, tab: Tab) -> None:
     parsed = follow(page, "Atom feed")
     assert parsed.feed.title == "Quantum reading · papertide"
     assert [entry.link.split("/paper/", 1)[1] for entry in parsed.entries] == shown == ["0704.0002", "0704.0001"]
+
+
+def test_trending_home_page_leads_to_the_trending_feed(app: FastAPI, tab: Tab) -> None:
+    services = app.state.services
+    for n, paper_id in enumerate(("0704.0001", "0704.0002", "0704.0002")):
+        voter, _ = services.accounts.get_or_create_user(f"voter{n}@example.org")
+        services.library.votes.set(voter, services.store.get(paper_id), True)
+    services.trending.refresh()  # the page and the feed then read the same attention
+    page = tab.open("/?window=month")
+    head = page.locator('head link[rel="alternate"][type="application/rss+xml"]')
+    assert head.get_attribute("href") == "/feeds/trending.rss?window=month"
+    shown = card_ids(page)
+    assert shown[:2] == ["0704.0002", "0704.0001"]
+    parsed = follow(page, "RSS feed")
+    assert parsed.feed.title == "Trending this month · papertide"
+    assert [entry.link.split("/paper/", 1)[1] for entry in parsed.entries][: len(shown)] == shown

@@ -7,6 +7,9 @@ emailed link itself). Every tab fails its test on a request to another host or a
 
 from __future__ import annotations
 
+import email
+import mailbox
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +21,7 @@ from playwright import sync_api
 
 from papertide.web.app import create_app
 from papertide.web.auth import SESSION_COOKIE
-from tests.web.browser import BROWSER_TESTS, DESKTOP, Tab, new_tab
+from tests.web.browser import BROWSER_TESTS, DESKTOP, PHONE, Tab, new_tab
 from tests.web.corpus import demo_library
 from tests.web.live_server import serve
 
@@ -44,7 +47,7 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
 
 def reader_tab(browser: sync_api.Browser, site: Site, email: str | None, **options) -> Tab:
     """A tab of a fresh browser context, signed in as ``email`` (None: signed out)."""
-    tab = new_tab(browser, site.url, viewport=DESKTOP, **options)
+    tab = new_tab(browser, site.url, **({"viewport": DESKTOP} | options))
     if email:
         services = site.app.state.services
         user, _ = services.accounts.get_or_create_user(email)
@@ -111,16 +114,38 @@ def test_voting_without_javascript_posts_the_form_and_comes_back(browser, site: 
     tab.screenshot("library-cards-voted-without-js")
 
 
+LINK_PATH = re.compile(r"https?://[^/\s]+(/signin/[A-Za-z0-9_-]+)")
+
+
+def mailed_link(site: Site, address: str) -> str:
+    """The sign-in link last mailed to ``address`` (the demo site delivers to its Maildir: no relay is set)."""
+    inbox = mailbox.Maildir(site.app.state.services.settings.mail_dir, create=False)
+    messages = [message for message in inbox if address in message["To"]]
+    assert messages, f"no message to {address}"
+    body = email.message_from_bytes(messages[-1].as_bytes(), policy=email.policy.default)
+    match = LINK_PATH.search(body.get_body(preferencelist=("plain",)).get_content())
+    assert match
+    return match.group(1)
+
+
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
-def test_signed_out_voters_are_sent_to_sign_in_and_back(browser, site: Site, tabs: list[Tab], javascript) -> None:
+def test_signed_out_voters_sign_in_and_come_back_to_the_paper(browser, site: Site, tabs: list[Tab], javascript) -> None:
     tab = open_tab(tabs, browser, site, None, java_script_enabled=javascript)
     page = tab.open(f"/paper/{PAPER}")
-    with page.expect_navigation() as navigation:
-        vote_button(page).click()
-    assert page.url == f"{site.url}/signin?next=%2Fpaper%2F{PAPER}"
-    if navigation.value.status == 404:  # the sign-in page itself is the accounts part's
-        tab.errors.clear()
-        pytest.xfail("no /signin page on this branch yet")
+    vote_button(page).click()
+    page.wait_for_url(f"{site.url}/signin?next=%2Fpaper%2F{PAPER}")
+    address = f"returning-{'js' if javascript else 'no-js'}@example.org"
+    page.get_by_label("Email address").fill(address)
+    page.get_by_role("button", name="Email me a sign-in link").click()
+    page.wait_for_load_state("networkidle")
+    page.goto(site.url + mailed_link(site, address))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{site.url}/paper/{PAPER}")  # back on the paper, signed in
+    button = vote_button(page)
+    before = int(button.locator(".vote-count").inner_text())
+    button.click()
+    sync_api.expect(vote_button(page)).to_have_attribute("aria-pressed", "true")
+    sync_api.expect(vote_button(page).locator(".vote-count")).to_have_text(str(before + 1))
 
 
 def save_menu(page: sync_api.Page) -> sync_api.Locator:
@@ -265,3 +290,28 @@ def test_import_a_bibtex_file_export_it_and_see_for_you(browser, site: Site, tab
     assert all(reason.startswith("Similar to ") and reason.endswith("which you saved.") for reason in reasons)
     assert "2501.17461" not in page.locator(".card .paper-id").all_inner_texts()  # saved papers are not repeated
     tab.screenshot("library-for-you")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_library_pages_fit_a_phone(browser, site: Site, tabs: list[Tab], scheme: str) -> None:
+    tab = open_tab(tabs, browser, site, f"phone-{scheme}@example.org", viewport=PHONE, color_scheme=scheme,
+                   is_mobile=True, has_touch=True)  # fmt: skip
+    services = site.app.state.services
+    user = services.accounts.user_by_email(f"phone-{scheme}@example.org")
+    collections = services.library.collections
+    shared = collections.create(user, "A reading list with a rather long name for a phone", public=True)
+    for paper_id in (PAPER, "2501.17461"):
+        collections.save(user, services.store.get(paper_id), shared.public_id, note="Worth a second read.")
+    pages = {
+        "paper": f"/paper/{PAPER}",
+        "library": "/library",
+        "collection": f"/library/{shared.public_id}",
+        "public": f"/c/{shared.public_id}",
+        "for-you": "/for-you?window=all",
+    }
+    for name, path in pages.items():
+        page = tab.open(path)
+        if name == "paper":
+            save_menu(page).locator("summary").click()  # the open menu must fit too
+        tab.screenshot(f"library-{name}-phone-{scheme}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], f"{path} scrolls sideways"

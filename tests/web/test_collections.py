@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from papertide.config import Settings
+from papertide.web import viewer as viewer_module
 from papertide.web.app import create_app
 from tests.web.library_helpers import bearer, post_form
 from tests.web.signin import csrf_token, services_of, sign_in
@@ -236,3 +237,18 @@ def test_api_writes_from_a_page_need_the_csrf_header(client: TestClient) -> None
     token = csrf_token(client, "/")
     answer = client.put(f"/api/v1/collections/default/papers/{PAPER}", headers={"X-CSRF-Token": token})
     assert answer.json()["saved"] is True  # what app.js sends
+
+
+def test_a_large_library_is_looked_up_per_paper_shown(client: TestClient, monkeypatch) -> None:
+    """Past PRELOAD votes or saves a page asks about its own papers only; the buttons look the same."""
+    sign_in(client)
+    save(client, PAPER)
+    save(client, OTHER)
+    post_form(client, f"/paper/{PAPER}/vote", {"voted": "true"})
+    post_form(client, f"/paper/{OLD_STYLE}/vote", {"voted": "true"})
+    small = client.get("/new?window=all").text
+    monkeypatch.setattr(viewer_module, "PRELOAD", 1)
+    large = client.get("/new?window=all").text
+    assert large == small
+    assert large.count('aria-pressed="true" title="Upvote on papertide"') == 2
+    assert large.count('<span class="save-label">Saved</span>') == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
@@ -15,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from papertide.config import load_settings
 from papertide.ingest import ingest
-from papertide.model import Paper
+from papertide.model import Paper, Signal
 from papertide.search.indexing import update_indexes
 from papertide.store import PaperStore, open_store
 from papertide.store.collections import Collection
@@ -24,6 +25,7 @@ from papertide.web.app import create_app
 from tests.postgres import fresh_database_url
 from tests.web.corpus import load_papers
 from tests.web.signin import services_of, sign_in
+from tests.web.voting import add_voter, vote
 
 BASE = "https://papers.example.org"
 FORMATS = ["atom", "rss"]
@@ -428,6 +430,95 @@ def test_empty_public_collection_feed_is_valid(own: tuple[TestClient, PaperStore
     assert parsedate_to_datetime(response.headers["last-modified"]) == STORED_AT  # when it was created
 
 
+# -- trending ----------------------------------------------------------------------------------
+
+# as on the trending page (tests/web/test_trending.py): GPT-4o +100 Hugging Face upvotes, then 3, 2 and 1 votes
+TRENDING = ["2410.21276", "2410.17243", "1706.03762", "hep-th/9711200"]
+REASONS = ["+100 Hugging Face upvotes", "+3 upvotes", "+2 upvotes", "+1 upvote"]
+
+
+def add_attention(client: TestClient, clock: Clock) -> None:
+    """A week's attention on four papers, one hour after the papers were stored, refreshed."""
+    store = services_of(client).store
+    clock.now += timedelta(hours=1)
+    voters = [add_voter(store, f"reader{n}@example.org") for n in range(3)]
+    for count, paper_id in ((3, "2410.17243"), (2, "1706.03762"), (1, "hep-th/9711200")):
+        for voter in voters[:count]:
+            vote(store, voter, paper_id)
+    gpt4o = store.get("2410.21276").paper
+    store.write_batch([replace(gpt4o, signals=[Signal("hf_upvotes", 161, clock.now)])])  # was 61
+    services_of(client).trending.refresh()
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_trending_feed_lists_what_trends_best_first_and_why(
+    own: tuple[TestClient, PaperStore], clock: Clock, fmt: str
+) -> None:
+    client, _ = own
+    add_attention(client, clock)
+    response = client.get(f"/feeds/trending.{fmt}")
+    parsed = parse(response)
+    assert entry_ids(parsed) == TRENDING  # best first, as the page lists them
+    assert [summary_text(entry).split("\n")[0] for entry in parsed.entries] == [f"{r} this week" for r in REASONS]
+    assert parsed.feed.title == "Trending this week · papertide"
+    assert parsed.feed.link == f"{BASE}/?window=week"
+    assert {link.rel: link.href for link in parsed.feed.links}["self"] == f"{BASE}/feeds/trending.{fmt}?window=week"
+    first = parsed.entries[0]
+    assert first.title == "GPT-4o System Card"
+    assert first.published_parsed[:6] == (2024, 10, 25, 17, 59, 0)  # dated by its submission
+    assert parsedate_to_datetime(response.headers["last-modified"]) == clock.now  # the latest refresh
+    assert entry_ids(parse(client.get(f"/feeds/trending.{fmt}", params={"window": "week"}))) == TRENDING
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"window": "day"}, {"window": "month", "category": "cs.CV"}, {"category": "cs.*", "exclude": "cs.CV"}],
+)
+def test_trending_feed_takes_the_window_and_categories(
+    own: tuple[TestClient, PaperStore], clock: Clock, params: dict
+) -> None:
+    client, _ = own
+    add_attention(client, clock)
+    parsed = parse(client.get("/feeds/trending.rss", params=params))
+    api = client.get("/api/v1/trending", params={**params, "limit": 50}).json()["papers"]
+    assert entry_ids(parsed) == [item["paper"]["id"] for item in api]
+    assert entry_ids(parsed)  # each selection trends something
+    window = params.get("window", "week")
+    assert parsed.feed.title.startswith(f"Trending {'today' if window == 'day' else 'this ' + window}")
+
+
+def test_trending_feed_changes_with_the_attention(own: tuple[TestClient, PaperStore], clock: Clock) -> None:
+    client, store = own
+    add_attention(client, clock)
+    before = client.get("/feeds/trending.atom")
+    validators = {"If-None-Match": before.headers["etag"], "If-Modified-Since": before.headers["last-modified"]}
+    assert client.get("/feeds/trending.atom", headers=validators).status_code == 304
+    clock.now += timedelta(minutes=5)
+    for voter in (add_voter(store, f"late{n}@example.org") for n in range(3)):
+        vote(store, voter, "hep-th/9711200")  # now 4 votes: past Inf-CLIP's 3
+    services_of(client).trending.refresh()
+    for header, value in validators.items():
+        after = client.get("/feeds/trending.atom", headers={header: value})
+        assert after.status_code == 200, header
+        assert entry_ids(parse(after)) == ["2410.21276", "hep-th/9711200", "2410.17243", "1706.03762"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_trending_feed_of_nothing_is_valid(own: tuple[TestClient, PaperStore], clock: Clock, fmt: str) -> None:
+    client, _ = own
+    add_attention(client, clock)
+    response = client.get(f"/feeds/trending.{fmt}", params={"category": "quant-ph", "window": "day"})
+    assert parse(response).entries == []
+    assert parsedate_to_datetime(response.headers["last-modified"]) == clock.now
+
+
+def test_bad_trending_feed_parameters_are_problems(client: TestClient) -> None:
+    window = client.get("/feeds/trending.atom", params={"window": "decade"})
+    assert window.status_code == 422
+    assert window.headers["content-type"] == "application/problem+json"
+    assert client.get("/feeds/trending.atom", params={"category": "!!"}).status_code == 400
+
+
 # -- pages link their feeds --------------------------------------------------------------------
 
 
@@ -451,6 +542,18 @@ def test_new_papers_page_links_the_feed_of_its_selection(client: TestClient) -> 
     for href in found.values():
         assert entry_ids(parse(client.get(href))) == VISION_OR_LANGUAGE
     assert alternates(client.get("/new").text)["application/atom+xml"] == "/feeds/new.atom"
+
+
+def test_trending_page_links_the_feed_of_its_window_and_categories(client: TestClient) -> None:
+    page = client.get("/", params={"window": "month", "category": "cs.CV"}).text
+    expected = "/feeds/trending.{}?window=month&category=cs.CV"
+    assert alternates(page) == {
+        "application/atom+xml": expected.format("atom"),
+        "application/rss+xml": expected.format("rss"),
+    }
+    assert visible_feed_links(page) == list(alternates(page).values())
+    assert "Follow what trends this month in these categories:" in page
+    assert alternates(client.get("/").text)["application/atom+xml"] == "/feeds/trending.atom?window=week"
 
 
 def test_search_page_links_the_feed_of_its_query(client: TestClient) -> None:

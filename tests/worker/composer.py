@@ -11,6 +11,7 @@ from datetime import date, datetime
 from papertide.config import Settings
 from papertide.errors import NotFound
 from papertide.mail import compose
+from papertide.mail.dkim import wire_bytes
 from papertide.store.digest import SubscriptionStore
 from papertide.worker.digests import Composed, DueDigest
 
@@ -41,4 +42,4 @@ class PlainComposer:
             message_id=due.key,
             date=self.subscriptions.now(),
         )
-        return Composed(message.as_bytes(), (due.subscription_pk,))
+        return Composed(wire_bytes(message), (due.subscription_pk,))

@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
-from papertide.config import Settings
+from papertide.config import Settings, load_settings
 from papertide.mail import Mailer, compose
+from papertide.mail.dkim import wire_bytes
+from papertide.mail.maildir import read_maildir
 from papertide.store.bounces import BouncePolicy, BounceStore
-from papertide.store.digest import Subscription
+from papertide.store.digest import Subscription, SubscriptionStore
 from papertide.store.outbox import NewDigest, OutboxStore, outbox_key
+from papertide.store.schema import digest_outbox
 from papertide.worker.outbox import Delivery, DeliveryPolicy, mailer_relay
 from tests.clock import ControlledClock
 from tests.mail_server import MailServer
@@ -32,7 +35,7 @@ def rendered(settings: Settings, subscription: Subscription, clock: ControlledCl
         message_id=key,
         date=clock(),
     )
-    return NewDigest(subscription.pk, PERIOD, subscription.email, message.as_bytes(), (1, 2, 3))
+    return NewDigest(subscription.pk, PERIOD, subscription.email, wire_bytes(message), (1, 2, 3))
 
 
 class Setup:
@@ -62,7 +65,7 @@ def message_keys(server: MailServer) -> list[str]:
 def test_every_digest_is_sent_once_over_one_connection_per_batch(setup: Setup, smtp_server: MailServer) -> None:
     report = setup.delivery.run("w")
 
-    assert (report.sent, report.retried, report.failed, report.lost) == (6, 0, 0, 0)
+    assert (report.sent, report.skipped, report.retried, report.failed, report.lost) == (6, 0, 0, 0, 0)
     assert sorted(message_keys(smtp_server)) == sorted(outbox_key(s.pk, PERIOD) for s in setup.subscriptions)
     assert [m.envelope_to for m in smtp_server.messages] == [[s.email] for s in setup.subscriptions]
     assert len({m.peer for m in smtp_server.messages}) == 2  # batches of 4: two connections for six
@@ -164,3 +167,37 @@ def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def test_what_the_relay_receives_is_the_stored_message_byte_for_byte(setup: Setup, smtp_server: MailServer) -> None:
+    setup.delivery.run("w")
+    stored = {row.key: row for row in setup.outbox.rows()}
+    with setup.outbox.engine.connect() as conn:
+        messages = dict(conn.execute(select(digest_outbox.c.key, digest_outbox.c.message)).all())
+    for received in smtp_server.messages:
+        key = received["Message-ID"].strip("<>").split("@")[0]
+        assert stored[key].state == "sent"
+        assert received.raw == messages[key]  # nothing re-encoded or refolded: a DKIM signature would hold
+
+
+def test_without_a_relay_digests_go_to_the_maildir(tmp_path, engine: Engine, clock: ControlledClock) -> None:
+    settings = load_settings(data_dir=tmp_path)  # no smtp_host: the Maildir, as `make run` has it
+    setup = Setup(settings, engine, clock, 2)
+
+    assert setup.delivery.run("w").sent == 2
+    delivered = read_maildir(settings.mail_dir)
+    assert sorted(m.message["To"] for m in delivered) == sorted(s.email for s in setup.subscriptions)
+    assert {m.message["Message-ID"].strip("<>").split("@")[0] for m in delivered} == {
+        outbox_key(s.pk, PERIOD) for s in setup.subscriptions
+    }
+
+
+def test_unsubscribing_stops_a_digest_composed_but_not_sent(setup: Setup, smtp_server: MailServer) -> None:
+    leaving = setup.subscriptions[3]
+    assert SubscriptionStore(setup.outbox.engine).unsubscribe(leaving.pk)
+
+    report = setup.delivery.run("w")
+
+    assert (report.sent, report.skipped) == (5, 1)
+    assert (setup.row(3).state, setup.row(3).detail) == ("skipped", "unsubscribed before it was sent")
+    assert leaving.email not in [m.envelope_to[0] for m in smtp_server.messages]

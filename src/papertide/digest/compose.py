@@ -249,19 +249,14 @@ class Composer:
                 )
             except QueryError:  # its own dates end before anything new: it can match nothing now
                 return []
-            hits = self._engine.lexical.search(recent, limit=ALERT_DEPTH, newest=True).hits
-            arrived = [pk for pk, _ in hits if pk in window.papers]
-            scores = self._engine.lexical.scores(recent, arrived) if len(arrived) > 1 else {}
-            return sorted(arrived, key=lambda pk: -scores.get(pk, 0.0))  # best match first, then newest
+            hits = self._engine.lexical.search(recent, limit=ALERT_DEPTH).hits  # best match first
+            return [pk for pk, _ in hits if pk in window.papers]
 
         return _cached(self._alert_matches, (window.since, window.span, kind, value), search)
 
     def _for_you_candidates(self, subscription: Subscription, window: _Window, depth: int) -> list[_Candidate]:
         """The library's "For you" among recent papers, for a subscriber with an account that liked some."""
-        if subscription.user_pk is not None:
-            user = self._accounts.user(subscription.user_pk)
-        else:  # subscribed by address alone before signing up: the account of that address, if any
-            user = self._accounts.user_by_email(subscription.email)
+        user = self._accounts.user(subscription.user_pk) if subscription.user_pk is not None else None
         if user is None:
             return []
         recent = (window.since - self._max_age).date()

@@ -145,7 +145,7 @@ class DigestMail:
         return {
             "subject": self.subject(digest),
             "heading": f"Your digest for {_day(digest.period.cutoff, preferences)}",
-            "intro": f"{count} paper{'s' if count != 1 else ''} new since {_day(since, preferences)}, "
+            "intro": f"{count} new paper{'s' if count != 1 else ''} since {_day(since, preferences)}, "
             f"{since:%H:%M} your time.",
             "sections": sections,
             "schedule": describe_schedule(preferences),

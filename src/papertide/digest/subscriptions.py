@@ -123,12 +123,8 @@ class Subscriptions:
         return self._store.activate(subscription.pk)
 
     def of_user(self, user: User) -> Subscription | None:
-        """The subscription of the user's address, tied to the account if it was made by address alone."""
-        found = self._store.by_email(user.email)
-        if found is not None and found.user_pk is None:
-            self._store.link_account(found.pk, user.pk)
-            found = self._store.get(found.pk)
-        return found
+        """The subscription of the user's address (made with the account or by the address before it)."""
+        return self._store.by_email(user.email)
 
     def check(self, token: str) -> ConfirmCheck:
         """What a confirmation link would do, without using it (the GET of the link's page)."""

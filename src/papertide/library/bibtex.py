@@ -236,8 +236,11 @@ def _reference(entry: BibEntry) -> Reference:
 
 # -- writing -------------------------------------------------------------------------------------
 
+# Braces become \textbrace...{} rather than \{ and \}: BibTeX counts escaped braces too, so a lone one
+# would leave the field unbalanced.
 _SPECIAL = {
-    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_",
+    "\\": r"\textbackslash{}", "{": r"\textbraceleft{}", "}": r"\textbraceright{}", "&": r"\&", "%": r"\%",
+    "#": r"\#", "_": r"\_",
     "$": r"\$", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
 }  # fmt: skip
 _SPECIAL_CHAR = re.compile(r"[\\{}&%#_$~^]")

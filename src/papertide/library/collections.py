@@ -171,11 +171,16 @@ class Collections:
         """Every paper the reader saved anywhere, most recent first."""
         return self._store.saved_pks(user.pk)
 
-    def memberships(self, user: User) -> dict[str, set[str]]:
-        """Paper id -> the public ids of the reader's collections holding it."""
-        found: dict[str, set[str]] = {}
-        for paper_id, public_id in self._store.memberships(user.pk):
-            found.setdefault(paper_id, set()).add(public_id)
+    def memberships(self, user: User, limit: int | None = None, among: list[int] | None = None) -> dict[int, set[str]]:
+        """Paper key -> the public ids of the reader's collections holding it: all of them (up to ``limit``
+        entries read), or those of the papers ``among``.
+        """
+        rows = (
+            self._store.memberships(user.pk, limit) if among is None else self._store.memberships_among(user.pk, among)
+        )
+        found: dict[int, set[str]] = {}
+        for paper_pk, public_id in rows:
+            found.setdefault(paper_pk, set()).add(public_id)
         return found
 
 

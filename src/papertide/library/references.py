@@ -23,7 +23,10 @@ _ARXIV_IN_TEXT = re.compile(
 )
 _TEX_ESCAPE = re.compile(r"\\([&%$#_{}])")
 _TEX_COMMAND = re.compile(r"\\(?:text(?:it|bf|rm|sc|tt|sf)|emph|mathrm|mbox)\s*(?=\{)")
-_TEX_SYMBOLS = {r"\textbackslash{}": "\\", r"\textasciitilde{}": "~", r"\textasciicircum{}": "^"}
+_TEX_SYMBOLS = {
+    r"\textbackslash{}": "\\", r"\textasciitilde{}": "~", r"\textasciicircum{}": "^",
+    r"\textbraceleft{}": "{", r"\textbraceright{}": "}",
+}  # fmt: skip
 _TEX_SYMBOL = re.compile("|".join(re.escape(symbol) for symbol in _TEX_SYMBOLS))
 _TIE = re.compile(r"(?<!\\)~")  # an unbreakable space
 # Stand-ins for literal characters the later steps would take for TeX, put back at the end.

@@ -29,11 +29,10 @@ class Votes:
         count = self._store.set_vote(user.pk, paper.pk, voted)
         return VoteState(paper.paper_id, voted, count)
 
-    def state(self, user: User, paper: StoredPaper) -> VoteState:
-        return VoteState(paper.paper_id, self._store.has_voted(user.pk, paper.pk), self._store.count(paper.pk))
+    def voted_keys(self, user: User, limit: int) -> list[int]:
+        """Up to ``limit`` of the papers the reader upvoted (store keys, in no order)."""
+        return self._store.some_voted(user.pk, limit)
 
-    def voted_ids(self, user: User) -> set[str]:
-        return self._store.voted_ids(user.pk)
-
-    def voted_pks(self, user: User) -> list[int]:
-        return self._store.voted_pks(user.pk)
+    def voted_among(self, user: User, paper_pks: list[int]) -> set[int]:
+        """Which of ``paper_pks`` (store keys) the reader upvoted."""
+        return self._store.voted_among(user.pk, paper_pks)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import copy
 import ipaddress
+import re
 from contextlib import AbstractContextManager
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
+from email.utils import getaddresses
 from typing import Protocol
 
 from papertide.config import Settings
@@ -59,9 +61,14 @@ class Connection(AbstractContextManager):
         """Deliver a finished message exactly as these bytes (a stored, already signed digest): nothing is
         signed, encoded or folded again, so a DKIM signature in them stays valid. :class:`MailError` if it
         was not taken."""
-        headers = BytesHeaderParser(policy=policy.default).parsebytes(wire)
-        sender, recipients = envelope(headers)
-        self._transport.send(wire, headers["Message-ID"], sender, recipients)
+        wire = _BARE_LF.sub(b"\r\n", wire)  # SMTP carries CRLF; bytes made with it (wire_bytes) are unchanged
+        # compat32 leaves the headers as text: the addresses are all the envelope needs, at a tenth of the cost
+        headers = BytesHeaderParser(policy=policy.compat32).parsebytes(wire)
+        senders = [address for _, address in getaddresses(headers.get_all("From", []))]
+        recipients = [
+            address for _, address in getaddresses([v for f in _RECIPIENT_FIELDS for v in headers.get_all(f, [])])
+        ]
+        self._transport.send(wire, headers["Message-ID"], *_checked_envelope(senders, recipients))
 
     def close(self) -> None:
         self._transport.close()
@@ -118,15 +125,23 @@ class Mailer:
 
 def envelope(message: EmailMessage) -> tuple[str, tuple[str, ...]]:
     """The SMTP envelope of a message: the From address, and every To, Cc and Bcc address."""
-    senders = message["From"].addresses if message["From"] else ()
+    senders = [address.addr_spec for address in message["From"].addresses] if message["From"] else []
+    recipients = [
+        address.addr_spec for field in _RECIPIENT_FIELDS if message[field] for address in message[field].addresses
+    ]
+    return _checked_envelope(senders, recipients)
+
+
+_RECIPIENT_FIELDS = ("To", "Cc", "Bcc")
+_BARE_LF = re.compile(rb"(?<!\r)\n")
+
+
+def _checked_envelope(senders: list[str], recipients: list[str]) -> tuple[str, tuple[str, ...]]:
     if len(senders) != 1:
         raise InvalidInput("message: exactly one From address is needed")
-    recipients = tuple(
-        address.addr_spec for field in ("To", "Cc", "Bcc") if message[field] for address in message[field].addresses
-    )
     if not recipients:
         raise InvalidInput("message: no recipient (To, Cc or Bcc)")
-    return senders[0].addr_spec, recipients
+    return senders[0], tuple(recipients)
 
 
 def _is_loopback(host: str) -> bool:

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from papertide.errors import Conflict, StoreError
 from papertide.store.base import TableStore, insert_ignoring_duplicates, utc
-from papertide.store.schema import collection_items, collections, papers
+from papertide.store.schema import collection_items, collections
 
 _SIZE = (
     select(func.count())
@@ -213,16 +213,30 @@ class CollectionStore(TableStore):
         with self._reading() as conn:
             return [Item(row.paper_pk, utc(row.added_at), row.note) for row in conn.execute(query)]
 
-    def memberships(self, user_pk: int) -> list[tuple[str, str]]:
-        """(paper id, collection public id) of everything the user saved: which buttons a page shows pressed."""
+    def memberships(self, user_pk: int, limit: int | None = None) -> list[tuple[int, str]]:
+        """(paper key, collection public id) of what the user saved (up to ``limit``, in no order): which save
+        buttons a page shows pressed. Covering index scans only, never the papers table.
+        """
         query = (
-            select(papers.c.paper_id, collections.c.public_id)
-            .join(collection_items, collection_items.c.paper_pk == papers.c.pk)
+            select(collection_items.c.paper_pk, collections.c.public_id)
             .join(collections, collections.c.pk == collection_items.c.collection_pk)
             .where(collections.c.user_pk == user_pk)
+            .limit(limit)
         )
         with self._reading() as conn:
-            return [(row.paper_id, row.public_id) for row in conn.execute(query)]
+            return [(row.paper_pk, row.public_id) for row in conn.execute(query)]
+
+    def memberships_among(self, user_pk: int, paper_pks: Sequence[int]) -> list[tuple[int, str]]:
+        """:meth:`memberships` restricted to ``paper_pks`` (the papers a page shows)."""
+        if not paper_pks:
+            return []
+        query = (
+            select(collection_items.c.paper_pk, collections.c.public_id)
+            .join(collections, collections.c.pk == collection_items.c.collection_pk)
+            .where(collections.c.user_pk == user_pk, collection_items.c.paper_pk.in_(list(paper_pks)))
+        )
+        with self._reading() as conn:
+            return [(row.paper_pk, row.public_id) for row in conn.execute(query)]
 
     def saved_pks(self, user_pk: int) -> list[int]:
         """Every paper the user saved in any collection, most recently saved first, each once."""

@@ -77,6 +77,12 @@ def _alert(row) -> Alert:
 
 
 _ACCOUNT_OF = select(users.c.pk).where(users.c.email == subscriptions.c.email).scalar_subquery()
+# A subscription as read: its account is the one of its address even when it was made before the
+# account (user_pk unset), so "For you" and the account page find it without a write.
+_SUBSCRIPTION = [
+    *(column for column in subscriptions.c if column.name != "user_pk"),
+    func.coalesce(subscriptions.c.user_pk, _ACCOUNT_OF).label("user_pk"),
+]
 # Built once: a statement built per call costs more Python than the query (composing asks these per digest).
 _ALERTS_OF = select(alerts).where(alerts.c.subscription_pk == bindparam("subscription")).order_by(alerts.c.pk)
 _SENT_AMONG = select(digest_papers.c.paper_pk).where(
@@ -118,12 +124,12 @@ class SubscriptionStore(TableStore):
 
     def get(self, pk: int) -> Subscription | None:
         with self._reading() as conn:
-            row = conn.execute(select(subscriptions).where(subscriptions.c.pk == pk)).one_or_none()
+            row = conn.execute(select(*_SUBSCRIPTION).where(subscriptions.c.pk == pk)).one_or_none()
         return _subscription(row) if row else None
 
     def by_email(self, email: str) -> Subscription | None:
         with self._reading() as conn:
-            query = select(subscriptions).where(subscriptions.c.email == email.lower())
+            query = select(*_SUBSCRIPTION).where(subscriptions.c.email == email.lower())
             row = conn.execute(query).one_or_none()
         return _subscription(row) if row else None
 
@@ -174,12 +180,6 @@ class SubscriptionStore(TableStore):
                 .values(status=UNSUBSCRIBED, unsubscribed_at=now, updated_at=now)
             )
         return result.rowcount > 0
-
-    def link_account(self, pk: int, user_pk: int) -> None:
-        """Tie a subscription made by address alone to the account that address signed up for since."""
-        with self._writing() as conn:
-            condition = (subscriptions.c.pk == pk) & subscriptions.c.user_pk.is_(None)
-            conn.execute(update(subscriptions).where(condition).values(user_pk=user_pk))
 
     def personal_data(self, email: str) -> dict | None:
         """The address's subscription, alerts and digest history count, for the account's data export."""
@@ -238,7 +238,7 @@ class SubscriptionStore(TableStore):
     def active_after(self, after_pk: int = 0, limit: int = 1000) -> list[Subscription]:
         """Active subscriptions in key order, a chunk at a time (the worker walks them to find who is due)."""
         query = (
-            select(subscriptions)
+            select(*_SUBSCRIPTION)
             .where(subscriptions.c.status == ACTIVE, subscriptions.c.pk > after_pk)
             .order_by(subscriptions.c.pk)
             .limit(limit)
@@ -266,7 +266,7 @@ class SubscriptionStore(TableStore):
             )
 
     def confirmation(self, token_hash: str) -> Confirmation | None:
-        query = select(subscription_confirmations.c.expires_at, subscription_confirmations.c.used_at, subscriptions)
+        query = select(subscription_confirmations.c.expires_at, subscription_confirmations.c.used_at, *_SUBSCRIPTION)
         query = query.join(subscriptions, subscriptions.c.pk == subscription_confirmations.c.subscription_pk)
         with self._reading() as conn:
             row = conn.execute(query.where(subscription_confirmations.c.token_hash == token_hash)).one_or_none()

@@ -26,7 +26,8 @@ from sqlalchemy import Connection, Engine, and_, case, func, or_, select, update
 
 from papertide.store.base import Clock, TableStore, system_clock, utc
 from papertide.store.claims import claims_for
-from papertide.store.schema import digest_outbox
+from papertide.store.digest import ACTIVE
+from papertide.store.schema import digest_outbox, subscriptions
 
 STATES = ("pending", "sending", "sent", "failed", "skipped")
 _o = digest_outbox.c
@@ -197,6 +198,10 @@ class OutboxStore(TableStore):
             values["uncertain"] = _o.uncertain + 1
         return self._conclude(claim, values)
 
+    def skipped(self, claim: Claimed, detail: str) -> bool:
+        """Not sent after all (the subscriber left meanwhile): recorded as skipped, with why."""
+        return self._conclude(claim, {"state": "skipped", "detail": detail, **_CONCLUDED})
+
     def failed(self, claim: Claimed, detail: str, smtp_code: int | None) -> bool:
         return self._conclude(claim, {"state": "failed", "detail": detail, "smtp_code": smtp_code, **_CONCLUDED})
 
@@ -204,6 +209,17 @@ class OutboxStore(TableStore):
         """Give back claimed rows not yet handed over (e.g. on shutdown): due again at once."""
         for claim in claims:
             self._conclude(claim, {"state": "pending", **_CONCLUDED})
+
+    def still_subscribed(self, claims: Iterable[Claimed]) -> set[int]:
+        """Which of the claimed rows' subscriptions are still active: unsubscribing stops a digest not yet sent."""
+        pks = [claim.pk for claim in claims]
+        statement = (
+            select(_o.pk)
+            .join(subscriptions, subscriptions.c.pk == _o.subscription_pk)
+            .where(_o.pk.in_(pks), subscriptions.c.status == ACTIVE)
+        )
+        with self._reading() as conn:
+            return set(conn.execute(statement).scalars())
 
     # -- reading and upkeep --------------------------------------------------------------------
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import numpy as np
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -60,23 +61,25 @@ class TrendingState:
 
 @dataclass(frozen=True, slots=True)
 class AttentionRow:
-    """One paper's row: its listing time and the values of :data:`ACTIVITY_COLUMNS`, in that order."""
+    """One paper's row as a refresh writes it: its listing time and the values of :data:`ACTIVITY_COLUMNS`."""
 
     paper_pk: int
     listed_at: float
     values: tuple[float, ...]
-    generation: int = 0
-    categories: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class RowsRead:
-    """What a reader needs to catch up: rows written and papers removed after its generation."""
+    """What a reader needs to catch up, as columns: rows written and papers removed after its generation."""
 
     state: TrendingState
-    rows: list[AttentionRow]
+    pks: np.ndarray  # int64, one per row
+    generations: np.ndarray  # int64
+    listed: np.ndarray  # float64, POSIX seconds
+    values: np.ndarray  # float64, one row of ACTIVITY_COLUMNS per paper
+    categories: dict[int, list[str]]
     removed: list[tuple[int, int]]  # (paper_pk, generation)
-    complete: bool  # rows holds every row: start over from them
+    complete: bool  # the rows are every row: start over from them
 
 
 _VOTES_OF = (
@@ -90,8 +93,11 @@ _SIGNALS_OF = (
     .order_by(paper_signals.c.paper_pk, paper_signals.c.name, paper_signals.c.observed_at)
 )
 _LISTED_OF = select(papers.c.pk, papers.c.listed_at).where(papers.c.pk.in_(_KEYS))
-_CATEGORIES_OF = select(paper_categories.c.paper_pk, paper_categories.c.category).where(
-    paper_categories.c.paper_pk.in_(_KEYS)
+_ROW_COLUMNS = (
+    trending_papers.c.paper_pk,
+    trending_papers.c.generation,
+    trending_papers.c.listed_at,
+    *(trending_papers.c[name] for name in ACTIVITY_COLUMNS),
 )
 
 
@@ -310,22 +316,30 @@ class TrendingStore(TableStore):
         state = self.state()
         complete = after_generation is None or after_generation < state.purged_generation
         since = -1 if complete else after_generation
+        newer = trending_papers.c.generation > since
         with self._reading() as conn:
-            result = conn.execute(select(trending_papers).where(trending_papers.c.generation > since))
-            rows = [
-                AttentionRow(r.paper_pk, seconds(r.listed_at), tuple(r[c] for c in ACTIVITY_COLUMNS), r.generation)
-                for r in result.mappings()
-            ]
+            rows = conn.execute(select(*_ROW_COLUMNS).where(newer)).all()
             removed = []
             if not complete:
                 query = select(trending_removed.c.paper_pk, trending_removed.c.generation)
                 removed = [tuple(r) for r in conn.execute(query.where(trending_removed.c.generation > since))]
             categories: dict[int, list[str]] = defaultdict(list)
-            for chunk in chunks(row.paper_pk for row in rows):
-                for pk, category in conn.execute(_CATEGORIES_OF, {"keys": chunk}):
-                    categories[pk].append(category)
-        rows = [replace(row, categories=tuple(categories.get(row.paper_pk, ()))) for row in rows]
-        return RowsRead(state, rows, removed, complete)
+            joined = select(paper_categories.c.paper_pk, paper_categories.c.category).join(
+                trending_papers, trending_papers.c.paper_pk == paper_categories.c.paper_pk
+            )
+            for pk, category in conn.execute(joined.where(newer)).all():
+                categories[pk].append(category)
+        count = len(rows)
+        return RowsRead(
+            state,
+            pks=np.fromiter((row[0] for row in rows), dtype=np.int64, count=count),
+            generations=np.fromiter((row[1] for row in rows), dtype=np.int64, count=count),
+            listed=np.fromiter((seconds(row[2]) for row in rows), dtype=np.float64, count=count),
+            values=np.array([row[3:] for row in rows], dtype=np.float64).reshape(count, len(ACTIVITY_COLUMNS)),
+            categories=categories,
+            removed=removed,
+            complete=complete,
+        )
 
 
 def _in_casting_order(found: dict[int, list[tuple[float, float, int]]]) -> dict[int, list[tuple[float, float]]]:

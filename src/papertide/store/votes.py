@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from sqlalchemy import Connection, bindparam, delete, func, select
 
 from papertide.store.base import TableStore, insert_ignoring_duplicates
-from papertide.store.schema import papers, votes
+from papertide.store.schema import votes
 
 _KEYS = bindparam("keys", expanding=True)
 _COUNTS_OF = (
@@ -45,19 +45,22 @@ class VoteStore(TableStore):
         with self._reading() as conn:
             return conn.execute(_COUNT_OF, {"paper_pk": paper_pk}).scalar_one()
 
-    def has_voted(self, user_pk: int, paper_pk: int) -> bool:
-        query = select(votes.c.paper_pk).where(votes.c.user_pk == user_pk, votes.c.paper_pk == paper_pk)
-        with self._reading() as conn:
-            return conn.execute(query).first() is not None
-
     def voted_pks(self, user_pk: int) -> list[int]:
         """The papers the account upvoted, most recent vote first."""
         query = select(votes.c.paper_pk).where(votes.c.user_pk == user_pk).order_by(votes.c.created_at.desc())
         with self._reading() as conn:
             return list(conn.execute(query).scalars())
 
-    def voted_ids(self, user_pk: int) -> set[str]:
-        """The public ids of the papers the account upvoted (a page marks them as pressed)."""
-        query = select(papers.c.paper_id).join(votes, votes.c.paper_pk == papers.c.pk).where(votes.c.user_pk == user_pk)
+    def some_voted(self, user_pk: int, limit: int) -> list[int]:
+        """Up to ``limit`` papers the account upvoted, in no order (one covering-index scan, no table rows)."""
+        query = select(votes.c.paper_pk).where(votes.c.user_pk == user_pk).limit(limit)
+        with self._reading() as conn:
+            return list(conn.execute(query).scalars())
+
+    def voted_among(self, user_pk: int, paper_pks: Sequence[int]) -> set[int]:
+        """Which of ``paper_pks`` the account upvoted (one indexed query)."""
+        if not paper_pks:
+            return set()
+        query = select(votes.c.paper_pk).where(votes.c.user_pk == user_pk, votes.c.paper_pk.in_(list(paper_pks)))
         with self._reading() as conn:
             return set(conn.execute(query).scalars())

@@ -82,9 +82,10 @@ def create_app(
     follower = IndexFollower(store, settings, follow_s) if follow_s else None
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(running: FastAPI) -> AsyncIterator[None]:
         # The event loop's thread pool, which runs the blocking handlers, sized by the settings.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.web_threads
+        running.state.services.trending.warm_up()  # the first page need not wait for the ranking
         if follower is not None:
             follower.start()
         try:
@@ -115,11 +116,11 @@ def create_app(
         mailer=mailer,
         rate_limiter=rate_limiter,
         sign_in=SignInLinks(settings, accounts, rate_limiter, mailer),
-        trending=Trending.from_settings(settings, store),
+        trending=Trending.from_settings(settings, store, background_catch_up=True),
         library=Library.over(store, engine, settings),
         follower=follower,
     )
-    app.state.digest = digest.DigestServices.over(app.state.services, Trending.from_settings(settings, store), clock)
+    app.state.digest = digest.DigestServices.over(app.state.services, clock)
     install_problem_handlers(app)
     app.add_middleware(CsrfCookieMiddleware, secure=settings.secure_cookies)
     app.add_middleware(SecurityHeadersMiddleware)

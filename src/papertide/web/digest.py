@@ -26,7 +26,6 @@ from papertide.errors import Conflict, InvalidInput, MailError, NotFound, Papert
 from papertide.search.query import Filters
 from papertide.store.base import Clock
 from papertide.store.digest import Subscription, SubscriptionStore
-from papertide.trending import Trending
 from papertide.web.auth import CsrfDep, OptionalUserDep, page_user
 from papertide.web.feeds import search_link
 from papertide.web.filters import category_patterns
@@ -59,15 +58,17 @@ class DigestServices:
     composer: Composer
 
     @classmethod
-    def over(cls, services: Services, trending: Trending, clock: Clock) -> DigestServices:
-        """The digest's rules over the app's store, mailer, rate limiter and signing key."""
+    def over(cls, services: Services, clock: Clock) -> DigestServices:
+        """The digest's rules over the app's store, search engine, trending, library, mailer, limits and key."""
         settings, store = services.settings, services.store
         subscriptions = SubscriptionStore(store.engine, clock)
         mail = DigestMail(settings, services.signer)
         return cls(
             subscriptions=Subscriptions(settings, subscriptions, services.rate_limiter, services.mailer, mail),
             mail=mail,
-            composer=Composer(settings, store, services.engine, subscriptions, trending, services.library.for_you),
+            composer=Composer(
+                settings, store, services.engine, subscriptions, services.trending, services.library.for_you
+            ),
         )
 
 

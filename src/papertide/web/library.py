@@ -18,7 +18,7 @@ from papertide.errors import InvalidInput
 from papertide.library.collections import Order
 from papertide.store.accounts import User
 from papertide.web.auth import CsrfDep, OptionalUserDep, UserDep, local_path, sign_in_url, verify_csrf
-from papertide.web.feeds import collection_link
+from papertide.web.feed_links import collection_link
 from papertide.web.library_schemas import collection_detail, collection_summary
 from papertide.web.lookup import canonical_id, find_paper
 from papertide.web.params import CursorParam

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from papertide.search.query import Filters
-from papertide.web.feeds import new_papers_link
+from papertide.web.feed_links import new_papers_link
 from papertide.web.filters import to_paper_filter
 from papertide.web.lookup import canonical_id, find_paper
 from papertide.web.params import CategoryFiltersDep, CursorParam

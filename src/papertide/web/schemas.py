@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from papertide.model import arxiv_links
 from papertide.search.engine import SearchResponse, SearchResult
@@ -39,6 +39,12 @@ class PaperSummary(BaseModel):
     upvotes: int | None = Field(description="Hugging Face upvotes at the latest observation; null if unknown.")
     votes: int = Field(description="Upvotes by papertide's own accounts (see `POST /api/v1/papers/{id}/vote`).")
     links: Links
+    # The store's key, for the pages only (never serialised): what a reader's votes and saves point at.
+    _store_key: int = PrivateAttr(default=0)
+
+    @property
+    def store_key(self) -> int:
+        return self._store_key
 
 
 class PaperVersion(BaseModel):
@@ -189,12 +195,14 @@ def _summary_fields(stored: StoredPaper) -> dict:
 
 
 def paper_summary(stored: StoredPaper) -> PaperSummary:
-    return PaperSummary(**_summary_fields(stored))
+    summary = PaperSummary(**_summary_fields(stored))
+    summary._store_key = stored.pk
+    return summary
 
 
 def paper_detail(stored: StoredPaper) -> PaperDetail:
     paper = stored.paper
-    return PaperDetail(
+    detail = PaperDetail(
         **_summary_fields(stored),
         doi=paper.doi,
         journal_ref=paper.journal_ref,
@@ -203,6 +211,8 @@ def paper_detail(stored: StoredPaper) -> PaperDetail:
         versions=[PaperVersion(version=v.number, created=v.created) for v in paper.versions],
         signals={name: SignalValue(value=s.value, observed_at=s.observed_at) for name, s in stored.signals.items()},
     )
+    detail._store_key = stored.pk
+    return detail
 
 
 def search_hit(result: SearchResult) -> SearchHit:

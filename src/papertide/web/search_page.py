@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from papertide.errors import QueryError
 from papertide.search.engine import MAX_OFFSET
 from papertide.search.query import MAX_QUERY_CHARS
-from papertide.web.feeds import search_link
+from papertide.web.feed_links import search_link
 from papertide.web.params import CategoryFiltersDep, ModeParam, QueryParam, RelatedParam, SortParam
 from papertide.web.schemas import search_hit
 from papertide.web.services import ServicesDep

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from papertide.search.query import Filters
 from papertide.trending import TrendingItem, Window
+from papertide.web.feed_links import trending_link
 from papertide.web.params import CategoryFiltersDep
 from papertide.web.problems import problem_responses
 from papertide.web.schemas import TrendingList, trending_paper
@@ -29,7 +30,8 @@ router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 api_router = APIRouter(prefix="/api/v1", responses=problem_responses(400, 422, 503))
 
 
-def _trending(services: Services, window: Window, filters: Filters, limit: int) -> list[TrendingItem]:
+def trending_items(services: Services, window: Window, filters: Filters, limit: int) -> list[TrendingItem]:
+    """The list a page, the API or a feed shows; viewing it starts a background refresh when stale."""
     services.trending.refresh_soon()
     return services.trending.trending(window, filters, limit=limit)
 
@@ -38,7 +40,7 @@ def _trending(services: Services, window: Window, filters: Filters, limit: int) 
 def home(
     request: Request, services: ServicesDep, filters: CategoryFiltersDep, window: WindowParam = Window.WEEK
 ) -> Response:
-    items = _trending(services, window, filters, PAGE_SIZE)
+    items = trending_items(services, window, filters, PAGE_SIZE)
     context = {
         "items": [trending_paper(item) for item in items],
         "window": window,
@@ -46,6 +48,7 @@ def home(
         "filters": filters,
         "as_of": services.trending.as_of,
         "params": services.trending.params,
+        "feed": trending_link(window, filters),
     }
     return templates.TemplateResponse(request, "trending.html", context)
 
@@ -60,5 +63,5 @@ def trending(
     """Papers drawing attention in the window, best first: upvotes here (votes from accounts younger than a
     day, and bursts of them, count less), Hugging Face upvotes and GitHub stars gained in the window, and the
     paper's age (newer first on equal attention). Each paper says why it trends."""
-    items = _trending(services, window, filters, limit)
+    items = trending_items(services, window, filters, limit)
     return TrendingList(window=window.value, as_of=services.trending.as_of, papers=[trending_paper(i) for i in items])

@@ -66,6 +66,17 @@ class Composer(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class Shard:
+    """One of ``count`` parts of the subscribers (by key): workers compose different shards side by side."""
+
+    index: int
+    count: int
+
+    def holds(self, subscription_pk: int) -> bool:
+        return subscription_pk % self.count == self.index
+
+
 @dataclass(slots=True)
 class EnqueueReport:
     due: int = 0
@@ -87,10 +98,11 @@ def enqueue_due(
     *,
     day: date | None = None,
     to: str | None = None,
+    shard: Shard | None = None,
     stop: Callable[[], bool] = lambda: False,
 ) -> EnqueueReport:
-    """Compose and store every digest due at ``now`` that the outbox does not hold yet."""
-    due = list(composer.due(now, day=day, to=to))
+    """Compose and store every digest due at ``now`` (of ``shard``'s subscribers) that the outbox does not hold yet."""
+    due = [d for d in composer.due(now, day=day, to=to) if shard is None or shard.holds(d.subscription_pk)]
     report = EnqueueReport(due=len(due))
     existing = outbox.existing({d.period for d in due})
     todo = [d for d in due if (d.subscription_pk, d.period) not in existing]

@@ -29,7 +29,9 @@ backoff, ``retry_base_s * 2 ** (attempts - 1)`` capped at ``retry_max_s``, until
 then, like a permanent one (5xx), the row is recorded as ``failed`` with the relay's code and
 reply. A refusal that concerns the recipient (a 4xx or 5xx reply to RCPT TO, or to the message
 after DATA; not 421, the relay closing) also scores a soft or hard bounce for the address
-(:mod:`papertide.store.bounces`); rows of a suspended address fail without being sent. Failures
+(:mod:`papertide.store.bounces`); rows of a suspended address fail without being sent, and rows
+whose subscriber unsubscribed after the digest was composed are skipped: unsubscribing takes effect
+before the next send. Failures
 that are no recipient's fault (the relay refusing the sender or the login, a connection that
 breaks or cannot be made) score nothing. A connection that cannot be made or breaks costs the
 message in hand one attempt (the two cannot be told apart, see above); the rest of the batch
@@ -54,6 +56,8 @@ if TYPE_CHECKING:
     from papertide.config import Settings
 
 log = logging.getLogger("papertide.worker")
+
+UNSUBSCRIBED = "unsubscribed before it was sent"
 
 
 class Relay(Protocol):
@@ -108,6 +112,7 @@ class DeliveryPolicy:
 @dataclass(slots=True)
 class DeliveryReport:
     sent: int = 0
+    skipped: int = 0  # the subscriber left between composing and sending
     retried: int = 0
     failed: int = 0
     lost: int = 0  # claims that ran out and were taken over by another worker before we concluded
@@ -140,12 +145,15 @@ class Delivery:
 
     def _send_batch(self, batch: list[Claimed], report: DeliveryReport) -> None:
         suspended = self.bounces.suspended([claim.address for claim in batch])
+        subscribed = self.outbox.still_subscribed(batch)
         waiting = list(batch)
         try:
             with self.open_relay() as relay:
                 while waiting:
                     claim = waiting.pop(0)
-                    if claim.address.lower() in suspended:
+                    if claim.pk not in subscribed:
+                        self._count(report, "skipped", self.outbox.skipped(claim, UNSUBSCRIBED))
+                    elif claim.address.lower() in suspended:
                         self._count(report, "failed", self.outbox.failed(claim, "address suspended", None))
                     elif not self.outbox.handoff(claim, self.policy.lease_s):
                         report.lost += 1

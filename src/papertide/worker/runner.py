@@ -11,7 +11,8 @@ The jobs, each under a database lease so that of several workers exactly one run
 - ``trending`` every tick: the stored attention catches up (incrementally) with new votes and
   signals, so digests and pages rank with it even when nobody views the site;
 - ``digests`` every tick: compose and store the digests that have come due (their subscriber's
-  local hour reached);
+  local hour reached); with ``worker_digest_shards`` > 1, one job per shard of the subscribers
+  (``digests/0``, ``digests/1``, ...), which several workers take side by side;
 - ``upkeep``  once per day: drop sent messages' bodies after ``outbox_keep_days``, forget workers
   gone for a week.
 
@@ -31,6 +32,7 @@ import socket
 import threading
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 from papertide.config import Settings
@@ -41,7 +43,7 @@ from papertide.store.jobs import JobStore
 from papertide.store.outbox import OutboxStore
 from papertide.store.papers import PaperStore
 from papertide.worker.daily import daily_ingest, index_all, index_run_key, ingest_run_key
-from papertide.worker.digests import Composer, EnqueueReport, enqueue_due
+from papertide.worker.digests import Composer, EnqueueReport, Shard, enqueue_due
 from papertide.worker.jobs import Job, JobResult, JobRunner
 from papertide.worker.outbox import Delivery, DeliveryPolicy, DeliveryReport, RelayOpener
 
@@ -95,7 +97,7 @@ class Worker:
             Job("ingest", lambda now: ingest_run_key(settings, now), lambda _stop: self._ingest()),
             Job("index", lambda _now: index_run_key(store), lambda _stop: index_all(store, settings)),
             Job("trending", self._tick_key, lambda _stop: self._trending(), retry_s=settings.worker_tick_s),
-            Job("digests", self._tick_key, self._enqueue, retry_s=settings.worker_tick_s),
+            *self._digest_jobs(),
             Job("upkeep", lambda now: now.date().isoformat(), lambda _stop: self._upkeep()),
         ]
 
@@ -137,8 +139,20 @@ class Worker:
     def _tick_key(self, now: datetime) -> str:
         return f"tick:{int(now.timestamp() // self.settings.worker_tick_s):015d}"
 
-    def _enqueue(self, stop: Callable[[], bool]) -> dict:
-        return enqueue_due(self.composer, self.outbox, self.bounces, self.clock(), stop=stop).as_dict()
+    def _digest_jobs(self) -> list[Job]:
+        """One job per shard of the subscribers, so that several workers compose side by side."""
+        count = self.settings.worker_digest_shards
+        if count == 1:
+            return [Job("digests", self._tick_key, self._enqueue, retry_s=self.settings.worker_tick_s)]
+        return [
+            Job(f"digests/{index}", self._tick_key, partial(self._enqueue, shard=Shard(index, count)),
+                retry_s=self.settings.worker_tick_s)
+            for index in range(count)
+        ]  # fmt: skip
+
+    def _enqueue(self, stop: Callable[[], bool], shard: Shard | None = None) -> dict:
+        report = enqueue_due(self.composer, self.outbox, self.bounces, self.clock(), shard=shard, stop=stop)
+        return report.as_dict()
 
     def _upkeep(self) -> dict:
         now = self.clock()
