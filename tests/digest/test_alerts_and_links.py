@@ -8,7 +8,7 @@ from papertide.accounts.keys import Signer
 from papertide.digest.alerts import MAX_AUTHOR_CHARS, alert_query, validate_alert
 from papertide.digest.links import MANAGE, UNSUBSCRIBE, DigestLinks
 from papertide.errors import Conflict, Forbidden, InvalidInput
-from papertide.search.query import Field
+from papertide.search.query import MAX_QUERY_CHARS, Field
 from tests.digest.conftest import World
 
 
@@ -29,7 +29,7 @@ def test_valid_alerts_are_trimmed() -> None:
         ("search", "", "query: is empty"),
         ("search", "year:20x4", "query: 'year:20x4': expected a year"),
         ("search", "cat:not_a_category!", "query: 'cat:not_a_category!'"),
-        ("search", "x" * 1001, "query: at most 1000 characters"),
+        ("search", "x" * (MAX_QUERY_CHARS + 1), f"query: at most {MAX_QUERY_CHARS} characters"),
         ("search", "diffusion\r\nBcc: victim@example.org", "query: contains a line break"),
         ("search", "-survey", "query: '-survey' has nothing to look for"),
         ("author", 'Ada "Countess" Lovelace', "author: 'Ada \"Countess\" Lovelace' is not a name"),
