@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from papertide.model import Paper
 from papertide.search.analysis import NAMES, QUERY_TEXT, TEXT
 from papertide.search.lexical import LexicalIndex
 from papertide.search.lexical_query import MAX_FREE_WORDS, free_words
+from papertide.search.lexical_schema import TITLE_WEIGHT
 from papertide.search.query import Filters, merge_filters, parse_query
 from papertide.store import PaperStore
 
@@ -273,6 +275,39 @@ def test_a_title_only_record_scores_as_under_one_field_bm25(store: PaperStore, t
     index = LexicalIndex.open(tmp_path / "lexical")
     index.update_from(store)
     assert ids(index, store, "sparse coding") == ["2501.00030", "2501.00031"]
+
+
+def test_title_only_records_score_exactly_as_one_field_bm25(store: PaperStore, tmp_path: Path) -> None:
+    """A record without an abstract holds its title once in the combined field, so its score is plain BM25
+    (tantivy's k1 1.2, b 0.75) over its title, with the document length and average length of that field."""
+    titles = ["Sparse coding in visual cortex", "Sparse sparse coding of natural images", "Cortex maps"]
+    with_abstract = ("Visual cortex models", "Sparse coding explains receptive fields in the visual cortex.")
+    ingest(
+        [Paper(f"2502.0000{i}", title, source="test") for i, title in enumerate(titles)]
+        + [Paper("2502.00009", with_abstract[0], with_abstract[1], source="test")],
+        store,
+    )
+    index = LexicalIndex.open(tmp_path / "lexical")
+    index.update_from(store)
+    documents = [TEXT.terms(title) for title in titles]
+    documents.append(TEXT.terms(" ".join([with_abstract[0]] * TITLE_WEIGHT + [with_abstract[1]])))
+    average = sum(map(len, documents)) / len(documents)
+
+    def bm25(words: list[str], document: list[str]) -> float:
+        total = 0.0
+        for word in words:
+            holding = sum(word in other for other in documents)
+            idf = math.log(1 + (len(documents) - holding + 0.5) / (holding + 0.5))
+            tf = document.count(word)
+            total += idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * len(document) / average))
+        return total
+
+    scored = dict(index.search(parse_query("sparse coding"), limit=10).hits)
+    pks = {paper.paper_id: paper.pk for paper in store.get_many_by_id([f"2502.0000{i}" for i in range(3)])}
+    assert set(pks.values()) & set(scored) == {pks["2502.00000"], pks["2502.00001"]}
+    for number, document in enumerate(documents[:3]):
+        expected = bm25(["spars", "code"], document)
+        assert scored.get(pks[f"2502.0000{number}"], 0.0) == pytest.approx(expected, rel=1e-4), number
 
 
 def test_title_words_weigh_more_than_abstract_words(indexed: LexicalIndex, store: PaperStore) -> None:

@@ -24,7 +24,7 @@ from papertide.search.query import ParsedQuery
 from papertide.store.papers import PaperStore
 
 # Bump when the schema or document mapping changes.
-_FORMAT = f"2.{ANALYSIS_VERSION}.{TITLE_WEIGHT}"
+_FORMAT = f"3.{ANALYSIS_VERSION}.{TITLE_WEIGHT}"
 _META = "papertide.json"
 _WRITER_HEAP = 256 * 1024 * 1024
 _COMMIT_EVERY = 100_000
