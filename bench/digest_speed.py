@@ -311,11 +311,14 @@ def measure(name: str, subscribers: int, processes: int, seed: int) -> dict:
             refresh_s = time.perf_counter() - started
             store.engine.dispose()  # the workers open their own connections
 
-            results: multiprocessing.Queue = multiprocessing.Queue()
+            # Workers start in fresh interpreters: a child forked after this process used OpenMP (faiss
+            # building the HNSW graph) hangs in its first faiss call, libgomp's threads not surviving fork.
+            spawn = multiprocessing.get_context("spawn")
+            results: multiprocessing.Queue = spawn.Queue()
             sink_cpu = cpu_seconds(sink.pid)
             started = time.perf_counter()
             workers = [
-                multiprocessing.Process(target=work, args=(settings, Shard(index, processes), results))
+                spawn.Process(target=work, args=(settings, Shard(index, processes), results))
                 for index in range(processes)
             ]
             for worker in workers:

@@ -13,7 +13,7 @@ from papertide.ingest import ingest
 from papertide.search.embed import load_embedder
 from papertide.search.indexer import index_vectors
 from papertide.search.query import Filters
-from papertide.search.recommend import nearest_liked, recommend, similar
+from papertide.search.recommend import nearest_liked, recommend, recommend_among, similar
 from papertide.search.vectors import VectorIndex, vectors_dir
 from papertide.store import PaperStore, open_store
 from tests.search.topical_papers import topic_of, topical_papers
@@ -87,3 +87,19 @@ def test_recommendations_leave_out_what_else_is_excluded(corpus) -> None:
     first = recommend(index, liked, k=3)
     again = recommend(index, liked, k=3, exclude=[first[0].pk])
     assert first[0].pk not in {hit.pk for hit in again} and len(again) == 3
+
+
+def test_recommending_among_given_papers_ranks_them_as_the_whole_index_would(corpus) -> None:
+    store, index = corpus
+    liked = [store.get("2401.00009").pk]  # quantum
+    everything = recommend(index, liked, k=20)
+    among = [*[hit.pk for hit in everything][::-1][:8], 10_000]  # a shuffled few, and one without a vector
+    hits = recommend_among(index, liked, among, k=5, exclude=[everything[0].pk])
+    expected = [hit.pk for hit in everything if hit.pk in among and hit.pk != everything[0].pk][:5]
+    assert [hit.pk for hit in hits] == expected
+    assert [round(hit.score, 5) for hit in hits] == [
+        round(hit.score, 5) for hit in everything if hit.pk in set(expected)
+    ]
+    assert recommend_among(index, liked, liked, k=5) == []  # the liked papers are never recommended
+    with pytest.raises(NotFound):
+        recommend_among(index, [10_000], among)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import create_engine
 
+from papertide.errors import StoreError
 from papertide.search.query import Filters
+from papertide.store import PaperStore
 from papertide.trending import Trending, Window
 from papertide.trending.service import EVERYTHING
 from tests.trending.world import PARAMS, World
@@ -224,3 +228,17 @@ def test_offset_and_limit_page_through_the_same_order(world: World) -> None:
     assert len(everything) == 12
     pages = [trending.trending(Window.WEEK, limit=5, offset=offset) for offset in (0, 5, 10)]
     assert [item.paper.paper_id for page in pages for item in page] == everything
+
+
+def test_a_warm_up_that_cannot_read_the_store_logs_and_the_next_request_gets_the_error(
+    tmp_path, caplog: pytest.LogCaptureFixture
+) -> None:
+    missing = PaperStore(create_engine(f"sqlite:///{tmp_path / 'no-such-dir' / 'papertide.db'}"))
+    trending = Trending(missing, PARAMS, refresh_after=timedelta(seconds=30))
+    with caplog.at_level("ERROR", logger="papertide.trending.service"):
+        trending.warm_up()
+        for thread in [t for t in threading.enumerate() if t.name == "trending-warm-up"]:
+            thread.join(timeout=30)
+    assert "trending could not catch up" in caplog.text
+    with pytest.raises(StoreError):
+        trending.trending()

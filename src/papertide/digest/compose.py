@@ -255,12 +255,11 @@ class Composer:
         return _cached(self._alert_matches, (window.since, window.span, kind, value), search)
 
     def _for_you_candidates(self, subscription: Subscription, window: _Window, depth: int) -> list[_Candidate]:
-        """The library's "For you" among recent papers, for a subscriber with an account that liked some."""
+        """The library's "For you" among the window's new papers, for a subscriber with an account that liked some."""
         user = self._accounts.user(subscription.user_pk) if subscription.user_pk is not None else None
         if user is None:
             return []
-        recent = (window.since - self._max_age).date()
-        page = self._for_you.recommend(user, since=recent, limit=min(depth, MAX_LIMIT))
+        page = self._for_you.recommend(user, limit=min(depth, MAX_LIMIT), among=window.pks)
         return [_Candidate(r.result.paper, partial(_said, r.reason)) for r in page.recommendations]
 
     def _trending_candidates(self, window: Window, preferences: Preferences, depth: int) -> list[_Candidate]:

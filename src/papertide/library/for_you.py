@@ -8,6 +8,7 @@ as they move; everything they saved or upvoted is left out of the answer.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import chain, zip_longest
@@ -49,15 +50,20 @@ class ForYou:
         self._papers = papers
         self._engine = engine
 
-    def recommend(self, user: User, since: date | None = None, limit: int = 20) -> ForYouPage:
-        """Up to ``limit`` papers submitted from ``since`` (None: any time) near the reader's likes."""
+    def recommend(
+        self, user: User, since: date | None = None, limit: int = 20, among: Sequence[int] | None = None
+    ) -> ForYouPage:
+        """Up to ``limit`` papers submitted from ``since`` (None: any time) near the reader's likes.
+
+        ``among``: choose from these papers only (a digest's new ones; ``since`` then does not apply).
+        """
         saved = self._collections.saved_pks(user.pk)
         voted = self._votes.voted_pks(user.pk)
         liked = list(dict.fromkeys([*saved, *voted]))
         if not liked:
             return ForYouPage([], 0)
         profile = _most_recent(saved, voted, PROFILE_SIZE)
-        found = self._engine.recommend(profile, limit, Filters(date_from=since), exclude=liked)
+        found = self._engine.recommend(profile, limit, Filters(date_from=since), exclude=liked, among=among)
         because = {paper.pk: paper for paper in self._papers.get_many([r.nearest_liked for r in found])}
         saved_set = set(saved)
         recommendations = [

@@ -339,17 +339,27 @@ class SearchEngine:
         return self._results([hit for hit in hits if hit[0] != stored.pk][:limit])
 
     def recommend(
-        self, liked: Sequence[int], limit: int = 10, filters: Filters | None = None, exclude: Sequence[int] = ()
+        self,
+        liked: Sequence[int],
+        limit: int = 10,
+        filters: Filters | None = None,
+        exclude: Sequence[int] = (),
+        among: Sequence[int] | None = None,
     ) -> list[Recommended]:
         """Papers near the liked ones (store keys) taken together, each with the liked paper nearest it;
         the liked papers and ``exclude`` are left out. Empty while none of them has a vector.
+
+        ``among``: only these papers are candidates (``filters`` then do not apply), scored exactly.
         """
         _check_arguments("semantic", "relevance", limit, 0)
         vectors = self.vectors
         if not liked or vectors is None:
             return []
         try:
-            hits = neighbours.recommend(vectors, liked, limit, filters or Filters(), exclude)
+            if among is not None:
+                hits = neighbours.recommend_among(vectors, liked, among, limit, exclude)
+            else:
+                hits = neighbours.recommend(vectors, liked, limit, filters or Filters(), exclude)
         except NotFound:  # none of them has a vector yet
             return []
         reasons = neighbours.nearest_liked(vectors, [hit.pk for hit in hits], liked)

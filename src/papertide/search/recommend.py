@@ -35,12 +35,32 @@ def recommend(
     """The ``k`` papers closest to the liked papers (store keys) taken together, the liked ones and
     ``exclude`` left out.
     """
+    left_out = list(dict.fromkeys([*liked, *exclude]))
+    return index.search(_profile(index, liked), k, filters, exclude=left_out, ef=EF_NEIGHBOURS)
+
+
+def recommend_among(
+    index: VectorIndex, liked: Sequence[int], among: Sequence[int], k: int = 20, exclude: Sequence[int] = ()
+) -> list[VectorHit]:
+    """:func:`recommend` when the candidates are known and few (a digest's new papers): every one of
+    ``among`` is scored exactly, one matrix product instead of a filtered search of the whole index."""
+    profile = _profile(index, liked)
+    left_out = {*liked, *exclude}
+    pks, vectors = index.with_vectors([pk for pk in among if pk not in left_out])
+    if not pks:
+        return []
+    scores = vectors @ profile
+    best = np.argsort(-scores, kind="stable")[:k]
+    return [VectorHit(pks[i], float(scores[i])) for i in best.tolist()]
+
+
+def _profile(index: VectorIndex, liked: Sequence[int]) -> np.ndarray:
+    """The normalised mean of the liked papers' vectors; NotFound while none of them has one."""
     vectors = index.vectors_of(liked)
     if not len(vectors):
         raise NotFound("none of the liked papers has a vector yet; `papertide index` makes them")
     profile = vectors.mean(axis=0)
-    profile /= max(float(np.linalg.norm(profile)), 1e-12)
-    return index.search(profile, k, filters, exclude=list(dict.fromkeys([*liked, *exclude])), ef=EF_NEIGHBOURS)
+    return profile / max(float(np.linalg.norm(profile)), 1e-12)
 
 
 def nearest_liked(index: VectorIndex, hits: Sequence[int], liked: Sequence[int]) -> dict[int, int]:

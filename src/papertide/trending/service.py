@@ -94,7 +94,7 @@ class Trending:
             return current
         if self._background and current.generation:
             if not self._catch_up_lock.locked():
-                threading.Thread(target=self._catch_up, name="trending-catch-up", daemon=True).start()
+                threading.Thread(target=self._catch_up_logged, name="trending-catch-up", daemon=True).start()
             return current
         # Without a ranking to serve meanwhile every caller waits for the one catching up; otherwise
         # the others keep serving the previous refresh.
@@ -102,7 +102,15 @@ class Trending:
 
     def warm_up(self) -> None:
         """Load the latest refresh's ranking on a thread (a web app starting): ~4 s of reading at 1M papers."""
-        threading.Thread(target=self._catch_up, args=(True,), name="trending-warm-up", daemon=True).start()
+        threading.Thread(target=self._catch_up_logged, args=(True,), name="trending-warm-up", daemon=True).start()
+
+    def _catch_up_logged(self, wait: bool = False) -> None:
+        """:meth:`_catch_up` on a thread of its own: a store that cannot be read is logged, and the next
+        request tries again (and answers its caller with the error)."""
+        try:
+            self._catch_up(wait)
+        except PapertideError:
+            log.exception("trending could not catch up with the latest refresh")
 
     def _catch_up(self, wait: bool = False) -> Ranking:
         """Read what the refreshes since wrote, build the new ranking and precompute the orders the previous
