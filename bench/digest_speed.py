@@ -44,6 +44,7 @@ from zoneinfo import ZoneInfo
 from corpus import CACHE, corpus_or_exit, record_authors
 from search_speed import VENUE_CATEGORIES, _build_vectors, corpus, records
 from sqlalchemy import delete, func, insert, select
+from threadpoolctl import threadpool_limits
 
 from papertide.accounts.keys import Signer, load_secret_key
 from papertide.config import Settings, load_settings
@@ -268,6 +269,7 @@ def received(log: Path) -> int:
 def work(settings: Settings, shard: Shard, results: multiprocessing.Queue) -> None:
     """One worker process: compose, render and store its shard's digests, then send what the outbox holds."""
     clock = lambda: NOW  # noqa: E731 (the whole run happens at one instant of the schedule)
+    threadpool_limits(limits=1, user_api="blas")  # as `papertide worker` does
     store = PaperStore(create_store_engine(settings.resolved_database_url), clock=clock)
     stages = Stages()
     subscriptions_store = SubscriptionStore(store.engine, clock=clock)

@@ -93,13 +93,14 @@ def test_recommending_among_given_papers_ranks_them_as_the_whole_index_would(cor
     store, index = corpus
     liked = [store.get("2401.00009").pk]  # quantum
     everything = recommend(index, liked, k=20)
-    among = [*[hit.pk for hit in everything][::-1][:8], 10_000]  # a shuffled few, and one without a vector
+    among = index.subset([*[hit.pk for hit in everything][::-1][:8], 10_000])  # a shuffled few, one without a vector
+    assert 10_000 not in among.pks and len(among.pks) == len(among.vectors) == 8
     hits = recommend_among(index, liked, among, k=5, exclude=[everything[0].pk])
-    expected = [hit.pk for hit in everything if hit.pk in among and hit.pk != everything[0].pk][:5]
+    expected = [hit.pk for hit in everything if hit.pk in among.pks and hit.pk != everything[0].pk][:5]
     assert [hit.pk for hit in hits] == expected
     assert [round(hit.score, 5) for hit in hits] == [
         round(hit.score, 5) for hit in everything if hit.pk in set(expected)
     ]
-    assert recommend_among(index, liked, liked, k=5) == []  # the liked papers are never recommended
+    assert recommend_among(index, liked, index.subset(liked), k=5) == []  # the liked papers are never recommended
     with pytest.raises(NotFound):
         recommend_among(index, [10_000], among)

@@ -21,11 +21,17 @@ if TYPE_CHECKING:
 
 def _worker(settings: Settings, store: PaperStore) -> Worker:
     """A worker composing with the digest package and sending through the mail module."""
+    from threadpoolctl import threadpool_limits
+
     from papertide.mail import Mailer
     from papertide.worker.composer import DigestComposer
     from papertide.worker.outbox import mailer_relay
     from papertide.worker.runner import Worker
 
+    # Composing a digest multiplies small matrices (For you); a BLAS pool per product only fights the
+    # worker's other threads and processes for the cores. Measured, 2,000 x 384 by a vector on two busy
+    # cores: 0.36 ms on one thread, 10.7 ms on two. Index builds (faiss, OpenMP) keep their threads.
+    threadpool_limits(limits=1, user_api="blas")
     mailer = Mailer.from_settings(settings)
     return Worker(settings, store, DigestComposer.open(settings, store), lambda: mailer_relay(mailer))
 

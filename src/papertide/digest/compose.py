@@ -36,6 +36,7 @@ from papertide.errors import QueryError
 from papertide.library.for_you import ForYou
 from papertide.search.engine import MAX_LIMIT, SearchEngine
 from papertide.search.query import Filters, merge_filters
+from papertide.search.vectors import VectorSet
 from papertide.store.accounts import AccountStore
 from papertide.store.digest import Subscription, SubscriptionStore
 from papertide.store.papers import PaperStore, StoredPaper
@@ -121,6 +122,7 @@ class _Window:
             for category in dict.fromkeys(paper.paper.categories):
                 self._by_category.setdefault(category, []).append(paper.pk)
         self._patterns: dict[str, tuple[frozenset[str], frozenset[int]]] = {}
+        self.vectors: VectorSet | None = None  # the arrivals' vectors, once For you needs them
 
     def pattern(self, pattern: str) -> tuple[frozenset[str], frozenset[int]]:
         """The window's categories a pattern matches, and the arrivals listed in any of them."""
@@ -259,7 +261,12 @@ class Composer:
         user = self._accounts.user(subscription.user_pk) if subscription.user_pk is not None else None
         if user is None:
             return []
-        page = self._for_you.recommend(user, limit=min(depth, MAX_LIMIT), among=window.pks)
+        vectors = self._engine.vectors
+        if vectors is None:
+            return []
+        if window.vectors is None:  # gathered once per window, scored for every subscriber
+            window.vectors = vectors.subset(window.pks)
+        page = self._for_you.recommend(user, limit=min(depth, MAX_LIMIT), among=window.vectors)
         return [_Candidate(r.result.paper, partial(_said, r.reason)) for r in page.recommendations]
 
     def _trending_candidates(self, window: Window, preferences: Preferences, depth: int) -> list[_Candidate]:

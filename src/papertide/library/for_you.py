@@ -8,13 +8,13 @@ as they move; everything they saved or upvoted is left out of the answer.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import chain, zip_longest
 
 from papertide.search.engine import SearchEngine, SearchResult
 from papertide.search.query import Filters
+from papertide.search.vectors import VectorSet
 from papertide.store.accounts import User
 from papertide.store.collections import CollectionStore
 from papertide.store.papers import PaperStore, StoredPaper
@@ -51,7 +51,7 @@ class ForYou:
         self._engine = engine
 
     def recommend(
-        self, user: User, since: date | None = None, limit: int = 20, among: Sequence[int] | None = None
+        self, user: User, since: date | None = None, limit: int = 20, among: VectorSet | None = None
     ) -> ForYouPage:
         """Up to ``limit`` papers submitted from ``since`` (None: any time) near the reader's likes.
 

@@ -31,7 +31,7 @@ from papertide.search.highlight import highlight, query_terms, snippet
 from papertide.search.hybrid import fuse
 from papertide.search.lexical import LexicalIndex
 from papertide.search.query import Filters, ParsedQuery, Term, merge_filters, parse_query
-from papertide.search.vectors import VectorHit, VectorIndex, vectors_dir
+from papertide.search.vectors import VectorHit, VectorIndex, VectorSet, vectors_dir
 from papertide.store.papers import PaperStore, StoredPaper
 
 Mode = Literal["hybrid", "lexical", "semantic"]
@@ -344,12 +344,13 @@ class SearchEngine:
         limit: int = 10,
         filters: Filters | None = None,
         exclude: Sequence[int] = (),
-        among: Sequence[int] | None = None,
+        among: VectorSet | None = None,
     ) -> list[Recommended]:
         """Papers near the liked ones (store keys) taken together, each with the liked paper nearest it;
         the liked papers and ``exclude`` are left out. Empty while none of them has a vector.
 
-        ``among``: only these papers are candidates (``filters`` then do not apply), scored exactly.
+        ``among``: only these papers are candidates (``filters`` then do not apply), scored exactly
+        (:meth:`VectorIndex.subset <papertide.search.vectors.VectorIndex.subset>` gathers them once).
         """
         _check_arguments("semantic", "relevance", limit, 0)
         vectors = self.vectors

@@ -14,7 +14,7 @@ import numpy as np
 
 from papertide.errors import NotFound
 from papertide.search.query import Filters
-from papertide.search.vectors import EF_NEIGHBOURS, NO_FILTERS, VectorHit, VectorIndex
+from papertide.search.vectors import EF_NEIGHBOURS, NO_FILTERS, VectorHit, VectorIndex, VectorSet
 
 
 def similar(index: VectorIndex, pk: int, k: int = 10, filters: Filters = NO_FILTERS) -> list[VectorHit]:
@@ -40,18 +40,18 @@ def recommend(
 
 
 def recommend_among(
-    index: VectorIndex, liked: Sequence[int], among: Sequence[int], k: int = 20, exclude: Sequence[int] = ()
+    index: VectorIndex, liked: Sequence[int], among: VectorSet, k: int = 20, exclude: Sequence[int] = ()
 ) -> list[VectorHit]:
     """:func:`recommend` when the candidates are known and few (a digest's new papers): every one of
     ``among`` is scored exactly, one matrix product instead of a filtered search of the whole index."""
     profile = _profile(index, liked)
-    left_out = {*liked, *exclude}
-    pks, vectors = index.with_vectors([pk for pk in among if pk not in left_out])
-    if not pks:
+    if not among.pks:
         return []
-    scores = vectors @ profile
-    best = np.argsort(-scores, kind="stable")[:k]
-    return [VectorHit(pks[i], float(scores[i])) for i in best.tolist()]
+    left_out = {*liked, *exclude}
+    scores = among.vectors @ profile
+    order = np.argsort(-scores, kind="stable")
+    best = [i for i in order.tolist() if among.pks[i] not in left_out][:k]
+    return [VectorHit(among.pks[i], float(scores[i])) for i in best]
 
 
 def _profile(index: VectorIndex, liked: Sequence[int]) -> np.ndarray:

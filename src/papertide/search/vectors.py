@@ -65,6 +65,14 @@ class VectorHit:
     score: float
 
 
+@dataclass(frozen=True, slots=True)
+class VectorSet:
+    """Some papers' vectors gathered once, for callers that score the same few papers many times."""
+
+    pks: list[int]
+    vectors: np.ndarray  # one row per pk
+
+
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     """Positions of the ``k`` highest scores, highest first."""
     if k < len(scores):
@@ -181,6 +189,10 @@ class VectorIndex:
         """Those of ``pks`` that have a vector, and their vectors: one gather, not a copy per paper."""
         found = [(pk, row) for pk in pks if (row := self.table.row_of(pk)) is not None]
         return [pk for pk, _ in found], self._vectors_at(np.array([row for _, row in found], dtype=np.int64))
+
+    def subset(self, pks: Sequence[int]) -> VectorSet:
+        """:meth:`with_vectors` as a :class:`VectorSet`."""
+        return VectorSet(*self.with_vectors(pks))
 
     def _vectors_at(self, rows: np.ndarray) -> np.ndarray:
         if self._ann is not None:

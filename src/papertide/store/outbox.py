@@ -116,8 +116,24 @@ class OutboxStore(TableStore):
 
     def enqueue(self, digest: NewDigest, also: Callable[[Connection], None] | None = None) -> bool:
         """Store ``digest`` and run ``also`` in the same transaction; False (and nothing done) if it exists."""
+        return self.enqueue_many([(digest, also)])[0]
+
+    def enqueue_many(self, digests: Sequence[tuple[NewDigest, Callable[[Connection], None] | None]]) -> list[bool]:
+        """:meth:`enqueue` for several digests in one transaction (all stored, or none): for each, whether
+        it was new. One commit per batch rather than per digest is most of what storing costs."""
         now = self._clock()
-        row = {
+        stored = []
+        with self._writing() as conn:
+            for digest, also in digests:
+                new = self._claims.insert_missing(conn, digest_outbox, self._row(digest, now))
+                if new and also is not None:
+                    also(conn)
+                stored.append(new)
+        return stored
+
+    @staticmethod
+    def _row(digest: NewDigest, now: datetime) -> dict:
+        return {
             "key": digest.key,
             "subscription_pk": digest.subscription_pk,
             "period": digest.period,
@@ -132,12 +148,6 @@ class OutboxStore(TableStore):
             "created_at": now,
             "updated_at": now,
         }
-        with self._writing() as conn:
-            if not self._claims.insert_missing(conn, digest_outbox, row):
-                return False
-            if also is not None:
-                also(conn)
-        return True
 
     def existing(self, periods: Iterable[str]) -> set[tuple[int, str]]:
         """The (subscription, period) pairs of ``periods`` that have a row, whatever its state."""

@@ -1,8 +1,9 @@
 """Enqueueing due digests: each subscriber's period composed once and stored in the outbox.
 
 Composing (choosing papers, rendering) happens before the outbox transaction; storing the rendered
-message, its paper list and the subscriber's sent-papers history happens in one transaction. A
-crash before the commit leaves nothing (the next run composes the digest again); after it, the
+message, its paper list and the subscriber's sent-papers history happens in one transaction (one
+per :data:`STORE_EVERY` digests). A crash before the commit leaves nothing (the next run composes
+those digests again); after it, the
 outbox's unique (subscription, period) key makes every later attempt a no-op. So a digest is never
 lost between composing and sending, and never composed into two rows.
 """
@@ -24,6 +25,9 @@ from papertide.store.outbox import NewDigest, OutboxStore, outbox_key
 log = logging.getLogger("papertide.worker")
 
 SUSPENDED = "address suspended after repeated bounces"
+# Digests composed per outbox transaction: a commit per digest was most of what storing cost, and a
+# crash costs at most this many compositions, done again by the next run.
+STORE_EVERY = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,36 +112,45 @@ def enqueue_due(
     todo = [d for d in due if (d.subscription_pk, d.period) not in existing]
     report.already = len(due) - len(todo)
     suspended = bounces.suspended([d.address for d in todo])
+    batch: list[tuple[NewDigest, Composed | None]] = []
     for digest in todo:
         if stop():
             break
         if digest.address.lower() in suspended:
-            outbox.enqueue(NewDigest(digest.subscription_pk, digest.period, digest.address, None, detail=SUSPENDED))
-            report.suspended += 1
-            continue
-        try:
-            composed = composer.compose(digest)
-            stored = outbox.enqueue(
-                NewDigest(
-                    digest.subscription_pk,
-                    digest.period,
-                    digest.address,
-                    composed.message,
-                    composed.paper_pks,
-                    composed.detail,
-                ),
-                also=composed.record,
-            )
-        except StoreError:
-            raise  # the database is unwell: end the step, the next tick starts over
-        except PapertideError as exc:  # this digest is tried again next time; the others go on
-            log.error("cannot enqueue digest %s: %s", digest.key, exc)
-            report.errors += 1
-            continue
-        if not stored:
+            skipped = NewDigest(digest.subscription_pk, digest.period, digest.address, None, detail=SUSPENDED)
+            batch.append((skipped, None))
+        else:
+            try:
+                composed = composer.compose(digest)
+            except StoreError:
+                raise  # the database is unwell: end the step, the next tick starts over
+            except PapertideError as exc:  # this digest is tried again next time; the others go on
+                log.error("cannot enqueue digest %s: %s", digest.key, exc)
+                report.errors += 1
+                continue
+            new = NewDigest(
+                digest.subscription_pk, digest.period, digest.address, composed.message, composed.paper_pks,
+                composed.detail,
+            )  # fmt: skip
+            batch.append((new, composed))
+        if len(batch) >= STORE_EVERY:
+            _store(batch, outbox, report)
+            batch = []
+    _store(batch, outbox, report)  # what was composed before a stop is kept too
+    return report
+
+
+def _store(batch: list[tuple[NewDigest, Composed | None]], outbox: OutboxStore, report: EnqueueReport) -> None:
+    """One outbox transaction for the batch; each digest counted by what became of it."""
+    if not batch:
+        return
+    stored = outbox.enqueue_many([(new, composed.record if composed else None) for new, composed in batch])
+    for (new, composed), is_new in zip(batch, stored, strict=True):
+        if not is_new:
             report.already += 1
-        elif composed.message is None:
+        elif composed is None:
+            report.suspended += 1
+        elif new.message is None:
             report.skipped += 1
         else:
             report.enqueued += 1
-    return report
