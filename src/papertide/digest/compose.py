@@ -33,8 +33,8 @@ from papertide.digest.alerts import alert_query, describe_alert
 from papertide.digest.preferences import Preferences, Section
 from papertide.digest.schedule import Period, previous_cutoff
 from papertide.errors import QueryError
-from papertide.library.for_you import ForYou
-from papertide.search.engine import MAX_LIMIT, SearchEngine
+from papertide.library.for_you import ForYou, because_text
+from papertide.search.engine import SearchEngine
 from papertide.search.query import Filters, merge_filters
 from papertide.search.vectors import VectorSet
 from papertide.store.accounts import AccountStore
@@ -266,8 +266,13 @@ class Composer:
             return []
         if window.vectors is None:  # gathered once per window, scored for every subscriber
             window.vectors = vectors.subset(window.pks)
-        page = self._for_you.recommend(user, limit=min(depth, MAX_LIMIT), among=window.vectors)
-        return [_Candidate(r.result.paper, partial(_said, r.reason)) for r in page.recommendations]
+        picks = self._for_you.picks_among(user, window.vectors, depth)
+        because = {paper.pk: paper for paper in self._store.get_many(list({p.because_pk for p in picks}))}
+        return [
+            _Candidate(window.papers[pick.pk], partial(because_text, because[pick.because_pk], pick.saved))
+            for pick in picks
+            if pick.because_pk in because
+        ]
 
     def _trending_candidates(self, window: Window, preferences: Preferences, depth: int) -> list[_Candidate]:
         """The ``depth`` papers trending most in the subscriber's categories, from cached lists per pattern."""
@@ -284,10 +289,6 @@ class Composer:
         filters = Filters((pattern,)) if pattern else Filters()
         key = (self._trending.as_of, window, pattern)
         return _cached(self._trends, key, lambda: self._trending.trending(window, filters, limit=TRENDING_DEPTH))
-
-
-def _said(text: str) -> str:
-    return text
 
 
 def _trending_window(span: timedelta) -> Window:
