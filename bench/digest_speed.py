@@ -284,7 +284,7 @@ def work(settings: Settings, shard: Shard, results: multiprocessing.Queue) -> No
     due = digests.due
     digests.due = stages.wrap("due", lambda *a, **k: list(due(*a, **k)))
     outbox = OutboxStore(store.engine, clock)
-    outbox.enqueue = stages.wrap("store", outbox.enqueue)
+    outbox.enqueue_many = stages.wrap("store", outbox.enqueue_many)
     bounces = BounceStore(store.engine, clock)
     mailer = Mailer.from_settings(settings)
     delivery = Delivery(outbox, bounces, lambda: mailer_relay(mailer), DeliveryPolicy.from_settings(settings))

@@ -79,3 +79,24 @@ def test_only_new_papers_and_nothing_already_saved(parts, reader) -> None:
     assert ids and all(store.get(i).paper.submitted.date() >= date(2024, 9, 1) for i in ids)
     assert not {"2401.00010", "2401.00011"} & set(ids)
     assert ids[0] in {"2401.00009", "2401.00012"}  # the quantum papers of those months come first
+
+
+def test_picks_among_known_papers_agree_with_the_page(parts, reader, corpus) -> None:
+    for_you, collections, votes, store = parts
+    _, engine = corpus
+    collections.save(reader, store.get("2401.00009"))
+    votes.set(reader, store.get("2401.00005"), True)
+    page = for_you.recommend(reader, limit=20)
+    everyone = [paper.pk for paper in store.get_many(range(1, 100))]
+    picks = for_you.picks_among(reader, engine.vectors.subset(everyone), limit=5)
+    assert [(p.pk, p.because_pk, p.saved) for p in picks] == [
+        (r.result.paper.pk, r.because.pk, r.saved) for r in page.recommendations[:5]
+    ]
+    liked = {store.get("2401.00009").pk, store.get("2401.00005").pk}
+    assert for_you.picks_among(reader, engine.vectors.subset(sorted(liked)), limit=5) == []  # never what was liked
+
+
+def test_picks_among_for_a_reader_with_no_likes_are_none(parts, reader, corpus) -> None:
+    for_you, *_ = parts
+    _, engine = corpus
+    assert for_you.picks_among(reader, engine.vectors.subset([1, 2, 3])) == []

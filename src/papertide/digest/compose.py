@@ -22,8 +22,9 @@ it sends), so a preview of a past date shows today's trending papers.
 
 from __future__ import annotations
 
+import heapq
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -33,8 +34,8 @@ from papertide.digest.alerts import alert_query, describe_alert
 from papertide.digest.preferences import Preferences, Section
 from papertide.digest.schedule import Period, previous_cutoff
 from papertide.errors import QueryError
-from papertide.library.for_you import ForYou
-from papertide.search.engine import MAX_LIMIT, SearchEngine
+from papertide.library.for_you import ForYou, because_text
+from papertide.search.engine import SearchEngine
 from papertide.search.query import Filters, merge_filters
 from papertide.search.vectors import VectorSet
 from papertide.store.accounts import AccountStore
@@ -116,7 +117,9 @@ class _Window:
         self.span = cutoff - since
         self.papers = {paper.pk: paper for paper in papers}
         self.pks = [paper.pk for paper in papers]  # newest first
-        self._order = {pk: position for position, pk in enumerate(self.pks)}
+        # Most upvoted first, then newest: the order new arrivals are offered in (sorted is stable).
+        by_upvotes = sorted(self.pks, key=lambda pk: -_upvotes(self.papers[pk]))
+        self._rank = {pk: position for position, pk in enumerate(by_upvotes)}
         self._by_category: dict[str, list[int]] = {}
         for paper in papers:
             for category in dict.fromkeys(paper.paper.categories):
@@ -134,19 +137,18 @@ class _Window:
             found = self._patterns[pattern] = (categories, pks)
         return found
 
-    def matching(self, filters: Filters) -> tuple[list[int], frozenset[str] | None]:
-        """The arrivals passing ``filters`` (newest first), and the categories its includes allow (None: all)."""
+    def best(self, filters: Filters, depth: int) -> tuple[list[int], frozenset[str] | None]:
+        """The ``depth`` most upvoted arrivals passing ``filters`` (newest first among equals), and the
+        categories its includes allow (None: all)."""
         allowed = None
-        passing: set[int] | list[int] = self.pks
+        passing: Iterable[int] = self.pks
         if filters.categories_include:
             parts = [self.pattern(pattern) for pattern in filters.categories_include]
             allowed = frozenset().union(*(categories for categories, _ in parts))
             passing = set().union(*(pks for _, pks in parts))
         if filters.categories_exclude:
             passing = set(passing).difference(*(self.pattern(p)[1] for p in filters.categories_exclude))
-        if isinstance(passing, set):
-            passing = sorted(passing, key=self._order.__getitem__)
-        return passing, allowed
+        return heapq.nsmallest(depth, passing, key=self._rank.__getitem__), allowed
 
 
 def window_start(subscription: Subscription, preferences: Preferences, period: Period) -> datetime:
@@ -266,8 +268,13 @@ class Composer:
             return []
         if window.vectors is None:  # gathered once per window, scored for every subscriber
             window.vectors = vectors.subset(window.pks)
-        page = self._for_you.recommend(user, limit=min(depth, MAX_LIMIT), among=window.vectors)
-        return [_Candidate(r.result.paper, partial(_said, r.reason)) for r in page.recommendations]
+        picks = self._for_you.picks_among(user, window.vectors, depth)
+        because = {paper.pk: paper for paper in self._store.get_many(list({p.because_pk for p in picks}))}
+        return [
+            _Candidate(window.papers[pick.pk], partial(because_text, because[pick.because_pk], pick.saved))
+            for pick in picks
+            if pick.because_pk in because
+        ]
 
     def _trending_candidates(self, window: Window, preferences: Preferences, depth: int) -> list[_Candidate]:
         """The ``depth`` papers trending most in the subscriber's categories, from cached lists per pattern."""
@@ -286,10 +293,6 @@ class Composer:
         return _cached(self._trends, key, lambda: self._trending.trending(window, filters, limit=TRENDING_DEPTH))
 
 
-def _said(text: str) -> str:
-    return text
-
-
 def _trending_window(span: timedelta) -> Window:
     """The shortest trending window covering the digest's own."""
     return next((window for window in _WINDOWS_BY_LENGTH if span <= window.length), _WINDOWS_BY_LENGTH[-1])
@@ -297,8 +300,7 @@ def _trending_window(span: timedelta) -> Window:
 
 def _new_arrivals(preferences: Preferences, window: _Window, depth: int) -> list[_Candidate]:
     """The first ``depth`` new papers in the subscriber's categories, most upvoted first, then newest."""
-    passing, allowed = window.matching(preferences.filters)
-    ranked = sorted(passing, key=lambda pk: -_upvotes(window.papers[pk]))[:depth]  # stable: newest first among equals
+    ranked, allowed = window.best(preferences.filters, depth)
     return [_Candidate(window.papers[pk], partial(_new_reason, window.papers[pk], allowed)) for pk in ranked]
 
 

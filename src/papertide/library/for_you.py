@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import chain, zip_longest
 
+from papertide.errors import NotFound
 from papertide.search.engine import SearchEngine, SearchResult
 from papertide.search.query import Filters
+from papertide.search.recommend import nearest_liked, recommend_among
 from papertide.search.vectors import VectorSet
 from papertide.store.accounts import User
 from papertide.store.collections import CollectionStore
@@ -32,7 +34,21 @@ class Recommendation:
 
     @property
     def reason(self) -> str:
-        return f"Similar to “{self.because.title}”, which you {'saved' if self.saved else 'upvoted'}"
+        return because_text(self.because, self.saved)
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    """A paper chosen for the reader, by store key, with the liked paper it is nearest to."""
+
+    pk: int
+    because_pk: int
+    saved: bool  # the reader saved ``because_pk`` (else they upvoted it)
+
+
+def because_text(because: StoredPaper, saved: bool) -> str:
+    """Why a paper is recommended: the liked paper it is nearest to."""
+    return f"Similar to “{because.title}”, which you {'saved' if saved else 'upvoted'}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,28 +66,45 @@ class ForYou:
         self._papers = papers
         self._engine = engine
 
-    def recommend(
-        self, user: User, since: date | None = None, limit: int = 20, among: VectorSet | None = None
-    ) -> ForYouPage:
-        """Up to ``limit`` papers submitted from ``since`` (None: any time) near the reader's likes.
-
-        ``among``: choose from these papers only (a digest's new ones; ``since`` then does not apply).
-        """
-        saved = self._collections.saved_pks(user.pk)
-        voted = self._votes.voted_pks(user.pk)
-        liked = list(dict.fromkeys([*saved, *voted]))
-        if not liked:
+    def recommend(self, user: User, since: date | None = None, limit: int = 20) -> ForYouPage:
+        """Up to ``limit`` papers submitted from ``since`` (None: any time) near the reader's likes."""
+        likes = self._likes(user)
+        if not likes.liked:
             return ForYouPage([], 0)
-        profile = _most_recent(saved, voted, PROFILE_SIZE)
-        found = self._engine.recommend(profile, limit, Filters(date_from=since), exclude=liked, among=among)
+        found = self._engine.recommend(likes.profile, limit, Filters(date_from=since), exclude=likes.liked)
         because = {paper.pk: paper for paper in self._papers.get_many([r.nearest_liked for r in found])}
-        saved_set = set(saved)
         recommendations = [
-            Recommendation(r.result, because[r.nearest_liked], r.nearest_liked in saved_set)
+            Recommendation(r.result, because[r.nearest_liked], r.nearest_liked in likes.saved)
             for r in found
             if r.nearest_liked in because
         ]
-        return ForYouPage(recommendations, len(liked))
+        return ForYouPage(recommendations, len(likes.liked))
+
+    def picks_among(self, user: User, among: VectorSet, limit: int = 20) -> list[Pick]:
+        """:meth:`recommend`'s choice among papers the caller already holds (a digest's new ones), best
+        first: scored exactly against vectors gathered once, and nothing loaded from the store."""
+        likes = self._likes(user)
+        vectors = self._engine.vectors
+        if not likes.liked or vectors is None:
+            return []
+        try:
+            hits = recommend_among(vectors, likes.profile, among, limit, exclude=likes.liked)
+        except NotFound:  # none of the liked papers has a vector yet
+            return []
+        nearest = nearest_liked(vectors, [hit.pk for hit in hits], likes.profile)
+        return [Pick(hit.pk, nearest[hit.pk], nearest[hit.pk] in likes.saved) for hit in hits if hit.pk in nearest]
+
+    def _likes(self, user: User) -> _Likes:
+        saved = self._collections.saved_pks(user.pk)
+        voted = self._votes.voted_pks(user.pk)
+        return _Likes(list(dict.fromkeys([*saved, *voted])), _most_recent(saved, voted, PROFILE_SIZE), set(saved))
+
+
+@dataclass(frozen=True, slots=True)
+class _Likes:
+    liked: list[int]  # everything saved or upvoted, left out of every answer
+    profile: list[int]  # the most recent of them, which the ranking follows
+    saved: set[int]
 
 
 def _most_recent(saved: list[int], voted: list[int], size: int) -> list[int]:

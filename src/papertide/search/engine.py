@@ -31,7 +31,7 @@ from papertide.search.highlight import highlight, query_terms, snippet
 from papertide.search.hybrid import fuse
 from papertide.search.lexical import LexicalIndex
 from papertide.search.query import Filters, ParsedQuery, Term, merge_filters, parse_query
-from papertide.search.vectors import VectorHit, VectorIndex, VectorSet, vectors_dir
+from papertide.search.vectors import VectorHit, VectorIndex, vectors_dir
 from papertide.store.papers import PaperStore, StoredPaper
 
 Mode = Literal["hybrid", "lexical", "semantic"]
@@ -339,28 +339,17 @@ class SearchEngine:
         return self._results([hit for hit in hits if hit[0] != stored.pk][:limit])
 
     def recommend(
-        self,
-        liked: Sequence[int],
-        limit: int = 10,
-        filters: Filters | None = None,
-        exclude: Sequence[int] = (),
-        among: VectorSet | None = None,
+        self, liked: Sequence[int], limit: int = 10, filters: Filters | None = None, exclude: Sequence[int] = ()
     ) -> list[Recommended]:
         """Papers near the liked ones (store keys) taken together, each with the liked paper nearest it;
         the liked papers and ``exclude`` are left out. Empty while none of them has a vector.
-
-        ``among``: only these papers are candidates (``filters`` then do not apply), scored exactly
-        (:meth:`VectorIndex.subset <papertide.search.vectors.VectorIndex.subset>` gathers them once).
         """
         _check_arguments("semantic", "relevance", limit, 0)
         vectors = self.vectors
         if not liked or vectors is None:
             return []
         try:
-            if among is not None:
-                hits = neighbours.recommend_among(vectors, liked, among, limit, exclude)
-            else:
-                hits = neighbours.recommend(vectors, liked, limit, filters or Filters(), exclude)
+            hits = neighbours.recommend(vectors, liked, limit, filters or Filters(), exclude)
         except NotFound:  # none of them has a vector yet
             return []
         reasons = neighbours.nearest_liked(vectors, [hit.pk for hit in hits], liked)
