@@ -2,7 +2,8 @@
 
 Chosen by the mean nDCG@10 over every evaluation collection and the 87k tasks (bench/fusion.py
 on the production pools; bench/README.md has the table), never by one collection: against
-reciprocal rank fusion (k=60) of the same pools it is ahead on each of them. It keeps how far
+reciprocal rank fusion (k=60) of the same pools it is ahead on every collection and task but the
+pasted-abstract one, where both put nearly every abstract's own paper first. It keeps how far
 apart the scores are, and both scores are exact for every candidate: the engine scores each
 retriever's candidates with the other retriever too, rather than treating a paper missing from
 one top-100 as unranked there.
