@@ -323,3 +323,15 @@ def test_a_long_query_is_searched_by_its_most_telling_words(indexed: LexicalInde
     assert not any(word.startswith("superconformal1") for word in words)  # in no paper: never chosen
     assert words["network"] == 3.0  # typed three times
     assert ids(indexed, store, f"network neural {rare} gravity")[0] == "hep-th/9711200"
+
+
+def test_an_index_of_a_few_papers_in_memory_searches_them_as_the_library_index_does(
+    indexed: LexicalIndex, store: PaperStore
+) -> None:
+    few = store.get_many_by_id(["2305.00002", "2305.00003", "2401.00004", "1706.03762"])
+    small = LexicalIndex.of_papers(few)
+    assert len(small) == 4
+    for text in ("neural networks", 'author:"Anna Schmidt"', "attention cat:cs.LG", "robot -legged", "nothing"):
+        everywhere = set(ids(indexed, store, text))
+        assert set(ids(small, store, text)) == everywhere & {p.paper_id for p in few}, text
+    assert ids(small, store, "robot") == ["2401.00004"]  # the library's other robot paper is not in it

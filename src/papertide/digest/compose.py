@@ -36,7 +36,8 @@ from papertide.digest.schedule import Period, previous_cutoff
 from papertide.errors import QueryError
 from papertide.library.for_you import ForYou, because_text
 from papertide.search.engine import SearchEngine
-from papertide.search.query import Filters, merge_filters
+from papertide.search.lexical import LexicalIndex
+from papertide.search.query import Filters
 from papertide.search.vectors import VectorSet
 from papertide.store.accounts import AccountStore
 from papertide.store.digest import Subscription, SubscriptionStore
@@ -126,6 +127,7 @@ class _Window:
                 self._by_category.setdefault(category, []).append(paper.pk)
         self._patterns: dict[str, tuple[frozenset[str], frozenset[int]]] = {}
         self.vectors: VectorSet | None = None  # the arrivals' vectors, once For you needs them
+        self.lexical: LexicalIndex | None = None  # the arrivals alone, once an alert needs them
 
     def pattern(self, pattern: str) -> tuple[frozenset[str], frozenset[int]]:
         """The window's categories a pattern matches, and the arrivals listed in any of them."""
@@ -244,17 +246,21 @@ class Composer:
         return _interleave(per_alert)[:depth]
 
     def _alert_matches_in(self, window: _Window, kind: str, value: str) -> list[int]:
-        """An alert's matches among the window's arrivals: a search of the papers submitted since it could be news."""
+        """An alert's matches among the window's arrivals, best match first.
+
+        Searched in an index of the arrivals alone, made once per window: an alert then costs what a
+        night's papers cost, not what the library does (a search of the whole library took ~1.5 ms
+        per digest at 1M papers).
+        """
 
         def search() -> list[int]:
             try:
-                recent = merge_filters(
-                    alert_query(kind, value), Filters(date_from=(window.since - self._max_age).date())
-                )
-            except QueryError:  # its own dates end before anything new: it can match nothing now
+                query = alert_query(kind, value)
+            except QueryError:  # stored under an older parser: it can match nothing now
                 return []
-            hits = self._engine.lexical.search(recent, limit=ALERT_DEPTH).hits  # best match first
-            return [pk for pk, _ in hits if pk in window.papers]
+            if window.lexical is None:
+                window.lexical = LexicalIndex.of_papers(window.papers.values())
+            return [pk for pk, _ in window.lexical.search(query, limit=ALERT_DEPTH).hits]
 
         return _cached(self._alert_matches, (window.since, window.span, kind, value), search)
 
