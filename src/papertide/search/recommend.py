@@ -14,7 +14,7 @@ import numpy as np
 
 from papertide.errors import NotFound
 from papertide.search.query import Filters
-from papertide.search.vectors import EF_NEIGHBOURS, NO_FILTERS, VectorHit, VectorIndex, VectorSet
+from papertide.search.vectors import EF_NEIGHBOURS, NO_FILTERS, VectorHit, VectorIndex, VectorSet, top_k
 
 
 def similar(index: VectorIndex, pk: int, k: int = 10, filters: Filters = NO_FILTERS) -> list[VectorHit]:
@@ -49,7 +49,8 @@ def recommend_among(
         return []
     left_out = {*liked, *exclude}
     scores = among.vectors @ profile
-    order = np.argsort(-scores, kind="stable")
+    # The k best that are not left out lie among the k + len(left_out) best of all.
+    order = top_k(scores, k + len(left_out))
     best = [i for i in order.tolist() if among.pks[i] not in left_out][:k]
     return [VectorHit(among.pks[i], float(scores[i])) for i in best]
 
