@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from papertide.accounts.rate_limits import RateLimiter
-from papertide.accounts.sign_in import LinkState, SignInLinks, normalise_email, safe_next
-from papertide.accounts.tokens import token_hash
+from papertide.accounts.sign_in import SignInLinks, normalise_email, safe_next
+from papertide.accounts.tokens import LinkState, token_hash
 from papertide.config import Settings, load_settings
 from papertide.errors import Gone, InvalidInput, NotFound, TooManyRequests
 from papertide.mail import Mailer

@@ -1,7 +1,8 @@
 """The browser harness: headless Chromium (Playwright) over a real server, for the end-to-end tests.
 
 Registered as a pytest plugin in ``tests/conftest.py``: ``browser``, ``base_url`` (the demo corpus
-served by uvicorn) and ``tab`` are fixtures of every test module. A ``tab`` fails its test if the
+served by uvicorn), ``site`` (the same with its mail going to the test's SMTP server) and ``tab`` are
+fixtures of every test module. A ``tab`` fails its test if the
 page loaded anything from another host or logged an error (a CSP violation is a console error).
 """
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from fastapi import FastAPI
 
 from papertide.web.app import create_app
 from tests.postgres import database_url_for_shared_fixture
@@ -48,6 +50,26 @@ def base_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     settings = demo_library(data_dir, cache, database_url_for_shared_fixture(request, data_dir))
     with serve(create_app(settings)) as url:
         yield url
+
+
+@dataclass
+class Site:
+    """A served app, with the app at hand to make accounts and sessions."""
+
+    url: str
+    app: FastAPI
+
+
+@pytest.fixture
+def site(request: pytest.FixtureRequest, tmp_path, smtp_server) -> Iterator[Site]:
+    """The demo library served with its mail going to the test's SMTP server."""
+    cache = request.config.cache.mkdir("papertide-web-demo") if getattr(request.config, "cache", None) else None
+    settings = demo_library(tmp_path / "demo", cache).model_copy(
+        update={"smtp_host": "127.0.0.1", "smtp_port": smtp_server.port, "smtp_security": "none"}
+    )
+    app = create_app(settings)
+    with serve(app) as url:
+        yield Site(url, app)
 
 
 @pytest.fixture(scope="module")

@@ -4,40 +4,16 @@ account page, an API token, signing out; and the new pages on a phone, in light 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
-from papertide.web.app import create_app
 from papertide.web.auth import SESSION_COOKIE
-from tests.web.browser import BROWSER_TESTS, DESKTOP, PHONE, Tab, new_tab
-from tests.web.corpus import demo_library
-from tests.web.live_server import serve
+from tests.web.browser import BROWSER_TESTS, DESKTOP, PHONE, Site, Tab, new_tab
 
 pytestmark = BROWSER_TESTS
 
 LINK_PATH = re.compile(r"https?://[^/\s]+(/signin/[A-Za-z0-9_-]+)")
-
-
-@dataclass
-class Site:
-    url: str
-    app: FastAPI
-
-
-@pytest.fixture
-def site(request: pytest.FixtureRequest, tmp_path, smtp_server) -> Iterator[Site]:
-    """The demo library served with its mail going to the test's SMTP server."""
-    cache = request.config.cache.mkdir("papertide-web-demo") if getattr(request.config, "cache", None) else None
-    settings = demo_library(tmp_path / "demo", cache).model_copy(
-        update={"smtp_host": "127.0.0.1", "smtp_port": smtp_server.port, "smtp_security": "none"}
-    )
-    app = create_app(settings)
-    with serve(app) as url:
-        yield Site(url, app)
 
 
 def received_link(smtp_server, count: int) -> str:

@@ -11,17 +11,15 @@ import email
 import mailbox
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import bibtexparser
 import pytest
-from fastapi import FastAPI
 from playwright import sync_api
 
 from papertide.web.app import create_app
 from papertide.web.auth import SESSION_COOKIE
-from tests.web.browser import BROWSER_TESTS, DESKTOP, PHONE, Tab, new_tab
+from tests.web.browser import BROWSER_TESTS, DESKTOP, PHONE, Site, Tab, new_tab
 from tests.web.corpus import demo_library
 from tests.web.live_server import serve
 
@@ -30,19 +28,13 @@ pytestmark = BROWSER_TESTS
 PAPER = "0704.0001"  # in the demo corpus, with a DOI and a journal reference
 
 
-@dataclass
-class Site:
-    app: FastAPI
-    url: str
-
-
 @pytest.fixture(scope="module")
 def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """The demo corpus served by uvicorn, with the app at hand to make accounts and sessions."""
     cache = request.config.cache.mkdir("papertide-web-demo") if getattr(request.config, "cache", None) else None
     app = create_app(demo_library(tmp_path_factory.mktemp("demo"), cache))
     with serve(app) as url:
-        yield Site(app, url)
+        yield Site(url, app)
 
 
 def reader_tab(browser: sync_api.Browser, site: Site, email: str | None, **options) -> Tab:

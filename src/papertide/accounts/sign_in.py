@@ -11,14 +11,13 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import jinja2
 
 from papertide.accounts.rate_limits import RateLimiter, mail_limits
-from papertide.accounts.tokens import new_token, token_hash
+from papertide.accounts.tokens import LinkState, new_token, token_hash
 from papertide.config import Settings
 from papertide.errors import Gone, InvalidInput, NotFound, PapertideError
 from papertide.mail import Mailer, compose
@@ -68,13 +67,6 @@ def safe_next(value: str | None) -> str:
     if any(parts.path == path or parts.path.startswith(path + "/") for path in _SIGN_IN_PATHS):
         return "/"
     return value
-
-
-class LinkState(StrEnum):
-    USABLE = "usable"
-    EXPIRED = "expired"
-    USED = "used"
-    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True, slots=True)

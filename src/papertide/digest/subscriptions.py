@@ -14,11 +14,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from enum import StrEnum
 
 from papertide.accounts.rate_limits import RateLimiter, mail_limits
 from papertide.accounts.sign_in import normalise_email
-from papertide.accounts.tokens import new_token, token_hash
+from papertide.accounts.tokens import LinkState, new_token, token_hash
 from papertide.config import Settings
 from papertide.digest.alerts import MAX_ALERTS, validate_alert
 from papertide.digest.preferences import Preferences
@@ -34,18 +33,11 @@ def _nonce() -> str:
     return secrets.token_urlsafe(12)
 
 
-class ConfirmState(StrEnum):
-    USABLE = "usable"
-    EXPIRED = "expired"
-    USED = "used"
-    UNKNOWN = "unknown"
-
-
 @dataclass(frozen=True, slots=True)
 class ConfirmCheck:
     """What a confirmation link can do now; the subscription is known for every link we sent."""
 
-    state: ConfirmState
+    state: LinkState
     subscription: Subscription | None = None
     days: int = 0
 
@@ -53,14 +45,14 @@ class ConfirmCheck:
     def error(self) -> PapertideError | None:
         """Why the link cannot confirm, as the error to answer with; None when it can."""
         match self.state:
-            case ConfirmState.EXPIRED:
+            case LinkState.EXPIRED:
                 return Gone(
                     f"This confirmation link has expired: it works for {self.days} days after it is sent. "
                     "Subscribe again to get a new one."
                 )
-            case ConfirmState.USED:
+            case LinkState.USED:
                 return Gone("This confirmation link has already been used: the subscription is confirmed.")
-            case ConfirmState.UNKNOWN:
+            case LinkState.UNKNOWN:
                 return NotFound(
                     "This is not a confirmation link we know: it may have been cut short when it was copied. "
                     "Subscribe again to get a new one."
@@ -131,12 +123,12 @@ class Subscriptions:
         days = self._settings.digest_confirm_days
         found = self._store.confirmation(token_hash(token)) if token else None
         if found is None:
-            return ConfirmCheck(ConfirmState.UNKNOWN, days=days)
+            return ConfirmCheck(LinkState.UNKNOWN, days=days)
         if found.used_at is not None:
-            return ConfirmCheck(ConfirmState.USED, found.subscription, days)
+            return ConfirmCheck(LinkState.USED, found.subscription, days)
         if found.expires_at <= self._store.now():
-            return ConfirmCheck(ConfirmState.EXPIRED, found.subscription, days)
-        return ConfirmCheck(ConfirmState.USABLE, found.subscription, days)
+            return ConfirmCheck(LinkState.EXPIRED, found.subscription, days)
+        return ConfirmCheck(LinkState.USABLE, found.subscription, days)
 
     def confirm(self, token: str) -> Subscription:
         """Use a confirmation link (once): the subscription is active from now."""
