@@ -20,7 +20,7 @@ from papertide.ingest import ingest
 from papertide.search.engine import SearchEngine, SearchResponse
 from papertide.search.indexer import index_vectors
 from papertide.search.lexical import LexicalIndex
-from papertide.search.query import Filters
+from papertide.search.query import Filters, parse_query
 from papertide.search.vectors import VectorIndex
 from papertide.store import PaperStore
 from tests.search.test_lexical import PAPERS
@@ -395,3 +395,12 @@ def test_a_query_without_operators_finds_something_when_any_word_occurs(
     words = [*others[:position], found, *others[position:]]
     response = lexical_engine.search(" ".join(words), mode="lexical")
     assert response.total >= 1 and response.results
+
+
+def test_a_hybrid_pool_holds_both_scores_the_scored_words_and_the_vectors(engine: SearchEngine) -> None:
+    assert engine.vectors is not None
+    pool = engine.candidates(parse_query("quadruped walking with reinforcement learning walking"), engine.vectors)
+    assert pool.words == 5  # "with" is a stop word; "walking" counts twice
+    assert set(pool.vectors.pks) == set(pool.cosine) == pool.bm25.keys() | pool.cosine.keys()
+    for pk, paper in zip(pool.vectors.pks, pool.vectors.vectors, strict=True):
+        assert pool.cosine[pk] == pytest.approx(float(paper @ pool.query), abs=1e-5)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,8 +28,9 @@ from papertide.errors import NotFound, PapertideError, QueryError
 from papertide.search import recommend as neighbours
 from papertide.search.embed import Embedder, load_embedder
 from papertide.search.highlight import highlight, query_terms, snippet
-from papertide.search.hybrid import fuse
+from papertide.search.hybrid import Candidates, fuse
 from papertide.search.lexical import LexicalIndex
+from papertide.search.lexical_query import free_words
 from papertide.search.query import Filters, ParsedQuery, Term, merge_filters, parse_query
 from papertide.search.vectors import VectorHit, VectorIndex, vectors_dir
 from papertide.store.papers import PaperStore, StoredPaper
@@ -63,15 +64,6 @@ class SearchResult:
     score: float
     title_html: str
     snippet_html: str
-
-
-@dataclass(frozen=True, slots=True)
-class Candidates:
-    """A hybrid pool: BM25 (0 where a paper matches no word) and cosine of every candidate."""
-
-    bm25: dict[int, float]
-    cosine: dict[int, float]
-    total: int  # papers there are to page through
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,7 +256,7 @@ class SearchEngine:
             total = len(ranked)
         else:
             pool = self.candidates(parsed, vectors, depth)
-            ranked, total = fuse(pool.bm25, pool.cosine), pool.total
+            ranked, total = fuse(pool), pool.total
         if sort == "newest":
             ranked = self._newest_first(ranked)
         return ranked, total
@@ -279,9 +271,12 @@ class SearchEngine:
         semantic = self._semantic(parsed, vectors, query, depth)
         lexical = self.lexical.search(parsed, limit=depth)
         bm25, cosine = dict(lexical.hits), dict(semantic)
-        cosine.update(_similarities(vectors, query, [pk for pk in bm25 if pk not in cosine]))
         bm25.update(self.lexical.scores(parsed, [pk for pk, _ in semantic if pk not in bm25]))
-        return Candidates(bm25, cosine, max(lexical.total, len(cosine)))
+        pool = vectors.subset(list(dict.fromkeys([*cosine, *bm25])))  # gathered once, for fusion's feedback too
+        gathered = zip(pool.pks, pool.vectors, strict=True)
+        cosine.update(_dots(query, [(pk, paper) for pk, paper in gathered if pk not in cosine]))
+        words = sum(free_words(parsed, self.lexical.stats()).values())
+        return Candidates(bm25, cosine, max(lexical.total, len(cosine)), round(words), query, pool)
 
     def _embed(self, parsed: ParsedQuery) -> np.ndarray:
         assert self.embedder is not None
@@ -380,8 +375,12 @@ def _check_arguments(mode: str, sort: str, limit: int, offset: int) -> None:
 def _similarities(vectors: VectorIndex, query: np.ndarray, pks: list[int]) -> dict[int, float]:
     """Cosine similarities of the query to those of ``pks`` that have a vector."""
     found, papers = vectors.with_vectors(pks)
+    return _dots(query, zip(found, papers, strict=True))
+
+
+def _dots(query: np.ndarray, papers: Iterable[tuple[int, np.ndarray]]) -> dict[int, float]:
     # A dot per row: a matrix product would sum in another order, moving the scores' last bits.
-    return {pk: float(paper @ query) for pk, paper in zip(found, papers, strict=True)}
+    return {pk: float(paper @ query) for pk, paper in papers}
 
 
 def _pairs(hits: list[VectorHit]) -> list[tuple[int, float]]:
