@@ -44,8 +44,8 @@ def test_the_lexical_share_falls_as_the_query_grows_within_its_bounds() -> None:
 def test_keywords_lean_on_words_and_prose_on_meaning() -> None:
     # Paper 1 holds the query's words, paper 2 its meaning, paper 3 neither.
     bm25, cosine = {1: 9.0, 2: 3.0, 3: 0.0}, {1: 0.40, 2: 0.80, 3: 0.30}
-    assert [pk for pk, _ in fuse(_pool(bm25, cosine, words=2))][0] == 1
-    assert [pk for pk, _ in fuse(_pool(bm25, cosine, words=80))][0] == 2
+    assert fuse(_pool(bm25, cosine, words=2))[0][0] == 1
+    assert fuse(_pool(bm25, cosine, words=80))[0][0] == 2
 
 
 def test_convex_scores_are_in_0_1_and_missing_scores_are_the_lowest() -> None:

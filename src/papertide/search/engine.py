@@ -275,7 +275,7 @@ class SearchEngine:
         pool = vectors.subset(list(dict.fromkeys([*cosine, *bm25])))  # gathered once, for fusion's feedback too
         gathered = zip(pool.pks, pool.vectors, strict=True)
         cosine.update(_dots(query, [(pk, paper) for pk, paper in gathered if pk not in cosine]))
-        words = sum(free_words(parsed, self.lexical.stats()).values())
+        words = sum(free_words(parsed).values())
         return Candidates(bm25, cosine, max(lexical.total, len(cosine)), round(words), query, pool)
 
     def _embed(self, parsed: ParsedQuery) -> np.ndarray:

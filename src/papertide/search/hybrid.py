@@ -5,9 +5,9 @@ production pools; bench/README.md has every candidate tried, each collection bes
 never by one collection:
 
 1. A convex combination of min-max normalised scores, BM25 and cosine, where the lexical share
-   depends on the number of words the lexical leg scores the query by: 0.475 at 9 words (a
-   title, a claim), 0.1 more each time the query is halved and 0.1 less each time it is doubled,
-   within 0.2..0.7. A few keywords are matched best by their words; a long question in prose or a
+   depends on the query's length in words (stop words aside): 0.475 at 9 words (a title, a
+   claim), 0.1 more each time the query is halved and 0.1 less each time it is doubled, within
+   0.2..0.7. A few keywords are matched best by their words; a long question in prose or a
    pasted abstract holds many words no relevant paper shares, and its meaning says more.
 2. Feedback from the first hit (Rocchio's relevance feedback, the first hit taken as relevant):
    the query vector moves toward that paper's vector, with half its weight; every candidate's
@@ -48,13 +48,13 @@ class Candidates:
     bm25: dict[int, float]
     cosine: dict[int, float]  # the candidates that have a vector
     total: int  # papers there are to page through
-    words: int  # words the lexical leg scores the query by (with their counts)
+    words: int  # the query's words, stop words aside, each as often as it occurs
     query: np.ndarray  # the query's vector
     vectors: VectorSet  # the vectors of the candidates that have one
 
 
 def lexical_share(words: int) -> float:
-    """The lexical score's share for a query of ``words`` scored words (at least one is assumed)."""
+    """The lexical score's share for a query of ``words`` words (stop words aside; at least one is assumed)."""
     share = LEXICAL_SHARE + SHARE_PER_DOUBLING * math.log2(max(1, words) / TYPICAL_WORDS)
     return min(max(share, SHARE_BOUNDS[0]), SHARE_BOUNDS[1])
 
