@@ -31,8 +31,9 @@ import numpy as np
 from papertide.search.vectors import VectorSet
 
 # The lexical share at TYPICAL_WORDS, its change per doubling of the words, and its bounds.
-# Mean nDCG@10 over the four collections: a fixed 0.45 0.6148; by length 0.6178; with feedback
-# 0.6210 (feedback from the top 1 with a weight of 0.25..1: 0.6198..0.6210; from the top 3: 0.6181..0.6212).
+# Mean nDCG@10 over the four collections (bench/fusion.py): a fixed share of 0.45 0.6148; by
+# length 0.6179; with feedback 0.6211. Feedback from the first hit with a weight of 0.25..1 gives
+# 0.6198..0.6211; from the mean of the top 2 or 3, 0.6181..0.6233, unsteady from weight to weight.
 LEXICAL_SHARE = 0.475
 SHARE_PER_DOUBLING = -0.1
 TYPICAL_WORDS = 9
@@ -60,16 +61,23 @@ def lexical_share(words: int) -> float:
 
 
 def fuse(pool: Candidates) -> list[tuple[int, float]]:
-    """The pool's papers, best first, as ``(pk, fused score in 0..1)``: both steps of the module's docstring."""
+    """The pool's papers, best first, as ``(pk, fused score in 0..1)``: both steps of the module's docstring.
+
+    A paper missing from ``pool.bm25`` matched no word (0); one missing from ``pool.cosine`` has
+    no vector yet: it gets the lowest cosine there is.
+    """
+    candidates = list(dict.fromkeys([*pool.bm25, *pool.cosine]))
+    if not candidates:
+        return []
     share = lexical_share(pool.words)
-    ranked = convex(pool.bm25, pool.cosine, share)
-    if not ranked or not pool.vectors.pks:
-        return ranked
-    moved = with_feedback(pool.query, pool.vectors, ranked[0][0])
-    if moved is None:  # the first hit has no vector yet
-        return ranked
-    cosine = dict(zip(pool.vectors.pks, (pool.vectors.vectors @ moved).tolist(), strict=True))
-    return convex(pool.bm25, cosine, share)
+    lexical = share * _min_max(np.array([pool.bm25.get(pk, 0.0) for pk in candidates]))
+    fused = lexical + (1 - share) * _min_max(_cosines(candidates, pool.cosine))
+    moved = with_feedback(pool.query, pool.vectors, candidates[int(np.argmax(fused))])
+    if moved is not None:
+        again = dict(zip(pool.vectors.pks, (pool.vectors.vectors @ moved).tolist(), strict=True))
+        fused = lexical + (1 - share) * _min_max(_cosines(candidates, again))
+    order = np.argsort(-fused, kind="stable")
+    return [(candidates[i], float(fused[i])) for i in order]
 
 
 def with_feedback(query: np.ndarray, vectors: VectorSet, first: int) -> np.ndarray | None:
@@ -83,21 +91,9 @@ def with_feedback(query: np.ndarray, vectors: VectorSet, first: int) -> np.ndarr
     return moved / norm if norm > 0 else None
 
 
-def convex(lexical: Mapping[int, float], semantic: Mapping[int, float], share: float) -> list[tuple[int, float]]:
-    """The papers in either mapping, best first, by ``share`` x min-max BM25 + the rest x min-max cosine.
-
-    ``lexical`` holds BM25 scores (a paper missing matched nothing: 0); ``semantic`` holds cosine
-    similarities (a paper missing has no vector yet: it gets the lowest one there is).
-    """
-    candidates = list(dict.fromkeys([*lexical, *semantic]))
-    if not candidates:
-        return []
-    floor = min(semantic.values(), default=0.0)
-    bm25 = np.array([lexical.get(pk, 0.0) for pk in candidates])
-    cosine = np.array([semantic.get(pk, floor) for pk in candidates])
-    fused = share * _min_max(bm25) + (1 - share) * _min_max(cosine)
-    order = np.argsort(-fused, kind="stable")
-    return [(candidates[i], float(fused[i])) for i in order]
+def _cosines(candidates: list[int], cosine: Mapping[int, float]) -> np.ndarray:
+    floor = min(cosine.values(), default=0.0)
+    return np.array([cosine.get(pk, floor) for pk in candidates])
 
 
 def _min_max(scores: np.ndarray) -> np.ndarray:
