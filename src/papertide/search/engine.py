@@ -264,8 +264,9 @@ class SearchEngine:
     def candidates(self, parsed: ParsedQuery, vectors: VectorIndex, depth: int = POOL_DEPTH) -> Candidates:
         """A hybrid search's pool: each retriever's top ``depth``, every paper scored by both.
 
-        Both scores for every candidate, so fusion never guesses a missing one (bench/fusion.py
-        scores other fusions on exactly these pools).
+        Both scores for every candidate, so fusion never guesses a missing one, and what fusion
+        weighs them by: the query's word count, its vector and the candidates' vectors
+        (bench/fusion.py scores other fusions on exactly these pools).
         """
         query = self._embed(parsed)
         semantic = self._semantic(parsed, vectors, query, depth)
