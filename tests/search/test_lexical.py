@@ -323,6 +323,9 @@ def test_a_long_query_is_searched_by_its_most_telling_words(indexed: LexicalInde
     assert not any(word.startswith("superconformal1") for word in words)  # in no paper: never chosen
     assert words["network"] == 3.0  # typed three times
     assert ids(indexed, store, f"network neural {rare} gravity")[0] == "hep-th/9711200"
+    # The hits say how many words scored them (what hybrid fusion weighs the two legs by).
+    assert indexed.search(parse_query(f"{common} {rare} gravity"), limit=5).words == sum(words.values())
+    assert indexed.search(parse_query('the neural networks of networks "low rank"'), limit=5).words == 3
 
 
 def test_an_index_of_a_few_papers_in_memory_searches_them_as_the_library_index_does(

@@ -30,7 +30,6 @@ from papertide.search.embed import Embedder, load_embedder
 from papertide.search.highlight import highlight, query_terms, snippet
 from papertide.search.hybrid import Candidates, fuse
 from papertide.search.lexical import LexicalIndex
-from papertide.search.lexical_query import free_words
 from papertide.search.query import Filters, ParsedQuery, Term, merge_filters, parse_query
 from papertide.search.vectors import VectorHit, VectorIndex, vectors_dir
 from papertide.store.papers import PaperStore, StoredPaper
@@ -276,8 +275,7 @@ class SearchEngine:
         pool = vectors.subset(list(dict.fromkeys([*cosine, *bm25])))  # gathered once, for fusion's feedback too
         gathered = zip(pool.pks, pool.vectors, strict=True)
         cosine.update(_dots(query, [(pk, paper) for pk, paper in gathered if pk not in cosine]))
-        words = sum(free_words(parsed).values())
-        return Candidates(bm25, cosine, max(lexical.total, len(cosine)), round(words), query, pool)
+        return Candidates(bm25, cosine, max(lexical.total, len(cosine)), lexical.words, query, pool)
 
     def _embed(self, parsed: ParsedQuery) -> np.ndarray:
         assert self.embedder is not None

@@ -5,10 +5,11 @@ production pools; bench/README.md has every candidate tried, each collection bes
 never by one collection:
 
 1. A convex combination of min-max normalised scores, BM25 and cosine, where the lexical share
-   depends on the query's length in words (stop words aside): 0.475 at 9 words (a title, a
-   claim), 0.1 more each time the query is halved and 0.1 less each time it is doubled, within
-   0.2..0.7. A few keywords are matched best by their words; a long question in prose or a
-   pasted abstract holds many words no relevant paper shares, and its meaning says more.
+   depends on the query's length in the words BM25 scores it by (stop words aside, each as often
+   as it occurs): 0.475 at 9 words (a title, a claim), 0.1 more each time the query is halved and
+   0.1 less each time it is doubled, within 0.2..0.7. A few keywords are matched best by their
+   words; a long question in prose or a pasted abstract holds many words no relevant paper
+   shares, and its meaning says more.
 2. Feedback from the first hit (Rocchio's relevance feedback, the first hit taken as relevant):
    the query vector moves toward that paper's vector, with half its weight; every candidate's
    cosine is computed again with the moved query, and step 1 runs again. The paper both legs put
@@ -49,13 +50,13 @@ class Candidates:
     bm25: dict[int, float]
     cosine: dict[int, float]  # the candidates that have a vector
     total: int  # papers there are to page through
-    words: int  # the query's words, stop words aside, each as often as it occurs
+    words: int  # the query's words as BM25 scores them (LexicalHits.words)
     query: np.ndarray  # the query's vector
     vectors: VectorSet  # the vectors of the candidates that have one
 
 
 def lexical_share(words: int) -> float:
-    """The lexical score's share for a query of ``words`` words (stop words aside; at least one is assumed)."""
+    """The lexical score's share for a query BM25 scores by ``words`` words (at least one is assumed)."""
     share = LEXICAL_SHARE + SHARE_PER_DOUBLING * math.log2(max(1, words) / TYPICAL_WORDS)
     return min(max(share, SHARE_BOUNDS[0]), SHARE_BOUNDS[1])
 

@@ -19,7 +19,7 @@ import tantivy
 
 from papertide.errors import StoreError
 from papertide.search.analysis import ANALYSIS_VERSION, NAMES, TEXT
-from papertide.search.lexical_query import TermStats, compile_query
+from papertide.search.lexical_query import TermStats, compile_query, free_words
 from papertide.search.lexical_schema import COMBINED, PK, SEQ, SUBMITTED, TITLE_WEIGHT, build_schema, to_document
 from papertide.search.query import ParsedQuery
 from papertide.store.papers import PaperStore, StoredPaper
@@ -35,10 +35,11 @@ _PK_UNION_MAX = 4000  # keys looked up one by one below this; measured at 1M: eq
 
 @dataclass(frozen=True, slots=True)
 class LexicalHits:
-    """One page of matches as ``(pk, score)`` and how many papers match in all."""
+    """One page of matches as ``(pk, score)``, how many papers match in all, and how many words scored them."""
 
     hits: list[tuple[int, float]]
     total: int
+    words: int = 0  # the query's free words as scored (stop words aside, each as often as it occurs)
 
 
 class LexicalIndex:
@@ -137,7 +138,9 @@ class LexicalIndex:
     def search(self, query: ParsedQuery, *, limit: int, offset: int = 0, newest: bool = False) -> LexicalHits:
         """Papers matching ``query``, best first (or newest first, undated last), with the match count."""
         searcher = self._searcher()
-        compiled = compile_query(query, self._schema, _stats(searcher))
+        stats = _stats(searcher)
+        words = free_words(query, stats)
+        compiled = compile_query(query, self._schema, stats, words)
         if limit < 1:  # tantivy panics on an empty page
             raise ValueError(f"limit must be positive, got {limit}")
         if newest:
@@ -147,7 +150,7 @@ class LexicalIndex:
         addresses = [address for _, address in result.hits]
         pks = searcher.fast_field_values(PK, addresses)
         scores = [0.0 if newest else float(key) for key, _ in result.hits]
-        return LexicalHits(list(zip(pks, scores, strict=True)), result.count)
+        return LexicalHits(list(zip(pks, scores, strict=True)), result.count, round(sum(words.values())))
 
     def scores(self, query: ParsedQuery, pks: list[int]) -> dict[int, float]:
         """The BM25 scores of those of ``pks`` that match ``query``: scores another retriever's candidates,

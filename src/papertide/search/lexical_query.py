@@ -91,11 +91,16 @@ def _counts(terms: list[Term], analyzer: Analyzer) -> Counter[str]:
     return counts
 
 
-def compile_query(parsed: ParsedQuery, schema: tantivy.Schema, stats: TermStats | None = None) -> tantivy.Query:
-    """The tantivy query selecting and scoring what ``parsed`` asks for (every paper when it asks nothing)."""
+def compile_query(
+    parsed: ParsedQuery, schema: tantivy.Schema, stats: TermStats | None = None, words: dict[str, float] | None = None
+) -> tantivy.Query:
+    """The tantivy query selecting and scoring what ``parsed`` asks for (every paper when it asks nothing).
+
+    ``words`` are the query's :func:`free_words`, when the caller has them already.
+    """
     free = [
         (Occur.Should, _weighted(Query.term_query(schema, COMBINED, word), weight))
-        for word, weight in free_words(parsed, stats).items()
+        for word, weight in (free_words(parsed, stats) if words is None else words).items()
     ]
     required = [
         (Occur.Must, query)
