@@ -17,6 +17,12 @@ _ARXIV_ID = re.compile(
     re.IGNORECASE,
 )
 _NAMESPACED_ID = re.compile(r"^[a-z][a-z0-9_-]*:\S+$")
+# Column widths of the store (store/schema.py uses these): PostgreSQL refuses a longer value where
+# SQLite would keep it, so validation holds every record to them and both backends store the same.
+MAX_ID_LENGTH = 64
+MAX_CATEGORY_LENGTH = 32
+# Text a record may carry; none may hold NUL, which PostgreSQL text cannot store either.
+_TEXT_FIELDS = ("title", "abstract", "authors", "doi", "journal_ref", "comments", "url_abs", "url_pdf", "url_code")
 
 
 def parse_arxiv_id(text: str) -> tuple[str, int | None]:
@@ -126,6 +132,8 @@ class Paper:
         """Check the invariants the store relies on; raise :class:`RecordError` naming the field."""
         if not self.id or not is_valid_paper_id(self.id):
             raise RecordError(f"invalid paper id {self.id!r}", location=location, field="id")
+        if len(self.id) > MAX_ID_LENGTH:
+            raise RecordError(f"paper id is longer than {MAX_ID_LENGTH} characters", location=location, field="id")
         if not self.title or not self.title.strip():
             raise RecordError("title is empty", location=location, field="title")
         if self.version < 1:
@@ -136,6 +144,13 @@ class Paper:
         for category in self.categories:
             if not isinstance(category, str) or not category.strip() or " " in category:
                 raise RecordError(f"invalid category {category!r}", location=location, field="categories")
+            if len(category) > MAX_CATEGORY_LENGTH:
+                reason = f"category {category!r} is longer than {MAX_CATEGORY_LENGTH} characters"
+                raise RecordError(reason, location=location, field="categories")
+        for name in _TEXT_FIELDS:
+            value = getattr(self, name) or ""
+            if any("\x00" in text for text in (value if isinstance(value, list) else [value])):
+                raise RecordError("contains a NUL character (\\x00)", location=location, field=name)
         return self
 
 

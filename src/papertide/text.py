@@ -72,6 +72,8 @@ def normalize(text: str | None) -> str:
 
 def fold(text: str) -> str:
     """Lower-case and strip diacritics, for search keys: ``Balázs`` -> ``balazs``."""
+    if text.isascii():  # most titles and abstracts: nothing to decompose, and a walk per character is costly
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     # Letters with a stroke have no decomposition: map them once they are lower case (ß casefolds to ss).

@@ -194,6 +194,25 @@ def test_utf8_and_long_lines_round_trip_through_a_real_smtp_server(
     assert received["Date"] == "Fri, 06 Mar 2026 07:00:00 +0000"
 
 
+def test_ascii_lines_past_the_smtp_limit_are_encoded_and_read_back_whole(settings: Settings) -> None:
+    long_line = "word " * 300  # 1,500 characters: plain ASCII, but over the 998-octet line limit
+    composed = message(settings, text="Short\n", html=f"<p>{long_line}</p>")
+    wire = composed.as_bytes(policy=default.clone(linesep="\r\n"))
+    assert max(len(line) for line in wire.split(b"\r\n")) <= 78
+    plain, rich = composed.iter_parts()
+    assert (plain["Content-Transfer-Encoding"], rich["Content-Transfer-Encoding"]) == ("7bit", "quoted-printable")
+    parsed = email.message_from_bytes(wire, policy=default)
+    assert parsed.get_body(("html",)).get_content().replace("\r\n", "\n") == f"<p>{long_line}</p>\n"
+
+
+def test_a_body_holding_the_usual_boundary_gets_another(settings: Settings) -> None:
+    usual = message(settings).get_boundary()
+    composed = message(settings, text=f"--{usual}\nnot a part\n")
+    assert composed.get_boundary() != usual
+    parsed = email.message_from_bytes(composed.as_bytes(), policy=default)
+    assert [part.get_content() for part in parsed.iter_parts()] == [f"--{usual}\nnot a part\n", "<p>Hello</p>\n"]
+
+
 ADDRESS_LIKE = st.text(alphabet=st.sampled_from('ab.@<> "\r\n,:;\\()[]ü\u2028-_'), max_size=24)
 
 

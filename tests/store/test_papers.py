@@ -101,25 +101,41 @@ def test_invalid_paper_is_rejected_with_field_and_others_load(store: PaperStore)
     assert "2410.00001" in str(rejected[0])
 
 
-def test_crash_mid_batch_leaves_no_half_written_paper(tmp_path) -> None:
-    store = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+# A real database failure: a trigger aborts inserting the categories of any paper after the second.
+_FAILING_CATEGORY_INSERTS = {
+    "sqlite": [
+        "CREATE TRIGGER boom BEFORE INSERT ON paper_categories WHEN NEW.paper_pk > 2 "
+        "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE 'disk on fire'; END $$",
+        "CREATE TRIGGER boom BEFORE INSERT ON paper_categories FOR EACH ROW WHEN (NEW.paper_pk > 2) "
+        "EXECUTE FUNCTION boom()",
+    ],
+}
+
+
+def test_crash_mid_batch_leaves_no_half_written_paper(store: PaperStore) -> None:
     ingest([make("2401.00001")], store)
-    # A real database failure in the middle of the second batch: a trigger aborts one insert.
     with store.engine.begin() as conn:
-        conn.execute(
-            text(
-                "CREATE TRIGGER boom BEFORE INSERT ON paper_categories WHEN NEW.paper_pk > 2 "
-                "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
-            )
-        )
-    batch = [make("2401.00002"), make("2401.00003"), make("2401.00004")]
+        for statement in _FAILING_CATEGORY_INSERTS[conn.dialect.name]:
+            conn.execute(text(statement))
+    items = [make("2401.00002"), Checkpoint("k", "token-1"), make("2401.00003"), make("2401.00004")]
     with pytest.raises(StoreError, match="disk on fire"):
-        ingest([*batch, Checkpoint("k", "token-2")], store, batch_size=10)
-    assert store.count() == 1
-    assert store.get("2401.00002") is None
-    assert store.get_checkpoint("k") is None
+        ingest([*items, Checkpoint("k", "token-2")], store, batch_size=10)
+    # The batch before the failure stays, with the checkpoint saved beside it; nothing of the failed one.
+    assert store.count() == 2
+    assert store.get("2401.00003") is None
+    assert store.get_checkpoint("k") == "token-1"
     with store.engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM paper_categories")).scalar_one() == 2
+        assert conn.execute(text("SELECT count(*) FROM paper_categories")).scalar_one() == 4
+    with store.engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER boom" + (" ON paper_categories" if conn.dialect.name == "postgresql" else "")))
+    # Resuming from the checkpoint loads the rest.
+    resumed = ingest([make("2401.00003"), make("2401.00004"), Checkpoint("k", "token-2")], store)
+    assert resumed.added == 2
+    assert store.count() == 4
+    assert store.get_checkpoint("k") == "token-2"
 
 
 def test_checkpoint_committed_with_its_papers(store: PaperStore) -> None:

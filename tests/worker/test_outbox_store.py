@@ -111,6 +111,24 @@ def test_a_dead_workers_rows_are_claimed_again_when_the_lease_runs_out(engine: E
     assert outbox.get(second[1].key).state == "sent"
 
 
+def test_one_commit_records_a_message_sent_and_hands_over_the_next(engine: Engine, clock: ControlledClock) -> None:
+    outbox = OutboxStore(engine, clock)
+    for n in (1, 2):
+        outbox.enqueue(digest(n))
+    one, two = outbox.claim("w", 10, lease_s=60)
+    outbox.handoff(one, lease_s=60)
+
+    assert outbox.sent_then_handoff(one, two, lease_s=60) == (True, True)
+    assert outbox.get(one.key).state == "sent"
+    assert (outbox.get(two.key).state, outbox.get(two.key).attempts) == ("sending", 1)
+
+    clock.advance(seconds=61)  # the worker stalled mid-transaction: another one takes the row over
+    [again] = outbox.claim("other", 10, lease_s=60)
+    assert (again.key, again.uncertain) == (two.key, 1)
+    assert outbox.sent_then_handoff(two, again, lease_s=60) == (False, True)  # the stale claim records nothing
+    assert outbox.get(two.key).state == "sending"
+
+
 def test_a_retried_row_waits_for_its_time_and_a_released_one_does_not(engine: Engine, clock: ControlledClock) -> None:
     outbox = OutboxStore(engine, clock)
     outbox.enqueue(digest(1))

@@ -106,16 +106,15 @@ class _Candidate:
         return self.paper.pk
 
 
-class _Window:
-    """The papers that arrived in one window, loaded once and shared by every subscriber with that window.
+class _Arrivals:
+    """The papers that arrived in a window, loaded once and shared by every subscriber whose window
+    holds the same papers: arXiv announces once a day, so windows ending at different hours mostly do.
 
-    Category patterns are matched against the window's few hundred distinct categories, once per
+    Category patterns are matched against the arrivals' few hundred distinct categories, once per
     pattern, not against its papers once per subscriber.
     """
 
-    def __init__(self, since: datetime, cutoff: datetime, papers: list[StoredPaper]) -> None:
-        self.since = since
-        self.span = cutoff - since
+    def __init__(self, papers: list[StoredPaper]) -> None:
         self.papers = {paper.pk: paper for paper in papers}
         self.pks = [paper.pk for paper in papers]  # newest first
         # Most upvoted first, then newest: the order new arrivals are offered in (sorted is stable).
@@ -128,6 +127,7 @@ class _Window:
         self._patterns: dict[str, tuple[frozenset[str], frozenset[int]]] = {}
         self.vectors: VectorSet | None = None  # the arrivals' vectors, once For you needs them
         self.lexical: LexicalIndex | None = None  # the arrivals alone, once an alert needs them
+        self.alert_matches: OrderedDict[tuple[str, str], list[int]] = OrderedDict()
 
     def pattern(self, pattern: str) -> tuple[frozenset[str], frozenset[int]]:
         """The window's categories a pattern matches, and the arrivals listed in any of them."""
@@ -163,9 +163,9 @@ def window_start(subscription: Subscription, preferences: Preferences, period: P
 class Composer:
     """Composes digests over one store and search engine; caches what subscribers share.
 
-    Each window's arrivals, each alert's matches in a window and each category's trending list
-    are computed once for every subscriber who needs them (the caches keep the latest
-    :data:`_CACHED` of each), so a composer serves a whole sending run.
+    Each window's arrivals (one copy for windows holding the same papers), each alert's matches
+    among them and each category's trending list are computed once for every subscriber who needs
+    them (the caches keep the latest :data:`_CACHED` of each), so a composer serves a whole sending run.
     """
 
     def __init__(
@@ -184,20 +184,22 @@ class Composer:
         self._trending = trending
         self._for_you = for_you
         self._accounts = AccountStore(store.engine, store.now)
-        self._windows: OrderedDict[tuple[datetime, datetime], _Window] = OrderedDict()
-        self._alert_matches: OrderedDict[tuple, list[int]] = OrderedDict()
+        self._windows: OrderedDict[tuple[datetime, datetime], _Arrivals] = OrderedDict()
+        self._arrivals: OrderedDict[tuple[int, ...], _Arrivals] = OrderedDict()
         self._trends: OrderedDict[tuple, list[TrendingItem]] = OrderedDict()
 
     def compose(self, subscription: Subscription, period: Period) -> ComposedDigest | None:
         """The digest of ``period`` for ``subscription``, or None when there is nothing new to send."""
         preferences = Preferences.from_dict(subscription.preferences)
         since = window_start(subscription, preferences, period)
-        window = self._window(since, period.cutoff)
-        if not window.pks:
+        arrivals = self._window(since, period.cutoff)
+        if not arrivals.pks:
             return None  # no paper arrived: no mail that day
         depth = CANDIDATES_PER_PAPER * preferences.max_papers
+        span = period.cutoff - since
         candidates = {
-            section: self._candidates(section, subscription, preferences, window, depth) for section in CLAIM_ORDER
+            section: self._candidates(section, subscription, preferences, arrivals, span, depth)
+            for section in CLAIM_ORDER
         }
         sent = self._subscriptions.already_sent(
             subscription.pk, {c.pk for ranked in candidates.values() for c in ranked}
@@ -212,15 +214,21 @@ class Composer:
             return None
         return ComposedDigest(subscription, preferences, period, since, sections)
 
-    def _window(self, since: datetime, cutoff: datetime) -> _Window:
-        def load() -> _Window:
+    def _window(self, since: datetime, cutoff: datetime) -> _Arrivals:
+        def load() -> _Arrivals:
             pks = self._store.arrived(since, cutoff, since - self._max_age)
-            return _Window(since, cutoff, self._store.get_many(pks))
+            return _cached(self._arrivals, tuple(pks), lambda: _Arrivals(self._store.get_many(pks)))
 
         return _cached(self._windows, (since, cutoff), load)
 
     def _candidates(
-        self, section: Section, subscription: Subscription, preferences: Preferences, window: _Window, depth: int
+        self,
+        section: Section,
+        subscription: Subscription,
+        preferences: Preferences,
+        window: _Arrivals,
+        span: timedelta,
+        depth: int,
     ) -> list[_Candidate]:
         """The papers the section offers, best first, a few times more than a digest holds (history not applied).
 
@@ -233,10 +241,10 @@ class Composer:
             return self._alert_candidates(subscription, window, depth)
         if section is Section.FOR_YOU:
             return self._for_you_candidates(subscription, window, depth)
-        trending = self._trending_candidates(_trending_window(window.span), preferences, depth)
+        trending = self._trending_candidates(_trending_window(span), preferences, depth)
         return trending + _new_arrivals(preferences, window, depth)
 
-    def _alert_candidates(self, subscription: Subscription, window: _Window, depth: int) -> list[_Candidate]:
+    def _alert_candidates(self, subscription: Subscription, window: _Arrivals, depth: int) -> list[_Candidate]:
         """New papers matching each alert, best match first, the alerts taking turns."""
         per_alert = []
         for alert in self._subscriptions.alerts(subscription.pk):
@@ -245,10 +253,10 @@ class Composer:
             per_alert.append(deque(_Candidate(window.papers[pk], reason) for pk in matches))
         return _interleave(per_alert)[:depth]
 
-    def _alert_matches_in(self, window: _Window, kind: str, value: str) -> list[int]:
+    def _alert_matches_in(self, window: _Arrivals, kind: str, value: str) -> list[int]:
         """An alert's matches among the window's arrivals, best match first.
 
-        Searched in an index of the arrivals alone, made once per window: an alert then costs what a
+        Searched in an index of the arrivals alone, made once for them: an alert then costs what a
         night's papers cost, not what the library does (a search of the whole library took ~1.5 ms
         per digest at 1M papers).
         """
@@ -262,9 +270,9 @@ class Composer:
                 window.lexical = LexicalIndex.of_papers(window.papers.values())
             return [pk for pk, _ in window.lexical.search(query, limit=ALERT_DEPTH).hits]
 
-        return _cached(self._alert_matches, (window.since, window.span, kind, value), search)
+        return _cached(window.alert_matches, (kind, value), search)
 
-    def _for_you_candidates(self, subscription: Subscription, window: _Window, depth: int) -> list[_Candidate]:
+    def _for_you_candidates(self, subscription: Subscription, window: _Arrivals, depth: int) -> list[_Candidate]:
         """The library's "For you" among the window's new papers, for a subscriber with an account that liked some."""
         user = self._accounts.user(subscription.user_pk) if subscription.user_pk is not None else None
         if user is None:
@@ -304,7 +312,7 @@ def _trending_window(span: timedelta) -> Window:
     return next((window for window in _WINDOWS_BY_LENGTH if span <= window.length), _WINDOWS_BY_LENGTH[-1])
 
 
-def _new_arrivals(preferences: Preferences, window: _Window, depth: int) -> list[_Candidate]:
+def _new_arrivals(preferences: Preferences, window: _Arrivals, depth: int) -> list[_Candidate]:
     """The first ``depth`` new papers in the subscriber's categories, most upvoted first, then newest."""
     ranked, allowed = window.best(preferences.filters, depth)
     return [_Candidate(window.papers[pk], partial(_new_reason, window.papers[pk], allowed)) for pk in ranked]

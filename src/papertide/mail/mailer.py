@@ -63,7 +63,8 @@ class Connection(AbstractContextManager):
         was not taken."""
         wire = _BARE_LF.sub(b"\r\n", wire)  # SMTP carries CRLF; bytes made with it (wire_bytes) are unchanged
         # compat32 leaves the headers as text: the addresses are all the envelope needs, at a tenth of the cost
-        headers = BytesHeaderParser(policy=policy.compat32).parsebytes(wire)
+        head = wire[: end + 2] if (end := wire.find(b"\r\n\r\n")) >= 0 else wire  # the body is not needed
+        headers = BytesHeaderParser(policy=policy.compat32).parsebytes(head)
         senders = [address for _, address in getaddresses(headers.get_all("From", []))]
         recipients = [
             address for _, address in getaddresses([v for f in _RECIPIENT_FIELDS for v in headers.get_all(f, [])])

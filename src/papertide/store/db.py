@@ -23,7 +23,8 @@ SQLITE_POOL_SIZE = 16
 MIGRATION_LOCK_KEY = 727837843
 
 
-def _dumps(value: object) -> str:
+def dump_json(value: object) -> str:
+    """JSON text as every JSON column stores it (also what COPY writes on PostgreSQL)."""
     # orjson is several times faster than json for the author/category lists of a bulk load.
     return orjson.dumps(value).decode()
 
@@ -68,7 +69,7 @@ def create_store_engine(url: str, *, pool_size: int | None = None, max_overflow:
             # pre_ping: a connection the server or a proxy dropped while idle is replaced before
             # use, instead of failing the request that drew it from the pool.
             options.update(pool_size=pool_size or 5, max_overflow=max_overflow, pool_pre_ping=True)
-        engine = create_engine(url, json_serializer=_dumps, json_deserializer=orjson.loads, **options)
+        engine = create_engine(url, json_serializer=dump_json, json_deserializer=orjson.loads, **options)
     except (SQLAlchemyError, ImportError, OSError) as exc:
         raise StoreError(f"cannot open database {url!r}: {exc}") from exc
     if engine.dialect.name == "sqlite":

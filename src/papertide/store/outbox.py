@@ -8,7 +8,8 @@ The life of a row (the rules live in :mod:`papertide.worker.outbox`; this module
 - ``claim`` hands a batch of due rows to one worker (``sending``, with a claim token and a lease);
   rows of a worker that died become due again when their lease runs out.
 - ``handoff`` marks the start of the SMTP transaction (``handoff_at``, ``attempts + 1``) and
-  renews the lease; ``sent``/``retry``/``failed`` conclude it and clear the mark. A row reclaimed
+  renews the lease; ``sent``/``retry``/``failed`` conclude it and clear the mark
+  (``sent_then_handoff`` concludes one message and marks the next in one commit). A row reclaimed
   while still marked was possibly delivered already: the claim counts it in ``uncertain``.
 
 Every update after the claim names the claim token, so a worker whose lease ran out (and whose
@@ -182,24 +183,39 @@ class OutboxStore(TableStore):
         return sorted(claimed, key=lambda c: c.pk)
 
     def _conclude(self, claim: Claimed, values: dict) -> bool:
+        with self._writing() as conn:
+            return self._conclude_on(conn, claim, values)
+
+    def _conclude_on(self, conn: Connection, claim: Claimed, values: dict) -> bool:
         statement = (
             update(digest_outbox)
             .where(_o.pk == claim.pk, _o.claim_token == claim.token)
             .values(updated_at=self._clock(), **values)
         )
-        with self._writing() as conn:
-            return conn.execute(statement).rowcount == 1
+        return conn.execute(statement).rowcount == 1
+
+    def _handoff_values(self, lease_s: float) -> dict:
+        now = self._clock()
+        return {"handoff_at": now, "attempts": _o.attempts + 1, "lease_until": now + timedelta(seconds=lease_s)}
+
+    def _sent_values(self) -> dict:
+        return {"state": "sent", "sent_at": self._clock(), "detail": None, **_CONCLUDED}
 
     def handoff(self, claim: Claimed, lease_s: float) -> bool:
         """Mark the start of the SMTP transaction and renew the lease; False if the claim was lost."""
-        now = self._clock()
-        return self._conclude(
-            claim,
-            {"handoff_at": now, "attempts": _o.attempts + 1, "lease_until": now + timedelta(seconds=lease_s)},
-        )
+        return self._conclude(claim, self._handoff_values(lease_s))
 
     def sent(self, claim: Claimed) -> bool:
-        return self._conclude(claim, {"state": "sent", "sent_at": self._clock(), "detail": None, **_CONCLUDED})
+        return self._conclude(claim, self._sent_values())
+
+    def sent_then_handoff(self, taken: Claimed, claim: Claimed, lease_s: float) -> tuple[bool, bool]:
+        """:meth:`sent` for ``taken`` and :meth:`handoff` for ``claim`` in one commit, and whether each
+        claim still held: a batch's messages cost one commit each instead of two, and ``taken``'s
+        uncertain window still ends with the commit right after the relay's reply."""
+        with self._writing() as conn:
+            return self._conclude_on(conn, taken, self._sent_values()), self._conclude_on(
+                conn, claim, self._handoff_values(lease_s)
+            )
 
     def retry(self, claim: Claimed, at: datetime, detail: str, smtp_code: int | None, *, uncertain: bool) -> bool:
         """Back to pending until ``at``; ``uncertain`` when the relay may have taken it already."""

@@ -19,13 +19,13 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
-    update,
 )
 from sqlalchemy.exc import SQLAlchemyError
 
 from papertide.errors import InvalidInput, StoreError
 from papertide.model import Paper, Signal, Version, normalize_doi
 from papertide.store.base import TableStore, hold_transaction_lock, utc
+from papertide.store.paper_writes import paper_writer
 from papertide.store.schema import checkpoints, paper_categories, paper_signals, papers
 from papertide.store.votes import vote_counts
 from papertide.text import title_key
@@ -241,26 +241,19 @@ class PaperStore(TableStore):
                 continue
             updates.append((row.pk, _row(merged, digest, seq, now)))
             seq += 1
-        if inserts:
-            # A plain executemany and one lookup of the new keys beats RETURNING row by row.
-            conn.execute(insert(papers), inserts)
-            new_ids = [row["paper_id"] for row in inserts]
-            new_pks = conn.execute(select(papers.c.paper_id, papers.c.pk).where(papers.c.paper_id.in_(new_ids)))
-            pk_by_id.update((paper_id, pk) for paper_id, pk in new_pks)
-            result.added = len(inserts)
-        for pk, values in updates:
-            conn.execute(update(papers).where(papers.c.pk == pk).values(values))
-        result.updated = len(updates)
-        changed_pks = [pk_by_id[r["paper_id"]] for r in inserts] + [pk for pk, _ in updates]
+        writer = paper_writer(conn)
         if updates:
             conn.execute(delete(paper_categories).where(paper_categories.c.paper_pk.in_([pk for pk, _ in updates])))
+        pk_by_id.update(writer.write_papers(conn, inserts, updates))
+        result.added = len(inserts)
+        result.updated = len(updates)
+        changed_pks = [pk_by_id[r["paper_id"]] for r in inserts] + [pk for pk, _ in updates]
         category_rows = [
             {"paper_pk": pk, "category": category}
             for pk, values in zip(changed_pks, [*inserts, *(v for _, v in updates)], strict=True)
             for category in dict.fromkeys(values["categories"])
         ]
-        if category_rows:
-            conn.execute(insert(paper_categories), category_rows)
+        writer.add(conn, paper_categories, category_rows)
         signal_changed = self._add_signals(conn, [(pk_by_id[p.id], p.signals) for p in batch if p.signals])
         # A paper whose text is unchanged but whose signals moved was still updated.
         moved = signal_changed - set(changed_pks)
@@ -285,8 +278,7 @@ class PaperStore(TableStore):
                 new_rows.append(
                     {"paper_pk": pk, "name": signal.name, "observed_at": signal.observed_at, "value": signal.value}
                 )
-        if new_rows:
-            conn.execute(insert(paper_signals), new_rows)
+        paper_writer(conn).add(conn, paper_signals, new_rows)
         return {row["paper_pk"] for row in new_rows}
 
     # -- checkpoints -----------------------------------------------------------------------

@@ -28,6 +28,7 @@ from sqlalchemy import (
     event,
 )
 
+from papertide.model import MAX_CATEGORY_LENGTH, MAX_ID_LENGTH
 from papertide.store.vector_column import EmbeddingVector
 
 metadata = MetaData()
@@ -36,7 +37,7 @@ papers = Table(
     "papers",
     metadata,
     Column("pk", Integer, primary_key=True, autoincrement=True),
-    Column("paper_id", String(64), nullable=False, unique=True),
+    Column("paper_id", String(MAX_ID_LENGTH), nullable=False, unique=True),
     Column("version", Integer, nullable=False),
     Column("title", Text, nullable=False, comment="display form: TeX accents resolved, whitespace folded"),
     Column("abstract", Text, nullable=False),
@@ -45,7 +46,7 @@ papers = Table(
     Column("abstract_raw", Text, nullable=False),
     Column("authors_raw", JSON, nullable=False),
     Column("categories", JSON, nullable=False, comment="primary first"),
-    Column("primary_category", String(32)),
+    Column("primary_category", String(MAX_CATEGORY_LENGTH)),
     Column("submitted_at", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True)),
     Column("doi", Text),
@@ -75,7 +76,7 @@ paper_categories = Table(
     "paper_categories",
     metadata,
     Column("paper_pk", Integer, ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True),
-    Column("category", String(32), primary_key=True),
+    Column("category", String(MAX_CATEGORY_LENGTH), primary_key=True),
     Index("ix_paper_categories_category", "category", "paper_pk"),
 )
 

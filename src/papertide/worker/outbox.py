@@ -8,7 +8,9 @@ composing can crash at any moment without losing or doubling one. Sending a row 
 1. claim (``sending``, a claim token, a lease): no other worker touches the row while the lease runs;
 2. ``handoff`` commits "the SMTP transaction starts now" (``handoff_at``, ``attempts + 1``);
 3. MAIL FROM / RCPT TO / DATA on the open connection;
-4. ``sent`` commits the outcome and clears ``handoff_at``.
+4. ``sent`` commits the outcome and clears ``handoff_at``: in the same commit as the next message's
+   step 2 when there is one (``sent_then_handoff``), which halves a batch's commits and leaves
+   this message's window as it was, ending with the first commit after the relay's reply.
 
 A worker killed before step 2 leaves a claimed row that becomes due again when its lease runs out,
 not sent. A worker killed between 2 and 3's final reply either left the relay without the message
@@ -147,34 +149,58 @@ class Delivery:
         suspended = self.bounces.suspended([claim.address for claim in batch])
         subscribed = self.outbox.still_subscribed(batch)
         waiting = list(batch)
+        taken: Claimed | None = None  # the relay took it; recorded as sent with the next hand-over
         try:
             with self.open_relay() as relay:
                 while waiting:
                     claim = waiting.pop(0)
-                    if claim.pk not in subscribed:
-                        self._count(report, "skipped", self.outbox.skipped(claim, UNSUBSCRIBED))
-                    elif claim.address.lower() in suspended:
-                        self._count(report, "failed", self.outbox.failed(claim, "address suspended", None))
-                    elif not self.outbox.handoff(claim, self.policy.lease_s):
-                        report.lost += 1
+                    if claim.pk not in subscribed or claim.address.lower() in suspended:
+                        self._record_taken(taken, report)
+                        taken = None
+                        self._not_sending(claim, claim.pk in subscribed, report)
                     else:
-                        self._send(relay, claim, report)
+                        handed, taken = self._hand_over(claim, taken, report), None
+                        if not handed:
+                            report.lost += 1
+                        elif self._send(relay, claim, report):
+                            taken = claim
         except MailError as exc:  # the relay cannot be reached (or dropped us): the rest waits, unattempted
             log.warning("mail relay unavailable, %d digests wait: %s", len(waiting), exc)
             report.relay_down = True
             retry_at = self.outbox.now() + timedelta(seconds=self.policy.retry_base_s)
             for claim in waiting:
                 self.outbox.retry(claim, retry_at, f"relay unavailable: {exc.message}", None, uncertain=False)
+        finally:
+            self._record_taken(taken, report)
 
-    def _send(self, relay: Relay, claim: Claimed, report: DeliveryReport) -> None:
+    def _hand_over(self, claim: Claimed, taken: Claimed | None, report: DeliveryReport) -> bool:
+        """Mark ``claim``'s SMTP transaction as started, recording ``taken`` as sent in the same commit."""
+        if taken is None:
+            return self.outbox.handoff(claim, self.policy.lease_s)
+        was_sent, handed = self.outbox.sent_then_handoff(taken, claim, self.policy.lease_s)
+        self._count(report, "sent", was_sent)
+        return handed
+
+    def _not_sending(self, claim: Claimed, subscribed: bool, report: DeliveryReport) -> None:
+        if not subscribed:
+            self._count(report, "skipped", self.outbox.skipped(claim, UNSUBSCRIBED))
+        else:
+            self._count(report, "failed", self.outbox.failed(claim, "address suspended", None))
+
+    def _record_taken(self, taken: Claimed | None, report: DeliveryReport) -> None:
+        if taken is not None:
+            self._count(report, "sent", self.outbox.sent(taken))
+
+    def _send(self, relay: Relay, claim: Claimed, report: DeliveryReport) -> bool:
+        """Hand ``claim`` to the relay: True when it took it (recorded by the caller), else the failure recorded."""
         try:
             relay.send(claim.message)
         except MailError as exc:
             self._failure(claim, exc, report)
             if exc.smtp_code is None:
                 raise  # the connection is gone: the rest of the batch waits
-            return
-        self._count(report, "sent", self.outbox.sent(claim))
+            return False
+        return True
 
     def _failure(self, claim: Claimed, exc: MailError, report: DeliveryReport) -> None:
         code = exc.smtp_code
