@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -201,3 +202,34 @@ def test_unsubscribing_stops_a_digest_composed_but_not_sent(setup: Setup, smtp_s
     assert (report.sent, report.skipped) == (5, 1)
     assert (setup.row(3).state, setup.row(3).detail) == ("skipped", "unsubscribed before it was sent")
     assert leaving.email not in [m.envelope_to[0] for m in smtp_server.messages]
+
+
+def test_meanwhile_sends_while_the_outbox_is_filled_and_stops_with_it(
+    mail_settings: Settings, engine: Engine, clock: ControlledClock, smtp_server: MailServer
+) -> None:
+    setup = Setup(mail_settings, engine, clock, 3)
+    late = subscribe(engine, 2, first=4)  # two more subscribers, whose digests are stored while the thread runs
+
+    with setup.delivery.meanwhile("w") as report:
+        smtp_server.wait_for(3)  # the first ones left before the body ended
+        for subscription in late:
+            setup.outbox.enqueue(rendered(mail_settings, subscription, clock))
+        smtp_server.wait_for(5)
+    assert (report.sent, report.failed, report.lost) == (5, 0, 0)
+    assert sorted(message_keys(smtp_server)) == sorted(outbox_key(s.pk, PERIOD) for s in [*setup.subscriptions, *late])
+    assert setup.delivery.run("w").sent == 0
+
+
+def test_meanwhile_ends_with_its_body_when_nothing_is_due_or_the_relay_is_down(
+    mail_settings: Settings, engine: Engine, clock: ControlledClock
+) -> None:
+    down = load_settings(data_dir=mail_settings.data_dir, smtp_host="127.0.0.1", smtp_port=9, smtp_security="none")
+    setup = Setup(down, engine, clock, 2)
+    with setup.delivery.meanwhile("w") as report:
+        time.sleep(0.5)  # long enough to try: the relay refuses, the rows wait for their retry, the thread ends
+    assert report.relay_down and report.sent == 0
+    assert setup.outbox.counts().get("sent", 0) == 0
+
+    with setup.delivery.meanwhile("w") as report:
+        pass  # nothing is due now (the rows wait for their retry): the thread ends with the body
+    assert report.as_dict() == {"sent": 0, "skipped": 0, "retried": 0, "failed": 0, "lost": 0, "relay_down": False}

@@ -43,6 +43,7 @@ waits ``retry_base_s`` unattempted and the step ends.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -123,6 +124,16 @@ class DeliveryReport:
     def as_dict(self) -> dict[str, int | bool]:
         return {name: getattr(self, name) for name in self.__slots__}
 
+    def add(self, other: DeliveryReport) -> None:
+        """Count ``other``'s outcomes in this report too."""
+        for name in ("sent", "skipped", "retried", "failed", "lost"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.relay_down = self.relay_down or other.relay_down
+
+
+# How long the sending thread of :meth:`Delivery.meanwhile` waits when nothing is due yet.
+MEANWHILE_WAIT_S = 0.2
+
 
 class Delivery:
     """Sends what the outbox holds: claim a batch, send it over one connection, record each outcome."""
@@ -144,6 +155,36 @@ class Delivery:
                 break
             self._send_batch(batch, report)
         return report
+
+    @contextmanager
+    def meanwhile(self, worker_id: str, stop: Callable[[], bool] = lambda: False) -> Iterator[DeliveryReport]:
+        """Send from a thread while the body of the ``with`` fills the outbox; the report counts what it sent.
+
+        The first digests leave while the rest are still composed, and the relay's round trips
+        (most of sending's wall time) overlap composing, which keeps the process's core busy. The
+        thread ends after its current batch once the body is done (or ``stop()``); what is left is
+        the next :meth:`run`'s.
+        """
+        report = DeliveryReport()
+        done = threading.Event()
+
+        def ended() -> bool:
+            return done.is_set() or stop()
+
+        def send() -> None:
+            while not ended() and not report.relay_down:
+                sent = self.run(worker_id, ended)
+                report.add(sent)
+                if not (sent.sent or sent.skipped or sent.retried or sent.failed or sent.lost):
+                    done.wait(MEANWHILE_WAIT_S)  # nothing due yet
+
+        thread = threading.Thread(target=send, name=f"papertide-send-{worker_id}", daemon=True)
+        thread.start()
+        try:
+            yield report
+        finally:
+            done.set()
+            thread.join()
 
     def _send_batch(self, batch: list[Claimed], report: DeliveryReport) -> None:
         suspended = self.bounces.suspended([claim.address for claim in batch])

@@ -90,6 +90,7 @@ class Worker:
         self._embedder: Embedder | None = None
         self.jobs = self.default_jobs() if jobs is None else jobs
         self._stop = threading.Event()
+        self._sent_meanwhile = DeliveryReport()  # sent while this tick's digests were composed
 
     def default_jobs(self) -> list[Job]:
         settings, store = self.settings, self.store
@@ -151,8 +152,10 @@ class Worker:
         ]  # fmt: skip
 
     def _enqueue(self, stop: Callable[[], bool], shard: Shard | None = None) -> dict:
-        report = enqueue_due(self.composer, self.outbox, self.bounces, self.clock(), shard=shard, stop=stop)
-        return report.as_dict()
+        with self.delivery.meanwhile(self.worker_id, stop) as sending:
+            report = enqueue_due(self.composer, self.outbox, self.bounces, self.clock(), shard=shard, stop=stop)
+        self._sent_meanwhile.add(sending)
+        return report.as_dict() | {"sent_meanwhile": sending.sent}
 
     def _upkeep(self) -> dict:
         now = self.clock()
@@ -202,6 +205,9 @@ class Worker:
             if result is not None:
                 results.append(result)
         delivery = None if self.stopping() else self.deliver()
+        if delivery is not None:
+            delivery.add(self._sent_meanwhile)  # the job results say what was sent meanwhile either way
+        self._sent_meanwhile = DeliveryReport()
         self._beat(None)
         return results, delivery
 
