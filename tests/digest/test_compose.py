@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from papertide.digest.compose import ComposedDigest
 from papertide.digest.preferences import Preferences, Section
@@ -103,6 +103,19 @@ def test_the_window_starts_at_the_last_digest_and_covers_missed_days(world: Worl
     friday = world.composer.compose(world.subscriptions.get(subscription.pk), period(subscription, 4))
     assert friday.since == tuesday.cutoff
     assert set(titles(friday)) == {"Wednesday Paper", "Thursday Paper"}
+
+
+def test_a_paper_committed_after_a_cutoff_but_stamped_before_it_comes_the_next_day(world: World) -> None:
+    subscription = world.subscriber()
+    monday_arrivals(world)
+    tuesday = period(subscription, 1)
+    first = world.composer.compose(subscription, tuesday)
+    world.subscriptions.record(subscription.pk, tuesday.key, tuesday.cutoff, first.paper_pks)
+    # Its write began a minute before Tuesday's cutoff and committed after Tuesday's digest read its window.
+    world.arrive([paper(6, "Late Commit", submitted=at(1))], at=tuesday.cutoff - timedelta(minutes=1))
+    wednesday = world.composer.compose(world.subscriptions.get(subscription.pk), period(subscription, 2))
+    assert titles(wednesday) == ["Late Commit"]  # and none of Tuesday's papers again
+    assert wednesday.since == tuesday.cutoff
 
 
 def test_alerts_bring_matches_from_any_category_with_their_reason(world: World) -> None:

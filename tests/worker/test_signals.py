@@ -27,7 +27,8 @@ def test_sigterm_finishes_the_batch_in_hand_then_exits(tmp_path: Path, db_url: s
         counts = outbox.counts()
         assert counts["sending"] == 0  # nothing left half-done: every claimed digest was concluded
         assert counts["sent"] % BATCH == 0 and 0 < counts["sent"] < 300  # whole batches, then it stopped
-        assert counts["pending"] == 300 - counts["sent"]  # the rest waits for the next worker
+        # It sends while it composes, so composing stopped too: what it composed waits, the rest is still due.
+        assert counts["sent"] + counts["pending"] == sum(counts.values()) <= 300
         assert server.count() == counts["sent"]
     jobs = JobStore(engine)
     assert {job.name: job.state for job in jobs.jobs()} == {"digests": "done"}

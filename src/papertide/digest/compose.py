@@ -2,7 +2,9 @@
 
 A digest covers the papers that *arrived* in the store in its window, ``[since, cutoff)``:
 ``since`` is the cutoff of the subscriber's last digest (sent or skipped), else the delivery
-scheduled before this one; never more than :data:`MAX_LOOKBACK` back. Papers that arrive long
+scheduled before this one; never more than :data:`MAX_LOOKBACK` back. The window also reads
+:data:`ARRIVAL_OVERLAP` before ``since``, for papers whose write committed after the last digest
+read its window. Papers that arrive long
 after their submission (``digest_max_age_days``) are backfills, not news, and stay out.
 
 Sections, in the order a paper is claimed (a paper appears once, in the first that wants it):
@@ -45,6 +47,10 @@ from papertide.store.papers import PaperStore, StoredPaper
 from papertide.trending import Trending, TrendingItem, Window
 
 MAX_LOOKBACK = timedelta(days=14)
+# A paper's arrival time is taken when its write transaction starts, so one committed just after a
+# cutoff can carry a time just before it, after that digest read its window. Each window therefore
+# also reads this far back before its start; the sent history keeps out what the last digest brought.
+ARRIVAL_OVERLAP = timedelta(minutes=10)
 UPVOTES = "hf_upvotes"
 # The order in which sections claim papers; a paper is shown once, in the first that wants it.
 CLAIM_ORDER = (Section.ALERTS, Section.FOR_YOU, Section.TRENDING)
@@ -216,7 +222,7 @@ class Composer:
 
     def _window(self, since: datetime, cutoff: datetime) -> _Arrivals:
         def load() -> _Arrivals:
-            pks = self._store.arrived(since, cutoff, since - self._max_age)
+            pks = self._store.arrived(since - ARRIVAL_OVERLAP, cutoff, since - self._max_age)
             return _cached(self._arrivals, tuple(pks), lambda: _Arrivals(self._store.get_many(pks)))
 
         return _cached(self._windows, (since, cutoff), load)

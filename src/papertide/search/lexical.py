@@ -150,7 +150,10 @@ class LexicalIndex:
         addresses = [address for _, address in result.hits]
         pks = searcher.fast_field_values(PK, addresses)
         scores = [0.0 if newest else float(key) for key, _ in result.hits]
-        return LexicalHits(list(zip(pks, scores, strict=True)), result.count, round(sum(words.values())))
+        hits = list(zip(pks, scores, strict=True))
+        if not newest:  # equal scores in key order: tantivy orders them by segment, which indexing threads decide
+            hits.sort(key=lambda hit: (-hit[1], hit[0]))
+        return LexicalHits(hits, result.count, round(sum(words.values())))
 
     def scores(self, query: ParsedQuery, pks: list[int]) -> dict[int, float]:
         """The BM25 scores of those of ``pks`` that match ``query``: scores another retriever's candidates,
