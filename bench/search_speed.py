@@ -18,7 +18,7 @@ retrievers alone (lexical without hydration and snippets; semantic with the quer
 and the process's RSS. ``--bm25s`` also times bm25s (one title + abstract field, PyStemmer,
 top 20, query tokenization included) on the long classes, beside the lexical retriever::
 
-    .venv/bin/python bench/search_speed.py [--sizes 87k,1m] [--queries 100] [--json out.json]
+    .venv/bin/python bench/search_speed.py [--sizes 87k,1m,2.7m] [--queries 100] [--json out.json]
                                            [--rebuild-vectors] [--bm25s]
 
 ``--rebuild-vectors`` remakes the cached corpora's vectors and HNSW graphs from the real
@@ -51,7 +51,7 @@ from papertide.search.query import parse_query
 from papertide.search.vectors import VectorIndex, vectors_dir
 from papertide.store import PaperStore, open_store
 
-SIZES = {"87k": None, "1m": 1_000_000}
+SIZES = {"87k": None, "1m": 1_000_000, "2.7m": 2_700_000}  # 2.7M: all of arXiv
 SWAP_SHARE = 0.15
 # arXiv categories for each venue family: the primary first, then cross-lists drawn at random.
 VENUE_CATEGORIES = {
