@@ -232,7 +232,7 @@ class Composer:
         section: Section,
         subscription: Subscription,
         preferences: Preferences,
-        window: _Arrivals,
+        arrivals: _Arrivals,
         span: timedelta,
         depth: int,
     ) -> list[_Candidate]:
@@ -244,22 +244,22 @@ class Composer:
         if section not in preferences.sections:
             return []
         if section is Section.ALERTS:
-            return self._alert_candidates(subscription, window, depth)
+            return self._alert_candidates(subscription, arrivals, depth)
         if section is Section.FOR_YOU:
-            return self._for_you_candidates(subscription, window, depth)
+            return self._for_you_candidates(subscription, arrivals, depth)
         trending = self._trending_candidates(_trending_window(span), preferences, depth)
-        return trending + _new_arrivals(preferences, window, depth)
+        return trending + _new_arrivals(preferences, arrivals, depth)
 
-    def _alert_candidates(self, subscription: Subscription, window: _Arrivals, depth: int) -> list[_Candidate]:
+    def _alert_candidates(self, subscription: Subscription, arrivals: _Arrivals, depth: int) -> list[_Candidate]:
         """New papers matching each alert, best match first, the alerts taking turns."""
         per_alert = []
         for alert in self._subscriptions.alerts(subscription.pk):
             reason = partial(describe_alert, alert.kind, alert.value)
-            matches = self._alert_matches_in(window, alert.kind, alert.value)[:depth]
-            per_alert.append(deque(_Candidate(window.papers[pk], reason) for pk in matches))
+            matches = self._alert_matches_in(arrivals, alert.kind, alert.value)[:depth]
+            per_alert.append(deque(_Candidate(arrivals.papers[pk], reason) for pk in matches))
         return _interleave(per_alert)[:depth]
 
-    def _alert_matches_in(self, window: _Arrivals, kind: str, value: str) -> list[int]:
+    def _alert_matches_in(self, arrivals: _Arrivals, kind: str, value: str) -> list[int]:
         """An alert's matches among the window's arrivals, best match first.
 
         Searched in an index of the arrivals alone, made once for them: an alert then costs what a
@@ -272,13 +272,13 @@ class Composer:
                 query = alert_query(kind, value)
             except QueryError:  # stored under an older parser: it can match nothing now
                 return []
-            if window.lexical is None:
-                window.lexical = LexicalIndex.of_papers(window.papers.values())
-            return [pk for pk, _ in window.lexical.search(query, limit=ALERT_DEPTH).hits]
+            if arrivals.lexical is None:
+                arrivals.lexical = LexicalIndex.of_papers(arrivals.papers.values())
+            return [pk for pk, _ in arrivals.lexical.search(query, limit=ALERT_DEPTH).hits]
 
-        return _cached(window.alert_matches, (kind, value), search)
+        return _cached(arrivals.alert_matches, (kind, value), search)
 
-    def _for_you_candidates(self, subscription: Subscription, window: _Arrivals, depth: int) -> list[_Candidate]:
+    def _for_you_candidates(self, subscription: Subscription, arrivals: _Arrivals, depth: int) -> list[_Candidate]:
         """The library's "For you" among the window's new papers, for a subscriber with an account that liked some."""
         user = self._accounts.user(subscription.user_pk) if subscription.user_pk is not None else None
         if user is None:
@@ -286,12 +286,12 @@ class Composer:
         vectors = self._engine.vectors
         if vectors is None:
             return []
-        if window.vectors is None:  # gathered once per window, scored for every subscriber
-            window.vectors = vectors.subset(window.pks)
-        picks = self._for_you.picks_among(user, window.vectors, depth)
+        if arrivals.vectors is None:  # gathered once per set of arrivals, scored for every subscriber
+            arrivals.vectors = vectors.subset(arrivals.pks)
+        picks = self._for_you.picks_among(user, arrivals.vectors, depth)
         because = {paper.pk: paper for paper in self._store.get_many(list({p.because_pk for p in picks}))}
         return [
-            _Candidate(window.papers[pick.pk], partial(because_text, because[pick.because_pk], pick.saved))
+            _Candidate(arrivals.papers[pick.pk], partial(because_text, because[pick.because_pk], pick.saved))
             for pick in picks
             if pick.because_pk in because
         ]
@@ -318,10 +318,10 @@ def _trending_window(span: timedelta) -> Window:
     return next((window for window in _WINDOWS_BY_LENGTH if span <= window.length), _WINDOWS_BY_LENGTH[-1])
 
 
-def _new_arrivals(preferences: Preferences, window: _Arrivals, depth: int) -> list[_Candidate]:
+def _new_arrivals(preferences: Preferences, arrivals: _Arrivals, depth: int) -> list[_Candidate]:
     """The first ``depth`` new papers in the subscriber's categories, most upvoted first, then newest."""
-    ranked, allowed = window.best(preferences.filters, depth)
-    return [_Candidate(window.papers[pk], partial(_new_reason, window.papers[pk], allowed)) for pk in ranked]
+    ranked, allowed = arrivals.best(preferences.filters, depth)
+    return [_Candidate(arrivals.papers[pk], partial(_new_reason, arrivals.papers[pk], allowed)) for pk in ranked]
 
 
 def _upvotes(paper: StoredPaper) -> float:

@@ -124,11 +124,19 @@ class DeliveryReport:
     def as_dict(self) -> dict[str, int | bool]:
         return {name: getattr(self, name) for name in self.__slots__}
 
+    @property
+    def concluded(self) -> int:
+        """How many claimed digests this report counts, whatever became of them."""
+        return sum(getattr(self, name) for name in _OUTCOMES)
+
     def add(self, other: DeliveryReport) -> None:
         """Count ``other``'s outcomes in this report too."""
-        for name in ("sent", "skipped", "retried", "failed", "lost"):
+        for name in _OUTCOMES:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.relay_down = self.relay_down or other.relay_down
+
+
+_OUTCOMES = ("sent", "skipped", "retried", "failed", "lost")
 
 
 # How long the sending thread of :meth:`Delivery.meanwhile` waits when nothing is due yet.
@@ -175,7 +183,7 @@ class Delivery:
             while not ended() and not report.relay_down:
                 sent = self.run(worker_id, ended)
                 report.add(sent)
-                if not (sent.sent or sent.skipped or sent.retried or sent.failed or sent.lost):
+                if not sent.concluded:
                     done.wait(MEANWHILE_WAIT_S)  # nothing due yet
 
         thread = threading.Thread(target=send, name=f"papertide-send-{worker_id}", daemon=True)
@@ -200,7 +208,8 @@ class Delivery:
                         taken = None
                         self._not_sending(claim, claim.pk in subscribed, report)
                     else:
-                        handed, taken = self._hand_over(claim, taken, report), None
+                        handed = self._hand_over(claim, taken, report)  # records ``taken`` as sent
+                        taken = None
                         if not handed:
                             report.lost += 1
                         elif self._send(relay, claim, report):
