@@ -346,6 +346,7 @@ def measure(name: str, subscribers: int, processes: int, seed: int, cache: Path,
                 ready.get(timeout=WAIT_S)
             startup_s = time.perf_counter() - started
             sink_cpu = cpu_seconds(sink.pid)
+            server_cpu = pg.server_cpu_s(f"digest-{name}") if database_url else 0.0
             started = time.perf_counter()
             go.set()
             reports = [results.get(timeout=WAIT_S) for _ in workers]
@@ -357,6 +358,7 @@ def measure(name: str, subscribers: int, processes: int, seed: int, cache: Path,
                 time.sleep(0.02)
             total_s = time.perf_counter() - started
             sink_cpu = cpu_seconds(sink.pid) - sink_cpu
+            server_cpu = pg.server_cpu_s(f"digest-{name}") - server_cpu if database_url else None
         finally:
             sink.terminate()
             sink.wait(timeout=60)
@@ -380,6 +382,12 @@ def measure(name: str, subscribers: int, processes: int, seed: int, cache: Path,
         "cpu_s": round(sink_cpu, 2),
         "cpu_ms_per_digest": per(sink_cpu, due),
     }
+    if server_cpu is not None:  # on the same cores: what a separate database machine would take off them
+        rows["postgresql server (its processes)"] = {
+            "wall_s": None,
+            "cpu_s": round(server_cpu, 2),
+            "cpu_ms_per_digest": per(server_cpu, due),
+        }
     worker_cpu = cpu["enqueue"] + cpu["send"]
     return {
         "backend": backend,

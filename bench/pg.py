@@ -12,6 +12,7 @@ stays there between runs and stops when the benchmark exits. The copy is made on
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -66,6 +67,25 @@ def postgres_copy(sqlite_file: Path, name: str) -> tuple[str, dict]:
     facts_path.write_text(json.dumps(facts, indent=2) + "\n")
     print(f"  copied in {facts['copy_s']} s ({facts['papers_per_s']:,} papers/s); {facts['database_mb']:,} MB")
     return url, facts
+
+
+def server_cpu_s(name: str) -> float:
+    """CPU seconds the server of ``postgres_copy(..., name)`` has used so far: the postmaster, its running
+    processes and those that ended (their time is added to the postmaster's when it reaps them; Linux /proc)."""
+    postmaster = int((CACHE / f"pg-{name}" / "data" / "postmaster.pid").read_text().split()[0])
+    ticks = 0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        if int(proc.name) == postmaster:
+            ticks += sum(int(f) for f in fields[11:15])  # its own and its reaped children's user + system time
+        elif int(fields[1]) == postmaster:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def database_mb(engine: Engine) -> int:
