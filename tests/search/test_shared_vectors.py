@@ -7,6 +7,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from papertide.config import load_settings
@@ -71,6 +72,21 @@ def test_a_worker_embeds_once_and_a_node_copies_without_embedding(store: PaperSt
     index = VectorIndex.open(vectors_dir(node), embedder)
     hits = index.search(embedder.embed_query("message passing on graphs"), 4)
     assert {topic_of(p.paper_id) for p in store.get_many([hit.pk for hit in hits])} == {"graphs"}
+
+
+def test_stored_vectors_read_back_exactly(store: PaperStore) -> None:
+    ingest(topical_papers(), store)
+    vectors = PaperVectorStore(store.engine)
+    rng = np.random.default_rng(0)
+    with vectors.claim("model@1", 3) as claim:
+        saved = {p.pk: rng.normal(size=384).astype(np.float32) for p in claim.papers}
+        claim.save([(p, -7, saved[p.pk]) for p in claim.papers])
+    found = vectors.vectors("model@1", [*saved, 10**6])  # a paper without a vector is left out
+    assert set(found) == set(saved)
+    for pk, vector in saved.items():
+        assert found[pk].text_digest == -7 and found[pk].vector.dtype == np.float32
+        np.testing.assert_array_equal(found[pk].vector, vector)
+    assert vectors.vectors("other@1", list(saved)) == {}
 
 
 def test_a_node_stops_at_the_first_paper_not_yet_embedded(store: PaperStore, tmp_path: Path, embedder) -> None:

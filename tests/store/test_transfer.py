@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import func, insert, select
 
@@ -11,7 +12,16 @@ from papertide.errors import InvalidInput
 from papertide.store import open_store
 from papertide.store.accounts import AccountStore
 from papertide.store.db import create_store_engine
-from papertide.store.schema import collection_items, collections, papers, votes
+from papertide.store.schema import (
+    EMBEDDING_DIM,
+    collection_items,
+    collections,
+    digest_outbox,
+    paper_vectors,
+    papers,
+    subscriptions,
+    votes,
+)
 from papertide.store.transfer import copy_database
 from tests.postgres import PostgresForTests
 from tests.web.corpus import load_papers
@@ -19,7 +29,7 @@ from tests.web.corpus import load_papers
 
 @pytest.fixture
 def sqlite_installation(tmp_path: Path):
-    """A SQLite store with papers, signals, accounts, a session, votes and a collection."""
+    """A SQLite store with papers, signals, accounts, a session, votes, a collection, a digest and a vector."""
     store = open_store(f"sqlite:///{tmp_path / 'papertide.db'}")
     load_papers(store)
     accounts = AccountStore(store.engine)
@@ -47,6 +57,25 @@ def sqlite_installation(tmp_path: Path):
             insert(collection_items),
             [{"collection_pk": collection, "paper_pk": pks[0], "added_at": now, "note": "é ∑"}],
         )
+        subscription = conn.execute(
+            insert(subscriptions).values(
+                email="alice@example.org", user_pk=alice.pk, status="active", preferences={}, nonce="n" * 32,
+                created_at=now, updated_at=now,
+            )
+        ).inserted_primary_key[0]  # fmt: skip
+        conn.execute(
+            insert(digest_outbox).values(
+                key="k1", subscription_pk=subscription, period="2026-11-30", address="alice@example.org",
+                state="sent", message=b"Subject: digest\r\n\r\n\xff\x00 bytes", paper_pks=pks, attempts=1,
+                uncertain=0, next_attempt_at=now, created_at=now, updated_at=now,
+            )
+        )  # fmt: skip
+        conn.execute(
+            insert(paper_vectors).values(
+                paper_pk=pks[0], model="minilm@1", paper_seq=1, text_digest=-5,
+                vector=np.linspace(-1, 1, EMBEDDING_DIM, dtype=np.float32), embedded_at=now,
+            )
+        )  # fmt: skip
     return store
 
 
@@ -60,6 +89,8 @@ def test_everything_arrives_and_verifies(sqlite_installation, postgres: Postgres
     reports = copy_database(sqlite_installation.engine, target, chunk=7)
     assert reports and all(report.matches for report in reports), [r for r in reports if not r.matches]
     assert {r.table for r in reports} >= {"papers", "paper_signals", "users", "sessions", "votes", "collection_items"}
+    copied_rows = {r.table: r.target_rows for r in reports}
+    assert copied_rows["digest_outbox"] == copied_rows["paper_vectors"] == 1  # bytes and an embedding, verified
     assert _counts(target) == _counts(sqlite_installation.engine)
     # the target carries on where the copy ended: new keys follow the copied ones
     accounts = AccountStore(target)

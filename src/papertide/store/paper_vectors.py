@@ -18,6 +18,7 @@ from sqlalchemy import Connection, bindparam, func, or_, select
 
 from papertide.store.base import TableStore, upsert
 from papertide.store.schema import paper_vectors, papers
+from papertide.store.vector_column import vector_bytes, vector_from_bytes
 
 _SIGN = 1 << 63
 
@@ -101,8 +102,9 @@ class PaperVectorStore(TableStore):
         """The stored vectors of ``pks`` (those that have one)."""
         if not pks:
             return {}
-        query = select(paper_vectors.c.paper_pk, paper_vectors.c.text_digest, paper_vectors.c.vector).where(
-            paper_vectors.c.model == model, paper_vectors.c.paper_pk.in_(list(pks))
-        )
+        query = select(
+            paper_vectors.c.paper_pk, paper_vectors.c.text_digest, vector_bytes(paper_vectors.c.vector)
+        ).where(paper_vectors.c.model == model, paper_vectors.c.paper_pk.in_(list(pks)))
         with self._reading() as conn:
-            return {pk: StoredVector(digest, vector) for pk, digest, vector in conn.execute(query)}
+            rows = conn.execute(query).all()
+            return {pk: StoredVector(digest, vector_from_bytes(raw, conn.dialect.name)) for pk, digest, raw in rows}

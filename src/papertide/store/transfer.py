@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import numpy as np
 import orjson
 from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, text, tuple_
 from sqlalchemy.exc import SQLAlchemyError
@@ -183,11 +184,17 @@ def _checksum(engine: Engine, table: Table) -> tuple[int, str]:
 
 
 def _canonical(value: object) -> object:
-    """One form for a value read from either dialect: aware UTC datetimes, floats as repr."""
+    """One form for a value read from either dialect: aware UTC datetimes, floats as repr, bytes (a digest's
+    message) and embeddings (pgvector's on PostgreSQL, float32 bytes on SQLite) as hex.
+    """
     if isinstance(value, datetime):
         return utc(value).isoformat()
     if isinstance(value, float):
         return repr(value)
+    if isinstance(value, bytes | memoryview):
+        return bytes(value).hex()
+    if isinstance(value, np.ndarray):
+        return np.asarray(value, dtype="<f4").tobytes().hex()
     return value
 
 
