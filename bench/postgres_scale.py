@@ -220,6 +220,7 @@ def start_fresh_node(pg_dir: Path, url: str, papers: int) -> tuple[subprocess.Po
         data_dir, port, env=node_env(url), ready_within_s=READY_WITHIN_S, while_waiting=watch, poll_s=1.0
     )
     ready_s = round(time.perf_counter() - watch.started, 1)
+    watch()  # the graph may have been saved since the last look
     print(f"  {ready_s:7.1f} s  /readyz 200", flush=True)
     sizes = {
         "lexical_mb": _mb(data_dir / "index" / "lexical"),
@@ -364,7 +365,7 @@ def main() -> int:
         stop(node)
     if "web" in parts:
         port = web_load.free_port()
-        node = web_load.start_server(args.source, port, env=node_env(None))
+        node = web_load.start_server(args.source, port, env=node_env(None), ready_within_s=READY_WITHIN_S)
         results["web"]["sqlite"] = web(node, port, args.source, None, args)
         stop(node)
     if "search" in parts:
