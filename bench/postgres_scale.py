@@ -352,21 +352,25 @@ def main() -> int:
         parser.error(f"unknown parts {sorted(unknown)}; known: {', '.join(PARTS)}")
     postgres = server(args.pg_dir)
     url = postgres.url(DATABASE)
-    results: dict = {"prepare": prepare(args.source, args.pg_dir, postgres)}
+    loads: dict[str, tuple[float, float, float]] = {}  # the machine's load average as each part ended
+    results: dict = {"prepare": prepare(args.source, args.pg_dir, postgres), "load_average": loads}
     node_dir = args.pg_dir / "node"
     if "ready" in parts or ("web" in parts and not (node_dir / "index").exists()):
         node, port, results["ready"] = start_fresh_node(args.pg_dir, url, results["prepare"]["papers"])
+        loads["ready"] = os.getloadavg()
     elif "web" in parts:
         port = web_load.free_port()
         node = web_load.start_server(node_dir, port, env=node_env(url), ready_within_s=READY_WITHIN_S)
     if "web" in parts:
         results["web"] = {"postgresql": web(node, port, node_dir, url, args)}
+        loads["web postgresql"] = os.getloadavg()
     if "ready" in parts or "web" in parts:
         stop(node)
     if "web" in parts:
         port = web_load.free_port()
         node = web_load.start_server(args.source, port, env=node_env(None), ready_within_s=READY_WITHIN_S)
         results["web"]["sqlite"] = web(node, port, args.source, None, args)
+        loads["web sqlite"] = os.getloadavg()
         stop(node)
     if "search" in parts:
         titles, abstracts = [], []
@@ -377,9 +381,12 @@ def main() -> int:
             "postgresql": search(Settings(data_dir=node_dir, database_url=url), titles, abstracts, args),
             "sqlite": search(Settings(data_dir=args.source), titles, abstracts, args),
         }
+        loads["search"] = os.getloadavg()
     if "claims" in parts:
         results["claims"] = claims(url, args.claim_papers)
+        loads["claims"] = os.getloadavg()
     print_tables(results)
+    print(f"\nload average (1, 5, 15 min) as each part ended: {loads}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
     postgres.stop()
