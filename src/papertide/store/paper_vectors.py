@@ -14,9 +14,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import Connection, bindparam, func, or_, select
+from sqlalchemy import Connection, Engine, bindparam, func, or_, select
 
-from papertide.store.base import TableStore, upsert
+from papertide.store.base import Clock, TableStore, system_clock, upsert
 from papertide.store.schema import paper_vectors, papers
 from papertide.store.vector_column import vector_bytes, vector_from_bytes
 
@@ -71,7 +71,18 @@ class Claim:
 
 
 class PaperVectorStore(TableStore):
-    """The ``paper_vectors`` table."""
+    """The ``paper_vectors`` table.
+
+    A store remembers, per model, the change number its last claim reached and starts its next
+    search for pending papers there: walking from the first change over a million papers already
+    embedded took the database longer than embedding a batch (bench/postgres_scale.py). Papers
+    behind that mark, released by a worker that died or skipped while another held them, are
+    found when the search from the mark comes back empty and starts again from the first change.
+    """
+
+    def __init__(self, engine: Engine, clock: Clock = system_clock) -> None:
+        super().__init__(engine, clock)
+        self._reached: dict[str, int] = {}  # model -> change_seq of the last paper claimed
 
     def _pending(self, model: str):
         return (
@@ -82,17 +93,25 @@ class PaperVectorStore(TableStore):
 
     @contextmanager
     def claim(self, model: str, limit: int) -> Iterator[Claim]:
-        """Up to ``limit`` papers needing a vector of ``model``, oldest change first, held until the block ends.
+        """Up to ``limit`` papers needing a vector of ``model``, in change order from where this store's last
+        claim reached, held until the block ends.
 
         PostgreSQL skips papers another transaction holds; SQLite admits one writer at a time,
         so there a second process waits (or fails busy) rather than claiming the same papers.
         """
-        query = self._pending(model).order_by(papers.c.change_seq).limit(limit)
         with self._writing() as conn:
-            if conn.dialect.name == "postgresql":
-                query = query.with_for_update(of=papers, skip_locked=True)
-            pending = [PendingPaper(*row) for row in conn.execute(query)]
+            reached = self._reached.get(model, 0)
+            pending = self._select_pending(conn, model, limit, reached)
+            if not pending and reached:  # nothing past the mark: look behind it once before saying none is left
+                pending = self._select_pending(conn, model, limit, 0)
+            self._reached[model] = pending[-1].change_seq if pending else 0
             yield Claim(conn, model, pending, self.now())
+
+    def _select_pending(self, conn: Connection, model: str, limit: int, after_seq: int) -> list[PendingPaper]:
+        query = self._pending(model).where(papers.c.change_seq > after_seq).order_by(papers.c.change_seq).limit(limit)
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update(of=papers, skip_locked=True)
+        return [PendingPaper(*row) for row in conn.execute(query)]
 
     def count_pending(self, model: str) -> int:
         with self._reading() as conn:
