@@ -298,6 +298,7 @@ def claims(url: str, count: int) -> list[dict]:
             "claims_per_s": round(sum(d["claims"] for d in done) / seconds, 2),
             "per_worker_papers": [d["papers"] for d in done],
             "exactly_one_vector_each": tuple(per_paper) == (count, count) and vectors.count_pending(model) == 0,
+            "embedded_once": sum(d["embedded"] for d in done) == count,
             "vectors_in_table": total,
         })  # fmt: skip
         print(f"  {results[-1]}", flush=True)

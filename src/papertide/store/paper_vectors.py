@@ -101,17 +101,34 @@ class PaperVectorStore(TableStore):
         """
         with self._writing() as conn:
             reached = self._reached.get(model, 0)
-            pending = self._select_pending(conn, model, limit, reached)
+            pending = self._lock_pending(conn, model, limit, reached)
             if not pending and reached:  # nothing past the mark: look behind it once before saying none is left
-                pending = self._select_pending(conn, model, limit, 0)
+                pending = self._lock_pending(conn, model, limit, 0)
             self._reached[model] = pending[-1].change_seq if pending else 0
             yield Claim(conn, model, pending, self.now())
 
-    def _select_pending(self, conn: Connection, model: str, limit: int, after_seq: int) -> list[PendingPaper]:
-        query = self._pending(model).where(papers.c.change_seq > after_seq).order_by(papers.c.change_seq).limit(limit)
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update(of=papers, skip_locked=True)
-        return [PendingPaper(*row) for row in conn.execute(query)]
+    def _lock_pending(self, conn: Connection, model: str, limit: int, after_seq: int) -> list[PendingPaper]:
+        """Lock up to ``limit`` pending papers after ``after_seq``, those still pending once locked.
+
+        The statement that locks reads the vectors as they were when it started: a paper another
+        worker embedded and committed meanwhile is locked as pending (measured at 1M: two workers
+        embedded 7,552 papers for 4,000). Read again once the locks are held, it is not.
+        """
+        while True:
+            query = self._pending(model).where(papers.c.change_seq > after_seq).order_by(papers.c.change_seq)
+            query = query.limit(limit)
+            if conn.dialect.name != "postgresql":  # one writer at a time: what it reads stays true
+                return [PendingPaper(*row) for row in conn.execute(query)]
+            locked = [PendingPaper(*row) for row in conn.execute(query.with_for_update(of=papers, skip_locked=True))]
+            if not locked:
+                return []
+            still = self._still_pending(conn, model, [paper.pk for paper in locked])
+            if still:
+                return [paper for paper in locked if paper.pk in still]
+            after_seq = locked[-1].change_seq  # all done by others meanwhile: look further on
+
+    def _still_pending(self, conn: Connection, model: str, pks: list[int]) -> set[int]:
+        return set(conn.execute(select(self._pending(model).where(papers.c.pk.in_(pks)).subquery().c.pk)).scalars())
 
     def count_pending(self, model: str) -> int:
         with self._reading() as conn:
