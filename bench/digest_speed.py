@@ -17,9 +17,16 @@ connection per batch) to ``tests/mail_server.py`` running in another process (wr
 receives to /dev/shm). Reported: digests/s end to end (enqueue + send, until the server has them
 all) and seconds per stage::
 
-    nice -n 5 .venv/bin/python bench/digest_speed.py [--small] [--subscribers N] [--json out.json]
+    nice -n 5 .venv/bin/python bench/digest_speed.py [--small] [--subscribers N] [--processes N] [--json out.json]
+        [--backend sqlite|postgresql] [--cache DIR]
 
-``--small`` is a quick run: 50,000 papers, 1,000 subscribers. Without ../shared the script exits 0.
+``--small`` is a quick run: 50,000 papers, 1,000 subscribers. ``--backend postgresql`` runs the
+same worker code with a PostgreSQL URL, on a local server holding a copy of the cached SQLite store
+(``bench/pg.py``: made on the first run, then kept; store keys survive the copy, so the cached
+lexical and vector indexes serve it unchanged). ``--cache DIR`` reads the cached corpus from another
+checkout's ``bench/.cache``: with SQLite each run writes its subscribers into that store, so give
+it a copy of its own; with PostgreSQL the SQLite store and the indexes are only read. Without
+../shared the script exits 0.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pg
 from corpus import CACHE, corpus_or_exit, record_authors
 from search_speed import VENUE_CATEGORIES, _build_vectors, corpus, records
 from sqlalchemy import delete, func, insert, select
@@ -79,17 +87,17 @@ SIZES = {"1m": (1_000_000, 10_000, 2_000), "small": (50_000, 1_000, 500)}  # pap
 WAIT_S = 600
 
 
-def data_dir(name: str) -> Path:
-    return CACHE / f"digest-{name}"
+def data_dir(name: str, cache: Path = CACHE) -> Path:
+    return cache / f"digest-{name}"
 
 
-def build(name: str, papers: int, arrivals: int) -> dict:
+def build(name: str, papers: int, arrivals: int, cache: Path = CACHE) -> dict:
     """The cached store, lexical and vector indexes of corpus ``name``, each built now if missing; facts about them.
 
     Vectors are search_speed.py's: each paper's base paper's real embedding (``bench/corpus.py embed``
     must have cached at least a thousand), mixed for the copies, and the HNSW graph over them.
     """
-    settings = Settings(data_dir=data_dir(name))
+    settings = Settings(data_dir=data_dir(name, cache))
     facts_path = settings.data_dir / "build.json"
     facts = json.loads(facts_path.read_text()) if facts_path.exists() else {"papers": papers, "arrivals": arrivals}
     store = open_store(settings.resolved_database_url)
@@ -300,17 +308,20 @@ def work(settings: Settings, shard: Shard, results: multiprocessing.Queue, ready
     results.put((dict(stages.seconds), dict(stages.cpu), enqueued.as_dict(), delivered.as_dict()))
 
 
-def measure(name: str, subscribers: int, processes: int, seed: int) -> dict:
+def measure(name: str, subscribers: int, processes: int, seed: int, cache: Path, backend: str) -> dict:
     paper_count, _, arrival_count = SIZES[name]
-    facts = build(name, paper_count, arrival_count)
+    facts = build(name, paper_count, arrival_count, cache)
+    database_url = None  # SQLite: the store in the data directory
+    if backend == "postgresql":
+        database_url, facts["postgresql"] = pg.postgres_copy(data_dir(name, cache) / "papertide.db", f"digest-{name}")
     clock = lambda: NOW  # noqa: E731
     with tempfile.TemporaryDirectory(dir="/dev/shm") as scratch:
         log = Path(scratch) / "received"
         sink, port = start_sink(log)
         try:
             settings = load_settings(
-                data_dir=data_dir(name), smtp_host="127.0.0.1", smtp_port=port, smtp_security="none",
-                base_url="https://papers.example.org",
+                data_dir=data_dir(name, cache), database_url=database_url, smtp_host="127.0.0.1", smtp_port=port,
+                smtp_security="none", base_url="https://papers.example.org",
             )  # fmt: skip
             store = PaperStore(open_store(settings.resolved_database_url).engine, clock=clock)
             alert_count, account_count = subscribe(store, subscribers, random.Random(seed))
@@ -371,6 +382,7 @@ def measure(name: str, subscribers: int, processes: int, seed: int) -> dict:
     }
     worker_cpu = cpu["enqueue"] + cpu["send"]
     return {
+        "backend": backend,
         "corpus": facts,
         "subscribers": subscribers,
         "processes": processes,
@@ -394,11 +406,15 @@ def per(seconds: float, count: int) -> float:
 def print_report(name: str, result: dict) -> None:
     corpus_facts = result["corpus"]
     print(
-        f"\n{name}: {corpus_facts['papers']:,} papers + {corpus_facts['arrivals']:,} arrivals, "
+        f"\n{name} on {result['backend']}: {corpus_facts['papers']:,} papers + {corpus_facts['arrivals']:,} arrivals, "
         f"{result['subscribers']:,} subscribers ({result['alerts']:,} alerts, {result['accounts']:,} with upvotes); "
         "trending refresh "
         f"{result['trending_refresh_s']} s; workers ready in {result['worker_startup_s']} s (neither timed)"
     )
+    if "postgresql" in corpus_facts:
+        copied = corpus_facts["postgresql"]
+        print(f"copied into PostgreSQL in {copied['copy_s']} s ({copied['papers_per_s']:,} papers/s); "
+              f"{copied['database_mb']:,} MB there, {copied['sqlite_mb']:,} MB in SQLite")  # fmt: skip
     print(f"enqueue: {result['enqueue']}\nsend: {result['delivery']}")
     print("\n| stage | wall s | CPU s | CPU ms per digest |\n|---|---|---|---|")
     for stage, row in result["stages"].items():
@@ -420,13 +436,15 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--sink", nargs=2, metavar=("LOG", "PORT"), help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, help="also write the results here")
+    pg.add_argument(parser)
+    pg.add_cache_argument(parser)
     args = parser.parse_args()
     if args.sink:
         run_sink(Path(args.sink[0]), int(args.sink[1]))
         return 0
     corpus_or_exit()
     name = "small" if args.small else "1m"
-    result = measure(name, args.subscribers or SIZES[name][1], args.processes, args.seed)
+    result = measure(name, args.subscribers or SIZES[name][1], args.processes, args.seed, args.cache, args.backend)
     print_report(name, result)
     if args.json:
         args.json.write_text(json.dumps({name: result}, indent=2) + "\n", encoding="utf-8")

@@ -20,7 +20,11 @@ incremental refreshes, a reader catching up, and the cost of a vote (its insert 
 trigger, and the upkeep it causes)::
 
     nice -n 5 .venv/bin/python bench/trending.py [--small] [--queries 200] [--rebuild] [--json out.json]
+        [--backend sqlite|postgresql] [--cache DIR]
 
+``--backend postgresql`` measures the same on a local PostgreSQL holding a copy of the cached
+SQLite library (``bench/pg.py``: made on the first run, then kept); ``--cache DIR`` reads the
+cached libraries from another checkout's ``bench/.cache`` (with PostgreSQL only to copy from).
 Without ``../shared/data/corpora`` the script exits 0 with a message. Every vote the measurements
 cast is withdrawn again at the end, so the cached library stays as built.
 """
@@ -39,8 +43,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pg
 from corpus import CACHE, CATEGORIES, corpus_or_exit, corpus_records, record_authors, synthetic_categories
-from sqlalchemy import delete, insert, text
+from sqlalchemy import Engine, delete, insert, text
 from sqlalchemy.exc import IntegrityError
 
 from papertide.config import load_settings
@@ -83,10 +88,20 @@ SIGNAL_INDEX = "CREATE INDEX ix_paper_signals_observed_at ON paper_signals (obse
 # -- building the library --------------------------------------------------------------------------
 
 
-def build(size: str, rebuild: bool) -> tuple[PaperStore, dict]:
-    """The cached library of ``size`` (built now when missing or ``rebuild``) and facts about its build."""
+def open_library(size: str, rebuild: bool, cache: Path, backend: str) -> tuple[PaperStore, dict]:
+    """The cached library of ``size`` on ``backend`` and facts about its build (and copy into PostgreSQL)."""
+    store, facts = build(size, rebuild, cache)
+    if backend == "sqlite":
+        return store, facts
+    url, facts["postgresql"] = pg.postgres_copy(Path(store.engine.url.database), f"trending-{size}")
+    store.engine.dispose()
+    return PaperStore(create_store_engine(url), clock=lambda: NOW), facts
+
+
+def build(size: str, rebuild: bool, cache: Path) -> tuple[PaperStore, dict]:
+    """The cached SQLite library of ``size`` (built now when missing or ``rebuild``) and facts about its build."""
     papers_n, votes_n, users_n = SIZES[size]
-    directory = CACHE / f"trending-{size}"
+    directory = cache / f"trending-{size}"
     facts_path = directory / "build.json"
     database = directory / "papertide.db"
     if rebuild:
@@ -405,17 +420,15 @@ def _vote_costs(store: PaperStore, trending: Trending, reader: Trending, clock: 
         return timings
 
     costs["insert_with_trigger"] = _percentiles(vote_each(1000))
-    raw = store.engine.raw_connection()
+    _vote_triggers(store.engine, on=False)
     try:
-        _drop_triggers(raw)
         costs["insert_without_trigger"] = _percentiles(vote_each(1000))
         with store.engine.begin() as conn:  # out again before the trigger is back: the change log never saw them
             for user_pk, paper_pk in cast[1000:]:
                 conn.execute(delete(votes).where(votes.c.user_pk == user_pk, votes.c.paper_pk == paper_pk))
         del cast[1000:]
-        _restore_triggers(raw)
     finally:
-        raw.close()
+        _vote_triggers(store.engine, on=True)
     clock.now += timedelta(seconds=30)
     costs["refresh_after_1000_votes"] = _refresh_facts(trending, reader, store, clock)
     for count in (0, 1, 10, 100, 300, 3000):
@@ -430,6 +443,19 @@ def _vote_costs(store: PaperStore, trending: Trending, reader: Trending, clock: 
     with store.engine.begin() as conn:
         costs["change_log_left"] = conn.execute(text("SELECT count(*) FROM trending_changes")).scalar_one()
     return costs
+
+
+def _vote_triggers(engine: Engine, *, on: bool) -> None:
+    """The trending triggers on votes restored or taken away (SQLite drops them, PostgreSQL disables them)."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text(f"ALTER TABLE votes {'ENABLE' if on else 'DISABLE'} TRIGGER USER"))
+        return
+    raw = engine.raw_connection()
+    try:
+        (_restore_triggers if on else _drop_triggers)(raw)
+    finally:
+        raw.close()
 
 
 def _refresh_facts(trending: Trending, reader: Trending, store: PaperStore, clock: Clock) -> dict:
@@ -450,8 +476,16 @@ def _refresh_facts(trending: Trending, reader: Trending, store: PaperStore, cloc
     }
 
 
-def print_tables(size: str, facts: dict, results: dict) -> None:
-    print(f"\nTrending, {size}: {facts['papers']:,} papers, {facts['votes']:,} votes, {facts['users']:,} accounts")
+def print_tables(size: str, backend: str, facts: dict, results: dict) -> None:
+    print(
+        f"\nTrending on {backend}, {size}: {facts['papers']:,} papers, {facts['votes']:,} votes, "
+        f"{facts['users']:,} accounts"
+    )
+    if "postgresql" in facts:
+        copied = facts["postgresql"]
+        print(f"copied into PostgreSQL in {copied['copy_s']} s ({copied['papers_per_s']:,} papers/s, "
+              f"{copied['rows_per_s']:,} rows/s); {copied['database_mb']:,} MB there, {copied['sqlite_mb']:,} MB "
+              "in SQLite")  # fmt: skip
     print(f"build: {facts['build_s']} s; candidates by window: {results['candidates']}; RSS {results['rss_mb']} MB")
     print("\n| window / filter | p50 ms | p95 ms | p99 ms | CPU p50 / p99 ms | ranking alone p50 / p99 ms "
           "| first query of the filter, ranking ms |")  # fmt: skip
@@ -483,14 +517,17 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=200, help="timed queries per window and filter")
     parser.add_argument("--rebuild", action="store_true", help="build the cached library again")
     parser.add_argument("--json", type=Path, help="write the results here")
+    pg.add_argument(parser)
+    pg.add_cache_argument(parser)
     args = parser.parse_args()
     corpus_or_exit()
     size = "small" if args.small else "full"
-    store, facts = build(size, args.rebuild)
+    store, facts = open_library(size, args.rebuild, args.cache, args.backend)
     results = measure(store, args.queries)
-    print_tables(size, facts, results)
+    print_tables(size, args.backend, facts, results)
     if args.json:
-        args.json.write_text(json.dumps({"size": size, "build": facts, **results}, indent=2) + "\n")
+        output = {"size": size, "backend": args.backend, "build": facts, **results}
+        args.json.write_text(json.dumps(output, indent=2) + "\n")
     return 0
 
 

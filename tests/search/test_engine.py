@@ -350,6 +350,32 @@ def test_a_phrase_narrows_a_semantic_search_without_emptying_it(engine: SearchEn
     assert ids(response) == ["2401.00004"] and response.warnings == ()
 
 
+class CountingIndex(LexicalIndex):
+    """The real index, counting the full evaluations (match counts over the whole index) it makes."""
+
+    def __init__(self, index: LexicalIndex) -> None:
+        super().__init__(index.directory, index._index)
+        self.evaluated: list[tuple[str, ...]] = []  # the phrases of each query evaluated
+
+    def search(self, query, **kwargs):
+        self.evaluated.append(tuple(term.text for term in query.phrases))
+        return super().search(query, **kwargs)
+
+
+@pytest.mark.parametrize("mode", ["lexical", "semantic", "hybrid"])
+def test_a_phrase_is_evaluated_once_per_search(engine: SearchEngine, mode: str) -> None:
+    # The relaxation check, the semantic leg's fallback and the lexical leg share one evaluation: a
+    # common phrase costs tens of milliseconds at millions of papers.
+    plain = engine.search('robot "legged robot"', mode=mode)
+    engine.lexical = counting = CountingIndex(engine.lexical)
+    response = engine.search('robot "legged robot"', mode=mode)
+    assert counting.evaluated == [("legged robot",)]
+    assert ids(response) == ids(plain) and response.total == plain.total
+    counting.evaluated.clear()
+    relaxed = engine.search('robot "robot legged"', mode=mode)  # each relaxation once, then reused
+    assert counting.evaluated == [("robot legged",), ()] and relaxed.warnings
+
+
 @pytest.mark.parametrize("mode", ["lexical", "semantic", "hybrid"])
 def test_a_ten_thousand_character_query_is_searched_whole(engine: SearchEngine, mode: str) -> None:
     # Over 10,000 characters: a long description, with words no paper holds among its own.

@@ -72,3 +72,25 @@ def test_saved_columns_load_into_the_same_table() -> None:
 def test_category_ids_outside_the_vocabulary_are_refused() -> None:
     with pytest.raises(ValueError, match="vocabulary"):
         PaperTable.from_columns(["cs.LG"], np.array([1]), np.array([0]), np.array([1]), np.array([1]))
+
+
+def test_a_repeated_category_filter_is_kept_until_rows_are_appended() -> None:
+    table = PaperTable()
+    table.append([1, 2], [1, 2], *table.encode([["cs.LG"], ["math.GT"]]))
+    first = table.mask(Filters(categories_include=("cs.*",), categories_exclude=("math.*",)))
+    first[:] = True  # a mask is the caller's own: changing it changes no kept one
+    again = table.allowed_pks(Filters(categories_include=("CS.*",)))  # patterns compare folded
+    assert again.tolist() == [1] and table.allowed_pks(Filters(categories_exclude=("math.*",))).tolist() == [1]
+    table.append([3, 2], [3, 4], *table.encode([["cs.CL"], ["cs.AI"]]))  # a new paper, a new version of one
+    assert table.allowed_pks(Filters(categories_include=("cs.*",))).tolist() == [1, 2, 3]
+    assert table.allowed_pks(Filters(categories_exclude=("math.*",))).tolist() == [1, 2, 3]
+
+
+def test_kept_category_masks_stay_within_their_byte_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("papertide.search.paper_filter.CATEGORY_MASK_BYTES", 20)
+    table = PaperTable()
+    names = ["cs.LG", "cs.CL", "cs.CV"]
+    table.append(range(10), [0] * 10, *table.encode([[names[n % 3]] for n in range(10)]))
+    for pattern in ("cs.LG", "cs.CL", "cs.CV", "cs.*", "cs.LG"):
+        assert table.allowed_pks(Filters(categories_include=(pattern,))).size
+    assert [key for key, _ in table._category_masks] == [("cs.*",), ("cs.lg",)]  # the latest two, 10 bytes each

@@ -48,17 +48,26 @@ def test_concurrent_writers_get_distinct_change_numbers_in_commit_order(postgres
     assert len(set(seqs)) == 400  # no two papers share a number: an indexer following them misses none
 
 
+def _backend_pid(store) -> int:
+    with store.engine.connect() as conn:
+        return conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+
 def test_a_dropped_connection_is_replaced_before_use(postgres: PostgresForTests) -> None:
     store = open_store(postgres.fresh_database(), pool_size=1)
     store.write_batch([make("2401.00001")])
-    with store.engine.connect() as conn:
-        conn.execute(text("SELECT 1"))  # the pooled connection now exists
-    database = store.engine.url.database
-    postgres.execute(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-        (database,),
-    )
+    pooled = _backend_pid(store)  # the pooled connection now exists
+    postgres.execute("SELECT pg_terminate_backend(%s, 10000)", (pooled,))  # waits until that backend is gone
     assert store.get("2401.00001") is not None
+    assert _backend_pid(store) != pooled
+
+
+def test_a_live_pooled_connection_is_kept(postgres: PostgresForTests) -> None:
+    store = open_store(postgres.fresh_database(), pool_size=1)
+    store.write_batch([make("2401.00001")])
+    pooled = _backend_pid(store)
+    assert store.get("2401.00001") is not None
+    assert _backend_pid(store) == pooled
 
 
 def test_an_unreachable_database_is_a_503_problem(tmp_path: Path) -> None:

@@ -9,6 +9,8 @@ supersedes its older row, which stays but is no longer :attr:`PaperTable.live`.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from fnmatch import fnmatchcase
@@ -19,6 +21,10 @@ import numpy as np
 from papertide.search.query import Filters
 
 NO_DAY = np.iinfo(np.int32).min  # an undated paper: fails every date limit
+# Bytes of category masks a table keeps for the patterns searched lately (one byte per row each: at
+# 2.7M papers eleven masks). Gathering ``cs.*``'s rows costs ~40 ms at 2.7M papers; users filter by
+# the same few categories again and again, so a repeated pattern costs a lookup instead.
+CATEGORY_MASK_BYTES = 32 * 1024 * 1024
 _EPOCH = date(1970, 1, 1)
 
 
@@ -73,6 +79,8 @@ class PaperTable:
         self._live = GrowableArray(np.bool_)
         self._live_count = 0  # kept as rows come: counting a million-row mask costs each search ~40 us
         self._row_by_pk = np.full(16, -1, dtype=np.int64)
+        self._category_masks: OrderedDict[tuple[tuple[str, ...], int], np.ndarray] = OrderedDict()
+        self._category_masks_lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._pks)
@@ -202,10 +210,22 @@ class PaperTable:
         return np.sort(self.pks[self.mask(filters)])
 
     def _has_category(self, patterns: tuple[str, ...]) -> np.ndarray:
-        """Whether each row has a category matching one of ``patterns`` (as :meth:`Filters.category_matches`)."""
-        folded = [pattern.lower() for pattern in patterns]
+        """Whether each row has a category matching one of ``patterns`` (as :meth:`Filters.category_matches`);
+        read-only, and kept for the next search with the same patterns while no rows are appended."""
+        folded = tuple(sorted({pattern.lower() for pattern in patterns}))
+        key = (folded, len(self))
+        with self._category_masks_lock:
+            found = self._category_masks.get(key)
+            if found is not None:
+                self._category_masks.move_to_end(key)
+                return found
         found = np.zeros(len(self), dtype=np.bool_)
         for name, rows in zip(self.vocabulary, self._rows_of_category, strict=True):
             if any(fnmatchcase(name.lower(), pattern) for pattern in folded):
                 found[rows.values] = True
+        found.flags.writeable = False
+        with self._category_masks_lock:
+            self._category_masks[key] = found
+            while len(self._category_masks) * max(len(self), 1) > CATEGORY_MASK_BYTES and len(self._category_masks) > 1:
+                self._category_masks.popitem(last=False)
         return found

@@ -61,9 +61,17 @@ class TableStore:
 
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
-        """A connection for reads; database failures leave as :class:`StoreError`."""
+        """A connection for reads; database failures leave as :class:`StoreError`.
+
+        On PostgreSQL it runs without a transaction: at the default READ COMMITTED isolation each
+        statement sees its own snapshot either way, and BEGIN and the ROLLBACK at the pool's return
+        would be two more round trips per read. SQLite is left as it is (its driver begins
+        transactions for writes only).
+        """
         try:
             with self.engine.connect() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.execution_options(isolation_level="AUTOCOMMIT")
                 yield conn
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot read the store: {exc.__class__.__name__}: {exc}") from exc

@@ -184,9 +184,8 @@ def _checksum(engine: Engine, table: Table) -> tuple[int, str]:
 
 
 def _canonical(value: object) -> object:
-    """One form for a value read from either dialect: aware UTC datetimes, floats as repr, bytes (a digest's
-    message) and embeddings (pgvector's on PostgreSQL, float32 bytes on SQLite) as hex.
-    """
+    """One form for a value read from either dialect: aware UTC datetimes, floats as repr, bytes (a stored
+    message) and embeddings (pgvector's arrays, SQLite's float32 bytes) as hex."""
     if isinstance(value, datetime):
         return utc(value).isoformat()
     if isinstance(value, float):
@@ -194,7 +193,7 @@ def _canonical(value: object) -> object:
     if isinstance(value, bytes | memoryview):
         return bytes(value).hex()
     if isinstance(value, np.ndarray):
-        return np.asarray(value, dtype="<f4").tobytes().hex()
+        return value.astype("<f4").tobytes().hex()
     return value
 
 
