@@ -10,7 +10,7 @@ would have stored it (the model key and text digest a node's indexer checks; the
 SQLite node's, by pk), by binary COPY.
 ``ready``: a web node with an empty data directory over that database (real uvicorn over
 ``create_app``): seconds until ``/readyz`` answers 200, with the phases seen in its data directory
-(lexical index done when the first vectors are committed, vectors copied, HNSW graph saved).
+(lexical index committed with every paper, vectors copied, HNSW graph saved).
 ``web``: ``web_load.py``'s search and paper-page scenarios with wrk through that node, then
 through a node over the SQLite store.
 ``search``: hybrid search p50/p99 over ``search_speed.py``'s query mix in-process, the engine's
@@ -181,6 +181,7 @@ class NodeWatch:
 
     def __init__(self, data_dir: Path, papers: int) -> None:
         self.files = VectorFiles(vectors_dir(Settings(data_dir=data_dir)))
+        self.lexical_meta = Settings(data_dir=data_dir).index_dir / "lexical" / "meta.json"
         self.papers = papers
         self.started = time.perf_counter()
         self.phases: dict[str, float] = {}
@@ -188,12 +189,22 @@ class NodeWatch:
     def __call__(self) -> None:
         manifest = self.files.read_manifest() if self.files.manifest_path.exists() else None
         rows = manifest.rows if manifest else 0
-        if rows and "lexical index built" not in self.phases:
-            self._mark("lexical index built")  # the first vectors are committed once it is
+        if rows:
+            self._mark("first vectors committed")
+        if self._lexical_documents() >= self.papers:
+            self._mark("lexical index built")
         if rows >= self.papers:
             self._mark("vectors copied")
         if self.files.ann_path.exists():
             self._mark("HNSW graph saved")
+
+    def _lexical_documents(self) -> int:
+        """Documents in the lexical index's committed segments (tantivy's meta.json; none deleted on a new node)."""
+        try:
+            segments = json.loads(self.lexical_meta.read_text())["segments"]
+        except (FileNotFoundError, json.JSONDecodeError):  # not there yet, or being replaced
+            return 0
+        return sum(segment["max_doc"] for segment in segments)
 
     def _mark(self, phase: str) -> None:
         if phase not in self.phases:
