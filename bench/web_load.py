@@ -30,7 +30,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -78,9 +78,9 @@ def prepare_demo(data_dir: Path) -> Path:
     return data_dir
 
 
-def sample_papers(data_dir: Path) -> tuple[list[str], list[str]]:
-    """Ids and titles of up to :data:`SAMPLE_PAPERS` stored papers."""
-    settings = load_settings(data_dir=data_dir)
+def sample_papers(data_dir: Path, database_url: str | None = None) -> tuple[list[str], list[str]]:
+    """Ids and titles of up to :data:`SAMPLE_PAPERS` stored papers (of ``database_url`` when given)."""
+    settings = load_settings(data_dir=data_dir, database_url=database_url)
     store = open_store(settings.resolved_database_url)
     papers = list(itertools.islice(store.iter_papers(), SAMPLE_PAPERS))
     store.engine.dispose()
@@ -113,21 +113,38 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def start_server(data_dir: Path, port: int) -> subprocess.Popen:
+def start_server(
+    data_dir: Path,
+    port: int,
+    *,
+    env: dict[str, str] | None = None,
+    ready_within_s: float = 120,
+    while_waiting: Callable[[], None] | None = None,
+    poll_s: float = 0.2,
+) -> subprocess.Popen:
+    """A server over ``data_dir`` (``env`` replaces the environment), once its ``/readyz`` answers 200.
+
+    ``while_waiting`` is called between polls (a benchmark watching the node's indexes grow).
+    """
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - not a pipe: a server logging while nobody reads would block
     server = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(data_dir), str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [sys.executable, "-c", SERVER, str(data_dir), str(port)], stdout=subprocess.DEVNULL, stderr=log, env=env
     )
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + ready_within_s
     while time.monotonic() < deadline:
+        if while_waiting is not None:
+            while_waiting()
         if server.poll() is not None:
-            raise SystemExit(f"the server exited: {server.stderr.read().decode()}")
+            log.seek(0)
+            raise SystemExit(f"the server exited: {log.read().decode()}")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200:
                 return server
         except httpx.TransportError:
-            time.sleep(0.2)
+            pass
+        time.sleep(poll_s)
     server.kill()
-    raise SystemExit("the server did not become ready in 120 s")
+    raise SystemExit(f"the server did not become ready in {ready_within_s:.0f} s")
 
 
 def search_paths(queries: list[str]) -> Iterator[str]:

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import random
+import unicodedata
+
 import pytest
 
-from papertide.text import fold, normalize, plain_math
+from papertide.text import _STROKES, fold, normalize, plain_math
 
 
 @pytest.mark.parametrize(
@@ -36,6 +39,24 @@ def test_normalize_is_idempotent() -> None:
 
 def test_fold_strips_diacritics_and_case() -> None:
     assert fold("Balázs ŁÓDŹ Øystein Straße") == "balazs lodz oystein strasse"
+
+
+def _fold_whole(text: str) -> str:
+    """fold as it was: the whole text decomposed, stripped and case-folded at once."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold().translate(_STROKES)
+
+
+def test_fold_by_runs_matches_folding_the_whole_text() -> None:
+    tricky = [
+        "Cafe\u0301 au lait", "e\u0301\u0323X", "ΣΟΦΙΑ Σ", "ﬁnite Ⅻ ½", "İstanbul", "Ꭰꭰ", "Ｆｕｌｌ",
+        "Łódź ø đ ħ ı", "naïve–résumé — “quoted”", "\u0301leading mark", "trailing\u0301", "日本語 text",
+    ]  # fmt: skip
+    rng = random.Random(3)
+    pool = "aBz 09.-" + "".join(ch for text in tricky for ch in text)
+    mixed = ["".join(rng.choice(pool) for _ in range(rng.randint(1, 40))) for _ in range(2000)]
+    for text in tricky + mixed:
+        assert fold(text) == _fold_whole(text), text
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from itertools import cycle
 
 # TeX accent commands and the Unicode combining mark each one stands for.
 _ACCENTS = {
@@ -74,6 +75,18 @@ def fold(text: str) -> str:
     """Lower-case and strip diacritics, for search keys: ``Balázs`` -> ``balazs``."""
     if text.isascii():  # most titles and abstracts: nothing to decompose, and a walk per character is costly
         return text.lower()
+    # Only the non-ASCII runs take the walk per character (an abstract with one accented name was
+    # walked whole: a third of the lexical indexing time at 1M papers). Decomposing, stripping and
+    # case-folding a run alone gives what the whole text would: ASCII characters are starters, so
+    # no reordering of combining marks crosses them.
+    parts = _NON_ASCII_RUN.split(text)  # ASCII, non-ASCII, ASCII, ...
+    return "".join(_fold_run(part) if odd else part.lower() for odd, part in zip(cycle((False, True)), parts))
+
+
+_NON_ASCII_RUN = re.compile(r"([^\x00-\x7f]+)")
+
+
+def _fold_run(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     # Letters with a stroke have no decomposition: map them once they are lower case (ß casefolds to ss).

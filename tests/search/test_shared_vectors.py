@@ -7,7 +7,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
+from sqlalchemy import delete
 
 from papertide.config import load_settings
 from papertide.ingest import ingest
@@ -16,6 +18,7 @@ from papertide.search.indexer import embed_pending, index_vectors
 from papertide.search.vectors import VectorIndex, vectors_dir
 from papertide.store import PaperStore, open_store
 from papertide.store.paper_vectors import PaperVectorStore
+from papertide.store.schema import paper_vectors
 from tests.postgres import PostgresForTests
 from tests.search.topical_papers import topic_of, topical_papers
 
@@ -71,6 +74,37 @@ def test_a_worker_embeds_once_and_a_node_copies_without_embedding(store: PaperSt
     index = VectorIndex.open(vectors_dir(node), embedder)
     hits = index.search(embedder.embed_query("message passing on graphs"), 4)
     assert {topic_of(p.paper_id) for p in store.get_many([hit.pk for hit in hits])} == {"graphs"}
+
+
+def test_stored_vectors_read_back_exactly(store: PaperStore) -> None:
+    ingest(topical_papers(), store)
+    vectors = PaperVectorStore(store.engine)
+    rng = np.random.default_rng(0)
+    with vectors.claim("model@1", 3) as claim:
+        saved = {p.pk: rng.normal(size=384).astype(np.float32) for p in claim.papers}
+        claim.save([(p, -7, saved[p.pk]) for p in claim.papers])
+    found = vectors.vectors("model@1", [*saved, 10**6])  # a paper without a vector is left out
+    assert set(found) == set(saved)
+    for pk, vector in saved.items():
+        assert found[pk].text_digest == -7 and found[pk].vector.dtype == np.float32
+        np.testing.assert_array_equal(found[pk].vector, vector)
+    assert vectors.vectors("other@1", list(saved)) == {}
+
+
+def test_claims_go_on_from_where_the_last_reached_and_look_behind_before_giving_up(store: PaperStore, embedder) -> None:
+    ingest(topical_papers(), store)
+    vectors = PaperVectorStore(store.engine)
+    model = f"{embedder.name}@{embedder.version}"
+    assert embed_pending(vectors, embedder, batch_size=5) == (5, 5)
+    in_order = sorted(store.iter_papers(), key=lambda p: p.change_seq)
+    with store.engine.begin() as conn:  # the first paper's vector lost: pending again, behind the mark
+        conn.execute(delete(paper_vectors).where(paper_vectors.c.paper_pk == in_order[0].pk))
+    with vectors.claim(model, 3) as claim:
+        assert [p.pk for p in claim.papers] == [p.pk for p in in_order[5:8]]  # not the first: past the mark
+        claim.save([])  # released unembedded: pending again, behind the mark too
+    assert drain(vectors, embedder) == (8, 8)  # 4 past the mark, then the 3 released and the first one
+    assert vectors.count_pending(model) == 0
+    assert set(vectors.vectors(model, [p.pk for p in in_order])) == {p.pk for p in in_order}
 
 
 def test_a_node_stops_at_the_first_paper_not_yet_embedded(store: PaperStore, tmp_path: Path, embedder) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import UTC, datetime
 
 import anyio.to_thread
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from papertide.config import Settings
@@ -242,3 +244,12 @@ def test_blocking_handlers_get_as_many_threads_as_configured(settings: Settings,
         assert client.get("/").status_code == 200  # a listing, served by a pool thread
         limiter = client.portal.call(anyio.to_thread.current_default_thread_limiter)
         assert limiter.total_tokens == 3
+
+
+def test_paper_lookups_run_on_the_loop_over_sqlite_and_on_a_worker_thread_over_a_server(indexed_app: FastAPI) -> None:
+    services = indexed_app.state.services
+
+    async def on_the_loop() -> bool:
+        return await services.lookup(threading.get_ident) == threading.get_ident()
+
+    assert anyio.run(on_the_loop) == (services.store.engine.dialect.name == "sqlite")

@@ -31,6 +31,9 @@ from papertide.store.paper_vectors import PaperVectorStore, signed_digest
 from papertide.store.papers import PaperStore, StoredPaper
 
 BATCH_SIZE = 256
+# Papers a node copies from the database per commit: nothing to embed, so a batch costs a query and
+# a commit (fsyncs); at 1M papers 256 a batch spent more time committing than copying.
+COPY_BATCH_SIZE = 4096
 # Papers a worker claims at once when embedding into the database: about half a second of work on
 # two cores, so a killed worker loses little and claims stay short.
 CLAIM_SIZE = 64
@@ -79,14 +82,15 @@ def index_vectors(
     *,
     progress: Progress | None = None,
     rebuild: bool = False,
-    batch_size: int = BATCH_SIZE,
+    batch_size: int | None = None,
     ann_min_rows: int = ANN_MIN_ROWS,
     embed_missing: bool = True,
 ) -> IndexReport:
     """Bring the vector index of ``settings`` up to date with ``store``: the one call behind ``papertide index``.
 
     ``embedder`` defaults to the configured one. ``progress`` is called after every committed
-    batch. A model change (or ``rebuild``) re-embeds everything. Once the index holds
+    batch (``batch_size`` papers; by default :data:`BATCH_SIZE`, or :data:`COPY_BATCH_SIZE` when the
+    vectors are copied from the database). A model change (or ``rebuild``) re-embeds everything. Once the index holds
     ``ann_min_rows`` papers an HNSW graph is built (minutes at a million) and then extended.
     With the embeddings in the database, papers without one are embedded there first (unless
     ``embed_missing`` is off: a node that leaves it to the workers), then copied.
@@ -95,6 +99,7 @@ def index_vectors(
     embedder = embedder or load_embedder(settings.embedder, settings.embed_max_tokens)
     shared = PaperVectorStore(store.engine) if settings.vectors_in_database(store.engine.dialect.name) else None
     report = IndexReport()
+    batch_size = batch_size or (BATCH_SIZE if shared is None else COPY_BATCH_SIZE)
     if shared is not None and embed_missing:
         _drain_pending(shared, embedder, report, progress)
     with VectorIndex.updating(vectors_dir(settings), embedder, rebuild=rebuild) as index:

@@ -63,15 +63,18 @@ async def similar_papers(
     paper_id: str,
     limit: Annotated[int, Query(ge=1, le=50, description="How many papers.")] = 10,
 ) -> SimilarPapers:
-    stored = find_paper(services.store, canonical_id(paper_id))
-    hits = services.engine.similar_to(stored, limit=limit)
-    return SimilarPapers(paper_id=stored.paper_id, results=[search_hit(hit) for hit in hits])
+    def lookup() -> SimilarPapers:
+        stored = find_paper(services.store, canonical_id(paper_id))
+        hits = services.engine.similar_to(stored, limit=limit)
+        return SimilarPapers(paper_id=stored.paper_id, results=[search_hit(hit) for hit in hits])
+
+    return await services.lookup(lookup)
 
 
 @router.get("/papers/{paper_id:path}", tags=["papers"], summary="One paper", responses=problem_responses(404))
 async def get_paper(services: ServicesDep, paper_id: str) -> PaperDetail:
     """`paper_id` may carry a version or an `arXiv:` prefix; the answer is the latest version stored."""
-    return paper_detail(find_paper(services.store, canonical_id(paper_id)))
+    return await services.lookup(lambda: paper_detail(find_paper(services.store, canonical_id(paper_id))))
 
 
 @router.get("/search", tags=["search"], summary="Search papers")

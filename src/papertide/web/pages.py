@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from papertide.search.query import Filters
+from papertide.web.auth import page_user
 from papertide.web.feed_links import new_papers_link
 from papertide.web.filters import to_paper_filter
 from papertide.web.lookup import canonical_id, find_paper
@@ -49,18 +50,22 @@ def new_papers(
     return templates.TemplateResponse(request, "new.html", context)
 
 
-# async, like the API's paper lookups: a paper page is a few indexed reads of the local store and
-# one narrow vector walk (~1.5 ms), cheaper on the event loop than on a worker thread, where GIL
-# hand-offs between threads cost more than the work (bench/web_load.py at 1M papers: 460 -> 680
-# req/s, p99 41 -> 16 ms). Searches (~10 ms, mostly outside the GIL) and listings stay on threads.
+# async, like the API's paper lookups: a paper page is a few indexed reads and one narrow vector
+# walk, run by Services.lookup (on the event loop over SQLite). Searches (~10 ms, mostly outside the
+# GIL) and listings stay on threads.
 @router.get("/paper/{paper_id:path}")
 async def paper(request: Request, services: ServicesDep, paper_id: str) -> Response:
     wanted = canonical_id(paper_id)
     if wanted != paper_id:  # versioned or pasted ids get one address, which caches and bookmarks well
         return RedirectResponse(f"/paper/{quote(wanted)}", status_code=301)
-    stored = find_paper(services.store, wanted)
-    similar = [search_hit(hit) for hit in services.engine.similar_to(stored, limit=SIMILAR_COUNT)]
-    return templates.TemplateResponse(request, "paper.html", {"paper": paper_detail(stored), "similar": similar})
+
+    def lookup() -> dict:
+        page_user(request)  # the signed-in reader, read here rather than while the template renders
+        stored = find_paper(services.store, wanted)
+        similar = [search_hit(hit) for hit in services.engine.similar_to(stored, limit=SIMILAR_COUNT)]
+        return {"paper": paper_detail(stored), "similar": similar}
+
+    return templates.TemplateResponse(request, "paper.html", await services.lookup(lookup))
 
 
 @router.get("/favicon.ico")
