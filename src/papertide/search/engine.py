@@ -233,12 +233,12 @@ class SearchEngine:
         evaluated: _Evaluated,
     ) -> tuple[list[tuple[int, float]], int]:
         """One page of ``parsed``'s ranking in a usable ``mode``, and the total to page through."""
-        if sort == "relevance" and (vectors is None or mode == "lexical"):
-            hits = evaluated.search(parsed)
-            return hits.hits[offset : offset + limit], hits.total
         if vectors is None or mode == "lexical":
-            hits = self.lexical.search(parsed, limit=limit, offset=offset, newest=True)
-            return hits.hits, hits.total
+            if sort == "newest":
+                hits = self.lexical.search(parsed, limit=limit, offset=offset, newest=True)
+                return hits.hits, hits.total
+            hits = evaluated.search(parsed)  # to this page's depth, shared with the relaxation check
+            return hits.hits[offset : offset + limit], hits.total
         ranked, total = self._pooled(parsed, vectors, mode, sort, evaluated)
         return ranked[offset : offset + limit], total
 
