@@ -85,8 +85,10 @@ def test_voting_with_javascript_changes_no_page(browser, site: Site, tabs: list[
     button.click()
     sync_api.expect(button).to_have_attribute("aria-pressed", "false")
     sync_api.expect(button.locator(".vote-count")).to_have_text(str(before))
-    button.click()
-    page.wait_for_function("document.querySelector('.paper-actions form.vote button').ariaPressed === 'true'")
+    with page.expect_response(lambda response: response.url.endswith(f"/papers/{PAPER}/vote")) as stored:
+        button.click()
+    assert stored.value.ok
+    sync_api.expect(button).to_have_attribute("aria-pressed", "true")
     page.reload()
     assert vote_button(page).get_attribute("aria-pressed") == "true"  # stored, not just drawn
 
