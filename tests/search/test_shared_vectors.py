@@ -14,7 +14,7 @@ from sqlalchemy import delete
 from papertide.config import load_settings
 from papertide.ingest import ingest
 from papertide.search.embed import Embedder, load_embedder
-from papertide.search.indexer import embed_pending, index_vectors
+from papertide.search.indexer import embed_pending, index_vectors, paper_text
 from papertide.search.vectors import VectorIndex, vectors_dir
 from papertide.store import PaperStore, open_store
 from papertide.store.paper_vectors import PaperVectorStore
@@ -76,19 +76,28 @@ def test_a_worker_embeds_once_and_a_node_copies_without_embedding(store: PaperSt
     assert {topic_of(p.paper_id) for p in store.get_many([hit.pk for hit in hits])} == {"graphs"}
 
 
-def test_stored_vectors_read_back_exactly(store: PaperStore) -> None:
+def test_stored_vectors_read_back_exactly_in_change_order(store: PaperStore) -> None:
     ingest(topical_papers(), store)
     vectors = PaperVectorStore(store.engine)
     rng = np.random.default_rng(0)
     with vectors.claim("model@1", 3) as claim:
         saved = {p.pk: rng.normal(size=384).astype(np.float32) for p in claim.papers}
         claim.save([(p, -7, saved[p.pk]) for p in claim.papers])
-    found = vectors.vectors("model@1", [*saved, 10**6])  # a paper without a vector is left out
-    assert set(found) == set(saved)
-    for pk, vector in saved.items():
-        assert found[pk].text_digest == -7 and found[pk].vector.dtype == np.float32
-        np.testing.assert_array_equal(found[pk].vector, vector)
-    assert vectors.vectors("other@1", list(saved)) == {}
+    in_order = sorted(store.iter_papers(), key=lambda p: p.change_seq)
+    changed = vectors.changed_since("model@1", 0, 100)
+    assert [p.pk for p in changed] == [p.pk for p in in_order]
+    for paper, stored in zip(changed, in_order, strict=True):
+        assert (paper.change_seq, paper.submitted) == (stored.change_seq, stored.paper.submitted)
+        assert paper.categories == stored.paper.categories
+        assert paper.text is None  # current or missing: no text to compare
+        if paper.pk not in saved:  # a paper without a vector
+            assert paper.stored is None
+            continue
+        assert paper.stored.text_digest == -7 and paper.stored.vector.dtype == np.float32
+        np.testing.assert_array_equal(paper.stored.vector, saved[paper.pk])
+    assert all(paper.stored is None for paper in vectors.changed_since("other@1", 0, 100))
+    page = vectors.changed_since("model@1", in_order[3].change_seq, 2)
+    assert [p.pk for p in page] == [p.pk for p in in_order[4:6]]
 
 
 def test_claims_go_on_from_where_the_last_reached_and_look_behind_before_giving_up(store: PaperStore, embedder) -> None:
@@ -104,7 +113,7 @@ def test_claims_go_on_from_where_the_last_reached_and_look_behind_before_giving_
         claim.save([])  # released unembedded: pending again, behind the mark too
     assert drain(vectors, embedder) == (8, 8)  # 4 past the mark, then the 3 released and the first one
     assert vectors.count_pending(model) == 0
-    assert set(vectors.vectors(model, [p.pk for p in in_order])) == {p.pk for p in in_order}
+    assert all(paper.stored is not None for paper in vectors.changed_since(model, 0, 100))
 
 
 def test_a_node_stops_at_the_first_paper_not_yet_embedded(store: PaperStore, tmp_path: Path, embedder) -> None:
@@ -141,6 +150,33 @@ def test_a_new_text_is_embedded_again_and_new_metadata_only_rechecked(store: Pap
     counting = CountingEmbedder(embedder)
     assert drain(vectors, counting) == (2, 1)
     assert len(counting.texts) == 1 and counting.texts[0].endswith("Revised.")
+
+
+def test_a_node_copies_a_vector_older_than_its_paper_only_while_the_text_is_the_same(
+    store: PaperStore, tmp_path: Path, embedder
+) -> None:
+    papers = topical_papers()
+    ingest(papers, store)
+    vectors = PaperVectorStore(store.engine)
+    drain(vectors, embedder)
+    node, refusing = node_settings(tmp_path, "node"), CountingEmbedder(embedder, refuse=True)
+    index_vectors(store, node, refusing, embed_missing=False)
+    new_doi, new_text = papers[0].id, papers[1].id
+    ingest([replace(papers[0], doi="10.1/x"), replace(papers[1], abstract=papers[1].abstract + " Revised.")], store)
+    changed = {p.pk: p for p in vectors.changed_since(f"{embedder.name}@{embedder.version}", 0, 100)}
+    for paper_id in (new_doi, new_text):  # no worker has checked either since: their text comes to be compared
+        pk = store.get(paper_id).pk
+        assert changed[pk].text == (store.get(paper_id).title, store.get(paper_id).abstract)
+    report = index_vectors(store, node, refusing, embed_missing=False)
+    assert (report.copied, report.waiting) == (0, 1)  # the DOI's paper went through; the new text waits
+    assert report.unchanged == 1
+    drain(vectors, embedder)
+    report = index_vectors(store, node, refusing, embed_missing=False)
+    assert (report.copied, report.waiting) == (1, 0)
+    index = VectorIndex.open(vectors_dir(node), embedder)
+    revised = index.vector_of(store.get(new_text).pk)
+    expected = embedder.embed([paper_text(store.get(new_text))])[0]
+    assert float(revised @ expected) > 0.99
 
 
 def test_concurrent_workers_never_embed_a_paper_twice(postgres: PostgresForTests, embedder) -> None:

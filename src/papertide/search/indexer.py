@@ -27,7 +27,7 @@ from papertide.config import Settings
 from papertide.search.embed import Embedder, load_embedder
 from papertide.search.paper_filter import day_number
 from papertide.search.vectors import ANN_MIN_ROWS, VectorIndex, vectors_dir
-from papertide.store.paper_vectors import PaperVectorStore, signed_digest
+from papertide.store.paper_vectors import ChangedPaper, PaperVectorStore, signed_digest, unsigned_digest
 from papertide.store.papers import PaperStore, StoredPaper
 
 BATCH_SIZE = 256
@@ -106,15 +106,20 @@ def index_vectors(
         report.rebuilt_because = index.rebuilt_because
         total = store.count_changed(index.last_change_seq)
         done = 0
-        for batch in _batches(store.iter_papers(index.last_change_seq), batch_size):
-            complete = _index_batch(index, embedder, batch, report, shared)
-            if not complete:
-                break
+        if shared is None:
+            changed = _batches(store.iter_papers(index.last_change_seq, activity=False), batch_size)
+            steps = (_embed_batch(index, embedder, batch, report) for batch in changed)
+        else:
+            changed = _changed_batches(shared, model_key(embedder), index.last_change_seq, batch_size)
+            steps = (_copy_batch(index, batch, report) for batch in changed)
+        for indexed, complete in steps:
             if index.unsaved_graph_rows >= SAVE_GRAPH_EVERY:
                 report.ann = index.update_ann(ann_min_rows)
-            done += len(batch)
+            done += indexed
             if progress is not None:
                 progress(done, max(total, done))  # papers changed during the run come round again
+            if not complete:
+                break
         report.ann = index.update_ann(ann_min_rows) or report.ann
         report.vectors = len(index)
     report.seconds = time.perf_counter() - started
@@ -127,55 +132,89 @@ def _batches(stored: Iterator[StoredPaper], size: int) -> Iterator[list[StoredPa
         yield batch
 
 
-def _index_batch(
-    index: VectorIndex,
-    embedder: Embedder,
-    batch: Sequence[StoredPaper],
-    report: IndexReport,
-    shared: PaperVectorStore | None,
-) -> bool:
-    """Index ``batch``; False when it stopped early at a paper whose database vector is not there yet."""
+def _changed_batches(shared: PaperVectorStore, model: str, after_seq: int, size: int) -> Iterator[list[ChangedPaper]]:
+    while batch := shared.changed_since(model, after_seq, size):
+        yield batch
+        after_seq = batch[-1].change_seq
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """What the vector index keeps of a paper besides its vector."""
+
+    pk: int
+    change_seq: int
+    day: int
+    categories: Sequence[str]
+    text_digest: int  # of the text its vector is made from (unsigned)
+
+
+def _embed_batch(
+    index: VectorIndex, embedder: Embedder, batch: Sequence[StoredPaper], report: IndexReport
+) -> tuple[int, bool]:
+    """Index ``batch``, embedding the papers whose text is new; (papers indexed, True)."""
     texts = [paper_text(paper) for paper in batch]
-    digests = [text_digest(text) for text in texts]
-    same_text = [index.text_digest_of(paper.pk) == digest for paper, digest in zip(batch, digests, strict=True)]
-    stored: dict[int, np.ndarray] = {}
-    stopped = False
-    if shared is not None:
-        wanted = [i for i in range(len(batch)) if not same_text[i]]
-        found = shared.vectors(model_key(embedder), [batch[i].pk for i in wanted])
-        for i in wanted:
-            hit = found.get(batch[i].pk)
-            if hit is None or hit.text_digest != signed_digest(digests[i]):
-                report.waiting += len(batch) - i
-                batch, texts, digests, same_text = batch[:i], texts[:i], digests[:i], same_text[:i]
-                stopped = True
-                break
-            stored[i] = hit.vector
-        if not batch:
-            return False
-    todo = [i for i, paper in enumerate(batch) if not (same_text[i] and _same_filter_fields(index, paper))]
+    entries = [
+        _Entry(paper.pk, paper.change_seq, day_number(paper.paper.submitted), paper.paper.categories, text_digest(text))
+        for paper, text in zip(batch, texts, strict=True)
+    ]
+    report.embedded += _add(index, entries, lambda fresh: embedder.embed([texts[i] for i in fresh]), report)
+    return len(batch), True
+
+
+def _copy_batch(index: VectorIndex, batch: Sequence[ChangedPaper], report: IndexReport) -> tuple[int, bool]:
+    """Index ``batch`` with the vectors stored in the database, up to the first paper whose vector is not
+    there yet; (papers indexed, whether that was all of them).
+
+    A vector stored before its paper changed still serves if the text it was made from is the
+    paper's text (new categories, a DOI): a node need not wait for a worker to check it.
+    """
+    usable: list[ChangedPaper] = []
+    for paper in batch:
+        stored = paper.stored
+        if stored is None or (
+            paper.text is not None and stored.text_digest != signed_digest(text_digest(passage(*paper.text)))
+        ):
+            report.waiting += len(batch) - len(usable)
+            break
+        usable.append(paper)
+    if usable:
+        entries = [
+            _Entry(p.pk, p.change_seq, day_number(p.submitted), p.categories, unsigned_digest(p.stored.text_digest))
+            for p in usable
+        ]
+        report.copied += _add(index, entries, lambda fresh: np.stack([usable[i].stored.vector for i in fresh]), report)
+    return len(usable), len(usable) == len(batch)
+
+
+def _add(
+    index: VectorIndex, entries: Sequence[_Entry], vectors_of: Callable[[list[int]], np.ndarray], report: IndexReport
+) -> int:
+    """Commit ``entries`` to ``index``; ``vectors_of(positions)`` gives the vectors of those whose text is new.
+
+    A paper whose text is unchanged keeps its vector; one whose day and categories are unchanged
+    too is left as it is. Returns how many vectors were new.
+    """
+    same_text = [index.text_digest_of(entry.pk) == entry.text_digest for entry in entries]
+    todo = [i for i, entry in enumerate(entries) if not (same_text[i] and _same_filter_fields(index, entry))]
     reused = [i for i in todo if same_text[i]]
     fresh = [i for i in todo if not same_text[i]]
-    vectors = np.empty((len(batch), index.dim), dtype=np.float32)
-    if fresh and shared is not None:
-        vectors[fresh] = np.stack([stored[i] for i in fresh])
-        report.copied += len(fresh)
-    elif fresh:
-        vectors[fresh] = embedder.embed([texts[i] for i in fresh])
-        report.embedded += len(fresh)
+    vectors = np.empty((len(entries), index.dim), dtype=np.float32)
+    if fresh:
+        vectors[fresh] = vectors_of(fresh)
     if reused:
-        vectors[reused] = index.vectors_of([batch[i].pk for i in reused])
+        vectors[reused] = index.vectors_of([entries[i].pk for i in reused])
     index.add(
-        [batch[i].pk for i in todo],
-        [day_number(batch[i].paper.submitted) for i in todo],
-        [batch[i].paper.categories for i in todo],
-        [digests[i] for i in todo],
+        [entries[i].pk for i in todo],
+        [entries[i].day for i in todo],
+        [entries[i].categories for i in todo],
+        [entries[i].text_digest for i in todo],
         vectors[todo],
-        last_change_seq=batch[-1].change_seq,  # committed even when every paper was left as it was
+        last_change_seq=entries[-1].change_seq,  # committed even when every paper was left as it was
     )
     report.reused += len(reused)
-    report.unchanged += len(batch) - len(todo)
-    return not stopped
+    report.unchanged += len(entries) - len(todo)
+    return len(fresh)
 
 
 def model_key(embedder: Embedder) -> str:
@@ -216,11 +255,11 @@ def _drain_pending(
             progress(done, max(total, done))
 
 
-def _same_filter_fields(index: VectorIndex, paper: StoredPaper) -> bool:
+def _same_filter_fields(index: VectorIndex, entry: _Entry) -> bool:
     """Whether the index holds this (indexed) paper with its current day and categories."""
-    row = index.table.row_of(paper.pk)
+    row = index.table.row_of(entry.pk)
     return (
         row is not None
-        and int(index.table.days[row]) == day_number(paper.paper.submitted)
-        and index.table.categories_of(row) == frozenset(paper.paper.categories)
+        and int(index.table.days[row]) == entry.day
+        and index.table.categories_of(row) == frozenset(entry.categories)
     )

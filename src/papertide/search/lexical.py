@@ -120,7 +120,7 @@ class LexicalIndex:
             raise StoreError(f"cannot update the lexical index in {self.directory}: {exc}") from exc
         count = 0
         try:
-            for stored in store.iter_papers(after_seq=after):
+            for stored in store.iter_papers(after_seq=after, activity=False):
                 if after:  # an index built from scratch has nothing to replace
                     # By query: delete_documents_by_term would look for a signed integer term.
                     writer.delete_documents_by_query(tantivy.Query.term_query(self._schema, PK, stored.pk))

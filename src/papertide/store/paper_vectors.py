@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
-from sqlalchemy import Connection, Engine, bindparam, func, or_, select
+from sqlalchemy import Connection, Engine, bindparam, case, func, or_, select
 
-from papertide.store.base import Clock, TableStore, system_clock, upsert
+from papertide.store.base import Clock, TableStore, system_clock, upsert, utc
 from papertide.store.schema import paper_vectors, papers
 from papertide.store.vector_column import vector_bytes, vector_from_bytes
 
@@ -26,6 +27,11 @@ _SIGN = 1 << 63
 def signed_digest(digest: int) -> int:
     """A 64-bit unsigned digest as the signed integer a BIGINT column holds."""
     return digest - (1 << 64) if digest >= _SIGN else digest
+
+
+def unsigned_digest(digest: int) -> int:
+    """The 64-bit unsigned digest a BIGINT column's signed value stands for."""
+    return digest + (1 << 64) if digest < 0 else digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +47,18 @@ class PendingPaper:
 class StoredVector:
     text_digest: int  # signed
     vector: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedPaper:
+    """A paper changed after some change number, with what a node's vector index needs of it."""
+
+    pk: int
+    change_seq: int
+    submitted: datetime | None
+    categories: list[str]
+    stored: StoredVector | None  # the vector of ``model``, if one was stored
+    text: tuple[str, str] | None  # (title, abstract): only where the vector was stored before the paper changed
 
 
 class Claim:
@@ -134,13 +152,31 @@ class PaperVectorStore(TableStore):
         with self._reading() as conn:
             return conn.execute(select(func.count()).select_from(self._pending(model).subquery())).scalar_one()
 
-    def vectors(self, model: str, pks: Sequence[int]) -> dict[int, StoredVector]:
-        """The stored vectors of ``pks`` (those that have one)."""
-        if not pks:
-            return {}
-        query = select(
-            paper_vectors.c.paper_pk, paper_vectors.c.text_digest, vector_bytes(paper_vectors.c.vector)
-        ).where(paper_vectors.c.model == model, paper_vectors.c.paper_pk.in_(list(pks)))
+    def changed_since(self, model: str, after_seq: int, limit: int) -> list[ChangedPaper]:
+        """Up to ``limit`` papers changed after ``after_seq``, in change order, with their vectors of ``model``.
+
+        One join in change order: fetching the vectors of a batch by key instead (``IN`` with
+        4,096 keys) took PostgreSQL about a second at 1M papers, walking every vector of the model.
+        A vector is current when no change came after the one it was checked at; the paper's text
+        comes back only where it is not, for the caller to compare with the digest it was made from.
+        """
+        stale = paper_vectors.c.paper_seq < papers.c.change_seq  # NULL, so neither text, without a vector
+        columns = [papers.c.pk, papers.c.change_seq, papers.c.submitted_at, papers.c.categories]
+        columns += [paper_vectors.c.text_digest, vector_bytes(paper_vectors.c.vector)]
+        columns += [case((stale, papers.c.title)), case((stale, papers.c.abstract))]
+        query = (
+            select(*columns)
+            .outerjoin(paper_vectors, (paper_vectors.c.paper_pk == papers.c.pk) & (paper_vectors.c.model == model))
+            .where(papers.c.change_seq > after_seq)
+            .order_by(papers.c.change_seq)
+            .limit(limit)
+        )
         with self._reading() as conn:
-            rows = conn.execute(query).all()
-            return {pk: StoredVector(digest, vector_from_bytes(raw, conn.dialect.name)) for pk, digest, raw in rows}
+            return [_changed_paper(row, conn.dialect.name) for row in conn.execute(query)]
+
+
+def _changed_paper(row, dialect: str) -> ChangedPaper:
+    pk, change_seq, submitted, categories, digest, raw, title, abstract = row
+    stored = None if raw is None else StoredVector(digest, vector_from_bytes(raw, dialect))
+    text = None if title is None else (title, abstract)
+    return ChangedPaper(pk, change_seq, utc(submitted), list(categories), stored, text)
