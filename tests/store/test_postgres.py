@@ -84,3 +84,15 @@ def test_an_unreachable_database_is_a_503_problem(tmp_path: Path) -> None:
     assert "Traceback" not in response.text
     with pytest.raises(StoreError):
         store.get("2401.00001")
+
+
+def test_a_test_database_is_dropped_with_connections_still_open(postgres: PostgresForTests) -> None:
+    with postgres.database_for_test() as url:
+        store = open_store(url, pool_size=1)
+        store.write_batch([make("2401.00001")])  # its pool keeps the connection open
+        name = store.engine.url.database
+    postgres.drop_retired()
+    with postgres.admin() as conn:
+        assert conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None
+    with pytest.raises(StoreError):
+        store.get("2401.00001")

@@ -46,5 +46,9 @@ class LocalPostgres:
         self.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
         return self.url(name)
 
+    def drop_database(self, name: str) -> None:
+        """Drop ``name`` if it exists, closing any connection still open to it."""
+        self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
     def stop(self) -> None:
         self._server.cleanup()
