@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,7 +34,7 @@ class PostgresForTests(LocalPostgres):
     def __init__(self, directory: Path) -> None:
         super().__init__(directory, durable=False)  # durability buys the tests nothing but a flush per commit
         self._template_ready = False
-        self._retired: list[tuple[float, str]] = []  # (time.monotonic(), database) of finished tests
+        self._retired: deque[tuple[float, str]] = deque()  # (time.monotonic(), database) of finished tests
 
     def fresh_database(self) -> str:
         """A new, migrated, empty database; its SQLAlchemy URL."""
@@ -61,9 +62,8 @@ class PostgresForTests(LocalPostgres):
         """
         self.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
         now = time.monotonic()
-        for retired_at, retired in [entry for entry in self._retired if now - entry[0] >= _CLOSING_S]:
-            self.drop_database(retired)
-            self._retired.remove((retired_at, retired))
+        while self._retired and now - self._retired[0][0] >= _CLOSING_S:  # oldest first
+            self.drop_database(self._retired.popleft()[1])
         self._retired.append((now, name))
 
     def drop_retired(self) -> None:

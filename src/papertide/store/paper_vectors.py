@@ -22,6 +22,8 @@ from papertide.store.schema import paper_vectors, papers
 from papertide.store.vector_column import vector_bytes, vector_from_bytes
 
 _SIGN = 1 << 63
+# A stored vector checked before the paper's last change: its text may have changed since.
+_OLDER_THAN_PAPER = paper_vectors.c.paper_seq < papers.c.change_seq
 
 
 def signed_digest(digest: int) -> int:
@@ -106,7 +108,7 @@ class PaperVectorStore(TableStore):
         return (
             select(papers.c.pk, papers.c.change_seq, papers.c.title, papers.c.abstract, paper_vectors.c.text_digest)
             .outerjoin(paper_vectors, (paper_vectors.c.paper_pk == papers.c.pk) & (paper_vectors.c.model == model))
-            .where(or_(paper_vectors.c.paper_pk.is_(None), paper_vectors.c.paper_seq < papers.c.change_seq))
+            .where(or_(paper_vectors.c.paper_pk.is_(None), _OLDER_THAN_PAPER))
         )
 
     @contextmanager
@@ -160,10 +162,10 @@ class PaperVectorStore(TableStore):
         A vector is current when no change came after the one it was checked at; the paper's text
         comes back only where it is not, for the caller to compare with the digest it was made from.
         """
-        stale = paper_vectors.c.paper_seq < papers.c.change_seq  # NULL, so neither text, without a vector
         columns = [papers.c.pk, papers.c.change_seq, papers.c.submitted_at, papers.c.categories]
         columns += [paper_vectors.c.text_digest, vector_bytes(paper_vectors.c.vector)]
-        columns += [case((stale, papers.c.title)), case((stale, papers.c.abstract))]
+        # NULL without a vector, so no text then either
+        columns += [case((_OLDER_THAN_PAPER, papers.c.title)), case((_OLDER_THAN_PAPER, papers.c.abstract))]
         query = (
             select(*columns)
             .outerjoin(paper_vectors, (paper_vectors.c.paper_pk == papers.c.pk) & (paper_vectors.c.model == model))
