@@ -376,6 +376,34 @@ def test_a_phrase_is_evaluated_once_per_search(engine: SearchEngine, mode: str) 
     assert counting.evaluated == [("robot legged",), ()] and relaxed.warnings
 
 
+class RecordingEmbedder:
+    """The engine's embedder, noting the thread each query is embedded on (or failing, when told to)."""
+
+    def __init__(self, inner, fail: bool = False) -> None:
+        self._inner, self._fail = inner, fail
+        self.threads: list[str] = []
+
+    def __getattr__(self, name: str):
+        return getattr(self._inner, name)
+
+    def embed_query(self, text: str):
+        self.threads.append(threading.current_thread().name)
+        if self._fail:
+            raise RuntimeError("the embedder broke")
+        return self._inner.embed_query(text)
+
+
+def test_a_hybrid_search_embeds_its_query_beside_the_lexical_leg(engine: SearchEngine) -> None:
+    serial = engine.search("legged robot terrain", mode="hybrid")
+    engine.embedder = recording = RecordingEmbedder(engine.embedder)
+    response = engine.search("legged robot terrain", mode="hybrid")
+    assert len(recording.threads) == 1 and recording.threads[0] != threading.current_thread().name
+    assert [(r.paper.pk, r.score) for r in response.results] == [(r.paper.pk, r.score) for r in serial.results]
+    engine.embedder = RecordingEmbedder(recording, fail=True)
+    with pytest.raises(RuntimeError, match="the embedder broke"):  # raised to the caller, not lost on the thread
+        engine.search("legged robot terrain", mode="hybrid")
+
+
 @pytest.mark.parametrize("mode", ["lexical", "semantic", "hybrid"])
 def test_a_ten_thousand_character_query_is_searched_whole(engine: SearchEngine, mode: str) -> None:
     # Over 10,000 characters: a long description, with words no paper holds among its own.
