@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -178,6 +179,25 @@ def test_a_long_query_is_embedded_whole_in_windows_averaged() -> None:
     assert np.linalg.norm(whole) == pytest.approx(1.0, abs=1e-5)
     assert whole @ second > truncated @ second + 0.1  # the words after the first window count
     assert embedder.embed_query(long_text) @ whole == pytest.approx(1.0, abs=1e-6)  # deterministic
+
+
+def test_the_windows_of_a_long_query_are_embedded_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = " ".join(f"measurement {i} of heat transfer in supersonic flow" for i in range(12))  # 2 windows
+    alone = OnnxEmbedder(max_tokens=64, threads=1).embed_query(text)
+    embedder = OnnxEmbedder(max_tokens=64, threads=2)
+    both_in_flight = threading.Barrier(2, timeout=10)  # broken, and raising, if one window waits for the other
+    windows = []
+    run = embedder._run
+
+    def run_beside_the_other(sequences: list[list[int]]) -> np.ndarray:
+        windows.append(sequences)
+        both_in_flight.wait()
+        return run(sequences)
+
+    monkeypatch.setattr(embedder, "_run", run_beside_the_other)
+    vector = embedder.embed_query(text)
+    assert len(windows) == 2
+    np.testing.assert_allclose(vector, alone, atol=1e-6)
 
 
 def test_a_ten_thousand_character_query_embeds() -> None:

@@ -144,17 +144,10 @@ class OnnxEmbedder:
         if not texts:
             return out
         sequences = [encoding.ids for encoding in self._tokenizer.encode_batch(list(texts))]
-
-        def run(batch: list[int]) -> None:
-            out[batch] = self._run([sequences[i] for i in batch])
-
         batches = self._batches([len(ids) for ids in sequences])
-        if self._threads == 1 or len(batches) == 1:
-            for batch in batches:
-                run(batch)
-        else:
-            with ThreadPoolExecutor(max_workers=min(self._threads, len(batches))) as pool:
-                list(pool.map(run, batches))
+        runs = self._in_parallel([[sequences[i] for i in batch] for batch in batches])
+        for batch, vectors in zip(batches, runs, strict=True):
+            out[batch] = vectors
         return out
 
     def embed_query(self, text: str) -> np.ndarray:
@@ -162,7 +155,8 @@ class OnnxEmbedder:
 
         Text longer than the model's window (a pasted abstract or more) is cut into equal windows,
         each embedded, and their vectors averaged by length: truncating would drop everything
-        after the first ~200 words.
+        after the first ~200 words. The windows run at once, one per thread, so a pasted abstract
+        waits for one window's pass rather than for all of them.
         """
         ids = self._whole_tokenizer.encode(text).ids
         if len(ids) <= self.max_tokens:
@@ -171,9 +165,16 @@ class OnnxEmbedder:
         windows = math.ceil(len(body) / (self.max_tokens - 2))
         bounds = np.linspace(0, len(body), windows + 1).round().astype(int)
         chunks = [[first, *body[start:stop], last] for start, stop in itertools.pairwise(bounds)]
-        vectors = self._run(chunks)
+        vectors = np.vstack(self._in_parallel([[chunk] for chunk in chunks]))
         mean = np.average(vectors, axis=0, weights=[len(chunk) for chunk in chunks])
         return (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
+
+    def _in_parallel(self, batches: list[list[list[int]]]) -> list[np.ndarray]:
+        """:meth:`_run` over each batch, on up to ``threads`` threads (onnxruntime runs outside the GIL)."""
+        if self._threads == 1 or len(batches) == 1:
+            return [self._run(batch) for batch in batches]
+        with ThreadPoolExecutor(max_workers=min(self._threads, len(batches))) as pool:
+            return list(pool.map(self._run, batches))
 
     def _batches(self, lengths: list[int]) -> list[list[int]]:
         """Indices grouped longest first, each group's padded size within the token budget."""

@@ -120,9 +120,9 @@ class SearchEngine:
         """Load the indexes of ``settings.index_dir``; a missing or unusable vector index only disables semantics."""
         lexical = LexicalIndex.open(settings.index_dir / "lexical")
         try:
-            # One thread: a query is a few tokens, and idle onnxruntime threads spin on the cores
-            # the rest of the search needs (bench/search_speed.py: hybrid p50 23 -> 11 ms at 87k).
-            embedder = load_embedder(settings.embedder, settings.embed_max_tokens, threads=1)
+            # Every core, for the windows of a long query (a pasted abstract) to run at once; a
+            # short query is one window, one pass on the calling thread.
+            embedder = load_embedder(settings.embedder, settings.embed_max_tokens)
         except PapertideError as exc:
             return cls(store, lexical, None, None, unusable=exc.message)
         return cls(store, lexical, embedder, vectors_dir(settings))
