@@ -59,9 +59,9 @@ def _matches(text: str, terms: frozenset[str], math: list[tuple[int, int]]) -> l
     folded, origin = _fold_keeping_offsets(text)
     spans = []
     for word in _candidates(terms).finditer(folded):
-        if _term_of(word.group()) not in terms:
-            continue
         start, end = word.span()
+        if start and folded[start - 1].isalnum() or _term_of(word.group()) not in terms:
+            continue  # inside a word, or a word of another stem
         if origin is not None:
             start, end = origin[start], origin[end - 1] + 1
             while end < len(text) and not _fold_char(text[end]):  # a combining mark belongs to its letter
@@ -76,10 +76,13 @@ def _candidates(terms: frozenset[str]) -> re.Pattern[str]:
     """Words that may stem to one of ``terms``: those sharing its first letters (a stem can change its end).
 
     Tokenizing whole abstracts with the analyzer costs about a millisecond each; this finds the few
-    words worth analyzing, and :func:`_term_of` decides exactly.
+    words worth analyzing, and :func:`_term_of` decides exactly. The pattern starts with the
+    prefixes, so the regex engine skips ahead to their first letters (a leading look-behind for the
+    word's start would make it try every position: 2.3x slower); :func:`_matches` drops the
+    matches that start inside a word.
     """
     prefixes = sorted({term[:_PREFIX_CHARS] for term in terms}, key=len, reverse=True)
-    return re.compile(rf"(?<![^\W_])(?:{'|'.join(map(re.escape, prefixes))})[^\W_]*")
+    return re.compile(rf"(?:{'|'.join(map(re.escape, prefixes))})[^\W_]*")
 
 
 @lru_cache(maxsize=65_536)
