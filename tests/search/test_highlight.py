@@ -16,6 +16,11 @@ def test_marks_stemmed_and_folded_matches_and_escapes_the_rest() -> None:
     assert html == "<mark>Networks</mark> &lt;of&gt; <mark>Balázs</mark> &amp; the <mark>network</mark>"
 
 
+def test_only_whole_words_are_marked() -> None:
+    html = highlight("Subnetworks, 3networks and graph_networks: network", terms("network"))
+    assert html == "Subnetworks, 3networks and graph_<mark>networks</mark>: <mark>network</mark>"
+
+
 def test_author_and_negated_terms_are_not_highlighted() -> None:
     assert terms("author:schmidt -pruning graph") == frozenset({"graph"})
 
