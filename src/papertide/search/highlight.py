@@ -60,7 +60,7 @@ def _matches(text: str, terms: frozenset[str], math: list[tuple[int, int]]) -> l
     spans = []
     for word in _candidates(terms).finditer(folded):
         start, end = word.span()
-        if start and folded[start - 1].isalnum() or _term_of(word.group()) not in terms:
+        if (start > 0 and folded[start - 1].isalnum()) or _term_of(word.group()) not in terms:
             continue  # inside a word, or a word of another stem
         if origin is not None:
             start, end = origin[start], origin[end - 1] + 1
