@@ -7,9 +7,11 @@ Responses use the models in :mod:`papertide.web.schemas`; errors are problem+jso
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
 
 from papertide.search.engine import MAX_OFFSET
 from papertide.web.filters import to_paper_filter
@@ -78,7 +80,7 @@ async def get_paper(services: ServicesDep, paper_id: str) -> PaperDetail:
 
 
 @router.get("/search", tags=["search"], summary="Search papers")
-def search(
+async def search(
     services: ServicesDep,
     filters: ListingFiltersDep,
     q: QueryParam = "",
@@ -92,10 +94,12 @@ def search(
 
     A phrase or exclusion that leaves nothing is relaxed (phrases searched as words, then
     exclusions dropped), and `warnings` says so."""
+    # async, with only the search on a worker thread: FastAPI validates a plain function's answer on
+    # a worker thread too, a second hop per request (1M papers, wrk, alternating 20 s runs: 85-97
+    # -> 88-110 req/s).
     text = related_or_query(q, related)
-    response = services.engine.search(
-        text, mode=mode, filters=filters, sort=sort, limit=limit, offset=offset, operators=not related.strip()
-    )
+    search = partial(services.engine.search, text, mode=mode, filters=filters, sort=sort, limit=limit, offset=offset)
+    response = await run_in_threadpool(search, operators=not related.strip())
     return search_results(text, sort, limit, offset, response, related=bool(related.strip()))
 
 
