@@ -50,6 +50,7 @@ def test_a_paper_appended_again_supersedes_its_old_row() -> None:
     assert table.live.tolist() == [False, True, True, False, True]
     assert len(table) == 5 and table.live_count == 3
     assert (table.row_of(7), table.row_of(9), table.row_of(1)) == (2, 4, None)
+    assert table.rows_at(np.array([9, 1, 7, 10**9, 8])).tolist() == [4, -1, 2, -1, 1]
     assert table.allowed_pks(Filters(categories_include=("cs.*",))).tolist() == [9]
     assert table.allowed_pks(Filters(categories_include=("math.GT",))).tolist() == [8]
     assert [table.categories_of(row) for row in range(5)] == [{"cs.LG"}, {"math.GT"}, {"hep-th"}, set(), {"cs.CL"}]

@@ -143,6 +143,16 @@ def test_a_large_index_reads_vectors_from_its_graph(clustered) -> None:
     assert hit.pk == 9 and hit.score == pytest.approx(float(index.vector_of(9) @ vectors[9]), abs=1e-6)
 
 
+def test_the_graph_gives_back_its_vectors_after_it_grows() -> None:
+    vectors = unit(np.random.default_rng(4).normal(size=(3000, 16)))
+    graph = HnswIndex.empty(16)
+    graph.add(vectors[:3])
+    assert np.array_equal(graph.vectors(np.array([2, 0])), as_fp16(vectors[[2, 0]]))
+    graph.add(vectors[3:])  # the stored codes grow, and may move
+    assert np.array_equal(graph.vectors(np.array([0, 2999, 1500])), as_fp16(vectors[[0, 2999, 1500]]))
+    assert graph.vectors(np.array([], dtype=np.int64)).shape == (0, 16)
+
+
 def test_search_leaves_out_excluded_papers_and_scores_cosine(tmp_path: Path) -> None:
     vectors = unit(np.random.default_rng(1).normal(size=(50, MODEL.dim)))
     with VectorIndex.updating(tmp_path, MODEL) as index:

@@ -184,10 +184,15 @@ class PaperTable:
 
     def rows_of(self, pks: Iterable[int]) -> np.ndarray:
         """The live rows of those store keys that have one."""
-        pks = np.fromiter(pks, dtype=np.int64)
-        pks = pks[(pks >= 0) & (pks < len(self._row_by_pk))]
-        rows = self._row_by_pk[pks]
+        rows = self.rows_at(np.fromiter(pks, dtype=np.int64))
         return rows[rows >= 0]
+
+    def rows_at(self, pks: np.ndarray) -> np.ndarray:
+        """The live row of each store key in ``pks``, -1 where it has none: one lookup for many keys."""
+        known = (pks >= 0) & (pks < len(self._row_by_pk))
+        rows = np.full(len(pks), -1, dtype=np.int64)
+        rows[known] = self._row_by_pk[pks[known]]
+        return rows
 
     def mask(self, filters: Filters) -> np.ndarray:
         """A boolean array over rows: live and passing ``filters`` (a new array the caller may change)."""

@@ -187,8 +187,10 @@ class VectorIndex:
 
     def with_vectors(self, pks: Sequence[int]) -> tuple[list[int], np.ndarray]:
         """Those of ``pks`` that have a vector, and their vectors: one gather, not a copy per paper."""
-        found = [(pk, row) for pk in pks if (row := self.table.row_of(pk)) is not None]
-        return [pk for pk, _ in found], self._vectors_at(np.array([row for _, row in found], dtype=np.int64))
+        keys = np.fromiter(pks, dtype=np.int64, count=len(pks))
+        rows = self.table.rows_at(keys)
+        found = rows >= 0
+        return keys[found].tolist(), self._vectors_at(rows[found])
 
     def subset(self, pks: Sequence[int]) -> VectorSet:
         """:meth:`with_vectors` as a :class:`VectorSet`."""
