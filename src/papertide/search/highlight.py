@@ -66,7 +66,7 @@ def _matches(text: str, terms: frozenset[str], math: list[tuple[int, int]]) -> l
             start, end = origin[start], origin[end - 1] + 1
             while end < len(text) and not _fold_char(text[end]):  # a combining mark belongs to its letter
                 end += 1
-        if not any(low < end and start < high for low, high in math):
+        if not (math and any(low < end and start < high for low, high in math)):
             spans.append((start, end))
     return spans
 
