@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from papertide.config import Settings
 from papertide.errors import NotFound, QueryError
 from papertide.ingest import ingest
+from papertide.search import engine as engine_module
 from papertide.search.engine import SearchEngine, SearchResponse
 from papertide.search.indexer import index_vectors
 from papertide.search.lexical import LexicalIndex
@@ -350,6 +351,34 @@ def test_a_phrase_narrows_a_semantic_search_without_emptying_it(engine: SearchEn
     assert ids(response) == ["2401.00004"] and response.warnings == ()
 
 
+def by_cosine(engine: SearchEngine, text: str, paper_ids: list[str]) -> list[str]:
+    query = engine.embedder.embed_query(parse_query(text).text_for_embedding())
+    cosine = {i: float(engine.vectors.vector_of(engine.store.get(i).pk) @ query) for i in paper_ids}
+    return sorted(paper_ids, key=lambda i: -cosine[i])
+
+
+NEURAL_NETWORKS = ["1512.03385", "2305.00002", "2305.00003"]  # the papers holding the phrase "neural network"
+
+
+def test_a_phrase_held_by_fewer_papers_than_the_pool_ranks_them_all_by_meaning(
+    engine: SearchEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = 'molecules and weights "neural network"'
+    monkeypatch.setattr(VectorIndex, "search", lambda *args, **kwargs: pytest.fail("no walk: they are all known"))
+    response = engine.search(text, mode="semantic")
+    assert ids(response) == by_cosine(engine, text, NEURAL_NETWORKS) and response.total == 3
+    assert ids(engine.search(f"{text} -pruning", mode="semantic")) == by_cosine(engine, text, NEURAL_NETWORKS[::2])
+
+
+def test_a_phrase_held_by_more_papers_than_the_pool_is_checked_on_the_nearest(
+    engine: SearchEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = 'molecules and weights "neural network"'
+    monkeypatch.setattr(engine_module, "POOL_DEPTH", 2)  # a pool of 2: three papers hold the phrase
+    response = engine.search(text, mode="semantic", limit=1)
+    assert ids(response) == by_cosine(engine, text, NEURAL_NETWORKS)[:1] and response.total == 2
+
+
 class CountingIndex(LexicalIndex):
     """The real index, counting the full evaluations (match counts over the whole index) it makes."""
 
@@ -402,6 +431,52 @@ def test_a_hybrid_search_embeds_its_query_beside_the_lexical_leg(engine: SearchE
     engine.embedder = RecordingEmbedder(recording, fail=True)
     with pytest.raises(RuntimeError, match="the embedder broke"):  # raised to the caller, not lost on the thread
         engine.search("legged robot terrain", mode="hybrid")
+
+
+class StartedEmbedder(RecordingEmbedder):
+    """Signals when a query's embedding has started."""
+
+    def __init__(self, inner) -> None:
+        super().__init__(inner)
+        self.started = threading.Event()
+
+    def embed_query(self, text: str):
+        self.started.set()
+        return super().embed_query(text)
+
+
+class WaitingIndex(LexicalIndex):
+    """The real index, noting whether the query's embedding was under way while it evaluated the query."""
+
+    def __init__(self, index: LexicalIndex, embedder: StartedEmbedder) -> None:
+        super().__init__(index.directory, index._index)
+        self._embedder = embedder
+        self.beside_embedding: list[bool] = []
+
+    def search(self, query, **kwargs):
+        self.beside_embedding.append(self._embedder.started.wait(timeout=5))
+        return super().search(query, **kwargs)
+
+
+@pytest.mark.parametrize("mode", ["semantic", "hybrid"])
+@pytest.mark.parametrize("text", ['robot "legged robot"', 'robot "robot legged"', "legged robot -swarms"])
+def test_a_query_is_embedded_while_its_phrases_and_exclusions_are_checked(
+    engine: SearchEngine, mode: str, text: str
+) -> None:
+    expected = engine.search(text, mode=mode)
+    engine.embedder = embedder = StartedEmbedder(engine.embedder)
+    engine.lexical = waiting = WaitingIndex(engine.lexical, embedder)
+    response = engine.search(text, mode=mode)
+    assert waiting.beside_embedding and all(waiting.beside_embedding)
+    assert len(embedder.threads) == 1 and embedder.threads[0].startswith("papertide-embed-query")
+    assert [(r.paper.pk, r.score) for r in response.results] == [(r.paper.pk, r.score) for r in expected.results]
+    assert response.warnings == expected.warnings
+
+
+def test_a_semantic_search_with_nothing_to_check_embeds_its_query_itself(engine: SearchEngine) -> None:
+    engine.embedder = recording = RecordingEmbedder(engine.embedder)
+    assert ids(engine.search("legged robot terrain", mode="semantic"))[0] == "2401.00004"
+    assert recording.threads == [threading.current_thread().name]  # no thread hop for nothing to overlap
 
 
 @pytest.mark.parametrize("mode", ["lexical", "semantic", "hybrid"])

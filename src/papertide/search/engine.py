@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -204,11 +204,12 @@ class SearchEngine:
         else:
             vectors = self.vectors  # one snapshot for the whole search
             mode = self._usable_mode(mode, parsed, vectors, warnings)
+            embedding = None if mode == "lexical" else self._embedding_of(parsed, mode)
             # A lexical page needs no deeper pool: block-max WAND prunes more the fewer hits are kept.
             depth = offset + limit if mode == "lexical" else max(POOL_DEPTH, offset + limit)
             evaluated = _Evaluated(self.lexical, depth)
-            parsed = self._relaxed(parsed, warnings, evaluated)
-            ranked, total = self._ranked(parsed, vectors, mode, sort, limit, offset, evaluated)
+            parsed = self._relaxed(parsed, warnings, evaluated)  # the text embedded stays as typed
+            ranked, total = self._ranked(parsed, vectors, mode, sort, limit, offset, evaluated, embedding)
         results = self._results(ranked, parsed)
         took_ms = (time.perf_counter() - started) * 1000
         return SearchResponse(results, total, took_ms, tuple(warnings), parsed.paper_id, mode, parsed)
@@ -236,16 +237,29 @@ class SearchEngine:
         limit: int,
         offset: int,
         evaluated: _Evaluated,
+        embedding: Future[np.ndarray] | None,
     ) -> tuple[list[tuple[int, float]], int]:
         """One page of ``parsed``'s ranking in a usable ``mode``, and the total to page through."""
-        if vectors is None or mode == "lexical":
+        if vectors is None or embedding is None:
             if sort == "newest":
                 hits = self.lexical.search(parsed, limit=limit, offset=offset, newest=True)
                 return hits.hits, hits.total
             hits = evaluated.search(parsed)  # to this page's depth, shared with the relaxation check
             return hits.hits[offset : offset + limit], hits.total
-        ranked, total = self._pooled(parsed, vectors, mode, sort, evaluated)
+        ranked, total = self._pooled(parsed, vectors, mode, sort, evaluated, embedding)
         return ranked[offset : offset + limit], total
+
+    def _embedding_of(self, parsed: ParsedQuery, mode: Mode) -> Future[np.ndarray]:
+        """The query's vector, made on a thread where lexical work comes first or beside it: a hybrid
+        search's lexical leg, and in either mode the check of a phrase, field term or exclusion.
+        onnxruntime runs outside the GIL, so the two overlap (bench/search_speed.py at 1M: ~2 ms
+        off a topic's hybrid search, ~12 ms off a pasted abstract's). Alone it is made here.
+        """
+        if mode == "hybrid" or _constraints(parsed) is not None:
+            return self._embedding.submit(self._embed, parsed)
+        made: Future[np.ndarray] = Future()
+        made.set_result(self._embed(parsed))
+        return made
 
     def _usable_mode(self, mode: Mode, parsed: ParsedQuery, vectors: VectorIndex | None, warnings: list[str]) -> Mode:
         if mode == "lexical":
@@ -264,33 +278,44 @@ class SearchEngine:
         return ([(stored.pk, 1.0)], 1) if stored else ([], 0)
 
     def _pooled(
-        self, parsed: ParsedQuery, vectors: VectorIndex, mode: Mode, sort: Sort, evaluated: _Evaluated
+        self,
+        parsed: ParsedQuery,
+        vectors: VectorIndex,
+        mode: Mode,
+        sort: Sort,
+        evaluated: _Evaluated,
+        embedding: Future[np.ndarray],
     ) -> tuple[list[tuple[int, float]], int]:
         """The ranked candidate pool of a semantic or hybrid search, and the total to page through."""
         if mode == "semantic":
-            ranked = self._semantic(parsed, vectors, self._embed(parsed), evaluated)
+            ranked = self._semantic(parsed, vectors, embedding.result(), evaluated)
             total = len(ranked)
         else:
-            pool = self.candidates(parsed, vectors, evaluated=evaluated)
+            pool = self.candidates(parsed, vectors, evaluated=evaluated, embedding=embedding)
             ranked, total = fuse(pool), pool.total
         if sort == "newest":
             ranked = self._newest_first(ranked)
         return ranked, total
 
     def candidates(
-        self, parsed: ParsedQuery, vectors: VectorIndex, depth: int = POOL_DEPTH, *, evaluated: _Evaluated | None = None
+        self,
+        parsed: ParsedQuery,
+        vectors: VectorIndex,
+        depth: int = POOL_DEPTH,
+        *,
+        evaluated: _Evaluated | None = None,
+        embedding: Future[np.ndarray] | None = None,
     ) -> Candidates:
         """A hybrid search's pool: each retriever's top ``depth``, every paper scored by both.
 
         Both scores for every candidate, so fusion never guesses a missing one, and what fusion
         weighs them by: the query's word count, its vector and the candidates' vectors
         (bench/fusion.py scores other fusions on exactly these pools). ``evaluated`` holds the
-        lexical evaluations this search has made already (its depth then replaces ``depth``).
+        lexical evaluations this search has made already (its depth then replaces ``depth``), and
+        ``embedding`` the query's vector once made (by default it is made beside the lexical leg).
         """
         evaluated = evaluated or _Evaluated(self.lexical, depth)
-        # The query is embedded while the lexical leg runs: onnxruntime works outside the GIL, so the
-        # two overlap (bench/search_speed.py at 1M: ~12 ms off a pasted abstract, ~2 ms off a topic).
-        embedding = self._embedding.submit(self._embed, parsed)
+        embedding = embedding or self._embedding_of(parsed, "hybrid")
         lexical = evaluated.search(parsed)
         query = embedding.result()
         semantic = self._semantic(parsed, vectors, query, evaluated)
@@ -313,20 +338,25 @@ class SearchEngine:
         When too few of the nearest papers hold a required phrase or field term, the papers that do
         hold it (the best by the query's BM25) are ranked by meaning too: a phrase narrows a
         semantic search, it does not empty it. A query with a required term matches exactly the
-        papers passing its constraints and filters, so that is the lexical leg's own evaluation.
+        papers passing its constraints and filters, so that is the lexical leg's own evaluation;
+        when it holds no more than the depth, they are all the answer, ranked by meaning without a
+        walk (most phrases: at 1M papers, 58% of search_speed.py's are held by at most 100 papers,
+        and of the 400 nearest papers a median of none holds the phrase).
         """
         k = evaluated.depth
         constraints = _constraints(parsed)
         if constraints is None:
             return _pairs(vectors.search(query, k, parsed.filters))
+        required = any(term.required for term in constraints.terms)
+        if required and (holding := evaluated.search(parsed)).total <= k:
+            return _by_meaning(_similarities(vectors, query, [pk for pk, _ in holding.hits]))
         hits = _pairs(vectors.search(query, k * _CONSTRAINED_OVERFETCH, parsed.filters))
         passing = self.lexical.scores(constraints, [pk for pk, _ in hits])
         hits = [hit for hit in hits if hit[0] in passing][:k]
-        if len(hits) < k and any(term.required for term in constraints.terms):
-            holding = evaluated.search(parsed).hits
+        if len(hits) < k and required:
             seen = {pk for pk, _ in hits}
-            hits.extend(_similarities(vectors, query, [pk for pk, _ in holding if pk not in seen]).items())
-            hits.sort(key=lambda hit: -hit[1])
+            holders = [pk for pk, _ in evaluated.search(parsed).hits if pk not in seen]
+            hits = _by_meaning({**dict(hits), **_similarities(vectors, query, holders)})
         return hits[:k]
 
     def _newest_first(self, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
@@ -422,6 +452,11 @@ def _similarities(vectors: VectorIndex, query: np.ndarray, pks: list[int]) -> di
     """Cosine similarities of the query to those of ``pks`` that have a vector."""
     found, papers = vectors.with_vectors(pks)
     return _dots(query, zip(found, papers, strict=True))
+
+
+def _by_meaning(similarities: dict[int, float]) -> list[tuple[int, float]]:
+    """Papers by similarity, most similar first (ties in the order given)."""
+    return sorted(similarities.items(), key=lambda hit: -hit[1])
 
 
 def _dots(query: np.ndarray, papers: Iterable[tuple[int, np.ndarray]]) -> dict[int, float]:
