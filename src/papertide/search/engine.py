@@ -315,7 +315,8 @@ class SearchEngine:
         ``embedding`` the query's vector once made (by default it is made beside the lexical leg).
         """
         evaluated = evaluated or _Evaluated(self.lexical, depth)
-        embedding = embedding or self._embedding_of(parsed, "hybrid")
+        if embedding is None:
+            embedding = self._embedding_of(parsed, "hybrid")
         lexical = evaluated.search(parsed)
         query = embedding.result()
         semantic = self._semantic(parsed, vectors, query, evaluated)
