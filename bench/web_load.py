@@ -4,8 +4,9 @@ Starts ``uvicorn`` serving :func:`papertide.web.app.create_app` over a papertide
 (by default the demo corpus, loaded and indexed into ``bench/.cache/web-demo`` on first use),
 warms each scenario up, then keeps ``--concurrency`` clients busy for ``--duration`` seconds.
 Search requests use distinct queries cut from stored titles; paper requests pick random ids.
-Prints requests/s, latency percentiles, errors and the server's RSS before, half-way through
-and after each run (flat memory: the second half adds nothing)::
+Prints requests/s, latency percentiles, errors, the server's RSS before, half-way through
+and after each run (flat memory: the second half adds nothing), and the server's CPU: the
+cores it kept busy and its CPU time per request (which bounds requests/s on a small machine)::
 
     .venv/bin/python bench/web_load.py [--data-dir DIR] [--duration 30] [--concurrency 16]
                                        [--scenario search paper] [--client python|wrk] [--json out.json]
@@ -21,6 +22,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import os
 import random
 import re
 import shutil
@@ -70,6 +72,8 @@ class Result:
     rss_before_mb: float
     rss_half_mb: float
     rss_after_mb: float
+    server_cores: float  # the server's CPU time over the run's length: ~1.4 of 2 is one process held by its GIL
+    server_cpu_ms_per_request: float
 
 
 def prepare_demo(data_dir: Path) -> Path:
@@ -104,6 +108,12 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
@@ -228,45 +238,35 @@ class HalfTimeRss:
 
 def run_scenario(name: str, base_url: str, paths: Iterator[str], server_pid: int, args: argparse.Namespace) -> Result:
     asyncio.run(drive(base_url, itertools.islice(paths, WARMUP_REQUESTS), 4, 60))
-    rss_before = rss_mb(server_pid)
-    if args.client == "wrk":
-        wrk_paths = list(itertools.islice(paths, WRK_PATHS))
-        half = HalfTimeRss(server_pid, args.duration)
-        summary = drive_wrk(base_url, wrk_paths, args.concurrency, args.duration)
-        return Result(
-            scenario=name,
-            concurrency=args.concurrency,
-            seconds=round(summary["seconds"], 1),
-            requests=summary["requests"],
-            errors=summary["errors"],
-            requests_per_s=round((summary["requests"] - summary["errors"]) / summary["seconds"], 1),
-            p50_ms=round(summary["p50"], 1),
-            p95_ms=round(summary["p95"], 1),
-            p99_ms=round(summary["p99"], 1),
-            max_ms=round(summary["max"], 1),
-            rss_before_mb=round(rss_before, 1),
-            rss_half_mb=round(half.mb, 1),
-            rss_after_mb=round(rss_mb(server_pid), 1),
-        )
+    rss_before, cpu_before = rss_mb(server_pid), cpu_s(server_pid)
     half = HalfTimeRss(server_pid, args.duration)
-    started = time.perf_counter()
-    latencies, errors = asyncio.run(drive(base_url, paths, args.concurrency, args.duration))
-    elapsed = time.perf_counter() - started
-    ms = np.array(latencies or [float("nan")]) * 1000
+    if args.client == "wrk":
+        summary = drive_wrk(base_url, list(itertools.islice(paths, WRK_PATHS)), args.concurrency, args.duration)
+        elapsed, requests, errors = summary["seconds"], summary["requests"], summary["errors"]
+        ms = {key: summary[key] for key in ("p50", "p95", "p99", "max")}
+    else:
+        started = time.perf_counter()
+        latencies, errors = asyncio.run(drive(base_url, paths, args.concurrency, args.duration))
+        elapsed, requests = time.perf_counter() - started, len(latencies) + errors
+        each = np.array(latencies or [float("nan")]) * 1000
+        ms = {f"p{q}": float(np.percentile(each, q)) for q in (50, 95, 99)} | {"max": float(each.max())}
+    cpu = cpu_s(server_pid) - cpu_before
     return Result(
         scenario=name,
         concurrency=args.concurrency,
         seconds=round(elapsed, 1),
-        requests=len(latencies) + errors,
+        requests=requests,
         errors=errors,
-        requests_per_s=round(len(latencies) / elapsed, 1),
-        p50_ms=round(float(np.percentile(ms, 50)), 1),
-        p95_ms=round(float(np.percentile(ms, 95)), 1),
-        p99_ms=round(float(np.percentile(ms, 99)), 1),
-        max_ms=round(float(ms.max()), 1),
+        requests_per_s=round((requests - errors) / elapsed, 1),
+        p50_ms=round(ms["p50"], 1),
+        p95_ms=round(ms["p95"], 1),
+        p99_ms=round(ms["p99"], 1),
+        max_ms=round(ms["max"], 1),
         rss_before_mb=round(rss_before, 1),
         rss_half_mb=round(half.mb, 1),
         rss_after_mb=round(rss_mb(server_pid), 1),
+        server_cores=round(cpu / elapsed, 2),
+        server_cpu_ms_per_request=round(1000 * cpu / max(requests, 1), 2),
     )
 
 
@@ -296,11 +296,15 @@ def main() -> int:
         server.terminate()
         server.wait(10)
     header = ("req/s", "p50 ms", "p95 ms", "p99 ms", "max ms")
-    print(f"{'scenario':8} " + " ".join(f"{h:>8}" for h in header) + f" {'errors':>7} {'RSS MB':>20}")
+    print(
+        f"{'scenario':8} " + " ".join(f"{h:>8}" for h in header) + f" {'errors':>7} {'RSS MB':>20}"
+        f" {'cores':>6} {'CPU ms/req':>10}"
+    )
     for r in results:
         print(
             f"{r.scenario:8} {r.requests_per_s:8.1f} {r.p50_ms:8.1f} {r.p95_ms:8.1f} {r.p99_ms:8.1f} {r.max_ms:8.1f}"
             f" {r.errors:7d} {r.rss_before_mb:6.0f}->{r.rss_half_mb:.0f}->{r.rss_after_mb:.0f}"
+            f" {r.server_cores:6.2f} {r.server_cpu_ms_per_request:10.2f}"
         )
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")
