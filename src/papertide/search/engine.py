@@ -51,8 +51,8 @@ _NO_PHRASE = "no paper contains the exact phrase {phrases}; showing papers with 
 _NO_PHRASES = "no paper contains the exact phrases {phrases} together; showing papers with their words"
 _NO_EXCLUSION = "no paper is left without {terms}; showing papers that contain it"
 _NO_EXCLUSIONS = "no paper is left without {terms}; showing papers that contain them"
-# Threads embedding hybrid searches' queries beside their lexical legs: one per search in flight on a
-# few cores; more would only queue for the same cores.
+# Threads embedding queries beside the lexical work of their search (see SearchEngine._embedding_of):
+# one per search in flight on a few cores; more would only queue for the same cores.
 EMBEDDING_THREADS = 4
 # Seconds between background reloads of a vector index with a graph: while `papertide index`
 # commits a batch every few seconds, reloading after each would keep a core busy loading graphs.
