@@ -1,14 +1,16 @@
 """Load test of the web app on loopback: the hybrid search API and paper pages under concurrent clients.
 
-Starts ``uvicorn`` serving :func:`papertide.web.app.create_app` over a papertide data directory
+Starts ``papertide serve`` (``--workers`` processes) over a papertide data directory
 (by default the demo corpus, loaded and indexed into ``bench/.cache/web-demo`` on first use),
 warms each scenario up, then keeps ``--concurrency`` clients busy for ``--duration`` seconds.
 Search requests use distinct queries cut from stored titles; paper requests pick random ids.
 Prints requests/s, latency percentiles, errors, the server's RSS before, half-way through
 and after each run (flat memory: the second half adds nothing), and the server's CPU: the
-cores it kept busy and its CPU time per request (which bounds requests/s on a small machine)::
+cores it kept busy and its CPU time per request (which bounds requests/s on a small machine).
+With several workers, RSS and CPU are summed over the server's processes (pages they share,
+such as the mapped lexical index, count once in each)::
 
-    .venv/bin/python bench/web_load.py [--data-dir DIR] [--duration 30] [--concurrency 16]
+    .venv/bin/python bench/web_load.py [--data-dir DIR] [--workers 1] [--duration 30] [--concurrency 16]
                                        [--scenario search paper] [--client python|wrk] [--json out.json]
 
 Targets at 1M papers: search >= 100 req/s with p99 <= 150 ms, paper page >= 500 req/s, no
@@ -47,13 +49,6 @@ DEMO_DIR = Path(__file__).resolve().parent / ".cache" / "web-demo"
 SAMPLE_PAPERS = 20_000  # papers read from the store to draw queries and ids from
 WARMUP_REQUESTS = 50
 WRK_PATHS = 40_000  # distinct paths handed to wrk, cycled through in order
-SERVER = """
-import sys, uvicorn
-from papertide.config import load_settings
-from papertide.web.app import create_app
-app = create_app(load_settings(data_dir=sys.argv[1]))
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False)
-"""
 _WORD = re.compile(r"[a-z]{3,}")
 
 
@@ -110,23 +105,36 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (a server's worker processes)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [pid, *(descendant for child in children for descendant in process_tree(int(child)))]
+
+
 def cpu_s(pid: int) -> float:
-    """CPU seconds (user + system) the process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds (user + system) the process and its descendants have used so far."""
+    total = 0
+    for member in process_tree(pid):
+        fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    """The resident memory of the process and its descendants."""
+    kb = 0
+    for member in process_tree(pid):
+        for line in Path(f"/proc/{member}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                kb += int(line.split()[1])
+    return kb / 1024
 
 
 def start_server(
     data_dir: Path,
     port: int,
     *,
+    workers: int = 1,
     env: dict[str, str] | None = None,
     ready_within_s: float = 120,
     while_waiting: Callable[[], None] | None = None,
@@ -137,9 +145,8 @@ def start_server(
     ``while_waiting`` is called between polls (a benchmark watching the node's indexes grow).
     """
     log = tempfile.TemporaryFile()  # noqa: SIM115 - not a pipe: a server logging while nobody reads would block
-    server = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(data_dir), str(port)], stdout=subprocess.DEVNULL, stderr=log, env=env
-    )
+    command = ["-m", "papertide", "--data-dir", str(data_dir), "serve", "--port", str(port), "--workers", str(workers)]
+    server = subprocess.Popen([sys.executable, *command], stdout=subprocess.DEVNULL, stderr=log, env=env)
     deadline = time.monotonic() + ready_within_s
     while time.monotonic() < deadline:
         if while_waiting is not None:
@@ -273,6 +280,7 @@ def run_scenario(name: str, base_url: str, paths: Iterator[str], server_pid: int
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, help="a papertide data directory with store and indexes")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (papertide serve --workers)")
     parser.add_argument("--duration", type=float, default=30, help="seconds per scenario")
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight")
     parser.add_argument("--scenario", nargs="+", choices=("search", "paper"), default=["search", "paper"])
@@ -286,11 +294,14 @@ def main() -> int:
     if not ids:
         raise SystemExit(f"{data_dir} holds no papers")
     port = free_port()
-    server = start_server(data_dir, port)
+    server = start_server(data_dir, port, workers=args.workers)
     base_url = f"http://127.0.0.1:{port}"
     scenarios = {"search": search_paths(distinct_queries(titles)), "paper": paper_paths(ids)}
     try:
-        print(f"server pid {server.pid}, {len(ids)} papers sampled, RSS at start {rss_mb(server.pid):.0f} MB")
+        print(
+            f"server pid {server.pid} ({args.workers} worker(s)), {len(ids)} papers sampled,"
+            f" RSS at start {rss_mb(server.pid):.0f} MB"
+        )
         results = [run_scenario(name, base_url, scenarios[name], server.pid, args) for name in args.scenario]
     finally:
         server.terminate()
@@ -307,7 +318,7 @@ def main() -> int:
             f" {r.server_cores:6.2f} {r.server_cpu_ms_per_request:10.2f}"
         )
     if args.json:
-        args.json.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")
+        args.json.write_text(json.dumps([asdict(r) | {"workers": args.workers} for r in results], indent=2) + "\n")
     return 1 if any(r.errors for r in results) else 0
 
 

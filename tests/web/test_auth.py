@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import secrets
 import stat
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -52,6 +54,29 @@ def test_secret_key_is_generated_once_with_mode_0600(tmp_path) -> None:
     assert len(key) >= 32
     assert stat.S_IMODE(os.stat(tmp_path / KEY_FILE).st_mode) == 0o600
     assert load_secret_key(settings) == key  # kept across restarts
+
+
+def test_processes_starting_at_once_agree_on_one_new_key(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load_settings(data_dir=tmp_path)
+    first_is_writing, second_has_read = threading.Event(), threading.Event()
+    token_hex = secrets.token_hex
+
+    def slowly_in_the_first(nbytes: int) -> str:
+        if threading.current_thread().name == "first":  # stalls between starting its key file and writing it
+            first_is_writing.set()
+            second_has_read.wait(10)
+        return token_hex(nbytes)
+
+    monkeypatch.setattr(secrets, "token_hex", slowly_in_the_first)
+    found = {}
+    first = threading.Thread(target=lambda: found.update(first=load_secret_key(settings)), name="first")
+    first.start()
+    assert first_is_writing.wait(10)
+    found["second"] = load_secret_key(settings)  # never the first's file, empty as yet
+    second_has_read.set()
+    first.join(10)
+    assert found["first"] == found["second"] == (tmp_path / KEY_FILE).read_bytes().strip()
+    assert [path.name for path in tmp_path.iterdir()] == [KEY_FILE]  # no written-aside file left behind
 
 
 def test_configured_secret_key_wins_and_must_be_long_enough(tmp_path) -> None:

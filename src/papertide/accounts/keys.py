@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from papertide.config import Settings
@@ -36,19 +37,27 @@ def load_secret_key(settings: Settings) -> bytes:
 
 
 def _read_or_create(path: Path) -> bytes:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        # O_EXCL: of two processes starting at once, one writes the key and the other reads it.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        key = path.read_bytes().strip()
-        if len(key) < 16:
-            raise OSError("the file is shorter than 16 bytes; delete it to generate a new key") from None
-        return key
-    key = secrets.token_hex(_KEY_BYTES).encode()
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(key)
+    if not path.exists():
+        _create(path)
+    key = path.read_bytes().strip()
+    if len(key) < 16:
+        raise OSError("the file is shorter than 16 bytes; delete it to generate a new key")
     return key
+
+
+def _create(path: Path) -> None:
+    """Write a new key beside ``path`` and link it there: the file never appears half-written, and of
+    processes starting at once (``papertide serve --workers``) the first link wins and all read its key."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, written = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(secrets.token_hex(_KEY_BYTES).encode())
+        os.link(written, path)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(written)
 
 
 class Signer:

@@ -40,6 +40,12 @@ def _settings(
 ) -> None:
     overrides = {k: v for k, v in {"data_dir": data_dir, "database_url": database_url}.items() if v is not None}
     ctx.obj = load_settings(**overrides)
+    ctx.meta["overrides"] = overrides
+
+
+def environment_of(ctx: typer.Context) -> dict[str, str]:
+    """The command line's settings as environment variables: what a child process needs to load the same."""
+    return {f"PAPERTIDE_{name.upper()}": str(value) for name, value in ctx.meta["overrides"].items()}
 
 
 def store_of(ctx: typer.Context) -> PaperStore:

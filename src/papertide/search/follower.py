@@ -6,14 +6,20 @@ on a background thread every few seconds: from the change sequence, copying the 
 workers stored (it never embeds). Until its first pass has finished the node is not ready
 (``/readyz`` answers 503), so a load balancer sends it no searches it would answer from an
 empty index.
+
+The processes of one node (``papertide serve --workers``) share its indexes: their followers take
+turns through a lock file beside them, so one process catches the node up and the others find
+nothing left to do, where two at once would find the indexes' writer locks taken.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import IO
 
 from papertide.config import Settings
 from papertide.errors import PapertideError
@@ -21,6 +27,9 @@ from papertide.search.indexing import update_indexes
 from papertide.store.papers import PaperStore
 
 logger = logging.getLogger(__name__)
+
+TURN_LOCK = ".follow.lock"  # in the index directory
+_TURN_POLL_S = 0.2  # how often a process waiting for its turn looks again (and whether it is stopping)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +64,25 @@ class IndexFollower:
             self._thread.join()
 
     def run_once(self) -> None:
+        """One catch-up pass, once no other process of this node is running one (none if stopped meanwhile)."""
+        directory = self._settings.index_dir
+        directory.mkdir(parents=True, exist_ok=True)
+        with (directory / TURN_LOCK).open("a") as turn:  # closing it ends this process's turn
+            if self._wait_for_turn(turn):
+                self._pass()
+
+    def _wait_for_turn(self, turn: IO[str]) -> bool:
+        """Take the node's turn lock; False if stopped first. Polled rather than blocking, so that
+        :meth:`stop` never waits out another process's pass (a new node's first one takes minutes)."""
+        while True:
+            try:
+                fcntl.flock(turn, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if self._stop.wait(_TURN_POLL_S):
+                    return False
+
+    def _pass(self) -> None:
         started = time.perf_counter()
         try:
             report = update_indexes(self._store, self._settings, embed_missing=False)

@@ -15,7 +15,7 @@ from papertide.accounts.keys import Signer, load_secret_key
 from papertide.accounts.rate_limits import RateLimiter
 from papertide.accounts.sessions import Sessions
 from papertide.accounts.sign_in import SignInLinks
-from papertide.config import Settings
+from papertide.config import Settings, load_settings
 from papertide.library import Library
 from papertide.mail import Mailer
 from papertide.search.engine import SearchEngine
@@ -135,3 +135,8 @@ def create_app(
     for router in routers:
         app.include_router(router)
     return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """The app of the settings the environment gives: what each process of ``papertide serve --workers`` runs."""
+    return create_app(load_settings())

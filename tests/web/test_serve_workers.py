@@ -1,0 +1,87 @@
+"""``papertide serve --workers``: several processes behind one port, over one data directory and store.
+
+A real ``papertide serve`` in a subprocess, its real worker processes, and the store of the
+backend under test. The workers get the command line's options (``--data-dir``,
+``--database-url``) through their environment, and their index followers take turns: they all
+come up ready, none reports a failed pass, and all of them see papers stored while they serve.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from papertide.ingest import ingest
+from papertide.store import open_store
+from tests.search.topical_papers import topical_papers
+from tests.web.live_server import free_port
+
+FOLLOW_S = "0.2"
+AGREEING_ANSWERS = 12  # answers in a row, from whichever worker the kernel hands each connection to
+
+
+def every_worker(check: Callable[[], bool], what: str, timeout_s: float = 90.0) -> None:
+    """Wait until ``check`` holds for :data:`AGREEING_ANSWERS` requests in a row."""
+    deadline = time.monotonic() + timeout_s
+    in_a_row = 0
+    while in_a_row < AGREEING_ANSWERS:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        try:
+            in_a_row = in_a_row + 1 if check() else 0
+        except httpx.TransportError:
+            in_a_row = 0
+        if not in_a_row:
+            time.sleep(0.1)
+
+
+def worker_pids(parent: int) -> list[int]:
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    return [int(pid) for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+
+
+def test_two_workers_serve_one_port_and_follow_the_store_in_turn(database_url: str, tmp_path: Path) -> None:
+    papers = topical_papers()
+    store = open_store(database_url)
+    ingest(papers[:8], store)
+    env = {k: v for k, v in os.environ.items() if k not in ("PAPERTIDE_DATA_DIR", "PAPERTIDE_DATABASE_URL")}
+    env["PAPERTIDE_INDEX_FOLLOW_S"] = FOLLOW_S  # on SQLite too: every worker runs a follower
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    command = ["--data-dir", str(tmp_path / "data"), "--database-url", database_url]
+    command += ["serve", "--port", str(port), "--workers", "2"]
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen([sys.executable, "-m", "papertide", *command], env=env, stderr=log)
+        try:
+
+            def ready() -> bool:
+                answer = httpx.get(f"{base}/readyz", timeout=10)
+                return answer.status_code == 200 and answer.json()["index"]["error"] is None
+
+            every_worker(ready, "both workers to be ready")
+            assert len(worker_pids(server.pid)) == 2
+            # stored while they serve: every worker's follower indexes it, or finds its turn taken and done
+            ingest(papers[8:], store)
+            newest = papers[-1]
+
+            def found() -> bool:
+                params = {"q": f'title:"{newest.title}"', "mode": "lexical"}
+                answer = httpx.get(f"{base}/api/v1/search", params=params, timeout=10)
+                hits = answer.json()["results"] if answer.status_code == 200 else []
+                return newest.id in [hit["paper"]["id"] for hit in hits]
+
+            every_worker(found, "both workers to find the new paper")
+        finally:
+            server.terminate()
+            server.wait(30)
+        log.seek(0)
+        logged = log.read().decode()
+    assert server.returncode == 0, logged
+    assert "index follower" not in logged and "Traceback" not in logged, logged  # no pass failed on a busy index
