@@ -79,6 +79,13 @@ def test_processes_starting_at_once_agree_on_one_new_key(tmp_path, monkeypatch: 
     assert [path.name for path in tmp_path.iterdir()] == [KEY_FILE]  # no written-aside file left behind
 
 
+def test_a_damaged_key_file_is_a_config_error_naming_it(tmp_path) -> None:
+    (tmp_path / KEY_FILE).write_bytes(b"short\n")
+    with pytest.raises(ConfigError, match=f"{KEY_FILE}.*shorter than 16 bytes; delete it"):
+        load_secret_key(load_settings(data_dir=tmp_path))
+    assert (tmp_path / KEY_FILE).read_bytes() == b"short\n"  # left for the operator to look at
+
+
 def test_configured_secret_key_wins_and_must_be_long_enough(tmp_path) -> None:
     assert load_secret_key(load_settings(data_dir=tmp_path, secret_key="x" * 20)) == b"x" * 20
     assert not (tmp_path / KEY_FILE).exists()
