@@ -8,7 +8,7 @@ Prints requests/s, latency percentiles, errors, the server's RSS before, half-wa
 and after each run (flat memory: the second half adds nothing), and the server's CPU: the
 cores it kept busy and its CPU time per request (which bounds requests/s on a small machine).
 With several workers, RSS and CPU are summed over the server's processes (pages they share,
-such as the mapped lexical index, count once in each)::
+such as the mapped indexes, count in each; the PSS printed beside splits them between them)::
 
     .venv/bin/python bench/web_load.py [--data-dir DIR] [--workers 1] [--duration 30] [--concurrency 16]
                                        [--scenario search paper] [--client python|wrk] [--json out.json]
@@ -67,6 +67,7 @@ class Result:
     rss_before_mb: float
     rss_half_mb: float
     rss_after_mb: float
+    pss_after_mb: float  # proportional set size: shared pages split between the processes sharing them
     server_cores: float  # the server's CPU time over the run's length: ~1.4 of 2 is one process held by its GIL
     server_cpu_ms_per_request: float
 
@@ -118,6 +119,16 @@ def cpu_s(pid: int) -> float:
         fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
         total += int(fields[11]) + int(fields[12])
     return total / os.sysconf("SC_CLK_TCK")
+
+
+def pss_mb(pid: int) -> float:
+    """The memory the process and its descendants take, each shared page counted once between them."""
+    kb = 0
+    for member in process_tree(pid):
+        for line in Path(f"/proc/{member}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                kb += int(line.split()[1])
+    return kb / 1024
 
 
 def rss_mb(pid: int) -> float:
@@ -272,6 +283,7 @@ def run_scenario(name: str, base_url: str, paths: Iterator[str], server_pid: int
         rss_before_mb=round(rss_before, 1),
         rss_half_mb=round(half.mb, 1),
         rss_after_mb=round(rss_mb(server_pid), 1),
+        pss_after_mb=round(pss_mb(server_pid), 1),
         server_cores=round(cpu / elapsed, 2),
         server_cpu_ms_per_request=round(1000 * cpu / max(requests, 1), 2),
     )
@@ -309,12 +321,13 @@ def main() -> int:
     header = ("req/s", "p50 ms", "p95 ms", "p99 ms", "max ms")
     print(
         f"{'scenario':8} " + " ".join(f"{h:>8}" for h in header) + f" {'errors':>7} {'RSS MB':>20}"
-        f" {'cores':>6} {'CPU ms/req':>10}"
+        f" {'PSS MB':>7} {'cores':>6} {'CPU ms/req':>10}"
     )
     for r in results:
         print(
             f"{r.scenario:8} {r.requests_per_s:8.1f} {r.p50_ms:8.1f} {r.p95_ms:8.1f} {r.p99_ms:8.1f} {r.max_ms:8.1f}"
             f" {r.errors:7d} {r.rss_before_mb:6.0f}->{r.rss_half_mb:.0f}->{r.rss_after_mb:.0f}"
+            f" {r.pss_after_mb:7.0f}"
             f" {r.server_cores:6.2f} {r.server_cpu_ms_per_request:10.2f}"
         )
     if args.json:

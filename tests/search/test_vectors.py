@@ -267,3 +267,50 @@ def test_a_graph_saved_after_the_manifest_was_read_is_not_used(tmp_path: Path) -
     index = VectorIndex.open(tmp_path, MODEL)
     assert not index.uses_ann and len(index) == 20
     assert {hit.pk for hit in index.search(vectors[30], 20)} == set(range(1, 21))
+
+
+def mapped_files() -> str:
+    return Path("/proc/self/maps").read_text()
+
+
+def test_a_reader_maps_the_graphs_vectors_and_a_writer_replacing_the_file_leaves_it_answering(tmp_path: Path) -> None:
+    vectors = unit(np.random.default_rng(5).normal(size=(40, MODEL.dim)))
+    with VectorIndex.updating(tmp_path, MODEL) as index:
+        add(index, range(1, 21), vectors[:20])
+        assert index.update_ann(min_rows=1) == "built"
+    graph = str(tmp_path / "hnsw.faiss")
+    assert graph not in mapped_files()  # the writer reads and writes it
+    reader = VectorIndex.open(tmp_path, MODEL)
+    assert reader.uses_ann and graph in mapped_files()  # shared with every process of the node, not copied
+    assert reader.search(vectors[7], 3)[0].pk == 8
+    with VectorIndex.updating(tmp_path, MODEL) as index:  # a writer saves a bigger graph over the file
+        add(index, range(21, 41), vectors[20:])
+        assert index.update_ann(min_rows=1) == "extended"
+    assert reader.search(vectors[7], 3)[0].pk == 8  # the renamed-over file stays mapped
+    assert reader.is_stale()
+    again = VectorIndex.open(tmp_path, MODEL)
+    assert again.uses_ann and again.search(vectors[30], 1)[0].pk == 31
+
+
+def test_a_reader_behind_the_saved_graph_adds_the_newer_rows_to_a_copy(tmp_path: Path) -> None:
+    vectors = unit(np.random.default_rng(6).normal(size=(40, MODEL.dim)))
+    with VectorIndex.updating(tmp_path, MODEL) as index:
+        add(index, range(1, 21), vectors[:20])
+        assert index.update_ann(min_rows=1) == "built"
+        add(index, range(21, 41), vectors[20:])  # committed; the graph on disk not saved again
+    reader = VectorIndex.open(tmp_path, MODEL)
+    assert reader.uses_ann and reader.unsaved_graph_rows == 20
+    assert reader.search(vectors[30], 1)[0].pk == 31 and reader.search(vectors[3], 1)[0].pk == 4
+
+
+def test_a_mapped_graph_refuses_to_grow_rather_than_abort(tmp_path: Path) -> None:
+    vectors = unit(np.random.default_rng(7).normal(size=(20, MODEL.dim)))
+    graph = HnswIndex.empty(MODEL.dim)
+    graph.add(vectors[:10])
+    graph.save(tmp_path / "graph.faiss")
+    mapped = HnswIndex.load(tmp_path / "graph.faiss", mapped=True)
+    with pytest.raises(ValueError, match="cannot grow"):
+        mapped.add(vectors[10:])
+    assert len(mapped) == 10
+    np.testing.assert_array_equal(mapped.vectors(np.arange(10)), as_fp16(vectors[:10]))
+    assert mapped.search(vectors[4], 1)[1][0] == 4

@@ -22,8 +22,8 @@ def serve(
             "--workers",
             min=1,
             help="Processes serving requests. One keeps about 1.5 cores busy (Python's GIL); more serve more "
-            "searches where cores are spare, each holding its own copy of the search indexes (about 1.7 GB at "
-            "1M papers).",
+            "where cores are spare. They share the indexes' files (mapped); each more takes about 0.4 GB of its "
+            "own at 1M papers.",
         ),
     ] = 1,
 ) -> None:

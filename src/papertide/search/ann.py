@@ -8,7 +8,9 @@ and never removed), so the caller maps rows to papers and hides superseded rows 
 
 The graph's fp16 copy of the vectors also serves exact search (:meth:`HnswIndex.scan`) and
 vector lookups (:meth:`HnswIndex.vectors`), so a process searching a large index never pages
-in the float32 vector log: at 1M papers that keeps 1.5 GB out of memory.
+in the float32 vector log: at 1M papers that keeps 1.5 GB out of memory. A reader maps that copy
+from the saved file instead of reading it (0.77 GB at 1M): the processes of one node then share
+its pages, and opening the graph takes 0.06 s instead of 0.9.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ _ADD_CHUNK = 65_536  # rows added per faiss call, to bound the float32 copies of
 class HnswIndex:
     """An HNSW graph whose ids are row numbers ``0..len-1``."""
 
-    def __init__(self, index: faiss.Index) -> None:
+    def __init__(self, index: faiss.Index, *, mapped: bool = False) -> None:
         self._index = index
+        self.mapped = mapped  # the vectors are a read-only view of the saved file: the graph cannot grow
 
     @classmethod
     def empty(cls, dim: int) -> HnswIndex:
@@ -40,7 +43,13 @@ class HnswIndex:
         return cls(index)
 
     @classmethod
-    def load(cls, path: Path) -> HnswIndex:
+    def load(cls, path: Path, *, mapped: bool = False) -> HnswIndex:
+        """Read the graph from ``path``; ``mapped``: map its vectors from the file rather than copy them.
+
+        A mapping stays valid when :meth:`save` replaces the file, which is renamed over, never rewritten.
+        """
+        if mapped:
+            return cls(faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC), mapped=True)
         return cls(faiss.read_index(str(path)))
 
     def save(self, path: Path) -> None:
@@ -58,6 +67,8 @@ class HnswIndex:
 
     def add(self, vectors: np.ndarray) -> None:
         """Add rows ``len(self)..len(self)+len(vectors)-1``."""
+        if self.mapped:  # faiss would abort the process
+            raise ValueError("a graph whose vectors are mapped from its file cannot grow; load a copy")
         for start in range(0, len(vectors), _ADD_CHUNK):
             self._index.add(np.ascontiguousarray(vectors[start : start + _ADD_CHUNK], dtype=np.float32))
 

@@ -99,13 +99,23 @@ class VectorIndex:
         )
         self._digests = GrowableArray(np.uint64, rows["text_digest"])
         self._vectors = files.map_vectors(manifest)
-        self._ann = HnswIndex.load(files.ann_path) if files.ann_path.exists() else None
-        if self._ann is not None and len(self._ann) > manifest.rows:
-            self._ann = None  # saved by a writer after this manifest was read: is_stale() says to open again
+        self._ann = self._saved_graph(mapped=not writable)
         self._ann_saved_rows = 0 if self._ann is None else len(self._ann)
         if self._ann is not None and len(self._ann) < manifest.rows:  # rows committed since the graph was saved
             self._ann.add(self._vectors[len(self._ann) :])
         self.rebuilt_because: str | None = None
+
+    def _saved_graph(self, *, mapped: bool) -> HnswIndex | None:
+        """The saved HNSW graph, if any matches the manifest; ``mapped`` (a reader) unless rows must be added."""
+        path = self._files.ann_path
+        if not path.exists():
+            return None
+        ann = HnswIndex.load(path, mapped=mapped)
+        if ann.mapped and len(ann) < self._manifest.rows:
+            ann = HnswIndex.load(path)  # a copy of its own, to add the rows committed since it was saved
+        if len(ann) > self._manifest.rows:
+            return None  # saved by a writer after this manifest was read: is_stale() says to open again
+        return ann
 
     @classmethod
     def open(cls, directory: Path, model: VectorModel) -> VectorIndex:
