@@ -121,24 +121,24 @@ def cpu_s(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def pss_mb(pid: int) -> float:
-    """The memory the process and its descendants take, each shared page counted once between them."""
+def _tree_mb(pid: int, file: str, key: str) -> float:
+    """The sum of ``key``'s kB over the process and its descendants, read from ``/proc/<pid>/<file>``."""
     kb = 0
     for member in process_tree(pid):
-        for line in Path(f"/proc/{member}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
+        for line in Path(f"/proc/{member}/{file}").read_text().splitlines():
+            if line.startswith(key):
                 kb += int(line.split()[1])
     return kb / 1024
+
+
+def pss_mb(pid: int) -> float:
+    """The memory the process and its descendants take, each shared page counted once between them."""
+    return _tree_mb(pid, "smaps_rollup", "Pss:")
 
 
 def rss_mb(pid: int) -> float:
     """The resident memory of the process and its descendants."""
-    kb = 0
-    for member in process_tree(pid):
-        for line in Path(f"/proc/{member}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                kb += int(line.split()[1])
-    return kb / 1024
+    return _tree_mb(pid, "status", "VmRSS:")
 
 
 def start_server(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -273,31 +274,41 @@ def mapped_files() -> str:
     return Path("/proc/self/maps").read_text()
 
 
-def test_a_reader_maps_the_graphs_vectors_and_a_writer_replacing_the_file_leaves_it_answering(tmp_path: Path) -> None:
-    vectors = unit(np.random.default_rng(5).normal(size=(40, MODEL.dim)))
-    with VectorIndex.updating(tmp_path, MODEL) as index:
+def write_in_two_turns(
+    directory: Path, vectors: np.ndarray, reader_between: Callable[[], None] | None = None, *, save_graph_again: bool
+) -> None:
+    """Papers 1-20 and their graph, then (after ``reader_between`` ran) papers 21-40 by a second writer."""
+    with VectorIndex.updating(directory, MODEL) as index:
         add(index, range(1, 21), vectors[:20])
         assert index.update_ann(min_rows=1) == "built"
-    graph = str(tmp_path / "hnsw.faiss")
-    assert graph not in mapped_files()  # the writer reads and writes it
-    reader = VectorIndex.open(tmp_path, MODEL)
-    assert reader.uses_ann and graph in mapped_files()  # shared with every process of the node, not copied
-    assert reader.search(vectors[7], 3)[0].pk == 8
-    with VectorIndex.updating(tmp_path, MODEL) as index:  # a writer saves a bigger graph over the file
+    if reader_between is not None:
+        reader_between()
+    with VectorIndex.updating(directory, MODEL) as index:
         add(index, range(21, 41), vectors[20:])
-        assert index.update_ann(min_rows=1) == "extended"
-    assert reader.search(vectors[7], 3)[0].pk == 8  # the renamed-over file stays mapped
-    assert reader.is_stale()
+        if save_graph_again:  # saved to a new file renamed over the old one
+            assert index.update_ann(min_rows=1) == "extended"
+
+
+def test_a_reader_maps_the_graphs_vectors_and_a_writer_replacing_the_file_leaves_it_answering(tmp_path: Path) -> None:
+    vectors = unit(np.random.default_rng(5).normal(size=(40, MODEL.dim)))
+    graph = str(tmp_path / "hnsw.faiss")
+    readers = []
+
+    def open_a_reader() -> None:
+        assert graph not in mapped_files()  # the writer reads and writes it
+        readers.append(VectorIndex.open(tmp_path, MODEL))
+        assert readers[0].uses_ann and graph in mapped_files()  # shared with every process of the node, not copied
+
+    write_in_two_turns(tmp_path, vectors, open_a_reader, save_graph_again=True)
+    assert readers[0].search(vectors[7], 3)[0].pk == 8  # the renamed-over file stays mapped
+    assert readers[0].is_stale()
     again = VectorIndex.open(tmp_path, MODEL)
     assert again.uses_ann and again.search(vectors[30], 1)[0].pk == 31
 
 
 def test_a_reader_behind_the_saved_graph_adds_the_newer_rows_to_a_copy(tmp_path: Path) -> None:
     vectors = unit(np.random.default_rng(6).normal(size=(40, MODEL.dim)))
-    with VectorIndex.updating(tmp_path, MODEL) as index:
-        add(index, range(1, 21), vectors[:20])
-        assert index.update_ann(min_rows=1) == "built"
-        add(index, range(21, 41), vectors[20:])  # committed; the graph on disk not saved again
+    write_in_two_turns(tmp_path, vectors, save_graph_again=False)
     reader = VectorIndex.open(tmp_path, MODEL)
     assert reader.uses_ann and reader.unsaved_graph_rows == 20
     assert reader.search(vectors[30], 1)[0].pk == 31 and reader.search(vectors[3], 1)[0].pk == 4
