@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=2000, ge=1, le=100_000, description="Papers written per database transaction.")
     embedder: str = Field(default="minilm", description="Embedding model for semantic search.")
     embed_max_tokens: int = Field(default=256, ge=16, le=512, description="Tokens of title+abstract embedded.")
+    map_vector_graph: bool = Field(
+        default=False,
+        description="Map the vector graph's vectors from its file instead of reading them into the process's own "
+        "memory, so that the processes of one node share them (0.77 GB at 1M papers); `papertide serve --workers` "
+        "above 1 turns it on. Measured at 2.7M papers: filtered semantic searches' p99 ~8 ms slower, p50 the same.",
+    )
     web_threads: int = Field(
         default_factory=lambda: 2 * (os.cpu_count() or 1),
         ge=1,

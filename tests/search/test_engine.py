@@ -22,7 +22,7 @@ from papertide.search.engine import SearchEngine, SearchResponse
 from papertide.search.indexer import index_vectors
 from papertide.search.lexical import LexicalIndex
 from papertide.search.query import Filters, parse_query
-from papertide.search.vectors import VectorIndex
+from papertide.search.vectors import VectorIndex, vectors_dir
 from papertide.store import PaperStore
 from tests.search.test_lexical import PAPERS
 
@@ -533,3 +533,15 @@ def test_a_hybrid_pool_holds_both_scores_the_scored_words_and_the_vectors(engine
     assert set(pool.vectors.pks) == set(pool.cosine) == pool.bm25.keys() | pool.cosine.keys()
     for pk, paper in zip(pool.vectors.pks, pool.vectors.vectors, strict=True):
         assert pool.cosine[pk] == pytest.approx(float(paper @ pool.query), abs=1e-5)
+
+
+@pytest.mark.parametrize("mapped", [False, True])
+def test_the_graphs_vectors_are_mapped_only_when_the_settings_say(
+    lexical_engine: SearchEngine, store: PaperStore, settings: Settings, mapped: bool
+) -> None:
+    index_vectors(store, settings, ann_min_rows=1)
+    engine = SearchEngine.open(settings.model_copy(update={"map_vector_graph": mapped}), store)
+    assert engine.vectors is not None and engine.vectors.uses_ann
+    graph = str(vectors_dir(settings) / "hnsw.faiss")
+    assert (graph in Path("/proc/self/maps").read_text()) is mapped
+    assert ids(engine.search("message passing on graphs", mode="semantic"))

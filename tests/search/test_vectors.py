@@ -295,8 +295,8 @@ def test_a_reader_maps_the_graphs_vectors_and_a_writer_replacing_the_file_leaves
     readers = []
 
     def open_a_reader() -> None:
-        assert graph not in mapped_files()  # the writer reads and writes it
-        readers.append(VectorIndex.open(tmp_path, MODEL))
+        assert VectorIndex.open(tmp_path, MODEL).uses_ann and graph not in mapped_files()  # by default, read in
+        readers.append(VectorIndex.open(tmp_path, MODEL, map_graph=True))
         assert readers[0].uses_ann and graph in mapped_files()  # shared with every process of the node, not copied
 
     write_in_two_turns(tmp_path, vectors, open_a_reader, save_graph_again=True)
@@ -309,7 +309,7 @@ def test_a_reader_maps_the_graphs_vectors_and_a_writer_replacing_the_file_leaves
 def test_a_reader_behind_the_saved_graph_adds_the_newer_rows_to_a_copy(tmp_path: Path) -> None:
     vectors = unit(np.random.default_rng(6).normal(size=(40, MODEL.dim)))
     write_in_two_turns(tmp_path, vectors, save_graph_again=False)
-    reader = VectorIndex.open(tmp_path, MODEL)
+    reader = VectorIndex.open(tmp_path, MODEL, map_graph=True)
     assert reader.uses_ann and reader.unsaved_graph_rows == 20
     assert reader.search(vectors[30], 1)[0].pk == 31 and reader.search(vectors[3], 1)[0].pk == 4
 

@@ -2,8 +2,9 @@
 
 A real ``papertide serve`` in a subprocess, its real worker processes, and the store of the
 backend under test. The workers get the command line's options (``--data-dir``,
-``--database-url``) through their environment, and their index followers take turns: they all
-come up ready, none reports a failed pass, and all of them see papers stored while they serve.
+``--database-url``) through their environment, with the vector graph mapped to share its pages,
+and their index followers take turns: they all come up ready, none reports a failed pass, and all
+of them see papers stored while they serve.
 """
 
 from __future__ import annotations
@@ -66,7 +67,10 @@ def test_two_workers_serve_one_port_and_follow_the_store_in_turn(database_url: s
                 return answer.status_code == 200 and answer.json()["index"]["error"] is None
 
             every_worker(ready, "both workers to be ready")
-            assert len(worker_pids(server.pid)) == 2
+            workers = worker_pids(server.pid)
+            assert len(workers) == 2
+            for pid in workers:  # they share the vector graph's pages
+                assert b"PAPERTIDE_MAP_VECTOR_GRAPH=true" in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
             # stored while they serve: every worker's follower indexes it, or finds its turn taken and done
             ingest(papers[8:], store)
             newest = papers[-1]

@@ -22,8 +22,8 @@ def serve(
             "--workers",
             min=1,
             help="Processes serving requests. One keeps about 1.5 cores busy (Python's GIL); more serve more "
-            "where cores are spare. They share the indexes' files (mapped); each more takes about 0.4 GB of its "
-            "own at 1M papers.",
+            "where cores are spare. They share the indexes' files (mapped, see PAPERTIDE_MAP_VECTOR_GRAPH); each "
+            "more takes about 0.4 GB of its own at 1M papers.",
         ),
     ] = 1,
 ) -> None:
@@ -36,7 +36,9 @@ def serve(
     if workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
         return
-    # Each worker process builds its own app from the environment: it gets this command's options there.
+    # Each worker process builds its own app from the environment: it gets this command's options there,
+    # and shares the vector graph's pages with the others unless told otherwise.
     os.environ.update(environment_of(ctx))
+    os.environ.setdefault("PAPERTIDE_MAP_VECTOR_GRAPH", "true")
     target = "papertide.web.app:create_app_from_environment"
     uvicorn.run(target, factory=True, workers=workers, host=host, port=port, access_log=False)

@@ -8,9 +8,11 @@ and never removed), so the caller maps rows to papers and hides superseded rows 
 
 The graph's fp16 copy of the vectors also serves exact search (:meth:`HnswIndex.scan`) and
 vector lookups (:meth:`HnswIndex.vectors`), so a process searching a large index never pages
-in the float32 vector log: at 1M papers that keeps 1.5 GB out of memory. A reader maps that copy
-from the saved file instead of reading it (0.77 GB at 1M): the processes of one node then share
-its pages, and opening the graph takes 0.06 s instead of 0.9.
+in the float32 vector log: at 1M papers that keeps 1.5 GB out of memory. A reader may map that
+copy from the saved file instead of reading it (0.77 GB at 1M): the processes of one node then
+share its pages, and opening the graph takes 0.06 s instead of 0.9. Walks that visit many nodes
+(a filtered search) have a slower tail over mapped pages, so only a node serving from several
+processes maps it (``Settings.map_vector_graph``).
 """
 
 from __future__ import annotations

@@ -101,11 +101,13 @@ class SearchEngine:
         vectors_directory: Path | None,
         *,
         unusable: str = "the embedder cannot be loaded",
+        map_graph: bool = False,
     ) -> None:
         self.store = store
         self.lexical = lexical
         self.embedder = embedder
         self._vectors_directory = vectors_directory
+        self._map_graph = map_graph  # see Settings.map_vector_graph
         self._unusable = unusable
         self._opened: VectorIndex | None = None
         self._reopening = threading.Lock()
@@ -125,7 +127,7 @@ class SearchEngine:
             embedder = load_embedder(settings.embedder, settings.embed_max_tokens)
         except PapertideError as exc:
             return cls(store, lexical, None, None, unusable=exc.message)
-        return cls(store, lexical, embedder, vectors_dir(settings))
+        return cls(store, lexical, embedder, vectors_dir(settings), map_graph=settings.map_vector_graph)
 
     @property
     def vectors(self) -> VectorIndex | None:
@@ -165,7 +167,7 @@ class SearchEngine:
     def _open_vectors(self) -> None:
         assert self.embedder is not None and self._vectors_directory is not None
         try:
-            self._opened = VectorIndex.open(self._vectors_directory, self.embedder)
+            self._opened = VectorIndex.open(self._vectors_directory, self.embedder, map_graph=self._map_graph)
         except PapertideError as exc:  # vectors of another embedder: usable again once rebuilt and reopened
             self._opened, self._unusable = None, exc.message
 

@@ -88,7 +88,9 @@ class VectorIndex:
     so scores of looked-up vectors agree with the graph's and the log stays out of memory.
     """
 
-    def __init__(self, files: VectorFiles, manifest: Manifest, stamp: tuple[int, int], *, writable: bool) -> None:
+    def __init__(
+        self, files: VectorFiles, manifest: Manifest, stamp: tuple[int, int], *, writable: bool, map_graph: bool = False
+    ) -> None:
         self._files = files
         self._manifest = manifest
         self._stamp = stamp
@@ -99,14 +101,14 @@ class VectorIndex:
         )
         self._digests = GrowableArray(np.uint64, rows["text_digest"])
         self._vectors = files.map_vectors(manifest)
-        self._ann = self._saved_graph(mapped=not writable)
+        self._ann = self._saved_graph(mapped=map_graph and not writable)
         self._ann_saved_rows = 0 if self._ann is None else len(self._ann)
         if self._ann is not None and len(self._ann) < manifest.rows:  # rows committed since the graph was saved
             self._ann.add(self._vectors[len(self._ann) :])
         self.rebuilt_because: str | None = None
 
     def _saved_graph(self, *, mapped: bool) -> HnswIndex | None:
-        """The saved HNSW graph, if any matches the manifest; ``mapped`` (a reader) unless rows must be added."""
+        """The saved HNSW graph, if any matches the manifest; ``mapped`` unless rows must be added to it."""
         path = self._files.ann_path
         if not path.exists():
             return None
@@ -118,8 +120,11 @@ class VectorIndex:
         return ann
 
     @classmethod
-    def open(cls, directory: Path, model: VectorModel) -> VectorIndex:
-        """Open for searching. A directory never indexed gives an empty index; one made by another model raises."""
+    def open(cls, directory: Path, model: VectorModel, *, map_graph: bool = False) -> VectorIndex:
+        """Open for searching. A directory never indexed gives an empty index; one made by another model raises.
+
+        ``map_graph``: map the HNSW graph's vectors from its file, shared with the node's other processes.
+        """
         files = VectorFiles(directory)
         stamp = files.manifest_stamp()
         manifest = files.read_manifest()
@@ -130,7 +135,7 @@ class VectorIndex:
                 f"the vectors in {directory} were made by {manifest.model} {manifest.version}, but the configured "
                 f"embedder is {model.name} {model.version}; run `papertide index` to rebuild them"
             )
-        return cls(files, manifest, stamp, writable=False)
+        return cls(files, manifest, stamp, writable=False, map_graph=map_graph)
 
     @classmethod
     @contextmanager
