@@ -37,8 +37,9 @@ def serve(
         uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
         return
     # Each worker process builds its own app from the environment: it gets this command's options there,
-    # and shares the vector graph's pages with the others unless told otherwise.
+    # and shares the vector graph's pages with the others unless configured otherwise (by any source).
     os.environ.update(environment_of(ctx))
-    os.environ.setdefault("PAPERTIDE_MAP_VECTOR_GRAPH", "true")
+    if "map_vector_graph" not in settings.model_fields_set:
+        os.environ["PAPERTIDE_MAP_VECTOR_GRAPH"] = "true"
     target = "papertide.web.app:create_app_from_environment"
     uvicorn.run(target, factory=True, workers=workers, host=host, port=port, access_log=False)
