@@ -17,6 +17,7 @@ from papertide.model import Paper
 from papertide.store.papers import PaperStore
 from papertide.web.app import create_app
 from papertide.web.pages import PAGE_SIZE, SIMILAR_COUNT
+from papertide.web.services import INLINE_SEARCH_CHARS
 
 
 def card_ids(html: str) -> list[str]:
@@ -253,3 +254,27 @@ def test_paper_lookups_run_on_the_loop_over_sqlite_and_on_a_worker_thread_over_a
         return await services.lookup(threading.get_ident) == threading.get_ident()
 
     assert anyio.run(on_the_loop) == (services.store.engine.dialect.name == "sqlite")
+
+
+def test_typed_searches_run_where_lookups_run_and_pasted_text_on_a_worker_thread(
+    indexed_app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = indexed_app.state.services
+    searching, ran_on = services.engine.search, []
+
+    def search(text: str, **options):
+        ran_on.append(threading.get_ident())
+        return searching(text, **options)
+
+    monkeypatch.setattr(services.engine, "search", search)
+    pasted = "Low-rank adapters are trained beside the frozen weights of a large language model. " * 5
+    assert len(pasted) > INLINE_SEARCH_CHARS
+
+    async def searches() -> list[bool]:
+        typed = await services.search("low-rank adaptation", mode="lexical")
+        related = await services.search(pasted, mode="lexical", operators=False)
+        assert [r.paper.paper_id for r in (typed.results[0], related.results[0])] == ["2106.09685"] * 2  # LoRA
+        return [ident == threading.get_ident() for ident in ran_on]
+
+    on_the_loop = services.store.engine.dialect.name == "sqlite"
+    assert anyio.run(searches) == [on_the_loop, False]

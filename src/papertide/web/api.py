@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from starlette.concurrency import run_in_threadpool
 
 from papertide.search.engine import MAX_OFFSET
 from papertide.web.filters import to_paper_filter
@@ -93,19 +92,9 @@ async def search(
 
     A phrase or exclusion that leaves nothing is relaxed (phrases searched as words, then
     exclusions dropped), and `warnings` says so."""
-    # async, with only the search on a worker thread: FastAPI validates a plain function's answer on
-    # a worker thread too, a second hop per request (1M papers, wrk, alternating 20 s runs: 85-97
-    # -> 88-110 req/s).
     text, pasted = related_or_query(q, related), bool(related.strip())
-    response = await run_in_threadpool(
-        services.engine.search,
-        text,
-        mode=mode,
-        filters=filters,
-        sort=sort,
-        limit=limit,
-        offset=offset,
-        operators=not pasted,
+    response = await services.search(
+        text, mode=mode, filters=filters, sort=sort, limit=limit, offset=offset, operators=not pasted
     )
     return search_results(text, sort, limit, offset, response, related=pasted)
 

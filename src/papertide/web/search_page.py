@@ -33,7 +33,7 @@ router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 
 @router.get("/search")
-def search(
+async def search(
     request: Request,
     services: ServicesDep,
     filters: CategoryFiltersDep,
@@ -52,7 +52,7 @@ def search(
     if not (q.strip() or by_related) and filters.is_empty:  # nothing asked yet: the page explains the syntax
         return templates.TemplateResponse(request, "search.html", context)
     try:
-        response = services.engine.search(
+        response = await services.search(
             related if by_related else q,
             mode=mode,
             filters=filters,
