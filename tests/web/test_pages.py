@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import anyio.to_thread
@@ -256,10 +257,12 @@ def test_paper_lookups_run_on_the_loop_over_sqlite_and_on_a_worker_thread_over_a
     assert anyio.run(on_the_loop) == (services.store.engine.dialect.name == "sqlite")
 
 
-def test_typed_searches_run_where_lookups_run_and_pasted_text_on_a_worker_thread(
-    indexed_app: FastAPI, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("on_event_loop", [False, True])
+def test_searches_run_on_a_worker_thread_unless_a_typed_query_may_run_where_lookups_run(
+    indexed_app: FastAPI, monkeypatch: pytest.MonkeyPatch, on_event_loop: bool
 ) -> None:
-    services = indexed_app.state.services
+    shared = indexed_app.state.services
+    services = replace(shared, settings=shared.settings.model_copy(update={"search_on_event_loop": on_event_loop}))
     searching, ran_on = services.engine.search, []
 
     def search(text: str, **options):
@@ -276,5 +279,5 @@ def test_typed_searches_run_where_lookups_run_and_pasted_text_on_a_worker_thread
         assert [r.paper.paper_id for r in (typed.results[0], related.results[0])] == ["2106.09685"] * 2  # LoRA
         return [ident == threading.get_ident() for ident in ran_on]
 
-    on_the_loop = services.store.engine.dialect.name == "sqlite"
-    assert anyio.run(searches) == [on_the_loop, False]
+    sqlite = services.store.engine.dialect.name == "sqlite"
+    assert anyio.run(searches) == [on_event_loop and sqlite, False]

@@ -69,8 +69,9 @@ def test_two_workers_serve_one_port_and_follow_the_store_in_turn(database_url: s
             every_worker(ready, "both workers to be ready")
             workers = worker_pids(server.pid)
             assert len(workers) == 2
-            for pid in workers:  # they share the vector graph's pages
-                assert b"PAPERTIDE_MAP_VECTOR_GRAPH=true" in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            for pid in workers:  # they share the vector graph's pages, and search on their event loops
+                environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+                assert {b"PAPERTIDE_MAP_VECTOR_GRAPH=true", b"PAPERTIDE_SEARCH_ON_EVENT_LOOP=true"} <= set(environ)
             # stored while they serve: every worker's follower indexes it, or finds its turn taken and done
             ingest(papers[8:], store)
             newest = papers[-1]

@@ -10,6 +10,8 @@ import typer
 from papertide.cli.app import app, environment_of
 from papertide.config import Settings
 
+WORKER_SETTINGS = ("map_vector_graph", "search_on_event_loop")  # turned on for serve --workers above 1
+
 
 @app.command()
 def serve(
@@ -37,9 +39,11 @@ def serve(
         uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
         return
     # Each worker process builds its own app from the environment: it gets this command's options there,
-    # and shares the vector graph's pages with the others unless configured otherwise (by any source).
+    # and unless configured otherwise (by any source) shares the vector graph's pages with the others and
+    # searches on its event loop, as the processes use the cores.
     os.environ.update(environment_of(ctx))
-    if "map_vector_graph" not in settings.model_fields_set:
-        os.environ["PAPERTIDE_MAP_VECTOR_GRAPH"] = "true"
+    for name in WORKER_SETTINGS:
+        if name not in settings.model_fields_set:
+            os.environ[f"PAPERTIDE_{name.upper()}"] = "true"
     target = "papertide.web.app:create_app_from_environment"
     uvicorn.run(target, factory=True, workers=workers, host=host, port=port, access_log=False)

@@ -24,8 +24,7 @@ from papertide.trending import Trending
 from papertide.web.windows import NewestDays
 
 T = TypeVar("T")
-# Search text up to this long runs where :meth:`Services.lookup` runs its work; longer text (a pasted
-# abstract) spends tens of milliseconds embedding outside the GIL, so it goes to a worker thread.
+# The longest search text that may run on the event loop (see Services.search).
 INLINE_SEARCH_CHARS = 300
 
 
@@ -58,16 +57,17 @@ class Services:
         return await run_in_threadpool(work)
 
     async def search(self, text: str, **options: Any) -> SearchResponse:
-        """:meth:`SearchEngine.search`, placed as :meth:`lookup` places its work unless ``text`` is long.
+        """:meth:`SearchEngine.search` on a worker thread, or where :meth:`lookup` runs its work.
 
-        A typed query's search (~11 ms of CPU at 1M papers) costs less on the event loop than
-        behind a hop to a worker thread: the hop, and the GIL passing to and fro between the loop and
-        the thread, cost ~1.5 ms of CPU a request and a longer tail (bench/web_load.py, search API at
-        1M papers, 2 workers, wrk, alternating: 138 and 144 -> 153 and 171 req/s, p99 229 and 137 ->
-        96 and 80 ms). A long text's search is mostly its embedding, which runs outside the GIL: on a
-        worker thread, the loop serves other requests meanwhile.
+        On a worker thread a process can use more than one core (the search's native parts run
+        outside the GIL). Where a process serves each core (``search_on_event_loop``), a typed
+        query's search costs less where lookups run: the hop to a thread, and the GIL passing to and
+        fro between it and the loop, cost ~1.5 ms of CPU a request and a longer tail
+        (bench/web_load.py, search API at 1M papers, alternating 30 s runs, 2 workers: 131-144 ->
+        150-171 req/s; 1 worker: 98.6 -> 88.0). A long text's search (a pasted abstract) is mostly
+        embedding, outside the GIL: it keeps its thread, and the loop serves other requests meanwhile.
         """
-        if len(text) <= INLINE_SEARCH_CHARS:
+        if self.settings.search_on_event_loop and len(text) <= INLINE_SEARCH_CHARS:
             return await self.lookup(lambda: self.engine.search(text, **options))
         return await run_in_threadpool(lambda: self.engine.search(text, **options))
 
