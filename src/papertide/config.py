@@ -72,7 +72,7 @@ class Settings(BaseSettings):
         default=False,
         description="Run a typed query's search on the web process's event loop over SQLite, not on a worker thread. "
         "Cheaper where a process serves each core (`papertide serve --workers` above 1 turns it on): search API at 1M "
-        "papers, 2 workers, 138-144 -> 150-171 req/s. With one process for all cores, threads use more of them.",
+        "papers, 2 workers, 131-144 -> 150-171 req/s. With one process for all cores, threads use more of them.",
     )
     web_threads: int = Field(
         default_factory=lambda: 2 * (os.cpu_count() or 1),
