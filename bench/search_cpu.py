@@ -44,7 +44,8 @@ from papertide.store.papers import PaperStore
 from papertide.web.app import create_app
 
 WARMUP_REQUESTS = 50
-# The stages, none inside another: (owner, attribute, what it is).
+# What is timed, (owner, attribute, name): the search, and its stages, none inside another.
+SEARCH = (engine_module.SearchEngine, "search", "search")
 STAGES = (
     (LexicalIndex, "search", "lexical leg (BM25 top of the pool, with the match count)"),
     (LexicalIndex, "scores", "BM25 of the other leg's candidates"),
@@ -55,7 +56,6 @@ STAGES = (
     (engine_module, "highlight", "marking titles"),
     (engine_module, "snippet", "abstract snippets"),
 )
-SEARCH = (engine_module.SearchEngine, "search")
 
 
 @dataclass(slots=True)
@@ -76,11 +76,10 @@ class Stages:
 
     @contextmanager
     def timing(self) -> Iterator[None]:
-        saved = [(owner, attribute, getattr(owner, attribute)) for owner, attribute, _ in (*STAGES, (*SEARCH, ""))]
+        saved = [(owner, attribute, getattr(owner, attribute)) for owner, attribute, _ in (SEARCH, *STAGES)]
         try:
-            for owner, attribute, name in STAGES:
-                self._wrap(owner, attribute, name)
-            self._wrap(*SEARCH, "search", marks_search=True)
+            for timed in (SEARCH, *STAGES):
+                self._wrap(*timed, marks_search=timed is SEARCH)
             yield
         finally:
             for owner, attribute, original in saved:

@@ -21,6 +21,11 @@ def default_data_dir() -> Path:
     return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "papertide"
 
 
+def environment_variable(setting: str) -> str:
+    """The variable a setting is read from: what a child process is handed to load the same value."""
+    return f"{Settings.model_config['env_prefix']}{setting.upper()}"
+
+
 class Settings(BaseSettings):
     """Every setting papertide reads, with its environment variable ``PAPERTIDE_<NAME>``."""
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from papertide.config import load_settings
+from papertide.config import environment_variable, load_settings
 from papertide.store import PaperStore, open_configured_store
 
 app = typer.Typer(
@@ -45,7 +45,7 @@ def _settings(
 
 def environment_of(ctx: typer.Context) -> dict[str, str]:
     """The command line's settings as environment variables: what a child process needs to load the same."""
-    return {f"PAPERTIDE_{name.upper()}": str(value) for name, value in ctx.meta["overrides"].items()}
+    return {environment_variable(name): str(value) for name, value in ctx.meta["overrides"].items()}
 
 
 def store_of(ctx: typer.Context) -> PaperStore:

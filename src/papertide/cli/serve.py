@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from papertide.cli.app import app, environment_of
-from papertide.config import Settings
+from papertide.config import Settings, environment_variable
 
 WORKER_SETTINGS = ("map_vector_graph", "search_on_event_loop")  # turned on for serve --workers above 1
 
@@ -44,6 +44,6 @@ def serve(
     os.environ.update(environment_of(ctx))
     for name in WORKER_SETTINGS:
         if name not in settings.model_fields_set:
-            os.environ[f"PAPERTIDE_{name.upper()}"] = "true"
+            os.environ[environment_variable(name)] = "true"
     target = "papertide.web.app:create_app_from_environment"
     uvicorn.run(target, factory=True, workers=workers, host=host, port=port, access_log=False)

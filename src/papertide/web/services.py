@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
@@ -67,9 +68,10 @@ class Services:
         150-171 req/s; 1 worker: 98.6 -> 88.0). A long text's search (a pasted abstract) is mostly
         embedding, outside the GIL: it keeps its thread, and the loop serves other requests meanwhile.
         """
+        work = partial(self.engine.search, text, **options)
         if self.settings.search_on_event_loop and len(text) <= INLINE_SEARCH_CHARS:
-            return await self.lookup(lambda: self.engine.search(text, **options))
-        return await run_in_threadpool(lambda: self.engine.search(text, **options))
+            return await self.lookup(work)
+        return await run_in_threadpool(work)
 
 
 async def _services(request: Request) -> Services:
