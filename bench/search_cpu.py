@@ -47,7 +47,7 @@ WARMUP_REQUESTS = 50
 # What is timed, (owner, attribute, name): the search, and its stages, none inside another.
 SEARCH = (engine_module.SearchEngine, "search", "search")
 STAGES = (
-    (LexicalIndex, "search", "lexical leg (BM25 top of the pool, with the match count)"),
+    (LexicalIndex, "search", "lexical leg (BM25 top of the pool)"),
     (LexicalIndex, "scores", "BM25 of the other leg's candidates"),
     (OnnxEmbedder, "embed_query", "query embedding"),
     (VectorIndex, "search", "HNSW walk"),

@@ -187,6 +187,7 @@ def test_index_and_search_from_the_command_line(data_dir: Path) -> None:
     assert code == 0
     found = json.loads(out)
     assert found["mode"] == "lexical"  # no vectors yet: hybrid falls back, and says so
+    assert found["total"] >= 1 and found["total_exact"] is True
     assert "semantic search is unavailable" in err
     assert "0704.0001" in [r["id"] for r in found["results"]]
     code, out, _ = run("search", "diphoton production", "--mode", "lexical", "-n", "3")

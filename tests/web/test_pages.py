@@ -13,8 +13,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from papertide.config import Settings
+from papertide.demo import load_demo
 from papertide.ingest import ingest
 from papertide.model import Paper
+from papertide.search import maxscore
+from papertide.search.lexical import LexicalIndex
 from papertide.store.papers import PaperStore
 from papertide.web.app import create_app
 from papertide.web.pages import PAGE_SIZE, SIMILAR_COUNT
@@ -166,6 +169,25 @@ def test_search_page_shows_count_time_and_highlighted_results(client: TestClient
     assert "<mark>Attention</mark> Is All You Need" in html
     assert 'id="mode-lexical" name="mode" value="lexical" checked' in html
     assert len(response.content) < 50_000
+
+
+def test_a_pruned_count_is_shown_as_a_lower_bound(
+    settings: Settings, store: PaperStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The demo corpus's 1,271 papers, "model" and "quantum" counted common: the page of the best 20
+    # skips papers holding only one of them, and so does not count every match (search.maxscore).
+    monkeypatch.setattr(maxscore, "COMMON_WORD_PAPERS", 40)
+    load_demo(store)
+    LexicalIndex.open(settings.index_dir / "lexical").update_from(store)
+    with TestClient(create_app(settings, store)) as demo:
+        newest = {"q": "model quantum", "mode": "lexical", "sort": "newest"}  # sorted by date: every match counted
+        exact = demo.get("/api/v1/search", params=newest).json()
+        body = demo.get("/api/v1/search", params={"q": "model quantum", "mode": "lexical", "limit": 20}).json()
+        assert exact["total_exact"] and not body["total_exact"]
+        assert 40 < body["total"] < exact["total"]
+        html = demo.get("/search", params={"q": "model quantum", "mode": "lexical"}).text
+        assert f"at least {body['total']:,} results" in html
+        assert card_ids(html) == [hit["paper"]["id"] for hit in body["results"]]
 
 
 def test_search_page_keeps_filters_and_pages(client: TestClient) -> None:

@@ -92,9 +92,11 @@ def search(
             }
             for r in response.results
         ]
-        print_json({"total": response.total, "mode": response.mode, "results": rows})
+        total = {"total": response.total, "total_exact": response.total_exact}
+        print_json({**total, "mode": response.mode, "results": rows})
         return
-    table = Table(title=f"{response.total} matches ({response.mode}, {response.took_ms:.1f} ms)")
+    at_least = "" if response.total_exact else "at least "
+    table = Table(title=f"{at_least}{response.total} matches ({response.mode}, {response.took_ms:.1f} ms)")
     for column in ("#", "id", "title", "first author", "date"):
         table.add_column(column, overflow="fold")
     for rank, result in enumerate(response.results, 1):

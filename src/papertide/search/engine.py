@@ -79,7 +79,8 @@ class Recommended:
 
 @dataclass(frozen=True, slots=True)
 class SearchResponse:
-    """A page of results; ``total`` counts every result there is to page through."""
+    """A page of results; ``total`` counts every result there is to page through, or at least that many
+    where ``total_exact`` is False (a lexical ranking that skipped papers which could not reach it)."""
 
     results: list[SearchResult]
     total: int
@@ -88,6 +89,7 @@ class SearchResponse:
     paper_id: str | None
     mode: str
     query: ParsedQuery
+    total_exact: bool = True
 
 
 class SearchEngine:
@@ -195,6 +197,7 @@ class SearchEngine:
         if filters is not None:
             parsed = merge_filters(parsed, filters)
         warnings = list(parsed.warnings)
+        exact = True
         if not parsed.positive_terms:
             # Nothing to rank by: the pasted paper, or the newest papers passing the filters.
             mode = "lexical"
@@ -207,14 +210,15 @@ class SearchEngine:
             vectors = self.vectors  # one snapshot for the whole search
             mode = self._usable_mode(mode, parsed, vectors, warnings)
             embedding = None if mode == "lexical" else self._embedding_of(parsed, mode)
-            # A lexical page needs no deeper pool: block-max WAND prunes more the fewer hits are kept.
+            # A lexical page needs no deeper pool, and the fewer hits are kept, the higher the last one
+            # scores and the more common words maxscore can leave out of what tantivy scores.
             depth = offset + limit if mode == "lexical" else max(POOL_DEPTH, offset + limit)
             evaluated = _Evaluated(self.lexical, depth)
             parsed = self._relaxed(parsed, warnings, evaluated)  # the text embedded stays as typed
-            ranked, total = self._ranked(parsed, vectors, mode, sort, limit, offset, evaluated, embedding)
+            ranked, total, exact = self._ranked(parsed, vectors, mode, sort, limit, offset, evaluated, embedding)
         results = self._results(ranked, parsed)
         took_ms = (time.perf_counter() - started) * 1000
-        return SearchResponse(results, total, took_ms, tuple(warnings), parsed.paper_id, mode, parsed)
+        return SearchResponse(results, total, took_ms, tuple(warnings), parsed.paper_id, mode, parsed, exact)
 
     def _relaxed(self, parsed: ParsedQuery, warnings: list[str], evaluated: _Evaluated) -> ParsedQuery:
         """``parsed``, or the first of its relaxations that some paper matches (noted in ``warnings``).
@@ -240,16 +244,16 @@ class SearchEngine:
         offset: int,
         evaluated: _Evaluated,
         embedding: Future[np.ndarray] | None,
-    ) -> tuple[list[tuple[int, float]], int]:
-        """One page of ``parsed``'s ranking in a usable ``mode``, and the total to page through."""
+    ) -> tuple[list[tuple[int, float]], int, bool]:
+        """One page of ``parsed``'s ranking in a usable ``mode``, the total to page through and whether it is exact."""
         if vectors is None or embedding is None:
             if sort == "newest":
                 hits = self.lexical.search(parsed, limit=limit, offset=offset, newest=True)
-                return hits.hits, hits.total
+                return hits.hits, hits.total, hits.total_exact
             hits = evaluated.search(parsed)  # to this page's depth, shared with the relaxation check
-            return hits.hits[offset : offset + limit], hits.total
-        ranked, total = self._pooled(parsed, vectors, mode, sort, evaluated, embedding)
-        return ranked[offset : offset + limit], total
+            return hits.hits[offset : offset + limit], hits.total, hits.total_exact
+        ranked, total, exact = self._pooled(parsed, vectors, mode, sort, evaluated, embedding)
+        return ranked[offset : offset + limit], total, exact
 
     def _embedding_of(self, parsed: ParsedQuery, mode: Mode) -> Future[np.ndarray]:
         """The query's vector, made on a thread where lexical work comes first or beside it: a hybrid
@@ -287,17 +291,17 @@ class SearchEngine:
         sort: Sort,
         evaluated: _Evaluated,
         embedding: Future[np.ndarray],
-    ) -> tuple[list[tuple[int, float]], int]:
-        """The ranked candidate pool of a semantic or hybrid search, and the total to page through."""
+    ) -> tuple[list[tuple[int, float]], int, bool]:
+        """The ranked pool of a semantic or hybrid search, the total to page through and whether it is exact."""
         if mode == "semantic":
             ranked = self._semantic(parsed, vectors, embedding.result(), evaluated)
-            total = len(ranked)
+            total, exact = len(ranked), True
         else:
             pool = self.candidates(parsed, vectors, evaluated=evaluated, embedding=embedding)
-            ranked, total = fuse(pool), pool.total
+            ranked, total, exact = fuse(pool), pool.total, pool.total_exact
         if sort == "newest":
             ranked = self._newest_first(ranked)
-        return ranked, total
+        return ranked, total, exact
 
     def candidates(
         self,
@@ -327,7 +331,8 @@ class SearchEngine:
         pool = vectors.subset(list(dict.fromkeys([*cosine, *bm25])))  # gathered once, for fusion's feedback too
         gathered = zip(pool.pks, pool.vectors, strict=True)
         cosine.update(_dots(query, [(pk, paper) for pk, paper in gathered if pk not in cosine]))
-        return Candidates(bm25, cosine, max(lexical.total, len(cosine)), lexical.words, query, pool)
+        total = max(lexical.total, len(cosine))
+        return Candidates(bm25, cosine, total, lexical.words, query, pool, lexical.total_exact)
 
     def _embed(self, parsed: ParsedQuery) -> np.ndarray:
         assert self.embedder is not None

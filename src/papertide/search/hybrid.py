@@ -53,6 +53,7 @@ class Candidates:
     words: int  # the query's words as BM25 scores them (LexicalHits.words)
     query: np.ndarray  # the query's vector
     vectors: VectorSet  # the vectors of the candidates that have one
+    total_exact: bool = True  # False: ``total`` is a lower bound (LexicalHits.total_exact)
 
 
 def lexical_share(words: int) -> float:

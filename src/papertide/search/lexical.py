@@ -2,22 +2,26 @@
 
 tantivy was chosen over SQLite FTS5 by measurement (bench/README.md): FTS5's ``bm25()`` scores
 every row that matches, which for a word such as "learning" is over 400,000 rows at 1M papers
-(p50 231 ms), while tantivy prunes with block-max WAND (2 ms). The index is derived data: it follows the
-store's change sequence, replacing a changed paper by its store key, and is rebuilt from scratch
-when its format or analyzers change.
+(p50 231 ms), while tantivy scores the same rows in 2 ms, and fewer once
+:mod:`papertide.search.maxscore` leaves the commonest words out of what it scores. The index is
+derived data: it follows the store's change sequence, replacing a changed paper by its store key,
+and is rebuilt from scratch when its format or analyzers change.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache, partial
 from pathlib import Path
 
 import tantivy
 
 from papertide.errors import StoreError
+from papertide.search import maxscore
 from papertide.search.analysis import ANALYSIS_VERSION, NAMES, TEXT
 from papertide.search.lexical_query import TermStats, compile_query, free_words
 from papertide.search.lexical_schema import COMBINED, PK, SEQ, SUBMITTED, TITLE_WEIGHT, build_schema, to_document
@@ -31,6 +35,7 @@ _WRITER_HEAP = 256 * 1024 * 1024
 _SMALL_WRITER_HEAP = 16 * 1024 * 1024  # tantivy's floor for one indexing thread
 _COMMIT_EVERY = 100_000
 _PK_UNION_MAX = 4000  # keys looked up one by one below this; measured at 1M: equal cost at 4000
+_KNOWN_WORDS = 65_536  # document frequencies kept per index generation
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +45,16 @@ class LexicalHits:
     hits: list[tuple[int, float]]
     total: int
     words: int = 0  # the query's free words as scored (stop words aside, each as often as it occurs)
+    total_exact: bool = True  # False: ``total`` is a lower bound (a pruned search, see maxscore)
+
+
+@dataclass(frozen=True, slots=True)
+class _Generation:
+    """One commit's view of the index, with what searches keep learning about its words."""
+
+    searcher: tantivy.Searcher
+    stats: TermStats
+    reach: maxscore.WordReach
 
 
 class LexicalIndex:
@@ -49,7 +64,9 @@ class LexicalIndex:
         self.directory = directory
         self._index = index
         self._schema = index.schema
+        self._meta = None if directory is None else os.fspath(directory / "meta.json")
         self._stamp: tuple[int, int, int] | None = None  # of the commit the searchers show
+        self._current: _Generation | None = None
         for analyzer in (TEXT, NAMES):
             analyzer.register(index)
 
@@ -83,33 +100,38 @@ class LexicalIndex:
         made._index.reload()
         return made
 
-    def _searcher(self) -> tantivy.Searcher:
-        """A searcher over the latest commit, whichever process made it.
+    def _generation(self) -> _Generation:
+        """The latest commit's view, whichever process made it.
 
         tantivy rewrites ``meta.json`` on every commit; checking it is a stat, while a reload
-        costs ~0.2 ms on a million papers even when nothing changed.
+        costs ~0.2 ms on a million papers even when nothing changed. An index in memory
+        (:meth:`of_papers`) has no other writer.
         """
-        if self.directory is None:  # in memory (:meth:`of_papers`): no other writer
-            return self._index.searcher()
+        current = self._current
+        if self._meta is None and current is not None:
+            return current
         try:
-            stat = (self.directory / "meta.json").stat()
-            stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+            stat = os.stat(self._meta) if self._meta is not None else None
+            stamp = None if stat is None else (stat.st_mtime_ns, stat.st_size, stat.st_ino)
         except OSError:
             stamp = None
-        if stamp != self._stamp:
+        if current is None or stamp != self._stamp:
             self._index.reload()
+            searcher = self._index.searcher()
+            reach = maxscore.WordReach(searcher, self._schema)
+            current = self._current = _Generation(searcher, _stats(searcher), reach)
             self._stamp = stamp
-        return self._index.searcher()
+        return current
 
     @property
     def last_seq(self) -> int:
         """The store change sequence this index is up to date with."""
-        found = self._searcher().aggregate(tantivy.Query.all_query(), {"seq": {"max": {"field": SEQ}}})
+        found = self._generation().searcher.aggregate(tantivy.Query.all_query(), {"seq": {"max": {"field": SEQ}}})
         value = found["seq"]["value"]
         return int(value) if value is not None else 0
 
     def __len__(self) -> int:
-        return self._searcher().num_docs
+        return self._generation().searcher.num_docs
 
     def update_from(self, store: PaperStore) -> int:
         """Index the papers changed in ``store`` since :attr:`last_seq`; return how many were (re)indexed."""
@@ -136,34 +158,38 @@ class LexicalIndex:
         return count
 
     def search(self, query: ParsedQuery, *, limit: int, offset: int = 0, newest: bool = False) -> LexicalHits:
-        """Papers matching ``query``, best first (or newest first, undated last), with the match count."""
-        searcher = self._searcher()
-        stats = _stats(searcher)
-        words = free_words(query, stats)
-        compiled = compile_query(query, self._schema, stats, words)
+        """Papers matching ``query``, best first (or newest first, undated last), with the match count
+        (a lower bound where the best first page was found without scoring every match)."""
         if limit < 1:  # tantivy panics on an empty page
             raise ValueError(f"limit must be positive, got {limit}")
-        if newest:
-            result = searcher.search(compiled, limit, count=True, order_by_field=SUBMITTED, offset=offset)
+        view = self._generation()
+        searcher, words = view.searcher, free_words(query, view.stats)
+        pruned = None
+        if not (newest or offset) and maxscore.prunable(query):
+            pruned = maxscore.search(searcher, self._schema, words, view.stats, view.reach, limit)
+        if pruned is not None:
+            found, total = pruned.hits, pruned.at_least
         else:
-            result = searcher.search(compiled, limit, count=True, offset=offset)
-        addresses = [address for _, address in result.hits]
-        pks = searcher.fast_field_values(PK, addresses)
-        scores = [0.0 if newest else float(key) for key, _ in result.hits]
-        hits = list(zip(pks, scores, strict=True))
+            compiled = compile_query(query, self._schema, view.stats, words)
+            order = {"order_by_field": SUBMITTED} if newest else {}
+            result = searcher.search(compiled, limit, count=True, offset=offset, **order)
+            found, total = result.hits, result.count
+        pks = searcher.fast_field_values(PK, [address for _, address in found])
+        hits = list(zip(pks, [0.0 if newest else float(key) for key, _ in found], strict=True))
         if not newest:  # equal scores in key order: tantivy orders them by segment, which indexing threads decide
             hits.sort(key=lambda hit: (-hit[1], hit[0]))
-        return LexicalHits(hits, result.count, round(sum(words.values())))
+        return LexicalHits(hits, total, round(sum(words.values())), total_exact=pruned is None)
 
     def scores(self, query: ParsedQuery, pks: list[int]) -> dict[int, float]:
         """The BM25 scores of those of ``pks`` that match ``query``: scores another retriever's candidates,
         or checks them against lexical constraints."""
         if not pks:
             return {}
-        searcher = self._searcher()
+        view = self._generation()
+        searcher = view.searcher
         among = tantivy.Query.const_score_query(self._any_pk(pks), 0.0)
         compiled = tantivy.Query.boolean_query(
-            [(tantivy.Occur.Must, compile_query(query, self._schema, _stats(searcher))), (tantivy.Occur.Must, among)]
+            [(tantivy.Occur.Must, compile_query(query, self._schema, view.stats)), (tantivy.Occur.Must, among)]
         )
         result = searcher.search(compiled, len(pks), count=False)
         matched = searcher.fast_field_values(PK, [address for _, address in result.hits])
@@ -171,7 +197,7 @@ class LexicalIndex:
 
     def stats(self) -> TermStats:
         """How common each term of the combined field is, as of the latest commit."""
-        return _stats(self._searcher())
+        return self._generation().stats
 
     def _any_pk(self, pks: list[int]) -> tantivy.Query:
         """The papers with these keys. Measured at 1M papers, a term set query costs 1 ms for 100 keys (as
@@ -184,4 +210,4 @@ class LexicalIndex:
 
 
 def _stats(searcher: tantivy.Searcher) -> TermStats:
-    return TermStats(lambda term: searcher.doc_freq(COMBINED, term), searcher.num_docs)
+    return TermStats(lru_cache(maxsize=_KNOWN_WORDS)(partial(searcher.doc_freq, COMBINED)), searcher.num_docs)

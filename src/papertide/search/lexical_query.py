@@ -1,8 +1,8 @@
 """Compiling a :class:`ParsedQuery` into tantivy query objects; no user text reaches a query language.
 
 Every term goes through the same analyzer its field was indexed with. The result is one flat
-boolean query, because tantivy prunes a flat union of term queries with block-max WAND, which
-keeps common words fast on large indexes:
+boolean query (:mod:`papertide.search.maxscore` splits off the commonest free words where that
+provably keeps the best hits):
 
 - free words: one SHOULD clause per distinct word, on the combined BM25F field (title, abstract,
   authors), weighted by how often the query repeats it; stop words are left out unless there is
@@ -98,10 +98,9 @@ def compile_query(
 
     ``words`` are the query's :func:`free_words`, when the caller has them already.
     """
-    free = [
-        (Occur.Should, _weighted(Query.term_query(schema, COMBINED, word), weight))
-        for word, weight in (free_words(parsed, stats) if words is None else words).items()
-    ]
+    if words is None:
+        words = free_words(parsed, stats)
+    free = [(Occur.Should, _word(schema, word, weight)) for word, weight in words.items()]
     required = [
         (Occur.Must, query)
         for term in parsed.positive_terms
@@ -121,7 +120,18 @@ def compile_query(
     return Query.boolean_query(clauses, minimum_number_should_match=at_least_one)
 
 
-def _weighted(query: tantivy.Query, weight: float) -> tantivy.Query:
+def words_query(schema: tantivy.Schema, words: dict[str, float], optional: list[str]) -> tantivy.Query:
+    """The free ``words`` (weighted), matching papers that hold one of those not ``optional``.
+
+    Each paper it matches scores as under the query of all the words; see :mod:`papertide.search.maxscore`.
+    """
+    essential = [(Occur.Should, _word(schema, word, weight)) for word, weight in words.items() if word not in optional]
+    scored = [(Occur.Should, _word(schema, word, words[word])) for word in optional]
+    return Query.boolean_query([(Occur.Must, Query.boolean_query(essential)), *scored])
+
+
+def _word(schema: tantivy.Schema, word: str, weight: float) -> tantivy.Query:
+    query = Query.term_query(schema, COMBINED, word)
     return query if weight == 1.0 else Query.boost_query(query, weight)
 
 

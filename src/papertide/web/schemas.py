@@ -89,7 +89,11 @@ class SearchResults(BaseModel):
     related: bool = Field(description="Whether `query` is pasted text read as prose (`related`) rather than `q`.")
     mode: str = Field(description="The mode that ran: semantic and hybrid fall back to lexical, with a warning.")
     sort: str
-    total: int = Field(description="Number of matching papers there are to page through.")
+    total: int = Field(description="Number of matching papers there are to page through (at least; see `total_exact`).")
+    total_exact: bool = Field(
+        description="False when `total` is a lower bound: a keyword ranking that skipped the papers holding only its "
+        "commonest words, which could not reach it, did not count them all."
+    )
     offset: int
     limit: int
     took_ms: float
@@ -233,6 +237,7 @@ def search_results(
         mode=response.mode,
         sort=sort,
         total=response.total,
+        total_exact=response.total_exact,
         offset=offset,
         limit=limit,
         took_ms=round(response.took_ms, 2),
