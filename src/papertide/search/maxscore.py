@@ -28,6 +28,10 @@ from papertide.search.query import ParsedQuery
 
 # Words held by fewer papers cost little to score exhaustively; above it, a word may become optional.
 COMMON_WORD_PAPERS = 10_000
+# Queries of more free words are scored flat. Each optional word is sought in every paper holding an
+# essential one, and past a few words those seeks cost what they save: at 1M papers a sentence of
+# 20-25 words took 24 ms pruned against 12 flat, and 5-6 title words 5.8 against 5.0 (bench/README.md).
+MAX_WORDS = 4
 # Attempts with fewer optional words each before scoring every match.
 _ATTEMPTS = 2
 _KNOWN_WORDS = 4096
@@ -82,12 +86,15 @@ def search(
     reach: WordReach,
     limit: int,
 ) -> Pruned | None:
-    """The exact top ``limit`` papers for the free ``words`` (weighted), or None where pruning cannot prove it.
+    """The exact top ``limit`` papers for the free ``words`` (weighted), or None where pruning cannot prove
+    it or would not pay.
 
     ``stats`` and ``reach`` must describe ``searcher``'s view of the index.
     """
+    if not 2 <= len(words) <= MAX_WORDS:
+        return None
     common = [word for word in words if stats.doc_freq(word) >= COMMON_WORD_PAPERS]
-    if not common or len(words) == 1:
+    if not common:
         return None
     ceiling = {word: words[word] * reach.of(word).best for word in common}
     common.sort(key=ceiling.__getitem__)
