@@ -35,7 +35,7 @@ _WRITER_HEAP = 256 * 1024 * 1024
 _SMALL_WRITER_HEAP = 16 * 1024 * 1024  # tantivy's floor for one indexing thread
 _COMMIT_EVERY = 100_000
 _PK_UNION_MAX = 4000  # keys looked up one by one below this; measured at 1M: equal cost at 4000
-_KNOWN_WORDS = 65_536  # document frequencies kept per index generation
+_KNOWN_FREQUENCIES = 65_536  # document frequencies kept per index generation
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,14 +107,13 @@ class LexicalIndex:
         costs ~0.2 ms on a million papers even when nothing changed. An index in memory
         (:meth:`of_papers`) has no other writer.
         """
-        current = self._current
-        if self._meta is None and current is not None:
-            return current
-        try:
-            stat = os.stat(self._meta) if self._meta is not None else None
-            stamp = None if stat is None else (stat.st_mtime_ns, stat.st_size, stat.st_ino)
-        except OSError:
-            stamp = None
+        current, stamp = self._current, None
+        if self._meta is not None:
+            try:
+                stat = os.stat(self._meta)
+                stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+            except OSError:
+                pass
         if current is None or stamp != self._stamp:
             self._index.reload()
             searcher = self._index.searcher()
@@ -166,7 +165,7 @@ class LexicalIndex:
         searcher, words = view.searcher, free_words(query, view.stats)
         pruned = None
         if not (newest or offset) and maxscore.prunable(query):
-            pruned = maxscore.search(searcher, self._schema, words, view.stats, view.reach, limit)
+            pruned = maxscore.search(view.reach, view.stats, words, limit)
         if pruned is not None:
             found, total = pruned.hits, pruned.at_least
         else:
@@ -210,4 +209,4 @@ class LexicalIndex:
 
 
 def _stats(searcher: tantivy.Searcher) -> TermStats:
-    return TermStats(lru_cache(maxsize=_KNOWN_WORDS)(partial(searcher.doc_freq, COMBINED)), searcher.num_docs)
+    return TermStats(lru_cache(maxsize=_KNOWN_FREQUENCIES)(partial(searcher.doc_freq, COMBINED)), searcher.num_docs)

@@ -51,12 +51,12 @@ class WordReach:
     """The :class:`Reach` of each common word in one searcher's view of the index, measured on first use."""
 
     def __init__(self, searcher: tantivy.Searcher, schema: tantivy.Schema) -> None:
-        self._searcher = searcher
-        self._schema = schema
+        self.searcher = searcher
+        self.schema = schema
         self.of = lru_cache(maxsize=_KNOWN_WORDS)(self._measure)
 
     def _measure(self, word: str) -> Reach:
-        found = self._searcher.search(tantivy.Query.term_query(self._schema, COMBINED, word), 1, count=True)
+        found = self.searcher.search(tantivy.Query.term_query(self.schema, COMBINED, word), 1, count=True)
         return Reach(float(found.hits[0][0]) if found.hits else 0.0, found.count)
 
 
@@ -74,22 +74,12 @@ def prunable(query: ParsedQuery) -> bool:
     Filters, required and excluded terms are left to the flat query: they already narrow what is
     scored, and a count bounded by the words' paper counts would ignore them.
     """
-    constrained = any(term.required or term.negated for term in query.terms)
-    return bool(query.terms) and query.filters.is_empty and not constrained
+    return query.filters.is_empty and not any(term.required or term.negated for term in query.terms)
 
 
-def search(
-    searcher: tantivy.Searcher,
-    schema: tantivy.Schema,
-    words: dict[str, float],
-    stats: TermStats,
-    reach: WordReach,
-    limit: int,
-) -> Pruned | None:
-    """The exact top ``limit`` papers for the free ``words`` (weighted), or None where pruning cannot prove
-    it or would not pay.
-
-    ``stats`` and ``reach`` must describe ``searcher``'s view of the index.
+def search(reach: WordReach, stats: TermStats, words: dict[str, float], limit: int) -> Pruned | None:
+    """The exact top ``limit`` papers for the free ``words`` (weighted) in ``reach``'s view of the index,
+    or None where pruning cannot prove it or would not pay. ``stats`` must describe the same view.
     """
     if not 2 <= len(words) <= MAX_WORDS:
         return None
@@ -103,7 +93,7 @@ def search(
     for _ in range(_ATTEMPTS):
         if not optional:
             return None
-        found = searcher.search(words_query(schema, words, optional), limit, count=True)
+        found = reach.searcher.search(words_query(reach.schema, words, optional), limit, count=True)
         bound = sum(ceiling[word] for word in optional)
         if len(found.hits) == limit and found.hits[-1][0] > bound * (1 + _ROUNDING) + _ROUNDING:
             at_least = max(found.count, *(reach.of(word).papers for word in optional))
