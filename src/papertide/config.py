@@ -100,6 +100,13 @@ class Settings(BaseSettings):
     )
     session_days: int = Field(default=30, ge=1, le=365, description="How long a sign-in lasts on one browser.")
     sign_in_link_minutes: int = Field(default=15, ge=1, le=24 * 60, description="How long a sign-in link works.")
+    delete_sign_in_minutes: int = Field(
+        default=15,
+        ge=1,
+        le=24 * 60,
+        description="Deleting an account needs a sign-in (by emailed link) within this many minutes, so a browser "
+        "left signed in, or a stolen session cookie, cannot delete it.",
+    )
 
     # -- mail --------------------------------------------------------------------------------
     smtp_host: str | None = Field(
@@ -126,10 +133,29 @@ class Settings(BaseSettings):
 
     # -- rate limits on everything that sends mail ---------------------------------------------
     mail_limit_per_address: int = Field(
-        default=5, ge=1, description="Messages a sign-in or subscription form may send to one address per hour."
+        default=10,
+        ge=1,
+        description="Messages the sign-in and subscription forms may send to one address per hour, whoever asks: "
+        "no address can be flooded.",
     )
     mail_limit_per_client: int = Field(
         default=20, ge=1, description="Messages one client (IP address) may cause to be sent per hour."
+    )
+    mail_limit_per_client_address: int = Field(
+        default=5,
+        ge=1,
+        description="Messages one client may cause to be sent to one address per hour. Keep it below "
+        "mail_limit_per_address: a stranger's client then cannot use up an address's budget, and its owner, "
+        "from their own client, is still sent a link.",
+    )
+    mail_burst_per_client_address: int = Field(
+        default=3,
+        ge=1,
+        description="Messages one client may cause to be sent to one address within mail_cooldown_minutes; the "
+        "next waits for the cool-down, not for an hour.",
+    )
+    mail_cooldown_minutes: int = Field(
+        default=10, ge=1, le=60, description="The window of mail_burst_per_client_address, in minutes."
     )
 
     # -- the library: imports of reference-manager files ------------------------------------------

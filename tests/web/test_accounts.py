@@ -16,6 +16,7 @@ from sqlalchemy import func, insert, select
 from papertide.config import Settings
 from papertide.store import PaperStore
 from papertide.store.schema import collection_items, collections, papers, sessions, trending_changes, users, votes
+from papertide.web.accounts import NEW_TOKEN_COOKIE
 from papertide.web.app import create_app
 from papertide.web.auth import SESSION_COOKIE
 from tests.clock import ControlledClock
@@ -234,6 +235,55 @@ def test_links_asked_for_by_one_client_are_rate_limited(strict_settings, own_sto
     assert len(smtp_server.wait_for(3)) == 3
 
 
+def _from(app: FastAPI, ip: str) -> TestClient:
+    """A browser at its own IP address (the client the rate limits count)."""
+    return TestClient(app, client=(ip, 50000))
+
+
+def test_a_strangers_requests_do_not_keep_the_owner_from_signing_in(app, smtp_server, clock) -> None:
+    """Issue 21, finding 8: five links asked for by a stranger used to lock the address for an hour."""
+    stranger, owner = _from(app, "203.0.113.66"), _from(app, "198.51.100.7")
+    answers = [ask_for_link(stranger, "owner@example.org").status_code for _ in range(5)]
+    assert answers == [200, 200, 200, 429, 429]  # the stranger's client cools down after three
+    cooling = ask_for_link(stranger, "owner@example.org")
+    assert cooling.headers["retry-after"] == str(10 * 60)  # minutes, not an hour
+    assert "You have asked for 3 messages to this address in the past 10 minutes" in cooling.text
+    assert "Try again in 10 minutes" in cooling.text
+
+    link = emailed_link(owner, smtp_server, "owner@example.org")  # the owner, from their own client, is served
+    assert follow(owner, link).status_code == 303
+    assert "owner@example.org" in owner.get("/account").text
+
+    clock.advance(minutes=10)
+    assert ask_for_link(stranger, "owner@example.org").status_code == 200
+    assert ask_for_link(stranger, "owner@example.org").status_code == 200
+    clock.advance(minutes=10)  # a new burst would be allowed, but one client's hourly share is spent
+    refused = ask_for_link(stranger, "owner@example.org")
+    assert refused.status_code == 429 and "in the past hour, the most we send to one address for one" in refused.text
+    assert refused.headers["retry-after"] == str(40 * 60)
+    assert ask_for_link(owner, "owner@example.org").status_code == 200  # the address's budget is not spent
+    assert len(smtp_server.wait_for(7)) == 7
+
+
+def test_no_address_is_sent_more_than_ten_messages_an_hour(app, mail_settings, smtp_server, clock) -> None:
+    assert mail_settings.mail_limit_per_address == 10
+    for n in range(10):
+        assert ask_for_link(_from(app, f"192.0.2.{n}"), "target@example.org").status_code == 200
+        clock.advance(minutes=1)
+    for ip in ("192.0.2.200", "2001:db8::1", "192.0.2.0"):  # the 11th, whatever the client
+        refused = ask_for_link(_from(app, ip), "Target@example.org")
+        assert refused.status_code == 429
+        assert refused.headers["retry-after"] == str(50 * 60)  # when the first of the ten leaves the hour
+        assert "This address has been sent 10 messages in the past hour" in refused.text
+    api = _from(app, "192.0.2.201").post("/api/v1/digest/subscribe", json={"email": "target@example.org"})
+    assert api.status_code == 429 and api.headers["content-type"] == "application/problem+json"
+    assert api.headers["retry-after"] == str(50 * 60) and "10 messages in the past hour" in api.json()["detail"]
+    assert ask_for_link(_from(app, "192.0.2.200"), "someone.else@example.org").status_code == 200
+    assert len(smtp_server.wait_for(11)) == 11
+    clock.advance(minutes=50)
+    assert ask_for_link(_from(app, "192.0.2.200"), "target@example.org").status_code == 200
+
+
 # -- CSRF on every form --------------------------------------------------------------------------
 
 
@@ -242,7 +292,7 @@ def _forms(client: TestClient, smtp_server) -> dict[str, tuple[str, dict]]:
     link = emailed_link(client, smtp_server, "forms@example.org")
     user = sign_in(client, "forms@example.org")
     token = client.post("/account/tokens", data={"name": "t", "csrf_token": csrf_token(client, "/account")})
-    assert token.status_code == 201
+    assert token.status_code == 200  # after the redirect to GET /account/tokens (post/redirect/get)
     token_pk = services_of(client).accounts.api_tokens(user.pk)[0].pk
     return {
         "send link": ("/signin", {"email": "forms@example.org", "next": "/"}),
@@ -304,6 +354,27 @@ def test_sign_out_everywhere_ends_the_other_sessions_too(app) -> None:
     assert stranger.get("/account").status_code == 200  # other people's sessions are untouched
 
 
+def test_sign_out_everywhere_can_revoke_every_token_too(app) -> None:
+    laptop = TestClient(app)
+    user = sign_in(laptop, "careful@example.org")
+    for name in ("a", "b"):
+        laptop.post("/account/tokens", data={"name": name, "csrf_token": csrf_token(laptop, "/account")})
+    page = laptop.get("/account").text
+    assert '<input type="checkbox" name="revoke_tokens" value="true" checked>' in page  # ticked by default
+    accounts = services_of(laptop).accounts
+    kept = laptop.post("/account/signout-everywhere", data={"csrf_token": csrf_token(laptop, "/account")})
+    assert kept.status_code == 200 and [t.name for t in accounts.api_tokens(user.pk)] == ["a", "b"]  # unticked
+
+    sign_in(laptop, "careful@example.org")
+    ended = laptop.post(
+        "/account/signout-everywhere",
+        data={"revoke_tokens": "true", "csrf_token": csrf_token(laptop, "/account")},
+        follow_redirects=False,
+    )
+    assert ended.status_code == 303 and cookie_cleared(ended)
+    assert accounts.api_tokens(user.pk) == [] and accounts.count_sessions(user.pk) == 0
+
+
 # -- API tokens ----------------------------------------------------------------------------------
 
 
@@ -312,7 +383,7 @@ def test_api_tokens_are_created_shown_once_listed_and_revoked(client) -> None:
     created = client.post(
         "/account/tokens", data={"name": "  nightly   backup ", "csrf_token": csrf_token(client, "/account")}
     )
-    assert created.status_code == 201
+    assert created.status_code == 200  # the page the POST redirected to (see test_token_creation_is_post_redirect_get)
     assert created.headers["cache-control"] == "no-store"
     token = re.search(r'<code class="secret" id="new-token">(pt_[A-Za-z0-9_-]+)</code>', created.text).group(1)
     api = TestClient(client.app)
@@ -336,6 +407,122 @@ def test_api_tokens_are_created_shown_once_listed_and_revoked(client) -> None:
     refused = api.get("/api/v1/account", headers=bearer)
     assert refused.status_code == 401
     assert refused.headers["www-authenticate"].startswith("Bearer")
+
+
+def new_token_on(page) -> str:
+    return re.search(r'<code class="secret" id="new-token">(pt_[A-Za-z0-9_-]+)</code>', page.text).group(1)
+
+
+def test_token_creation_is_post_redirect_get(client) -> None:
+    """Issue 22: creating a token rendered a page from the POST (a reload made a second token) and
+    GET /account/tokens answered 405."""
+    user = sign_in(client, "prg@example.org")
+    assert client.get("/account/tokens").status_code == 200  # opened directly: the account page
+    posted = client.post(
+        "/account/tokens",
+        data={"name": "ci", "scope": "write", "csrf_token": csrf_token(client, "/account")},
+        follow_redirects=False,
+    )
+    assert posted.status_code == 303 and posted.headers["location"] == "/account/tokens"
+    cookie = posted.headers["set-cookie"]
+    assert cookie.startswith(f"{NEW_TOKEN_COOKIE}=pt_")
+    assert "Path=/account/tokens" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+    assert "Max-Age=300" in cookie
+
+    shown = client.get("/account/tokens")
+    assert shown.headers["cache-control"] == "no-store"
+    token = new_token_on(shown)
+    assert str(shown.url) == "http://testserver/account/tokens"  # the secret is never in a URL
+    assert "Your new API token “ci”</strong> (read and write)" in shown.text
+    assert NEW_TOKEN_COOKIE not in client.cookies  # read once, then cleared
+
+    reloaded = client.get("/account/tokens")  # a reload: neither shown again nor created again
+    assert reloaded.status_code == 200 and token not in reloaded.text and 'id="new-token"' not in reloaded.text
+    assert [t.name for t in services_of(client).accounts.api_tokens(user.pk)] == ["ci"]
+
+
+def test_the_new_token_cookie_shows_only_a_live_token_of_this_account(app) -> None:
+    owner, other = TestClient(app), TestClient(app)
+    sign_in(owner, "shown@example.org")
+    created = owner.post(
+        "/account/tokens", data={"name": "mine", "csrf_token": csrf_token(owner, "/account")}, follow_redirects=False
+    )
+    secret = created.headers["set-cookie"].split(";")[0].split("=", 1)[1]
+    sign_in(other, "other@example.org")
+    other.cookies.set(NEW_TOKEN_COOKIE, secret, path="/account/tokens")
+    assert secret not in other.get("/account/tokens").text  # another account's token is never shown
+    assert secret in owner.get("/account/tokens").text
+    owner.cookies.set(NEW_TOKEN_COOKIE, "pt_made-up", path="/account/tokens")
+    assert 'id="new-token"' not in owner.get("/account/tokens").text
+
+
+def test_a_token_is_read_only_unless_made_for_writing(client) -> None:
+    sign_in(client, "scoped@example.org")
+    made = {}
+    for scope in ("read", "write"):
+        page = client.post(
+            "/account/tokens", data={"name": scope, "scope": scope, "csrf_token": csrf_token(client, "/account")}
+        )
+        made[scope] = {"Authorization": f"Bearer {new_token_on(page)}"}
+    default = client.post("/account/tokens", data={"name": "default", "csrf_token": csrf_token(client, "/account")})
+    assert "(read only)" in default.text  # least privilege unless asked for
+    listing = client.get("/account").text
+    assert re.search(r"<td>read</td>\s*<td>read only</td>", listing)
+    assert re.search(r"<td>write</td>\s*<td>read and write</td>", listing)
+
+    api = TestClient(client.app)
+    body = {"name": "From a script"}
+    for scope in ("read", "write"):
+        assert api.get("/api/v1/collections", headers=made[scope]).status_code == 200
+    refused = api.post("/api/v1/collections", json=body, headers=made["read"])
+    assert refused.status_code == 403 and "'read' is read-only" in refused.json()["detail"]
+    assert api.post("/api/v1/collections", json=body, headers=made["write"]).status_code == 201
+
+    bad = client.post(
+        "/account/tokens", data={"name": "x", "scope": "admin", "csrf_token": csrf_token(client, "/account")}
+    )
+    assert bad.status_code == 400
+    assert "scope: must be &#39;read&#39; or &#39;write&#39;, not &#39;admin&#39;" in bad.text  # HTML-escaped quotes
+
+
+def test_an_api_token_never_reaches_account_management(app, smtp_server) -> None:
+    """Issue 21, finding 2: with only a token, a script could mint tokens, export, sign out everywhere and
+    delete the account. Now every /account route refuses it, with or without a CSRF token of its own."""
+    browser = TestClient(app)
+    user = sign_in(browser, "owned@example.org")
+    page = browser.post(
+        "/account/tokens", data={"name": "leaked", "scope": "write", "csrf_token": csrf_token(browser, "/account")}
+    )
+    bearer = {"Authorization": f"Bearer {new_token_on(page)}"}
+    [leaked] = services_of(browser).accounts.api_tokens(user.pk)
+    script = TestClient(app)
+    script_csrf = csrf_token(script, "/signin")  # what any client can get: a CSRF cookie and token of its own
+    routes = [
+        ("GET", "/account", None),
+        ("GET", "/account/tokens", None),
+        ("GET", "/account/export", None),
+        ("POST", "/account/tokens", {"name": "minted", "scope": "write"}),
+        ("POST", f"/account/tokens/{leaked.pk}/revoke", {}),
+        ("POST", "/account/signout-everywhere", {"revoke_tokens": "true"}),
+        ("POST", "/account/delete", {"confirm": "owned@example.org"}),
+    ]
+    for method, path, form in routes:
+        for data in (form, None if form is None else {**form, "csrf_token": script_csrf}):
+            answer = script.request(method, path, data=data, headers=bearer, follow_redirects=False)
+            assert answer.status_code in (401, 403), (method, path, answer.status_code)
+            assert "Forbidden" in answer.text, path
+            assert "owned@example.org" not in answer.text, path
+    # Nothing happened: one token, the browser still signed in, the account there.
+    services = services_of(browser)
+    assert [t.name for t in services.accounts.api_tokens(user.pk)] == ["leaked"]
+    assert "owned@example.org" in browser.get("/account").text
+    assert script.get("/api/v1/account", headers=bearer).json()["email"] == "owned@example.org"  # the API still works
+
+    # Revoking the token ends all it could do: it never started a session or another token.
+    revoked = browser.post(f"/account/tokens/{leaked.pk}/revoke", data={"csrf_token": csrf_token(browser, "/account")})
+    assert revoked.status_code == 200
+    assert script.get("/api/v1/account", headers=bearer).status_code == 401
+    assert services.accounts.api_tokens(user.pk) == [] and services.accounts.count_sessions(user.pk) == 1
 
 
 def test_a_token_needs_a_name(client) -> None:
@@ -442,6 +629,26 @@ def test_delete_my_account(client, own_store, clock, app) -> None:
         assert conn.execute(select(sessions.c.user_pk)).scalars().all() == [other.pk]
     assert elsewhere.get("/account", follow_redirects=False).status_code == 303
     assert survivor.get("/account").status_code == 200
+
+
+def test_deleting_needs_a_recent_sign_in(client, smtp_server, clock) -> None:
+    user = sign_in(client, "stale@example.org")
+    assert 'id="delete-sign-in"' not in client.get("/account").text
+    clock.advance(minutes=15)  # PAPERTIDE_DELETE_SIGN_IN_MINUTES: a browser left signed in
+    page = client.get("/account").text
+    assert 'Deleting needs a sign-in within the last 15 minutes: <a href="/signin?next=/account">' in page
+    refused = client.post(
+        "/account/delete", data={"confirm": "stale@example.org", "csrf_token": csrf_token(client, "/account")}
+    )
+    assert refused.status_code == 403 and "needs a sign-in within the last 15 minutes" in refused.text
+    assert services_of(client).accounts.user(user.pk) is not None and not cookie_cleared(refused)
+
+    follow(client, emailed_link(client, smtp_server, "stale@example.org"))  # a fresh sign-in, by mail
+    deleted = client.post(
+        "/account/delete", data={"confirm": "stale@example.org", "csrf_token": csrf_token(client, "/account")}
+    )
+    assert deleted.status_code == 200 and "Your account has been deleted" in deleted.text
+    assert services_of(client).accounts.user(user.pk) is None
 
 
 def test_the_link_page_and_its_post_keep_the_token_out_of_the_access_log(client, smtp_server, caplog) -> None:

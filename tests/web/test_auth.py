@@ -35,6 +35,10 @@ def _probe_app(settings: Settings, own_store) -> FastAPI:
     def change(user: OptionalUserDep) -> dict:
         return {"changed": True, "by": user.email if user else None}
 
+    @probe.post("/api/v1/probe/change", dependencies=[CsrfDep])
+    def api_change(user: OptionalUserDep) -> dict:
+        return {"changed": True, "by": user.email if user else None}
+
     @probe.get("/probe/private")
     def private(user: UserDep) -> dict:
         return {"email": user.email}
@@ -168,10 +172,40 @@ def test_a_token_from_another_browser_is_refused(client: TestClient, settings: S
     assert other.post("/probe/change", data={"csrf_token": token}).status_code == 403
 
 
-def test_bearer_requests_need_no_csrf_token(client: TestClient) -> None:
+def _token(client: TestClient, email: str, scope: str = "write") -> dict[str, str]:
     services = client.app.state.services
-    user, _ = services.accounts.get_or_create_user("bot@example.org")
+    user, _ = services.accounts.get_or_create_user(email)
     token = new_token(API_TOKEN_PREFIX)
-    services.accounts.add_api_token(user.pk, "bot", token_hash(token))
-    response = client.post("/probe/change", headers={"Authorization": f"Bearer {token}"})
+    services.accounts.add_api_token(user.pk, "bot", token_hash(token), scope)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_api_requests_with_a_bearer_token_need_no_csrf_token(client: TestClient) -> None:
+    response = client.post("/api/v1/probe/change", headers=_token(client, "bot@example.org"))
     assert response.json() == {"changed": True, "by": "bot@example.org"}
+    bad = client.post("/api/v1/probe/change", headers={"Authorization": "Bearer pt_forged"})
+    assert bad.status_code == 401  # the token is checked before the route runs, not just waved through
+
+
+def test_a_bearer_token_is_refused_outside_the_api(client: TestClient) -> None:
+    """Issue 21, finding 2: a bearer header no longer skips the CSRF check on pages and forms (before, this
+    POST answered 200), and a token does not sign in to any page."""
+    bearer = _token(client, "bot@example.org")
+    refused = client.post("/probe/change", headers=bearer)
+    assert refused.status_code == 403 and "CSRF" in refused.text
+    page = client.get("/probe/private", headers=bearer, follow_redirects=False)
+    assert page.status_code == 403 and "API tokens work only on the JSON API" in page.text
+    # Not even beside a browser's session and CSRF token: a page request carrying a token is a script's.
+    sign_in(client, "page@example.org")
+    token = csrf_token(client, "/")
+    both = client.post("/probe/change", data={"csrf_token": token}, headers=bearer)
+    assert both.status_code == 403 and "API tokens work only on the JSON API" in both.text
+    assert client.post("/probe/change", data={"csrf_token": token}).json()["by"] == "page@example.org"
+
+
+def test_a_read_token_reads_but_changes_nothing(client: TestClient) -> None:
+    reader = _token(client, "reader@example.org", scope="read")
+    assert client.get("/api/v1/whoami", headers=reader).json() == {"email": "reader@example.org"}
+    refused = client.post("/api/v1/probe/change", headers=reader)
+    assert refused.status_code == 403
+    assert "'bot' is read-only" in refused.json()["detail"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from papertide.accounts.rate_limits import RateLimiter, address_bucket
+from papertide.accounts.rate_limits import RateLimiter
 from papertide.errors import NotFound
 from papertide.store.accounts import AccountStore, User
 from papertide.store.digest import SubscriptionStore
@@ -43,4 +43,4 @@ def delete_account(accounts: AccountStore, limiter: RateLimiter, user: User) -> 
     digest subscription of their address, even one made by address alone before the account existed."""
     SubscriptionStore(accounts.engine, accounts.now).delete_by_email(user.email)
     accounts.delete_user(user.pk)
-    limiter.forget(address_bucket(user.email))
+    limiter.forget_address(user.email)

@@ -29,6 +29,12 @@ class Sessions:
     def user(self, token: str) -> User | None:
         return self._accounts.session_user(token_hash(token)) if token else None
 
+    def signed_in_within(self, token: str, period: timedelta) -> bool:
+        """Whether this session began less than ``period`` ago: a recent sign-in shows that the person at
+        the browser can still read the account's mail (deleting the account asks for it)."""
+        found = self._accounts.session(token_hash(token)) if token else None
+        return found is not None and self._accounts.now() - found.started_at < period
+
     def end(self, token: str) -> None:
         self._accounts.delete_session(token_hash(token))
 

@@ -42,6 +42,28 @@ class ApiToken:
     name: str
     created_at: datetime
     last_used_at: datetime | None
+    scope: str = "write"
+
+    @property
+    def writes(self) -> bool:
+        """Whether the token may change things (a 'read' token may only GET)."""
+        return self.scope == "write"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenUse:
+    """A live API token and its owner, as found by its digest."""
+
+    user: User
+    token: ApiToken
+
+
+@dataclass(frozen=True, slots=True)
+class SessionUse:
+    """A live browser session: whose, and since when (deleting the account needs a recent sign-in)."""
+
+    user: User
+    started_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,14 +193,19 @@ class AccountStore(TableStore):
 
     def session_user(self, token_hash: str) -> User | None:
         """The user of an unexpired session."""
+        found = self.session(token_hash)
+        return found.user if found else None
+
+    def session(self, token_hash: str) -> SessionUse | None:
+        """An unexpired session: its user and when it was started."""
         query = (
-            select(users)
+            select(users, sessions.c.created_at.label("started_at"))
             .join(sessions, sessions.c.user_pk == users.c.pk)
             .where(sessions.c.token_hash == token_hash, sessions.c.expires_at > self._clock())
         )
         with self._reading() as conn:
             row = conn.execute(query).one_or_none()
-        return _user(row) if row else None
+        return SessionUse(_user(row), utc(row.started_at)) if row else None
 
     def delete_session(self, token_hash: str) -> None:
         with self._writing() as conn:
@@ -197,10 +224,12 @@ class AccountStore(TableStore):
 
     # -- API tokens ----------------------------------------------------------------------------
 
-    def add_api_token(self, user_pk: int, name: str, token_hash: str) -> int:
+    def add_api_token(self, user_pk: int, name: str, token_hash: str, scope: str = "write") -> int:
         with self._writing() as conn:
             result = conn.execute(
-                insert(api_tokens).values(user_pk=user_pk, name=name, token_hash=token_hash, created_at=self._clock())
+                insert(api_tokens).values(
+                    user_pk=user_pk, name=name, token_hash=token_hash, scope=scope, created_at=self._clock()
+                )
             )
             return result.inserted_primary_key[0]
 
@@ -208,7 +237,14 @@ class AccountStore(TableStore):
         query = select(api_tokens).where(api_tokens.c.user_pk == user_pk).order_by(api_tokens.c.pk)
         with self._reading() as conn:
             rows = conn.execute(query).all()
-        return [ApiToken(r.pk, r.name, utc(r.created_at), utc(r.last_used_at)) for r in rows]
+        return [_api_token(row) for row in rows]
+
+    def own_api_token(self, user_pk: int, token_hash: str) -> ApiToken | None:
+        """The user's live token with this digest, without counting it as used (to show a new token once)."""
+        condition = (api_tokens.c.user_pk == user_pk) & (api_tokens.c.token_hash == token_hash)
+        with self._reading() as conn:
+            row = conn.execute(select(api_tokens).where(condition)).one_or_none()
+        return _api_token(row) if row else None
 
     def delete_api_token(self, user_pk: int, token_pk: int) -> bool:
         """Revoke one of the user's tokens; False when the user has no such token."""
@@ -216,15 +252,23 @@ class AccountStore(TableStore):
             condition = (api_tokens.c.pk == token_pk) & (api_tokens.c.user_pk == user_pk)
             return conn.execute(delete(api_tokens).where(condition)).rowcount > 0
 
-    def api_token_user(self, token_hash: str) -> User | None:
-        """The owner of a live API token, noting when it was last used."""
-        query = select(users, api_tokens.c.pk.label("token_pk")).join(api_tokens, api_tokens.c.user_pk == users.c.pk)
+    def delete_api_tokens(self, user_pk: int) -> int:
+        """Revoke every token of the user; returns how many there were."""
+        with self._writing() as conn:
+            return conn.execute(delete(api_tokens).where(api_tokens.c.user_pk == user_pk)).rowcount
+
+    def api_token_use(self, token_hash: str) -> TokenUse | None:
+        """A live API token with its owner, noting when it was last used."""
+        token_columns = [column.label(f"token_{column.name}") for column in api_tokens.c]
+        query = select(users, *token_columns).join(api_tokens, api_tokens.c.user_pk == users.c.pk)
+        now = self._clock()
         with self._writing() as conn:
             row = conn.execute(query.where(api_tokens.c.token_hash == token_hash)).one_or_none()
             if row is None:
                 return None
-            conn.execute(update(api_tokens).where(api_tokens.c.pk == row.token_pk).values(last_used_at=self._clock()))
-        return _user(row)
+            conn.execute(update(api_tokens).where(api_tokens.c.pk == row.token_pk).values(last_used_at=now))
+        token = ApiToken(row.token_pk, row.token_name, utc(row.token_created_at), now, row.token_scope)
+        return TokenUse(_user(row), token)
 
     # -- everything a user owns ------------------------------------------------------------------
 
@@ -282,6 +326,10 @@ class AccountStore(TableStore):
                 for c in collection_rows
             ],
         )
+
+
+def _api_token(row) -> ApiToken:
+    return ApiToken(row.pk, row.name, utc(row.created_at), utc(row.last_used_at), row.scope)
 
 
 def _login_link(row) -> LoginLink:

@@ -144,6 +144,9 @@ api_tokens = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_used_at", DateTime(timezone=True)),
+    Column(
+        "scope", String(8), nullable=False, server_default="write", comment="'read' (GET only) or 'write' (all)"
+    ),
     Index("ix_api_tokens_user_pk", "user_pk"),
 )
 

@@ -1,9 +1,11 @@
 """Who is asking, and whether a state-changing request really comes from our own pages.
 
 A request is signed in by its session cookie (pages) or by ``Authorization: Bearer <API token>``
-(the JSON API). Forms and ``fetch`` calls carry a CSRF token: the signature of a random cookie
-(the signed double-submit pattern), checked by :data:`CsrfDep` on every state-changing route.
-Requests authenticated by a bearer token need none: a browser never sends one by itself.
+(the JSON API, under ``/api/``, only: anywhere else a token is refused, so it never reaches the account
+pages that mint tokens, export, sign out or delete). Forms and ``fetch`` calls carry a CSRF token: the
+signature of a random cookie (the signed double-submit pattern), checked by :data:`CsrfDep` on every
+state-changing route. API requests authenticated by a bearer token need none: a browser never sends
+one by itself. A 'read' token may only GET.
 """
 
 from __future__ import annotations
@@ -25,6 +27,17 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 _CSRF_PURPOSE = "csrf"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+API_PREFIX = "/api/"
+
+
+def is_api(request: Request) -> bool:
+    """Whether the request is to the JSON API, the one place an API token is a credential."""
+    return request.url.path.startswith(API_PREFIX)
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" else None
 
 
 async def current_user(request: Request, services: ServicesDep) -> User | None:
@@ -32,15 +45,30 @@ async def current_user(request: Request, services: ServicesDep) -> User | None:
     if "user" in request.scope.get("state", {}):
         return request.state.user
     user = None
-    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer":
-        user = services.accounts.api_token_user(token_hash(credentials.strip()))
-        if user is None:
-            raise Unauthorized("the API token is unknown or has been revoked")
+    if (bearer := _bearer(request)) is not None:
+        user = _token_user(request, services, bearer)
     elif session := request.cookies.get(SESSION_COOKIE):
         user = services.sessions.user(session)
     request.state.user = user
     return user
+
+
+def _token_user(request: Request, services: Services, bearer: str) -> User:
+    """The owner of the API token, if the token may be used for this request."""
+    if not is_api(request):
+        raise Forbidden(
+            f"API tokens work only on the JSON API ({API_PREFIX}...): the pages, and the account's tokens, export, "
+            "sign-out and deletion, need a browser signed in by an emailed link"
+        )
+    found = services.accounts.api_token_use(token_hash(bearer))
+    if found is None:
+        raise Unauthorized("the API token is unknown or has been revoked")
+    if request.method not in _SAFE_METHODS and not found.token.writes:
+        raise Forbidden(
+            f"the API token {found.token.name!r} is read-only; create a 'read and write' token on the account page "
+            "to change things"
+        )
+    return found.user
 
 
 OptionalUserDep = Annotated[User | None, Depends(current_user)]
@@ -102,7 +130,8 @@ async def verify_csrf(request: Request, services: ServicesDep) -> None:
     """Refuse a state-changing request from a browser that does not carry this site's CSRF token."""
     if request.method in _SAFE_METHODS:
         return
-    if request.headers.get("authorization", "").lower().startswith("bearer "):
+    if _bearer(request) is not None and is_api(request):
+        await current_user(request, services)  # the token is checked here, and its scope, before anything runs
         return
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.headers.get("content-type", "").startswith(
