@@ -588,7 +588,7 @@ def test_export_holds_all_my_data(client, own_store, clock) -> None:
     assert data["format"] == "papertide-account-export"
     assert data["account"]["email"] == "exporter@example.org"
     assert data["account"]["created_at"] == "2026-03-02T09:00:00+00:00"
-    assert [t["name"] for t in data["api_tokens"]] == ["cron"]
+    assert [(t["name"], t["scope"]) for t in data["api_tokens"]] == [("cron", "read")]
     assert "pt_" not in response.text and "token_hash" not in response.text
     assert [v["paper_id"] for v in data["votes"]] == sorted(voted)
     assert all(v["title"] for v in data["votes"])

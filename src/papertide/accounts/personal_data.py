@@ -29,7 +29,12 @@ def export_account(accounts: AccountStore, user: User) -> dict[str, Any]:
         "account": {"email": data.user.email, "created_at": data.user.created_at, "last_seen_at": data.last_seen_at},
         "sessions": data.sessions,
         "api_tokens": [
-            {"name": token.name, "created_at": token.created_at, "last_used_at": token.last_used_at}
+            {
+                "name": token.name,
+                "scope": token.scope,
+                "created_at": token.created_at,
+                "last_used_at": token.last_used_at,
+            }
             for token in data.api_tokens
         ],
         "votes": data.votes,

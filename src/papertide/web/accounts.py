@@ -64,7 +64,13 @@ def tokens_page(request: Request, services: ServicesDep, user: UserDep) -> Respo
     response = templates.TemplateResponse(request, "account.html", context)
     response.headers["Cache-Control"] = "no-store"  # the page may hold the secret: keep it out of caches
     if secret is not None:
-        response.delete_cookie(NEW_TOKEN_COOKIE, path=TOKENS_PATH, httponly=True, samesite="strict")
+        response.delete_cookie(
+            NEW_TOKEN_COOKIE,
+            path=TOKENS_PATH,
+            httponly=True,
+            samesite="strict",
+            secure=services.settings.secure_cookies,
+        )
     return response
 
 
