@@ -47,14 +47,20 @@ class RecordError(InvalidInput):
         super().__init__(f"{where}: {reason}" if where else reason)
 
     def at(self, location: str) -> RecordError:
-        """The same error, placed at ``location`` (a file line, URL entry or record id)."""
-        return RecordError(self.reason, location=location, field=self.field)
+        """The same error (of the same class), placed at ``location`` (a file line, URL entry or record id)."""
+        return type(self)(self.reason, location=location, field=self.field)
 
 
 class TooLarge(InvalidInput):
     """The upload is larger than the configured limit (bytes or entries); nothing of it was used."""
 
     status_code = 413
+    title = "Too large"
+
+
+class RecordTooLarge(RecordError, TooLarge):
+    """A record, or a value in it, would exceed a size limit; the message names where and the limit (413)."""
+
     title = "Too large"
 
 

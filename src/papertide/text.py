@@ -44,7 +44,9 @@ _ACCENT_RE = re.compile(
 _LETTER_RE = re.compile(r"\{?\\(?P<name>ss|ae|AE|oe|OE|aa|AA|[oOlL])(?![A-Za-z])\s*(?:\{\})?\}?")
 _STROKES = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ħ": "h", "ı": "i"})
 # TeX math ($...$, $$...$$, \(...\), \[...\]): left as written here, never marked or cut by highlighting.
-MATH = re.compile(r"(\$\$.+?\$\$|\$.+?\$|\\\(.+?\\\)|\\\[.+?\\\])", re.DOTALL)
+# \( and \[ math may not hold another opener of its kind, so a search from an opener that is never
+# closed stops at the next one: linear time, where ".+?" scanned to the end from each (quadratic).
+MATH = re.compile(r"(\$\$.+?\$\$|\$.+?\$|\\\((?:(?!\\\().)+?\\\)|\\\[(?:(?!\\\[).)+?\\\])", re.DOTALL)
 
 
 def _accent(match: re.Match[str]) -> str:

@@ -13,13 +13,13 @@ characters escaped outside math and citation keys unique within the file.
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NoReturn
 
-from papertide.errors import RecordError
-from papertide.library.references import Reference, arxiv_ids_in, bare_arxiv_id, dois_in, readable
+from papertide.errors import RecordError, RecordTooLarge
+from papertide.library.references import ReadLimits, Reference, arxiv_ids_in, bare_arxiv_id, dois_in, readable
 from papertide.store.papers import StoredPaper
 from papertide.text import MATH, fold
 
@@ -33,6 +33,8 @@ _NAME = re.compile(r"[A-Za-z][\w\-:.+]*")
 _NUMBER = re.compile(r"\d+")
 _SPACE = re.compile(r"[ \t\r\n]*")
 _BRACES = re.compile(r"[{}]")
+_PARENTHESES = re.compile(r"[()]")
+_BLANKS = re.compile(r"[^\S\n]*")
 _QUOTE_OR_BRACES = re.compile(r'[{}"]')
 # What BibTeX styles define for the months (bibtexparser's common_strings agree).
 _MONTHS = {
@@ -40,6 +42,7 @@ _MONTHS = {
     "jul": "July", "aug": "August", "sep": "September", "oct": "October", "nov": "November", "dec": "December",
 }  # fmt: skip
 # Fields that may hold an arXiv id or a DOI (never the abstract: it cites other papers).
+_DEFAULT_LIMITS = ReadLimits()
 _ID_FIELDS = ("eprint", "arxivid", "arxiv", "url", "doi", "note", "journal", "journaltitle", "howpublished", "annote")
 
 
@@ -54,20 +57,34 @@ class BibEntry:
 
 
 class _Reader:
-    def __init__(self, text: str, source: str) -> None:
+    """One pass over the text; everything it builds is bounded by ``limits`` before it is built.
+
+    Positions only grow as the reader moves on, so line numbers and line starts are counted
+    incrementally (a file of newlines or of '@'s costs no more than any other).
+    """
+
+    def __init__(self, text: str, source: str, limits: ReadLimits) -> None:
         self.text = text
         self.source = source
-        self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.limits = limits
         self.strings: dict[str, str] = dict(_MONTHS)
+        self._budget = limits.expansion * len(text)  # characters all values built from the file may hold
+        self._built = 0
+        self._counted_to, self._lines_before = 0, 0  # newlines in text[:_counted_to]
+        self._seen_to, self._line_start, self._first_char = 0, 0, 0  # the current line of the '@' scan
 
     def line(self, pos: int) -> int:
-        return bisect.bisect_right(self._line_starts, pos)
+        if pos < self._counted_to:  # looking back, for an error message: count afresh
+            return self.text.count("\n", 0, pos) + 1
+        self._lines_before += self.text.count("\n", self._counted_to, pos)
+        self._counted_to = pos
+        return self._lines_before + 1
 
     def error(self, pos: int, reason: str, entry: BibEntry | None = None, field: str | None = None) -> RecordError:
         where = f"{self.source}: line {self.line(pos)}"
         if entry is not None:
-            named = f" {entry.key!r}" if entry.key else ""
-            where += f" (entry{named} from line {entry.line})"
+            named = "@string" if entry.type == "string" else f"entry {entry.key!r}" if entry.key else "entry"
+            where += f" ({named} from line {entry.line})"
         return RecordError(reason, location=where, field=field)
 
     def entries(self) -> list[BibEntry]:
@@ -100,18 +117,31 @@ class _Reader:
                     reason = "the entry needs a citation key followed by ',' (as in @article{key,)"
                     raise self.error(start.end(), reason)
                 entry.key = key[1]
+                if len(found) == self.limits.max_entries:
+                    reason = (
+                        f"more than {len(found):,} entries; an import takes at most {len(found):,} (split the file)"
+                    )
+                    raise RecordTooLarge(reason, location=f"{self.source}: line {entry.line}")
                 pos = self._fields(entry, key.end(), closer)
                 found.append(entry)
         return found
 
+    def _first_on_line(self, at: int) -> int:
+        """Where the line holding ``at`` has its first non-blank character (``at`` only grows)."""
+        newline = self.text.rfind("\n", self._seen_to, at)
+        if newline != -1 or self._seen_to == 0:
+            self._line_start = newline + 1
+            self._first_char = _BLANKS.match(self.text, self._line_start).end()
+        self._seen_to = at
+        return self._first_char
+
     def _in_comment_line(self, at: int) -> bool:
-        line_start = self._line_starts[self.line(at) - 1]
-        return self.text[line_start:at].lstrip().startswith("%")
+        first = self._first_on_line(at)
+        return first < at and self.text[first] == "%"
 
     def _looks_like_entry(self, at: int) -> bool:
         """An '@word' at the start of a line is meant as an entry; an '@' inside a sentence is not."""
-        line_start = self._line_starts[self.line(at) - 1]
-        return not self.text[line_start:at].strip()
+        return self._first_on_line(at) == at
 
     def _fields(self, entry: BibEntry, pos: int, closer: str) -> int:
         """Read ``name = value`` pairs up to the entry's closing brace; returns the position after it."""
@@ -147,38 +177,65 @@ class _Reader:
                 raise self.error(pos, f"expected ',' or '{closer}' after the value, found {found!r}", entry, field_name)
 
     def _value(self, entry: BibEntry, field_name: str, pos: int) -> tuple[str, int]:
-        """A value: braced or quoted text, a number or a macro, pieces joined by '#'."""
-        text, pieces = self.text, []
+        """A value: braced or quoted text, a number or a macro, pieces joined by '#'.
+
+        Each piece's length is known before it is copied, so a value over the limits is refused
+        before it is built.
+        """
+        text, pieces, length, value_at = self.text, [], 0, pos
         while True:
             pos = _SPACE.match(text, pos).end()
             char = text[pos : pos + 1]
-            if char == "{":
-                end = self._group_end(pos, pos, "}", entry, field_name)
-                pieces.append(text[pos + 1 : end - 1])
-            elif char == '"':
-                end = self._quoted_end(pos, entry, field_name)
+            if char in ("{", '"'):
+                end = (self._group_end(pos, pos, "}", entry, field_name) if char == "{"
+                       else self._quoted_end(pos, entry, field_name))  # fmt: skip
+                length = self._claim(length + end - pos - 2, value_at, entry, field_name)
                 pieces.append(text[pos + 1 : end - 1])
             elif number := _NUMBER.match(text, pos):
                 end = number.end()
                 pieces.append(number[0])
+                length = self._claim(length + len(number[0]), value_at, entry, field_name)
             elif macro := _NAME.match(text, pos):
                 end = macro.end()
-                pieces.append(self.strings.get(macro[0].lower(), macro[0]))
+                expanded = self.strings.get(macro[0].lower(), macro[0])  # already built: no copy yet
+                length = self._claim(length + len(expanded), value_at, entry, field_name)
+                pieces.append(expanded)
             else:
                 found = text[pos : pos + 20].split("\n")[0] or "the end of the line"
                 raise self.error(pos, f"expected a value ({{...}}, \"...\", a number or a name), found {found!r}",
                                  entry, field_name)  # fmt: skip
             pos = _SPACE.match(text, end).end()
             if not text.startswith("#", pos):
+                self._built += length
                 return "".join(pieces), end
             pos += 1
+
+    def _claim(self, length: int, at: int, entry: BibEntry, field_name: str) -> int:
+        """``length`` if a value that long is within the limits; RecordTooLarge naming the limit if not."""
+        if length > self.limits.max_value_chars:
+            reason = (f"the value would have more than {self.limits.max_value_chars:,} characters, the limit for one "
+                      "field (after @string macros and '#' are expanded)")  # fmt: skip
+            raise self._too_large(at, reason, entry, field_name)
+        if self._built + length > self._budget:
+            reason = (
+                f"expanding @string macros and '#' would build more than {self._budget:,} characters from a "
+                f"file of {len(self.text):,}; the limit is {self.limits.expansion} times the file's size"
+            )
+            raise self._too_large(at, reason, entry, field_name)
+        return length
+
+    def _too_large(self, pos: int, reason: str, entry: BibEntry, field_name: str) -> RecordTooLarge:
+        error = self.error(pos, reason, entry, field_name)
+        return RecordTooLarge(error.reason, location=error.location, field=error.field)
 
     def _group_end(self, at: int, opening: int, closer: str, entry: BibEntry | None, what: str) -> int:
         """The position after the brace (or parenthesis) that closes the one at ``opening``."""
         depth = 0
-        tokens = _BRACES if closer == "}" else re.compile(r"[()]")
+        tokens = _BRACES if closer == "}" else _PARENTHESES
         for token in tokens.finditer(self.text, opening):
             depth += 1 if token[0] in "{(" else -1
+            if depth > self.limits.max_depth:
+                self._too_deep(token.start(), entry, what)
             if depth == 0:
                 self._no_entry_inside(opening, token.end(), entry, what)
                 return token.end()
@@ -192,6 +249,8 @@ class _Reader:
                 self._no_entry_inside(opening, token.end(), entry, field_name)
                 return token.end()
             depth += {"{": 1, "}": -1}.get(token[0], 0)
+            if depth >= self.limits.max_depth:  # the quotes count as a level, as BibTeX counts them
+                self._too_deep(token.start(), entry, field_name)
         self._no_entry_inside(opening, len(self.text), entry, field_name)
         raise self._unclosed(opening, entry, field_name, "before the end of the file")
 
@@ -199,6 +258,12 @@ class _Reader:
         """A value that runs into the next entry lost a closing brace or quote: say so where it started."""
         if (inside := _NEXT_ENTRY.search(self.text, opening, end)) is not None:
             raise self._unclosed(opening, entry, what, f"before the next entry at line {self.line(inside.start() + 1)}")
+
+    def _too_deep(self, pos: int, entry: BibEntry | None, what: str) -> NoReturn:
+        reason = f"braces nest more than {self.limits.max_depth} deep here (real files nest a few levels)"
+        if entry is None:
+            raise self.error(pos, f"{what}: {reason}")
+        raise self.error(pos, reason, entry, what)
 
     def _unclosed(self, opening: int, entry: BibEntry | None, what: str, before: str) -> RecordError:
         mark = self.text[opening]
@@ -209,13 +274,14 @@ class _Reader:
         return self.error(opening, reason, entry, what)
 
 
-def read_bibtex(text: str, source: str = "the file") -> list[BibEntry]:
-    """Every entry of a BibTeX file; :class:`RecordError` naming the line and entry if it is malformed."""
-    return _Reader(text, source).entries()
+def read_bibtex(text: str, source: str = "the file", limits: ReadLimits = _DEFAULT_LIMITS) -> list[BibEntry]:
+    """Every entry of a BibTeX file; :class:`RecordError` naming the line and entry if it is malformed,
+    :class:`RecordTooLarge` (naming the line and the limit) if it would build more than ``limits`` allow."""
+    return _Reader(text, source, limits).entries()
 
 
-def bibtex_references(text: str, source: str = "the file") -> list[Reference]:
-    return [_reference(entry) for entry in read_bibtex(text, source)]
+def bibtex_references(text: str, source: str = "the file", limits: ReadLimits = _DEFAULT_LIMITS) -> list[Reference]:
+    return [_reference(entry) for entry in read_bibtex(text, source, limits)]
 
 
 def _reference(entry: BibEntry) -> Reference:

@@ -13,7 +13,7 @@ from papertide.errors import InvalidInput, RecordError, TooLarge
 from papertide.library.bibtex import bibtex_references
 from papertide.library.collections import Collections
 from papertide.library.matching import Unmatched, match_references
-from papertide.library.references import Reference
+from papertide.library.references import ReadLimits, Reference
 from papertide.library.ris import looks_like_ris, ris_references
 from papertide.store.accounts import User
 from papertide.store.collections import Collection
@@ -49,14 +49,10 @@ class Importer:
         source = filename or "the file"
         if len(data) > self._limits.max_bytes:
             raise TooLarge(f"{source} has {len(data):,} bytes; an import takes at most {self._limits.max_bytes:,}")
-        file_format, references = read_references(decode(data, source), source)
+        limits = ReadLimits(max_entries=self._limits.max_entries)
+        file_format, references = read_references(decode(data, source), source, limits)
         if not references:
             raise InvalidInput(f"{source} holds no BibTeX entries or RIS records")
-        if len(references) > self._limits.max_entries:
-            raise TooLarge(
-                f"{source} has {len(references):,} entries; an import takes at most {self._limits.max_entries:,} "
-                "(split the file)"
-            )
         matches = match_references(references, self._keys)
         collection = self._collections.target(user, collection_id)
         added = self._collections.add_many(collection, list(dict.fromkeys(matches.pks)))
@@ -79,8 +75,11 @@ def decode(data: bytes, source: str) -> str:
         raise RecordError("the file is not UTF-8 text; export it as UTF-8", location=f"{source}: line {line}") from None
 
 
-def read_references(text: str, source: str) -> tuple[str, list[Reference]]:
-    """("RIS" or "BibTeX", the references): RIS when the file starts like RIS or is named .ris."""
+def read_references(text: str, source: str, limits: ReadLimits) -> tuple[str, list[Reference]]:
+    """("RIS" or "BibTeX", the references): RIS when the file starts like RIS or is named .ris.
+
+    Both readers refuse (413, naming the line and the limit) a file that would build more than ``limits``.
+    """
     if looks_like_ris(text) or source.lower().endswith(".ris"):
-        return "RIS", ris_references(text, source)
-    return "BibTeX", bibtex_references(text, source)
+        return "RIS", ris_references(text, source, limits)
+    return "BibTeX", bibtex_references(text, source, limits)

@@ -35,6 +35,23 @@ _RESTORED = str.maketrans({stand_in: char for char, stand_in in _KEPT.items()})
 
 
 @dataclass(frozen=True, slots=True)
+class ReadLimits:
+    """What reading one uploaded file may build, checked before the memory is spent (README "Importing").
+
+    ``max_entries`` is the import_max_entries setting. A value is one field (or ``@string``) after
+    macros and ``#`` are expanded: 100,000 characters holds any real abstract or note many times
+    over. Every value built from a file, together, may hold at most ``expansion`` times the file's
+    characters: BibTeX macros let 1 KB stand for terabytes, while real files (journal-name macros,
+    month names) expand by well under 2. Braces nest at most ``max_depth`` deep (real exports: 4).
+    """
+
+    max_entries: int = 5_000
+    max_value_chars: int = 100_000
+    expansion: int = 4
+    max_depth: int = 32
+
+
+@dataclass(frozen=True, slots=True)
 class Reference:
     """One entry of an imported file: where it starts, its key (if any), readable title, identifiers."""
 

@@ -12,12 +12,14 @@ import re
 
 import rispy
 
-from papertide.errors import RecordError
-from papertide.library.references import Reference, arxiv_ids_in, dois_in
+from papertide.errors import RecordError, RecordTooLarge, TooLarge
+from papertide.library.references import ReadLimits, Reference, arxiv_ids_in, dois_in
 
 _TAG_LINE = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*))?$")
 # Free-text fields some exporters wrap onto several lines.
 _WRAPPING_TAGS = frozenset({"AB", "N1", "N2", "KW", "TI", "T1"})
+_LIST_TAGS = frozenset(rispy.LIST_TYPE_TAGS)  # repeated (or wrapped) lines of these are items of a list
+_DEFAULT_LIMITS = ReadLimits()
 # rispy's names of the fields that may hold an arXiv id or a DOI (not the abstract: it cites others).
 _ID_FIELDS = (
     "doi", "urls", "notes", "note", "journal_name", "secondary_title", "alternate_title1", "alternate_title2",
@@ -30,24 +32,58 @@ def looks_like_ris(text: str) -> bool:
     return first.startswith("TY  -")
 
 
-def _record_lines(text: str, source: str) -> list[int]:
-    """The line each record starts on; RecordError naming the line if the structure is broken."""
+class _Field:
+    """The field being read: its tag line, and the wrapped lines rispy would join onto it."""
+
+    def __init__(self, tag: str, line: int) -> None:
+        self.tag, self.line, self.parts, self.length = tag, line, [], -1
+
+    def extend(self, text: str, source: str, limits: ReadLimits) -> None:
+        self.length += 1 + len(text)
+        if self.length > limits.max_value_chars:
+            raise RecordTooLarge(
+                f"the value has more than {limits.max_value_chars:,} characters, the limit for one field",
+                location=f"{source}: line {self.line}",
+                field=self.tag,
+            )
+        self.parts.append(text)
+
+    def __str__(self) -> str:
+        return f"{self.tag}  - {' '.join(self.parts)}"
+
+
+def _checked(text: str, source: str, limits: ReadLimits) -> tuple[list[int], str]:
+    """The line each record starts on, and the records as rispy is to read them; RecordError naming the line
+    if the structure is broken, RecordTooLarge if a field or the entry count is over ``limits``.
+
+    Wrapped lines are joined onto their field here, once: rispy joins each one onto the text so far, which
+    takes time quadratic in the number of lines. Blank lines inside a record, which rispy would append to
+    the field before them, are dropped.
+    """
     starts: list[int] = []
+    fields: list[_Field | str] = []
     open_at: int | None = None
-    last_tag = ""
+    current: _Field | None = None
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.rstrip()
         if not line:
             continue
         tag_line = _TAG_LINE.match(line)
         if tag_line is None:
-            if open_at is not None and last_tag in _WRAPPING_TAGS:
+            if current is not None and current.tag in _WRAPPING_TAGS:
+                if current.tag in _LIST_TAGS:  # rispy keeps each line as an item (a keyword, a note)
+                    current = _Field(current.tag, number)
+                    fields.append(current)
+                current.extend(line.strip(), source, limits)
                 continue  # the previous field's text, wrapped
             raise RecordError(
                 f"expected a tag line such as 'TI  - A title' (two capitals, two spaces, '-'), found {line[:40]!r}",
                 location=f"{source}: line {number}",
             )
-        tag = last_tag = tag_line[1]
+        tag = tag_line[1]
+        current = _Field(tag, number)
+        current.extend((tag_line[2] or "").strip(), source, limits)
+        fields.append(current)
         if tag == "TY":
             if open_at is not None:
                 raise RecordError(
@@ -69,13 +105,17 @@ def _record_lines(text: str, source: str) -> list[int]:
             )
     if open_at is not None:
         raise RecordError("the record has no 'ER  - ' line ending it", location=f"{source}: line {open_at}")
-    return starts
+    if len(starts) > limits.max_entries:
+        raise TooLarge(
+            f"{source} has {len(starts):,} entries; an import takes at most {limits.max_entries:,} (split the file)"
+        )
+    return starts, "\n".join(map(str, fields))
 
 
-def ris_references(text: str, source: str = "the file") -> list[Reference]:
+def ris_references(text: str, source: str = "the file", limits: ReadLimits = _DEFAULT_LIMITS) -> list[Reference]:
     """The references of a RIS file, each with the line its record starts on."""
-    starts = _record_lines(text, source)
-    records = rispy.loads(text)
+    starts, checked = _checked(text, source, limits)
+    records = rispy.loads(checked)
     if len(records) != len(starts):  # the check above should leave rispy nothing to skip
         raise RecordError(f"read {len(records)} of {len(starts)} records; the file is not plain RIS", location=source)
     return [_reference(record, line) for record, line in zip(records, starts, strict=True)]
