@@ -184,3 +184,22 @@ def test_for_you_recommends_from_saved_papers_with_reasons(reader: TestClient) -
 def test_for_you_needs_an_account(client: TestClient) -> None:
     assert client.get("/for-you", follow_redirects=False).headers["location"] == "/signin?next=%2Ffor-you"
     assert client.get("/api/v1/for-you").status_code == 401
+
+
+def test_doubling_macros_are_a_413_through_the_api_and_the_page(client: TestClient) -> None:
+    """Issue 21's 1 KB upload (a0 = 10 x's, a<n> = a<n-1> # a<n-1> up to a39) is refused at once, storing nothing."""
+    lines = ["@string{a0={xxxxxxxxxx}}", *(f"@string{{a{n} = a{n - 1} # a{n - 1}}}" for n in range(1, 40))]
+    attack = ("\n".join([*lines, "@misc{k, title=a39}"]) + "\n").encode()
+    limit = "the limit is 4 times the file's size"
+    _, headers = bearer(client, "api@example.org")
+    files = {"file": ("attack.bib", attack)}
+    problem = client.post("/api/v1/collections/default/import", files=files, headers=headers)
+    assert problem.status_code == 413 and problem.headers["content-type"] == "application/problem+json"
+    assert problem.json()["detail"].startswith("attack.bib: line 9 (@string from line 9): field 'a8': expanding")
+    assert limit in problem.json()["detail"]
+    assert client.get("/api/v1/collections", headers=headers).json() == {"collections": []}
+    sign_in(client)
+    page = upload(client, "attack.bib", attack)
+    assert page.status_code == 413
+    assert "Nothing was imported" in page.text and limit.replace("'", "&#39;") in page.text
+    assert collection_ids(client) == {}
