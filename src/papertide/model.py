@@ -23,6 +23,21 @@ MAX_ID_LENGTH = 64
 MAX_CATEGORY_LENGTH = 32
 # Text a record may carry; none may hold NUL, which PostgreSQL text cannot store either.
 _TEXT_FIELDS = ("title", "abstract", "authors", "doi", "journal_ref", "comments", "url_abs", "url_pdf", "url_code")
+# What one record may hold, whatever its source (README "Ingest limits" gives the reasons): generous
+# beside real metadata, finite so that a hostile file cannot store megabytes that every page and API
+# answer showing the paper would then carry.
+MAX_TITLE_LENGTH = 2_000  # real titles: a few hundred characters with their TeX
+MAX_ABSTRACT_LENGTH = 10_000  # arXiv caps abstracts at 1,920 characters; other sources run longer
+MAX_AUTHORS = 10_000  # the largest HEP collaborations sign with ~5,200 names
+MAX_AUTHOR_LENGTH = 500  # one name, or a collaboration's ("The ATLAS and CMS Collaborations")
+MAX_CATEGORIES = 50  # arXiv papers carry a primary category and a handful of cross-lists
+MAX_COMMENTS_LENGTH = 5_000  # arXiv's comments: pages, figures, venue; rarely over a few hundred
+MAX_OTHER_TEXT_LENGTH = 2_000  # doi, journal_ref and the URLs
+_TEXT_LIMITS = {
+    "title": MAX_TITLE_LENGTH, "abstract": MAX_ABSTRACT_LENGTH, "comments": MAX_COMMENTS_LENGTH,
+    "doi": MAX_OTHER_TEXT_LENGTH, "journal_ref": MAX_OTHER_TEXT_LENGTH, "url_abs": MAX_OTHER_TEXT_LENGTH,
+    "url_pdf": MAX_OTHER_TEXT_LENGTH, "url_code": MAX_OTHER_TEXT_LENGTH,
+}  # fmt: skip
 
 
 def parse_arxiv_id(text: str) -> tuple[str, int | None]:
@@ -138,9 +153,22 @@ class Paper:
             raise RecordError("title is empty", location=location, field="title")
         if self.version < 1:
             raise RecordError(f"version must be >= 1, got {self.version}", location=location, field="version")
-        for name in self.authors:
+        for field_name, limit in _TEXT_LIMITS.items():
+            if len(value := getattr(self, field_name) or "") > limit:
+                reason = f"{len(value):,} characters, over the limit of {limit:,}"
+                raise RecordError(reason, location=location, field=field_name)
+        if len(self.authors) > MAX_AUTHORS:
+            reason = f"{len(self.authors):,} authors, over the limit of {MAX_AUTHORS:,}"
+            raise RecordError(reason, location=location, field="authors")
+        for number, name in enumerate(self.authors, 1):
             if not isinstance(name, str) or not name.strip():
                 raise RecordError("author names must be non-empty strings", location=location, field="authors")
+            if len(name) > MAX_AUTHOR_LENGTH:
+                reason = f"author {number} has {len(name):,} characters, over the limit of {MAX_AUTHOR_LENGTH:,}"
+                raise RecordError(reason, location=location, field="authors")
+        if len(self.categories) > MAX_CATEGORIES:
+            reason = f"{len(self.categories):,} categories, over the limit of {MAX_CATEGORIES:,}"
+            raise RecordError(reason, location=location, field="categories")
         for category in self.categories:
             if not isinstance(category, str) or not category.strip() or " " in category:
                 raise RecordError(f"invalid category {category!r}", location=location, field="categories")
@@ -169,13 +197,29 @@ def parse_iso_utc(text: str) -> datetime:
     return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+_JSON_TYPES = {str: "a string", bool: "a boolean", int: "a number", float: "a number", list: "an array",
+               dict: "an object", type(None): "null"}  # fmt: skip
+
+
+def json_type(value: object) -> str:
+    """What a decoded JSON value is, in JSON's words ("a number", "an array"), for error messages."""
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+_ABSENT = object()  # a key the JSON object does not have (null is there, and of the wrong type)
+
+
+def _wrong_type(expected: str, value: object, field_name: str, location: str, part: str = "") -> RecordError:
+    """``field 'id': must be a string, got a number``: a value of the wrong type is not a missing one."""
+    reason = "is missing" if value is _ABSENT else f"must be {expected}, got {json_type(value)}"
+    return RecordError(f"{part} {reason}" if part else reason, location=location, field=field_name)
+
+
 def _parse_time(value: object, field_name: str, location: str) -> datetime | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise RecordError(
-            f"expected an ISO 8601 date string, got {type(value).__name__}", location=location, field=field_name
-        )
+        raise _wrong_type("an ISO 8601 date string", value, field_name, location)
     try:
         return parse_iso_utc(value)
     except ValueError:
@@ -185,15 +229,30 @@ def _parse_time(value: object, field_name: str, location: str) -> datetime | Non
 def _str_list(value: object, field_name: str, location: str) -> list[str]:
     if value is None:
         return []
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise RecordError("expected a list of strings", location=location, field=field_name)
+    if not isinstance(value, list):
+        raise _wrong_type("an array of strings", value, field_name, location)
+    for number, item in enumerate(value, 1):
+        if not isinstance(item, str):
+            raise _wrong_type("a string", item, field_name, location, f"item {number}")
     return list(value)
 
 
 def _opt_str(value: object, field_name: str, location: str) -> str | None:
     if value is None or isinstance(value, str):
         return value or None
-    raise RecordError(f"expected a string, got {type(value).__name__}", location=location, field=field_name)
+    raise _wrong_type("a string", value, field_name, location)
+
+
+def _objects(value: object, field_name: str, location: str) -> list[dict]:
+    """An optional array of objects (``versions``, ``signals``)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _wrong_type("an array of objects", value, field_name, location)
+    for number, item in enumerate(value, 1):
+        if not isinstance(item, dict):
+            raise _wrong_type("an object", item, field_name, location, f"item {number}")
+    return value
 
 
 def paper_to_dict(paper: Paper) -> dict:
@@ -231,30 +290,30 @@ def paper_from_dict(data: object, location: str = "") -> Paper:
     if unknown:
         raise RecordError(f"unknown field(s): {', '.join(sorted(unknown))}", location=location)
     for required in ("id", "title"):
-        if not isinstance(data.get(required), str):
-            raise RecordError("required string field is missing", location=location, field=required)
+        if (value := data.get(required, _ABSENT)) is _ABSENT:
+            raise RecordError("required field is missing", location=location, field=required)
+        if not isinstance(value, str):
+            raise _wrong_type("a string", value, required, location)
     version = data.get("version", 1)
     if not isinstance(version, int) or isinstance(version, bool):
-        raise RecordError("expected an integer", location=location, field="version")
+        raise _wrong_type("an integer", version, "version", location)
     versions = []
-    for item in data.get("versions") or []:
-        if not isinstance(item, dict) or not isinstance(item.get("version"), int):
-            raise RecordError("each version needs an integer 'version'", location=location, field="versions")
+    for number, item in enumerate(_objects(data.get("versions"), "versions", location), 1):
+        if not isinstance(got := item.get("version", _ABSENT), int) or isinstance(got, bool):
+            raise _wrong_type("an integer", got, "versions", location, f"item {number}: 'version'")
         versions.append(Version(item["version"], _parse_time(item.get("created"), "versions", location)))
     signals = []
-    for item in data.get("signals") or []:
-        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-            raise RecordError("each signal needs a string 'name'", location=location, field="signals")
-        value = item.get("value")
+    for number, item in enumerate(_objects(data.get("signals"), "signals", location), 1):
+        if not isinstance(name := item.get("name", _ABSENT), str):
+            raise _wrong_type("a string", name, "signals", location, f"item {number}: 'name'")
+        value = item.get("value", _ABSENT)
         if not isinstance(value, int | float) or isinstance(value, bool):
-            raise RecordError("signal value must be a number", location=location, field="signals")
+            raise _wrong_type("a number", value, "signals", location, f"item {number}: 'value'")
         observed = _parse_time(item.get("observed_at"), "signals", location)
         if observed is None:
-            raise RecordError("signal needs 'observed_at'", location=location, field="signals")
+            raise RecordError(f"item {number}: 'observed_at' is missing", location=location, field="signals")
         signals.append(Signal(item["name"], float(value), observed))
-    abstract = data.get("abstract") or ""
-    if not isinstance(abstract, str):
-        raise RecordError("expected a string", location=location, field="abstract")
+    abstract = _opt_str(data.get("abstract"), "abstract", location) or ""
     paper = Paper(
         id=data["id"],
         title=data["title"],

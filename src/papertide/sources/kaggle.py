@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 
 from papertide.errors import RecordError
-from papertide.model import Paper, arxiv_links
+from papertide.model import Paper, arxiv_links, json_type
 from papertide.sources.base import Item
 from papertide.sources.jsonl import LineReader, ProgressCallback, load_line
 from papertide.sources.parsing import parse_versions, split_authors
@@ -129,11 +129,13 @@ def _explain(record: object, exc: Exception) -> tuple[str | None, str]:
     if not isinstance(record, dict):
         return None, f"expected a JSON object, got {type(record).__name__}"
     for field in ("id", "title", "categories"):
-        if not isinstance(record.get(field), str):
-            return field, "required string field is missing" if field not in record else "expected a string"
+        if field not in record:
+            return field, "required field is missing"
+        if not isinstance(record[field], str):
+            return field, f"must be a string, got {json_type(record[field])}"
     for field in _OPTIONAL_STRINGS:
         if record.get(field) is not None and not isinstance(record[field], str):
-            return field, f"expected a string, got {type(record[field]).__name__}"
+            return field, f"must be a string, got {json_type(record[field])}"
     parsed = record.get("authors_parsed")
     if parsed is not None and not (isinstance(parsed, list) and all(map(_is_name_entry, parsed))):
         return "authors_parsed", "expected a list of [last, first, suffix] string lists"
