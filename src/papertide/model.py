@@ -33,6 +33,7 @@ MAX_AUTHOR_LENGTH = 500  # one name, or a collaboration's ("The ATLAS and CMS Co
 MAX_CATEGORIES = 50  # arXiv papers carry a primary category and a handful of cross-lists
 MAX_COMMENTS_LENGTH = 5_000  # arXiv's comments: pages, figures, venue; rarely over a few hundred
 MAX_OTHER_TEXT_LENGTH = 2_000  # doi, journal_ref and the URLs
+MAX_VERSIONS = 1_000  # arXiv papers rarely pass 20 versions
 _TEXT_LIMITS = {
     "title": MAX_TITLE_LENGTH, "abstract": MAX_ABSTRACT_LENGTH, "comments": MAX_COMMENTS_LENGTH,
     "doi": MAX_OTHER_TEXT_LENGTH, "journal_ref": MAX_OTHER_TEXT_LENGTH, "url_abs": MAX_OTHER_TEXT_LENGTH,
@@ -166,6 +167,9 @@ class Paper:
             if len(name) > MAX_AUTHOR_LENGTH:
                 reason = f"author {number} has {len(name):,} characters, over the limit of {MAX_AUTHOR_LENGTH:,}"
                 raise RecordError(reason, location=location, field="authors")
+        if len(self.versions) > MAX_VERSIONS:
+            reason = f"{len(self.versions):,} versions, over the limit of {MAX_VERSIONS:,}"
+            raise RecordError(reason, location=location, field="versions")
         if len(self.categories) > MAX_CATEGORIES:
             reason = f"{len(self.categories):,} categories, over the limit of {MAX_CATEGORIES:,}"
             raise RecordError(reason, location=location, field="categories")

@@ -9,10 +9,18 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, PrivateAttr
 
-from papertide.model import arxiv_links
+from papertide.model import (
+    MAX_ABSTRACT_LENGTH,
+    MAX_COMMENTS_LENGTH,
+    MAX_OTHER_TEXT_LENGTH,
+    MAX_TITLE_LENGTH,
+    MAX_VERSIONS,
+    arxiv_links,
+)
 from papertide.search.engine import SearchResponse, SearchResult
 from papertide.store.papers import StoredPaper
 from papertide.trending import TrendingItem
+from papertide.web.shown import Clipper
 
 UPVOTES_SIGNAL = "hf_upvotes"
 
@@ -39,6 +47,11 @@ class PaperSummary(BaseModel):
     upvotes: int | None = Field(description="Hugging Face upvotes at the latest observation; null if unknown.")
     votes: int = Field(description="Upvotes by papertide's own accounts (see `POST /api/v1/papers/{id}/vote`).")
     links: Links
+    authors_total: int = Field(description="How many authors the paper has; `authors` may list fewer (`truncated`).")
+    truncated: bool = Field(
+        description="True when this answer shows less than is stored: a field over the ingest limits (README "
+        "'Ingest limits'), kept from before they existed, is cut to its limit."
+    )
     # The store's key, for the pages only (never serialised): what a reader's votes and saves point at.
     _store_key: int = PrivateAttr(default=0)
 
@@ -180,18 +193,19 @@ def paper_links(stored: StoredPaper) -> Links:
     return Links(abs=abs_url, pdf=pdf_url, code=paper.url_code)
 
 
-def _summary_fields(stored: StoredPaper) -> dict:
+def _summary_fields(stored: StoredPaper, clip: Clipper) -> dict:
     paper = stored.paper
     upvotes = stored.signals.get(UPVOTES_SIGNAL)
     return {
         "id": paper.id,
         "version": paper.version,
-        "title": stored.title,
-        "authors": stored.authors,
+        "title": clip.text(stored.title, MAX_TITLE_LENGTH),
+        "authors": clip.authors(stored.authors),
+        "authors_total": len(stored.authors),
         "categories": paper.categories,
         "submitted": paper.submitted,
         "updated": paper.updated,
-        "abstract": stored.abstract,
+        "abstract": clip.text(stored.abstract, MAX_ABSTRACT_LENGTH),
         "upvotes": round(upvotes.value) if upvotes else None,
         "votes": stored.votes,
         "links": paper_links(stored),
@@ -199,21 +213,23 @@ def _summary_fields(stored: StoredPaper) -> dict:
 
 
 def paper_summary(stored: StoredPaper) -> PaperSummary:
-    summary = PaperSummary(**_summary_fields(stored))
+    clip = Clipper()
+    summary = PaperSummary(**_summary_fields(stored, clip), truncated=clip.truncated)  # arguments run in order
     summary._store_key = stored.pk
     return summary
 
 
 def paper_detail(stored: StoredPaper) -> PaperDetail:
-    paper = stored.paper
+    paper, clip = stored.paper, Clipper()
     detail = PaperDetail(
-        **_summary_fields(stored),
-        doi=paper.doi,
-        journal_ref=paper.journal_ref,
-        comments=paper.comments,
+        **_summary_fields(stored, clip),
+        doi=clip.text(paper.doi, MAX_OTHER_TEXT_LENGTH),
+        journal_ref=clip.text(paper.journal_ref, MAX_OTHER_TEXT_LENGTH),
+        comments=clip.text(paper.comments, MAX_COMMENTS_LENGTH),
         source=paper.source,
-        versions=[PaperVersion(version=v.number, created=v.created) for v in paper.versions],
+        versions=[PaperVersion(version=v.number, created=v.created) for v in paper.versions[-MAX_VERSIONS:]],
         signals={name: SignalValue(value=s.value, observed_at=s.observed_at) for name, s in stored.signals.items()},
+        truncated=clip.truncated or len(paper.versions) > MAX_VERSIONS,  # after every clip above
     )
     detail._store_key = stored.pk
     return detail
