@@ -36,7 +36,7 @@ _RESTORED = str.maketrans({stand_in: char for char, stand_in in _KEPT.items()})
 
 @dataclass(frozen=True, slots=True)
 class ReadLimits:
-    """What reading one uploaded file may build, checked before the memory is spent (README "Importing").
+    """What reading one uploaded file may build, checked before the memory is spent (README, "Import").
 
     ``max_entries`` is the import_max_entries setting. A value is one field (or ``@string``) after
     macros and ``#`` are expanded: 100,000 characters holds any real abstract or note many times
