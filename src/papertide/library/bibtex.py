@@ -41,8 +41,8 @@ _MONTHS = {
     "jan": "January", "feb": "February", "mar": "March", "apr": "April", "may": "May", "jun": "June",
     "jul": "July", "aug": "August", "sep": "September", "oct": "October", "nov": "November", "dec": "December",
 }  # fmt: skip
-# Fields that may hold an arXiv id or a DOI (never the abstract: it cites other papers).
 _DEFAULT_LIMITS = ReadLimits()
+# Fields that may hold an arXiv id or a DOI (never the abstract: it cites other papers).
 _ID_FIELDS = ("eprint", "arxivid", "arxiv", "url", "doi", "note", "journal", "journaltitle", "howpublished", "annote")
 
 
@@ -71,7 +71,7 @@ class _Reader:
         self._budget = limits.expansion * len(text)  # characters all values built from the file may hold
         self._built = 0
         self._counted_to, self._lines_before = 0, 0  # newlines in text[:_counted_to]
-        self._seen_to, self._line_start, self._first_char = 0, 0, 0  # the current line of the '@' scan
+        self._seen_to, self._first_char = 0, None  # the '@' scan: how far it went, its line's first character
 
     def line(self, pos: int) -> int:
         if pos < self._counted_to:  # looking back, for an error message: count afresh
@@ -129,9 +129,8 @@ class _Reader:
     def _first_on_line(self, at: int) -> int:
         """Where the line holding ``at`` has its first non-blank character (``at`` only grows)."""
         newline = self.text.rfind("\n", self._seen_to, at)
-        if newline != -1 or self._seen_to == 0:
-            self._line_start = newline + 1
-            self._first_char = _BLANKS.match(self.text, self._line_start).end()
+        if newline != -1 or self._first_char is None:
+            self._first_char = _BLANKS.match(self.text, newline + 1).end()
         self._seen_to = at
         return self._first_char
 
@@ -193,8 +192,8 @@ class _Reader:
                 pieces.append(text[pos + 1 : end - 1])
             elif number := _NUMBER.match(text, pos):
                 end = number.end()
-                pieces.append(number[0])
                 length = self._claim(length + len(number[0]), value_at, entry, field_name)
+                pieces.append(number[0])
             elif macro := _NAME.match(text, pos):
                 end = macro.end()
                 expanded = self.strings.get(macro[0].lower(), macro[0])  # already built: no copy yet

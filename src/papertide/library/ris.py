@@ -61,7 +61,7 @@ def _checked(text: str, source: str, limits: ReadLimits) -> tuple[list[int], str
     the field before them, are dropped.
     """
     starts: list[int] = []
-    fields: list[_Field | str] = []
+    fields: list[_Field] = []
     open_at: int | None = None
     current: _Field | None = None
     for number, raw in enumerate(text.splitlines(), 1):
