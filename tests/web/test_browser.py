@@ -33,7 +33,7 @@ def text_outside_math(element: sync_api.Locator) -> str:
 def test_new_papers_filter_by_category(tab: Tab) -> None:
     page = tab.open("/new")
     assert card_ids(page)  # the past week up to the newest paper is never empty
-    assert "ends at the newest submission" in page.locator(".lede").inner_text()
+    assert "ends at the newest listing" in page.locator(".lede").inner_text()
     page.get_by_role("link", name="All time").click()
     page.wait_for_url("**/new?window=all")
     assert len(card_ids(page)) == 20

@@ -46,7 +46,7 @@ def test_new_defaults_to_the_past_week(client: TestClient) -> None:
     html = client.get("/new").text
     assert card_ids(html) == ["2410.21276", "2410.17243"]
     assert re.search(r'aria-current="page">Past week<', html)
-    assert "Submitted 19 Oct 2024 – 25 Oct 2024" in html
+    assert "Listed 19 Oct 2024 – 25 Oct 2024" in html
 
 
 def test_window_follows_the_category_filter(client: TestClient) -> None:

@@ -49,8 +49,11 @@ def _ingest_progress(label: str, by_bytes: bool):
         yield progress, task
 
 
-def _run_ingest(ctx: typer.Context, label: str, make_items, *, as_json: bool, by_bytes: bool = False) -> None:
-    """Run one ingest with progress, print its summary; exit 1 if any record was rejected."""
+def _run_ingest(
+    ctx: typer.Context, label: str, make_items, *, as_json: bool, by_bytes: bool = False, then=None
+) -> None:
+    """Run one ingest with progress, then ``then(store)`` if given (its dict joins the report), print the
+    summary; exit 1 if any record was rejected."""
     settings: Settings = ctx.obj
     store = store_of(ctx)
     shown = 0
@@ -73,10 +76,13 @@ def _run_ingest(ctx: typer.Context, label: str, make_items, *, as_json: bool, by
         summary = ingest(items, store, batch_size=settings.batch_size, on_reject=on_reject, on_batch=on_batch)
     if summary.rejected > MAX_REJECTS_SHOWN:
         err.print(f"... and {summary.rejected - MAX_REJECTS_SHOWN} more rejected records")
+    extra = then(store) if then else {}
     if as_json:
-        print_json({"source": label, **summary.as_dict()})
+        print_json({"source": label, **summary.as_dict(), **extra})
     else:
         _print_summary(label, summary)
+        for name, value in extra.items():
+            out.print(f"{name}: {value}", highlight=False, soft_wrap=True)
     if summary.rejected:
         raise typer.Exit(1)
 
@@ -204,8 +210,9 @@ def ingest_jsonl(
 
 @app.command()
 def demo(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """Load the bundled demo corpus (real arXiv and Hugging Face records)."""
-    from papertide.demo import DEMO_CORPUS
+    """Load the bundled demo corpus (real arXiv and Hugging Face records) and replay its activity relative to
+    today: listings, Hugging Face upvotes and demo accounts' votes. Run it again to refresh the activity."""
+    from papertide.demo import DEMO_CORPUS, replay_demo
     from papertide.sources.jsonl import JsonlSource
 
     _run_ingest(
@@ -214,4 +221,5 @@ def demo(ctx: typer.Context, as_json: JsonOption = False) -> None:
         lambda on_bytes: JsonlSource(DEMO_CORPUS, on_progress=on_bytes).items(),
         as_json=as_json,
         by_bytes=True,
+        then=lambda store: {"activity": replay_demo(store, ctx.obj).as_dict()},
     )

@@ -90,6 +90,7 @@ class PaperFilter:
     exclude_categories: tuple[str, ...] = ()
     submitted_from: datetime | None = None
     submitted_to: datetime | None = None  # exclusive
+    listed_from: datetime | None = None  # listed (announced, or first stored when undated) from then on
 
 
 @dataclass(slots=True)
@@ -324,6 +325,11 @@ class PaperStore(TableStore):
         for pk, count in vote_counts(conn, list(by_pk)).items():
             by_pk[pk].votes = count
 
+    def newest_submitted(self) -> datetime | None:
+        """The latest submission time in the library (an index lookup); None when no paper is dated."""
+        with self._reading() as conn:
+            return utc(conn.execute(select(func.max(papers.c.submitted_at))).scalar())
+
     def submitted_dates(self, pks: Sequence[int]) -> dict[int, datetime | None]:
         """Submission time by store key: enough to order a result pool without loading the papers."""
         if not pks:
@@ -442,6 +448,8 @@ def _filter_conditions(where: PaperFilter) -> list[ColumnElement[bool]]:
         conditions.append(papers.c.submitted_at >= where.submitted_from)
     if where.submitted_to:
         conditions.append(papers.c.submitted_at < where.submitted_to)
+    if where.listed_from:
+        conditions.append(papers.c.listed_at >= where.listed_from)
     return conditions
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated
@@ -10,7 +11,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from papertide.library.for_you import ForYouPage
-from papertide.search.query import Filters
 from papertide.store.accounts import User
 from papertide.web.auth import UserDep
 from papertide.web.library_schemas import ForYouResults, for_you_item
@@ -25,7 +25,7 @@ PAGE_SIZE = 20
 
 
 class ForYouWindow(StrEnum):
-    """How new a recommended paper must be, counted back from the newest paper in the library."""
+    """How new a recommended paper must be, counted back from the newest submission in the library."""
 
     WEEK = "week"
     MONTH = "month"
@@ -41,25 +41,49 @@ class ForYouWindow(StrEnum):
         return None if days is None or newest is None else newest - timedelta(days=days - 1)
 
 
-WindowParam = Annotated[ForYouWindow, Query(description="How new the papers must be: `week`, `month`, `year`, `all`.")]
+DEFAULT_WINDOW = ForYouWindow.MONTH
+WindowParam = Annotated[
+    ForYouWindow | None,
+    Query(
+        description="How new the papers must be: `week`, `month`, `year`, `all`. Left out: the past month, or, "
+        "when nothing there is near the caller's papers, the next wider window that has some (`fallback_from` says so)."
+    ),
+]
 
 
-def _recommend(services: Services, user: User, window: ForYouWindow, limit: int) -> tuple[ForYouPage, date | None]:
-    since = window.since(services.newest_days.get(Filters()))
-    return services.library.for_you.recommend(user, since, limit), since
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    found: ForYouPage
+    window: ForYouWindow  # the window the recommendations are from
+    since: date | None
+    fallback_from: ForYouWindow | None  # the default window, when it held nothing and a wider one was used
+
+
+def _recommend(services: Services, user: User, asked: ForYouWindow | None, limit: int) -> _Answer:
+    """Recommendations in the asked window; with none asked, the default one, else the next wider one with picks."""
+    submitted = services.store.newest_submitted()
+    newest = submitted.date() if submitted else None
+    tried = [asked] if asked else list(ForYouWindow)[list(ForYouWindow).index(DEFAULT_WINDOW) :]
+    for window in tried:
+        since = window.since(newest)
+        found = services.library.for_you.recommend(user, since, limit)
+        if found.recommendations:
+            return _Answer(found, window, since, None if window is tried[0] else tried[0])
+        if not found.liked:
+            break
+    return _Answer(found, tried[0], tried[0].since(newest), None)
 
 
 @pages.get("/for-you", response_class=HTMLResponse)
-def for_you(
-    request: Request, services: ServicesDep, user: UserDep, window: WindowParam = ForYouWindow.MONTH
-) -> Response:
-    found, since = _recommend(services, user, window, PAGE_SIZE)
+def for_you(request: Request, services: ServicesDep, user: UserDep, window: WindowParam = None) -> Response:
+    answer = _recommend(services, user, window, PAGE_SIZE)
     context = {
-        "items": [for_you_item(recommendation) for recommendation in found.recommendations],
-        "liked": found.liked,
-        "window": window,
+        "items": [for_you_item(recommendation) for recommendation in answer.found.recommendations],
+        "liked": answer.found.liked,
+        "window": answer.window,
         "windows": list(ForYouWindow),
-        "since": since,
+        "since": answer.since,
+        "fallback_from": answer.fallback_from,
     }
     return templates.TemplateResponse(request, "for_you.html", context)
 
@@ -68,16 +92,17 @@ def for_you(
 def api_for_you(
     services: ServicesDep,
     user: UserDep,
-    window: WindowParam = ForYouWindow.MONTH,
+    window: WindowParam = None,
     limit: Annotated[int, Query(ge=1, le=100, description="How many papers.")] = PAGE_SIZE,
 ) -> ForYouResults:
     """New papers near what the caller saved and upvoted (neither included), each with the saved or upvoted paper
     it is nearest to. Empty until the caller saves or upvotes something (`based_on` is then 0).
     """
-    found, since = _recommend(services, user, window, limit)
+    answer = _recommend(services, user, window, limit)
     return ForYouResults(
-        window=window.value,
-        since=since,
-        based_on=found.liked,
-        results=[for_you_item(recommendation) for recommendation in found.recommendations],
+        window=answer.window.value,
+        since=answer.since,
+        fallback_from=answer.fallback_from.value if answer.fallback_from else None,
+        based_on=answer.found.liked,
+        results=[for_you_item(recommendation) for recommendation in answer.found.recommendations],
     )

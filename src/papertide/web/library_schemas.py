@@ -143,6 +143,9 @@ class ForYouResults(BaseModel):
 
     window: str
     since: date | None = Field(description="Only papers submitted from this day; null for all time.")
+    fallback_from: str | None = Field(
+        None, description="The default window, when nothing in it was near the caller's papers and `window` is wider."
+    )
     based_on: int = Field(description="How many papers the caller saved or upvoted; 0 means nothing to go on yet.")
     results: list[ForYouItem]
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime, time
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from papertide.search.query import Filters
 from papertide.web.auth import page_user
 from papertide.web.feed_links import new_papers_link
 from papertide.web.filters import to_paper_filter
@@ -34,8 +35,9 @@ def new_papers(
 ) -> Response:
     newest = services.newest_days.get(filters)
     start = window.start(newest) if newest else None
-    windowed = Filters(filters.categories_include, filters.categories_exclude, start)
-    page = services.store.list_papers(to_paper_filter(windowed), cursor=cursor, limit=PAGE_SIZE)
+    listed_from = datetime.combine(start, time(), tzinfo=UTC) if start else None
+    where = replace(to_paper_filter(filters), listed_from=listed_from)
+    page = services.store.list_papers(where, cursor=cursor, limit=PAGE_SIZE)
     context = {
         "papers": [paper_summary(p) for p in page.papers],
         "next_cursor": page.next_cursor,

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from papertide import __version__
 from papertide.text import short_authors, snippet
 from papertide.web.auth import csrf_token, page_user, sign_in_url
+from papertide.web.demo_note import demo_loaded_at
 from papertide.web.shown import PAGE_AUTHORS
 from papertide.web.taxonomy import CATEGORIES, POPULAR, describe
 from papertide.web.viewer import viewer
@@ -80,6 +81,7 @@ def _environment() -> jinja2.Environment:
         sign_in_url=sign_in_url,
         here=here,
         page_authors=PAGE_AUTHORS,
+        demo_loaded_at=demo_loaded_at,
     )
     return env
 

@@ -1,9 +1,10 @@
-"""The home page's time windows, anchored at the newest paper rather than at today.
+"""The home page's time windows, anchored at the newest listing rather than at today.
 
-A library that was last harvested a while ago (or the bundled demo corpus) would show empty
-"today" and "this week" tabs if windows ended at the wall clock. Like arXiv's "new" listing, a
-window ends at the newest submission day among the papers selected, and the page says which day
-that is.
+A library that was last harvested a while ago would show empty "today" and "this week" tabs if
+windows ended at the wall clock. Like arXiv's "new" listing, a window ends at the newest listing
+day among the papers selected (a paper is listed when it is submitted, or when first stored if it
+has no date; the demo replays its listings relative to the day it was loaded), and the page says
+which day that is.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ _DAYS = {Window.DAY: 1, Window.WEEK: 7, Window.MONTH: 30, Window.ALL: None}
 
 
 class NewestDays:
-    """The newest submission day of the papers a filter selects, remembered for ``ttl_s``.
+    """The newest listing day of the papers a filter selects, remembered for ``ttl_s``.
 
     Finding it is a sort over every matching paper, too slow to repeat on each page view of a
     large library; a minute-old answer only delays a fresh harvest's papers by that minute.
@@ -62,8 +63,7 @@ class NewestDays:
             return cached[1]
         categories_only = Filters(filters.categories_include, filters.categories_exclude)
         page = self._store.list_papers(to_paper_filter(categories_only), limit=1)
-        submitted = page.papers[0].paper.submitted if page.papers else None
-        newest = submitted.date() if submitted else None
+        newest = page.papers[0].listed_at.date() if page.papers else None
         with self._lock:
             if len(self._cache) >= self._max_entries:
                 self._cache.clear()
