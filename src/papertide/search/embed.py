@@ -133,6 +133,7 @@ class OnnxEmbedder:
         self._threads = threads or _cores()
 
         self.name = name
+        self.model_sha256 = manifest["sha256"]  # what shipped vectors are checked against (papertide.demo.vectors)
         self.dim = int(manifest["dim"])
         self.max_tokens = max_tokens
         # Truncating lower gives different vectors, so an index built that way must not look current.
