@@ -159,8 +159,8 @@ def test_for_you_explains_how_to_get_recommendations(reader: TestClient) -> None
     html = re.sub(r"\s+", " ", reader.get("/for-you").text)
     assert "Nothing to go on yet." in html
     assert "import your reference manager's BibTeX or RIS export" in html
-    assert reader.get("/api/v1/for-you").json() == {"window": "month", "since": "2024-09-26", "based_on": 0,
-                                                    "results": []}  # fmt: skip
+    assert reader.get("/api/v1/for-you").json() == {"window": "month", "since": "2024-09-26", "fallback_from": None,
+                                                    "based_on": 0, "results": []}  # fmt: skip
 
 
 def test_for_you_recommends_from_saved_papers_with_reasons(reader: TestClient) -> None:
