@@ -85,8 +85,12 @@ def with_demo_vectors(embedder: Embedder, shipped: ShippedVectors | None = None)
         return embedder
     model_sha256 = getattr(embedder, "model_sha256", None)
     if shipped.model != model_key(embedder) or shipped.model_sha256 != model_sha256:
-        log.info("demo vectors were made by %s (%s), not by %s: re-embedding", shipped.model, shipped.model_sha256,
-                 model_key(embedder))
+        log.info(
+            "demo vectors were made by %s (%s), not by %s: re-embedding",
+            shipped.model,
+            shipped.model_sha256,
+            model_key(embedder),
+        )
         return embedder
     vectors = shipped.vectors.astype(np.float32)
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)  # float16 rounding, undone
