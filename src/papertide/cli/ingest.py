@@ -52,8 +52,8 @@ def _ingest_progress(label: str, by_bytes: bool):
 def _run_ingest(
     ctx: typer.Context, label: str, make_items, *, as_json: bool, by_bytes: bool = False, then=None
 ) -> None:
-    """Run one ingest with progress, then ``then(store)`` if given (its dict joins the report), print the
-    summary; exit 1 if any record was rejected."""
+    """Run one ingest with progress, then ``then(store)`` if given (what it returns, with ``as_dict()``,
+    joins the report), print the summary; exit 1 if any record was rejected."""
     settings: Settings = ctx.obj
     store = store_of(ctx)
     shown = 0
@@ -76,13 +76,13 @@ def _run_ingest(
         summary = ingest(items, store, batch_size=settings.batch_size, on_reject=on_reject, on_batch=on_batch)
     if summary.rejected > MAX_REJECTS_SHOWN:
         err.print(f"... and {summary.rejected - MAX_REJECTS_SHOWN} more rejected records")
-    extra = then(store) if then else {}
+    after = then(store) if then else None
     if as_json:
-        print_json({"source": label, **summary.as_dict(), **extra})
+        print_json({"source": label, **summary.as_dict(), **(after.as_dict() if after else {})})
     else:
         _print_summary(label, summary)
-        for name, value in extra.items():
-            out.print(f"{name}: {value}", highlight=False, soft_wrap=True)
+        if after:
+            out.print(str(after), highlight=False, soft_wrap=True)
     if summary.rejected:
         raise typer.Exit(1)
 
@@ -221,5 +221,5 @@ def demo(ctx: typer.Context, as_json: JsonOption = False) -> None:
         lambda on_bytes: JsonlSource(DEMO_CORPUS, on_progress=on_bytes).items(),
         as_json=as_json,
         by_bytes=True,
-        then=lambda store: {"activity": replay_demo(store, ctx.obj).as_dict()},
+        then=lambda store: replay_demo(store, ctx.obj),
     )

@@ -35,12 +35,16 @@ class ReplaySummary:
     votes: int
 
     def as_dict(self) -> dict:
-        return {
-            "loaded_at": self.loaded_at.isoformat(),
-            "listed": self.listed,
-            "observations": self.observations,
-            "votes": self.votes,
-        }
+        """As ``papertide demo --json`` reports it."""
+        counts = {"listed": self.listed, "observations": self.observations, "votes": self.votes}
+        return {"activity": {"loaded_at": self.loaded_at.isoformat(), **counts}}
+
+    def __str__(self) -> str:
+        return (
+            f"activity replayed relative to {self.loaded_at:%Y-%m-%d %H:%M} UTC: {self.listed} papers listed over "
+            f"the past week, {self.observations} Hugging Face upvote observations, {self.votes} upvotes by "
+            f"{len(ACCOUNTS)} demo accounts"
+        )
 
 
 def replay_activity(store: PaperStore, paper_ids: list[str]) -> ReplaySummary:
