@@ -27,6 +27,8 @@ MAX_HEAD_BYTES = 128 * 1024  # the request line and every header together
 DRAIN_S = 5.0
 LONG_TEXT_HINT = "send long search texts in a request body: POST /api/v1/search (JSON), or the search page's form"
 
+_HEAD_TOO_LARGE = f"the request line and headers have more than {MAX_HEAD_BYTES:,} bytes, the most this server reads"
+
 
 class _Refused(Exception):
     """Raised from a parser callback to stop the parser; the protocol's refusal says why."""
@@ -37,21 +39,23 @@ class PapertideHttpProtocol(HttpToolsProtocol):
 
     _refusal: tuple[HTTPStatus, str] | None = None
     _reading_head = True  # until this message's headers are complete
-    _head_bytes = 0
+    _head_received = 0  # bytes received while reading this head: bounds what the parser holds
+    _head_bytes = 0  # this head's URL and headers as parsed: the limit, exactly
     _draining = False  # refused: what still arrives is dropped until the connection closes
 
     def data_received(self, data: bytes) -> None:
         if self._draining:
             return
         if self._reading_head:
-            self._head_bytes += len(data)  # all of it is head: the head did not end before this chunk
+            self._head_received += len(data)  # all of it is head: the head did not end before this chunk
         super().data_received(data)
-        if self._reading_head and self._head_bytes > MAX_HEAD_BYTES and not self._draining:
-            self._refuse(
-                HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
-                f"the request line and headers have more than {MAX_HEAD_BYTES:,} bytes, the most this server reads",
-            )
+        if self._reading_head and self._head_received > MAX_HEAD_BYTES and not self._draining:
+            self._refuse(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, _HEAD_TOO_LARGE)
             self.send_400_response("")
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._head_bytes = 0
 
     def on_url(self, url: bytes) -> None:
         super().on_url(url)
@@ -61,14 +65,25 @@ class PapertideHttpProtocol(HttpToolsProtocol):
                 f"the URL has more than {MAX_URL_BYTES:,} bytes, the most this server reads; {LONG_TEXT_HINT}",
             )
             raise _Refused
+        self._count_head(len(url))
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count_head(len(name) + len(value) + 4)  # with ": " and the line break
+        super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
-        self._reading_head, self._head_bytes = False, 0
+        self._reading_head, self._head_received = False, 0
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._reading_head = True
+
+    def _count_head(self, size: int) -> None:
+        self._head_bytes += size
+        if self._head_bytes > MAX_HEAD_BYTES:
+            self._refuse(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, _HEAD_TOO_LARGE)
+            raise _Refused
 
     def _refuse(self, status: HTTPStatus, detail: str) -> None:
         self._refusal = (status, detail)
