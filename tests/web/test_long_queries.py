@@ -3,6 +3,7 @@ page, and the HTTP layer's own limits (URL, request head), over a real uvicorn s
 
 from __future__ import annotations
 
+import json
 import random
 import socket
 from collections.abc import Iterator
@@ -127,6 +128,17 @@ def test_post_refuses_a_body_that_is_not_a_search(client: TestClient) -> None:
     assert_problem(
         client.post("/api/v1/search", content=b"{not json", headers={"content-type": "application/json"}), 422
     )
+
+
+def test_the_body_limit_takes_the_longest_text_however_it_is_encoded(client: TestClient) -> None:
+    """20,000 characters outside the BMP: 12 bytes each as JSON escapes (ensure_ascii) or percent-encoded."""
+    astral = "".join(chr(0x20000 + n % 5000) for n in range(MAX_QUERY_CHARS))
+    body = json.dumps({"related": astral, "mode": "lexical", "category": ["cs.LG"] * 32}).encode()
+    assert len(body) > 12 * MAX_QUERY_CHARS
+    response = client.post("/api/v1/search", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 200 and response.json()["query"] == astral
+    form = {"related": astral, "find": "related", "mode": "lexical", "category": ["cs.LG"] * 32}
+    assert client.post("/search", data=form, follow_redirects=False).status_code == 303
 
 
 @pytest.mark.parametrize("declared", [True, False], ids=["content-length", "chunked"])

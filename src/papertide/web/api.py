@@ -89,7 +89,7 @@ async def search_by_body(services: ServicesDep, params: SearchRequest) -> Search
     """The same search as `GET /api/v1/search`, its parameters in a JSON body: for long texts, such as a
     pasted abstract in any script (a URL could not hold 20,000 CJK characters percent-encoded).
 
-    A body over 256 KiB is refused (413) before it is read."""
+    A body over 256 KiB (262,144 bytes) is refused (413) before it is read."""
     return await _search(services, params)
 
 
@@ -105,7 +105,7 @@ router.add_api_route(
 
 
 async def _search(services: Services, params: SearchRequest) -> SearchResults:
-    text, filters = params.text(), params.filters()
+    text, filters = params.text, params.filters()
     response = await services.search(
         text,
         mode=params.mode,

@@ -88,7 +88,7 @@ def related_or_query(q: str, related: str) -> str:
 
 
 class SearchRequest(BaseModel):
-    """A search: the query string of ``GET /api/v1/search`` or the JSON body of ``POST /api/v1/search``.
+    """A search: the query string of `GET /api/v1/search` or the JSON body of `POST /api/v1/search`.
 
     One model for both, so the two answer alike; POST is for texts whose percent-encoding would
     pass the URL limit (a pasted abstract in a non-Latin script).
@@ -108,6 +108,7 @@ class SearchRequest(BaseModel):
     def filters(self) -> Filters:
         return build_filters(self.category or (), self.exclude or (), self.submitted_from, self.submitted_to)
 
+    @property
     def text(self) -> str:
         """The text to search: ``related`` (pasted text, read as prose) or ``q`` (the query language), not both."""
         return related_or_query(self.q, self.related)
@@ -118,8 +119,8 @@ class SearchRequest(BaseModel):
 
 
 # A search's body holds one text of up to MAX_QUERY_CHARS characters, each at most 12 bytes however it
-# is sent (a JSON escaped surrogate pair, or a percent-encoded 4-byte UTF-8 character), and a few options.
-MAX_SEARCH_BODY_BYTES = 12 * MAX_QUERY_CHARS + 16 * 1024
+# is sent (a JSON-escaped surrogate pair, or a percent-encoded 4-byte UTF-8 character), and a few options.
+MAX_SEARCH_BODY_BYTES = 256 * 1024  # 240,000 bytes for such a text
 
 
 def search_body_too_large(size: int) -> str:
