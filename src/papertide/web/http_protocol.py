@@ -7,7 +7,8 @@ take a URL over 65,535 bytes (its URL parser counts in 16 bits), and sets no bou
 headers. Here both limits are checked as the bytes arrive, so memory stays bounded and the limit is
 a documented one; every refusal at this layer is an RFC 9457 problem+json document: 414 for a URL
 over :data:`MAX_URL_BYTES`, 431 for a request head (request line and headers) over
-:data:`MAX_HEAD_BYTES`, 400 for anything else the parser refuses. The connection closes after it.
+:data:`MAX_HEAD_BYTES`, 400 for anything else the parser refuses. The connection closes after it,
+once the client stops sending or after :data:`DRAIN_S`.
 """
 
 from __future__ import annotations
