@@ -79,6 +79,18 @@ class Settings(BaseSettings):
         "Cheaper where a process serves each core (`papertide serve --workers` above 1 turns it on): search API at 1M "
         "papers, 2 workers, 131-144 -> 150-171 req/s. With one process for all cores, threads use more of them.",
     )
+    search_text_days: int = Field(
+        default=90,
+        ge=1,
+        description="Days a search text too long for a URL (a pasted abstract sent by the search page) is kept "
+        "after it was last sent, so that its result page's short address (/search?text_id=...) keeps working.",
+    )
+    search_texts_per_client: int = Field(
+        default=120,
+        ge=1,
+        description="Long search texts one client (IP address) may have kept per hour; each is at most 20,000 "
+        "characters, so the table grows by at most this many a client an hour.",
+    )
     web_threads: int = Field(
         default_factory=lambda: 2 * (os.cpu_count() or 1),
         ge=1,

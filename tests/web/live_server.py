@@ -1,4 +1,5 @@
-"""Serve an app with real uvicorn on a free loopback port, in a background thread, for browser tests."""
+"""Serve an app with real uvicorn (and the HTTP protocol `papertide serve` uses) on a free loopback port, in a
+background thread, for browser tests."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from contextlib import contextmanager
 import uvicorn
 from fastapi import FastAPI
 
+from papertide.web.http_protocol import PapertideHttpProtocol
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -22,7 +25,10 @@ def free_port() -> int:
 def serve(app: FastAPI, timeout_s: float = 10.0) -> Iterator[str]:
     """Run ``app`` until the block ends; yields its base URL once it accepts connections."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, http=PapertideHttpProtocol
+    )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout_s

@@ -21,6 +21,7 @@ import httpx
 
 from papertide.ingest import ingest
 from papertide.store import open_store
+from papertide.web.http_protocol import MAX_HEAD_BYTES
 from tests.search.topical_papers import topical_papers
 from tests.web.live_server import free_port
 
@@ -83,6 +84,12 @@ def test_two_workers_serve_one_port_and_follow_the_store_in_turn(database_url: s
                 return newest.id in [hit["paper"]["id"] for hit in hits]
 
             every_worker(found, "both workers to find the new paper")
+
+            def refuses_long_heads() -> bool:  # each worker speaks papertide's HTTP protocol (web.http_protocol)
+                answer = httpx.get(f"{base}/healthz", headers={"X-Big": "x" * MAX_HEAD_BYTES}, timeout=10)
+                return answer.status_code == 431 and answer.headers["content-type"] == "application/problem+json"
+
+            every_worker(refuses_long_heads, "both workers to refuse a request head over the limit with a problem")
         finally:
             server.terminate()
             server.wait(30)

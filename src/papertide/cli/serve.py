@@ -33,10 +33,11 @@ def serve(
     import uvicorn
 
     from papertide.web.app import create_app
+    from papertide.web.http_protocol import PapertideHttpProtocol
 
     settings: Settings = ctx.obj
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
+        uvicorn.run(create_app(settings), host=host, port=port, access_log=False, http=PapertideHttpProtocol)
         return
     # Each worker process builds its own app from the environment: it gets this command's options there,
     # and unless configured otherwise (by any source) shares the vector graph's pages with the others and
@@ -46,4 +47,6 @@ def serve(
         if name not in settings.model_fields_set:
             os.environ[environment_variable(name)] = "true"
     target = "papertide.web.app:create_app_from_environment"
-    uvicorn.run(target, factory=True, workers=workers, host=host, port=port, access_log=False)
+    uvicorn.run(
+        target, factory=True, workers=workers, host=host, port=port, access_log=False, http=PapertideHttpProtocol
+    )

@@ -181,14 +181,19 @@ class ParsedQuery:
         return replace(self, terms=self.positive_terms)
 
 
+def check_query_length(text: str) -> None:
+    """Refuse a text longer than any query or pasted text may be (:class:`QueryError` naming the limit)."""
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"query is too long ({len(text):,} characters; at most {MAX_QUERY_CHARS:,})")
+
+
 def parse_query(text: str, *, operators: bool = True) -> ParsedQuery:
     """Parse what was typed into the search box; raise :class:`QueryError` naming a bad term.
 
     With ``operators=False`` the text is prose to search by (a pasted abstract): quotes, dashes
     and field names are ordinary characters.
     """
-    if len(text) > MAX_QUERY_CHARS:
-        raise QueryError(f"query is too long ({len(text):,} characters; at most {MAX_QUERY_CHARS:,})")
+    check_query_length(text)
     cleaned = _clean(text)
     if not operators:
         words = cleaned.split()

@@ -159,6 +159,19 @@ rate_limit_hits = Table(
     Index("ix_rate_limit_hits_bucket_at", "bucket", "at"),
 )
 
+# -- search texts too long for a URL ------------------------------------------------------------
+# A long query or pasted abstract, kept so that its result page has a short address (/search?text_id=).
+# The id is a digest of the text: saving the same text again finds the same row.
+
+search_texts = Table(
+    "search_texts",
+    metadata,
+    Column("text_id", String(32), primary_key=True, comment="digest of the text, as the URL carries it"),
+    Column("text", Text, nullable=False),
+    Column("saved_at", DateTime(timezone=True), nullable=False, comment="last time a search form sent it"),
+    Index("ix_search_texts_saved_at", "saved_at"),
+)
+
 # -- library: votes and collections -----------------------------------------------------------
 
 votes = Table(

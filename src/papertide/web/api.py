@@ -11,17 +11,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from papertide.search.engine import MAX_OFFSET
+from papertide.web.body_limit import bounded_body_route
 from papertide.web.filters import to_paper_filter
 from papertide.web.lookup import canonical_id, find_paper
 from papertide.web.params import (
+    MAX_SEARCH_BODY_BYTES,
     CursorParam,
     ListingFiltersDep,
-    ModeParam,
-    QueryParam,
-    RelatedParam,
-    SortParam,
-    related_or_query,
+    SearchRequest,
+    search_body_too_large,
 )
 from papertide.web.problems import problem_responses
 from papertide.web.schemas import (
@@ -35,7 +33,7 @@ from papertide.web.schemas import (
     search_hit,
     search_results,
 )
-from papertide.web.services import ServicesDep
+from papertide.web.services import Services, ServicesDep
 
 router = APIRouter(prefix="/api/v1", responses=problem_responses(400, 422, 503))
 
@@ -78,25 +76,46 @@ async def get_paper(services: ServicesDep, paper_id: str) -> PaperDetail:
 
 
 @router.get("/search", tags=["search"], summary="Search papers")
-async def search(
-    services: ServicesDep,
-    filters: ListingFiltersDep,
-    q: QueryParam = "",
-    related: RelatedParam = "",
-    mode: ModeParam = "hybrid",
-    sort: SortParam = "relevance",
-    limit: Annotated[int, Query(ge=1, le=100, description="Results per page.")] = 20,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Results to skip.")] = 0,
-) -> SearchResults:
+async def search(services: ServicesDep, params: Annotated[SearchRequest, Query()]) -> SearchResults:
     """The filters narrow what the query's own `cat:` and `year:` terms select; both must hold.
 
     A phrase or exclusion that leaves nothing is relaxed (phrases searched as words, then
-    exclusions dropped), and `warnings` says so."""
-    text, pasted = related_or_query(q, related), bool(related.strip())
+    exclusions dropped), and `warnings` says so. A text whose URL would pass the URL limit
+    (65,535 bytes, percent-encoded) goes to `POST /api/v1/search` instead."""
+    return await _search(services, params)
+
+
+async def search_by_body(services: ServicesDep, params: SearchRequest) -> SearchResults:
+    """The same search as `GET /api/v1/search`, its parameters in a JSON body: for long texts, such as a
+    pasted abstract in any script (a URL could not hold 20,000 CJK characters percent-encoded).
+
+    A body over 256 KiB (262,144 bytes) is refused (413) before it is read."""
+    return await _search(services, params)
+
+
+router.add_api_route(
+    "/search",
+    search_by_body,
+    methods=["POST"],
+    tags=["search"],
+    summary="Search papers (parameters in the body)",
+    responses=problem_responses(413),
+    route_class_override=bounded_body_route(MAX_SEARCH_BODY_BYTES, search_body_too_large),
+)
+
+
+async def _search(services: Services, params: SearchRequest) -> SearchResults:
+    text, filters = params.text, params.filters()
     response = await services.search(
-        text, mode=mode, filters=filters, sort=sort, limit=limit, offset=offset, operators=not pasted
+        text,
+        mode=params.mode,
+        filters=filters,
+        sort=params.sort,
+        limit=params.limit,
+        offset=params.offset,
+        operators=not params.pasted,
     )
-    return search_results(text, sort, limit, offset, response, related=pasted)
+    return search_results(text, params.sort, params.limit, params.offset, response, related=params.pasted)
 
 
 @router.get("/stats", tags=["library"], summary="What the library holds")

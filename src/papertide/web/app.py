@@ -24,6 +24,7 @@ from papertide.store import PaperStore, open_configured_store
 from papertide.store.accounts import AccountStore
 from papertide.store.base import Clock, system_clock
 from papertide.store.rate_limits import RateLimitStore
+from papertide.store.search_texts import SearchTextStore
 from papertide.trending import Trending
 from papertide.web import (
     account_api,
@@ -118,6 +119,7 @@ def create_app(
         sign_in=SignInLinks(settings, accounts, rate_limiter, mailer),
         trending=Trending.from_settings(settings, store, background_catch_up=True),
         library=Library.over(store, engine, settings),
+        search_texts=SearchTextStore(store.engine, clock),
         follower=follower,
     )
     app.state.digest = digest.DigestServices.over(app.state.services, clock)

@@ -1,4 +1,5 @@
-"""Query parameters that the API and the pages share, declared once with their documentation."""
+"""Query parameters that the API and the pages share, declared once with their documentation; the search's
+parameters as one model, for the query string and the JSON body alike."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Query
+from pydantic import BaseModel, Field
 
 from papertide.errors import QueryError
-from papertide.search.engine import Mode, Sort
-from papertide.search.query import Filters
+from papertide.search.engine import MAX_OFFSET, Mode, Sort
+from papertide.search.query import MAX_QUERY_CHARS, Filters
 from papertide.web.filters import build_filters
 
 MAX_PATTERNS = 32
@@ -39,11 +41,15 @@ async def category_filters(category: CategoriesParam = None, exclude: ExcludePar
     return build_filters(category or (), exclude or ())
 
 
+SubmittedFromParam = Annotated[date | None, Query(description="First submission day, inclusive (YYYY-MM-DD).")]
+SubmittedToParam = Annotated[date | None, Query(description="Last submission day, inclusive (YYYY-MM-DD).")]
+
+
 async def listing_filters(
     category: CategoriesParam = None,
     exclude: ExcludeParam = None,
-    submitted_from: Annotated[date | None, Query(description="First submission day, inclusive (YYYY-MM-DD).")] = None,
-    submitted_to: Annotated[date | None, Query(description="Last submission day, inclusive (YYYY-MM-DD).")] = None,
+    submitted_from: SubmittedFromParam = None,
+    submitted_to: SubmittedToParam = None,
 ) -> Filters:
     return build_filters(category or (), exclude or (), submitted_from, submitted_to)
 
@@ -79,3 +85,46 @@ def related_or_query(q: str, related: str) -> str:
     if q.strip() and related.strip():
         raise QueryError("give either q (a query) or related (text to find related papers for), not both")
     return related if related.strip() else q
+
+
+class SearchRequest(BaseModel):
+    """A search: the query string of `GET /api/v1/search` or the JSON body of `POST /api/v1/search`.
+
+    One model for both, so the two answer alike; POST is for texts whose percent-encoding would
+    pass the URL limit (a pasted abstract in a non-Latin script).
+    """
+
+    q: QueryParam = ""
+    related: RelatedParam = ""
+    mode: ModeParam = "hybrid"
+    sort: SortParam = "relevance"
+    category: CategoriesParam = None
+    exclude: ExcludeParam = None
+    submitted_from: SubmittedFromParam = None
+    submitted_to: SubmittedToParam = None
+    limit: int = Field(default=20, ge=1, le=100, description="Results per page.")
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET, description="Results to skip.")
+
+    def filters(self) -> Filters:
+        return build_filters(self.category or (), self.exclude or (), self.submitted_from, self.submitted_to)
+
+    @property
+    def text(self) -> str:
+        """The text to search: ``related`` (pasted text, read as prose) or ``q`` (the query language), not both."""
+        return related_or_query(self.q, self.related)
+
+    @property
+    def pasted(self) -> bool:
+        return bool(self.related.strip())
+
+
+# A search's body holds one text of up to MAX_QUERY_CHARS characters, each at most 12 bytes however it
+# is sent (a JSON-escaped surrogate pair, or a percent-encoded 4-byte UTF-8 character), and a few options.
+MAX_SEARCH_BODY_BYTES = 256 * 1024  # 240,000 bytes for such a text
+
+
+def search_body_too_large(size: int) -> str:
+    return (
+        f"the request body has {size:,} bytes or more; a search takes at most {MAX_SEARCH_BODY_BYTES:,} "
+        f"(a text of up to {MAX_QUERY_CHARS:,} characters and its options)"
+    )

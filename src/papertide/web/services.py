@@ -21,6 +21,7 @@ from papertide.search.engine import SearchEngine, SearchResponse
 from papertide.search.follower import IndexFollower
 from papertide.store.accounts import AccountStore
 from papertide.store.papers import PaperStore
+from papertide.store.search_texts import SearchTextStore
 from papertide.trending import Trending
 from papertide.web.windows import NewestDays
 
@@ -43,6 +44,7 @@ class Services:
     sign_in: SignInLinks
     trending: Trending
     library: Library
+    search_texts: SearchTextStore  # long search texts behind short result-page addresses (web.search_page)
     follower: IndexFollower | None = None  # this node's index catch-up, when it follows the database
 
     async def lookup(self, work: Callable[[], T]) -> T:

@@ -1,8 +1,8 @@
 """File uploads read within a size limit, before anything parses them.
 
-The limit is checked against ``Content-Length`` first and then while the body streams in, so an
-oversized upload is refused (413) without being spooled to disk; the body read here is what the
-CSRF check and the handler then parse.
+The body is read by :func:`papertide.web.body_limit.read_body_within`, so an oversized upload is
+refused (413) without being spooled to disk; the body read there is what the CSRF check and the
+handler then parse.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.datastructures import UploadFile
 
-from papertide.errors import InvalidInput, TooLarge
+from papertide.errors import InvalidInput
+from papertide.web.body_limit import read_body_within
 from papertide.web.services import ServicesDep
 
 # Room for the multipart framing and the form's other fields around the file itself.
@@ -22,17 +23,8 @@ _FRAMING_BYTES = 64 * 1024
 
 async def body_within_limit(request: Request, services: ServicesDep) -> None:
     """Read the request body, refusing one larger than an import may be (a dependency of upload routes)."""
-    limit = services.settings.import_max_bytes + _FRAMING_BYTES
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise TooLarge(_too_large(int(declared), services.settings.import_max_bytes))
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge(_too_large(size, services.settings.import_max_bytes))
-        chunks.append(chunk)
-    request._body = b"".join(chunks)  # Starlette's form parser reads a body already read from here
+    most = services.settings.import_max_bytes
+    await read_body_within(request, most + _FRAMING_BYTES, lambda size: _too_large(size, most))
 
 
 def _too_large(size: int, limit: int) -> str:
