@@ -22,6 +22,7 @@ from papertide.search.follower import IndexFollower
 from papertide.store.accounts import AccountStore
 from papertide.store.papers import PaperStore
 from papertide.trending import Trending
+from papertide.web.site import SiteAddress
 from papertide.web.windows import NewestDays
 
 T = TypeVar("T")
@@ -43,6 +44,7 @@ class Services:
     sign_in: SignInLinks
     trending: Trending
     library: Library
+    site: SiteAddress  # where links point: see papertide.web.site
     follower: IndexFollower | None = None  # this node's index catch-up, when it follows the database
 
     async def lookup(self, work: Callable[[], T]) -> T:
