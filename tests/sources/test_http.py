@@ -134,7 +134,7 @@ def test_a_refused_connection_fails_at_once_without_retries(fake_time: FakeTime)
 def test_a_name_that_does_not_resolve_fails_at_once_without_retries(fake_time: FakeTime) -> None:
     client = HttpClient(retries=4, sleep=fake_time.sleep, clock=fake_time.clock)
 
-    with client, pytest.raises(SourceUnreachable, match="the host name nonexistent.invalid does not resolve"):
+    with client, pytest.raises(SourceUnreachable, match=r"the host name nonexistent\.invalid does not resolve"):
         client.get("http://nonexistent.invalid/oai2")
 
     assert fake_time.sleeps == []
