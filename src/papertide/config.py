@@ -10,11 +10,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from papertide.errors import ConfigError
+
+# Where `papertide serve` listens unless told otherwise, and so where links point by default.
+SERVE_HOST = "127.0.0.1"
+SERVE_PORT = 8000
+DEFAULT_SITE_URL = f"http://{SERVE_HOST}:{SERVE_PORT}"
 
 
 def default_data_dir() -> Path:
@@ -100,10 +106,28 @@ class Settings(BaseSettings):
     )
 
     # -- the public site and its secrets ------------------------------------------------------
-    base_url: str = Field(
-        default="http://127.0.0.1:8000",
+    base_url: str | None = Field(
+        default=None,
         description="Public URL of the web app, used in links sent by mail and in feeds. With https, session "
-        "cookies are marked Secure.",
+        "cookies are marked Secure. Unset: pages, feeds and the mail a request sends link to the address that "
+        "request came to, when its host is trusted (trusted_hosts), else to the address `papertide serve` "
+        "listens at; mail sent outside a request (the worker's digests) links to "
+        f"{DEFAULT_SITE_URL}, where `papertide serve` listens by default.",
+    )
+    trusted_hosts: list[str] = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1", "::1"],
+        description="With base_url unset, the host names a request's Host header may carry for links to point "
+        "at it ('*.example.org' for every subdomain); the host `papertide serve --host` names is trusted too. "
+        "A request to any other name gets links to the served address instead, so a forged Host header "
+        "cannot put another site's address in a sign-in mail.",
+    )
+    serve_healthcheck_timeout_s: int = Field(
+        default=60,
+        ge=1,
+        le=3600,
+        description="How long `papertide serve --workers` (above 1) waits for a worker process to answer its "
+        "health ping before killing and replacing it. uvicorn's own default, 5 s, kills workers that start "
+        "slowly on a busy machine; a worker that hangs is replaced after this long.",
     )
     secret_key: SecretStr | None = Field(
         default=None,
@@ -387,7 +411,26 @@ class Settings(BaseSettings):
 
     @property
     def secure_cookies(self) -> bool:
-        return self.base_url.startswith("https://")
+        return (self.base_url or "").startswith("https://")
+
+    @property
+    def site_url(self) -> str:
+        """Where links made outside any request point: base_url, else where `papertide serve` listens by default."""
+        return (self.base_url or DEFAULT_SITE_URL).rstrip("/")
+
+    @field_validator("base_url")
+    @classmethod
+    def _absolute_url(cls, value: str | None) -> str | None:
+        if not value:  # PAPERTIDE_BASE_URL= (empty) reads as unset
+            return None
+        parts = urlsplit(value)
+        try:
+            parts.port  # noqa: B018 - raises for a port out of range
+        except ValueError:
+            parts = parts._replace(netloc="")
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError(f"{value!r} is not an http(s) URL such as https://papers.example.org")
+        return value.rstrip("/")
 
     @property
     def index_dir(self) -> Path:

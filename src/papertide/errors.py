@@ -84,6 +84,11 @@ class SourceError(PapertideError):
     title = "Upstream source failed"
 
 
+class SourceUnreachable(SourceError):
+    """A source's host name does not resolve or its host refuses the connection: a machine without
+    network, or a wrong URL. Retrying within seconds would not help, so it is not retried."""
+
+
 class StoreError(PapertideError):
     """The database failed in a way the caller cannot fix."""
 

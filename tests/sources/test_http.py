@@ -8,7 +8,7 @@ from email.utils import formatdate
 import pytest
 
 from papertide import __version__
-from papertide.errors import SourceError
+from papertide.errors import SourceError, SourceUnreachable
 from papertide.sources.http import HttpClient, user_agent
 from tests.sources.replay import FakeTime, RecordedServer, Reply
 
@@ -118,16 +118,26 @@ def test_truncated_body_is_retried(server: RecordedServer, http: HttpClient, fak
     assert fake_time.sleeps == [2.0]
 
 
-def test_connection_refused_becomes_source_error(fake_time: FakeTime) -> None:
+def test_a_refused_connection_fails_at_once_without_retries(fake_time: FakeTime) -> None:
     closed = RecordedServer()
     url = closed.url + "/gone"
     closed.close()
-    client = HttpClient(retries=1, sleep=fake_time.sleep, clock=fake_time.clock)
+    client = HttpClient(retries=4, sleep=fake_time.sleep, clock=fake_time.clock)
 
-    with client, pytest.raises(SourceError, match="ConnectError") as raised:
+    with client, pytest.raises(SourceUnreachable, match="refused the connection") as raised:
         client.get(url)
 
     assert url in raised.value.message
+    assert fake_time.sleeps == []  # no backoff: a refused connection is no hiccup (issue 22)
+
+
+def test_a_name_that_does_not_resolve_fails_at_once_without_retries(fake_time: FakeTime) -> None:
+    client = HttpClient(retries=4, sleep=fake_time.sleep, clock=fake_time.clock)
+
+    with client, pytest.raises(SourceUnreachable, match=r"the host name nonexistent\.invalid does not resolve"):
+        client.get("http://nonexistent.invalid/oai2")
+
+    assert fake_time.sleeps == []
 
 
 def test_politeness_interval_per_host(server: RecordedServer, fake_time: FakeTime) -> None:

@@ -185,7 +185,7 @@ def test_the_api_manages_collections_with_a_bearer_token(client: TestClient) -> 
     created = client.post("/api/v1/collections", json={"name": "Reading group", "public": True}, headers=headers)
     assert created.status_code == 201
     group = created.json()
-    assert group["url"] == f"{services_of(client).settings.base_url}/c/{group['id']}"
+    assert group["url"] == f"{services_of(client).site.default}/c/{group['id']}"
     assert client.post("/api/v1/collections", json={"name": "Reading group"}, headers=headers).status_code == 409
     put = client.put(f"/api/v1/collections/{group['id']}/papers/{OLD_STYLE}", json={"note": "classic"}, headers=headers)
     assert put.json()["collection"]["papers"] == 1

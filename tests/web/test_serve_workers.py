@@ -10,6 +10,7 @@ of them see papers stored while they serve.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -97,3 +98,41 @@ def test_two_workers_serve_one_port_and_follow_the_store_in_turn(database_url: s
         logged = log.read().decode()
     assert server.returncode == 0, logged
     assert "index follower" not in logged and "Traceback" not in logged, logged  # no pass failed on a busy index
+
+
+SLOW_START = '''
+import os, sys, time
+if "spawn_main" in " ".join(sys.orig_argv):  # a worker process of `serve --workers`, not the parent
+    time.sleep(float(os.environ["SLOW_START_S"]))
+'''
+
+
+def test_a_worker_that_starts_slowly_is_not_killed_by_the_health_ping(database_url: str, tmp_path: Path) -> None:
+    """Issue 21 finding 9: uvicorn pings each worker and, by its own default, kills one that has not answered
+    within 5 s; on a busy machine a worker starting up took longer, and was replaced again and again. Here each
+    worker process starts 7 s late (a sitecustomize module holds it back before it can answer)."""
+    ingest(topical_papers()[:3], open_store(database_url))
+    (tmp_path / "slow").mkdir()
+    (tmp_path / "slow" / "sitecustomize.py").write_text(SLOW_START)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERTIDE_")}
+    env |= {"SLOW_START_S": "7", "PYTHONPATH": os.pathsep.join([str(tmp_path / "slow"), *sys.path])}
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    command = ["--data-dir", str(tmp_path / "data"), "--database-url", database_url]
+    command += ["serve", "--port", str(port), "--workers", "2"]
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen([sys.executable, "-m", "papertide", *command], env=env, stderr=log)
+        try:
+            every_worker(lambda: httpx.get(f"{base}/readyz", timeout=10).status_code == 200, "both workers to start")
+            assert len(worker_pids(server.pid)) == 2
+            # with no base URL, a request to an untrusted name links to where serve listens, in every worker
+            feed = httpx.get(f"{base}/feeds/new.atom", headers={"Host": "evil.example"}, timeout=10).text
+            assert f"{base}/paper/" in feed and "evil.example" not in feed
+        finally:
+            server.terminate()
+            server.wait(30)
+        log.seek(0)
+        logged = log.read().decode()
+    assert server.returncode == 0, logged
+    assert "died" not in logged, logged  # uvicorn: "Child process [pid] died" when it killed one
+    assert len(re.findall(r"Started server process \[\d+\]", logged)) == 2, logged  # the first two, never replaced

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -102,3 +103,26 @@ def test_worker_once_runs_the_schedule_and_status_shows_it(data_dir: Path, smtp_
     assert jobs["digests"]["detail"]["enqueued"] == 1
     table = run("status")
     assert "digest outbox" in table and "sent" in table
+
+
+def test_worker_once_without_network_warns_once_per_source_and_logs_no_import_errors(tmp_path: Path) -> None:
+    closed = MailServer().start()  # a port nothing listens on once it stops
+    refused = f"http://127.0.0.1:{closed.port}/oai2"
+    closed.stop()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERTIDE_")} | {
+        "PAPERTIDE_DATA_DIR": str(tmp_path),
+        "PAPERTIDE_WORKER_OAI_URL": refused,
+        "PAPERTIDE_WORKER_HF_URL": "http://nonexistent.invalid/api/daily_papers",
+        "PAPERTIDE_WORKER_INGEST_HOUR_UTC": "0",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "papertide", "worker", "--once"], capture_output=True, text=True, env=env, timeout=300
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "ingest (" in done.stdout and "index (seq:" in done.stdout and "digests (tick:" in done.stdout
+    assert "ModuleNotFoundError" not in done.stderr and "faiss.loader" not in done.stderr  # faiss's build probing
+    warnings = [line for line in done.stderr.splitlines() if " WARNING " in line or " ERROR " in line]
+    assert len(warnings) == 2, done.stderr
+    assert "refused the connection" in warnings[0] and "PAPERTIDE_WORKER_OAI_SETS=[]" in warnings[0]
+    assert "does not resolve" in warnings[1] and "PAPERTIDE_WORKER_HF_DAYS=0" in warnings[1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -152,3 +153,38 @@ def test_a_worker_tick_ingests_then_indexes_once_a_day(
     clock.advance(minutes=5)
     results, _ = worker.tick()
     assert [r.name for r in results] == ["trending", "digests"]  # the day's ingest and the index are done
+
+
+def test_unreachable_sources_fail_at_once_with_one_warning_each_and_the_tick_goes_on(
+    settings: Settings, store: PaperStore, clock: ControlledClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    closed = RecordedServer()
+    refused = closed.url + "/oai2"
+    closed.close()
+    settings = settings.model_copy(
+        update={
+            "worker_oai_sets": ["cs", "math"],
+            "worker_oai_url": refused,
+            "worker_hf_url": "http://nonexistent.invalid/api/daily_papers",
+            "worker_ingest_hour_utc": 0,
+            "http_retries": 4,  # the default: five tries with backoff would take 31 s per source
+        }
+    )
+    worker = Worker(settings, store, NoDigests(), no_relay, clock=clock)
+
+    with caplog.at_level(logging.INFO, logger="papertide"):
+        results, _ = worker.tick()
+
+    assert [(r.name, r.ok) for r in results] == [
+        ("ingest", True), ("index", True), ("trending", True), ("digests", True), ("upkeep", True),
+    ]  # fmt: skip
+    skipped = results[0].detail
+    assert set(skipped) == {"oai:cs", "oai:math", "hf-daily"}
+    assert "refused the connection" in skipped["oai:cs"]["unreachable"] and skipped["oai:math"] == skipped["oai:cs"]
+    assert "nonexistent.invalid does not resolve" in skipped["hf-daily"]["unreachable"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 2, warnings  # one per source: no retries, no error
+    assert warnings[0].startswith("arXiv OAI-PMH skipped") and "PAPERTIDE_WORKER_OAI_SETS=[] turns" in warnings[0]
+    assert warnings[1].startswith("Hugging Face daily papers skipped") and "PAPERTIDE_WORKER_HF_DAYS=0" in warnings[1]
+    # nothing is lost: the next harvest starts from the same day
+    assert store.get_checkpoint(oai_since_key(refused, "cs")) == "2024-10-24"

@@ -8,6 +8,7 @@ press of a button, and that POST uses the token. The account is created on first
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -108,8 +109,18 @@ class SentLink:
 class SignInLinks:
     """Send sign-in links, check them, and use them to sign in."""
 
-    def __init__(self, settings: Settings, accounts: AccountStore, limiter: RateLimiter, mailer: Mailer) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        accounts: AccountStore,
+        limiter: RateLimiter,
+        mailer: Mailer,
+        *,
+        site_url: Callable[[], str] | None = None,
+    ) -> None:
+        """``site_url``: the address links point at (in the web app, the request's); default ``settings.site_url``."""
         self._settings = settings
+        self._site_url = site_url or (lambda: settings.site_url)
         self._accounts = accounts
         self._limiter = limiter
         self._mailer = mailer
@@ -150,11 +161,12 @@ class SignInLinks:
         return user, safe_next(link.next_url)
 
     def _message(self, address: str, token: str, expires_at: datetime) -> EmailMessage:
+        site = self._site_url()
         context = {
-            "link": f"{self._settings.base_url.rstrip('/')}/signin/{token}",
+            "link": f"{site}/signin/{token}",
             "minutes": self._settings.sign_in_link_minutes,
             "expires_at": expires_at,
-            "base_url": self._settings.base_url,
+            "base_url": site,
         }
         return compose(
             self._settings,

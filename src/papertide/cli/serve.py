@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from papertide.cli.app import app, environment_of
-from papertide.config import Settings, environment_variable
+from papertide.cli.app import app, environment_of, err
+from papertide.config import SERVE_HOST, SERVE_PORT, Settings, environment_variable
 
 WORKER_SETTINGS = ("map_vector_graph", "search_on_event_loop")  # turned on for serve --workers above 1
 
@@ -16,8 +16,8 @@ WORKER_SETTINGS = ("map_vector_graph", "search_on_event_loop")  # turned on for 
 @app.command()
 def serve(
     ctx: typer.Context,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = SERVE_HOST,
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = SERVE_PORT,
     workers: Annotated[
         int,
         typer.Option(
@@ -29,24 +29,46 @@ def serve(
         ),
     ] = 1,
 ) -> None:
-    """Serve the web app and JSON API."""
+    """Serve the web app and JSON API.
+
+    With no PAPERTIDE_BASE_URL, links in pages, feeds and mail point to the address each request came to
+    (among PAPERTIDE_TRUSTED_HOSTS and --host), else to http://<host>:<port>.
+    """
     import uvicorn
 
-    from papertide.web.app import create_app
+    from papertide.web.app import SERVED_VARIABLE, create_app
     from papertide.web.http_protocol import PapertideHttpProtocol
+    from papertide.web.site import port_mismatch, served_url
 
     settings: Settings = ctx.obj
+    if mismatch := port_mismatch(settings.base_url, port):
+        err.print(f"[yellow]warning:[/] {mismatch}", highlight=False, soft_wrap=True)
+    served = served_url(host, port)
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, access_log=False, http=PapertideHttpProtocol)
+        uvicorn.run(
+            create_app(settings, served=served),
+            host=host,
+            port=port,
+            access_log=False,
+            http=PapertideHttpProtocol,
+        )
         return
     # Each worker process builds its own app from the environment: it gets this command's options there,
     # and unless configured otherwise (by any source) shares the vector graph's pages with the others and
     # searches on its event loop, as the processes use the cores.
     os.environ.update(environment_of(ctx))
+    os.environ[SERVED_VARIABLE] = served
     for name in WORKER_SETTINGS:
         if name not in settings.model_fields_set:
             os.environ[environment_variable(name)] = "true"
     target = "papertide.web.app:create_app_from_environment"
     uvicorn.run(
-        target, factory=True, workers=workers, host=host, port=port, access_log=False, http=PapertideHttpProtocol
+        target,
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        access_log=False,
+        timeout_worker_healthcheck=settings.serve_healthcheck_timeout_s,
+        http=PapertideHttpProtocol,
     )

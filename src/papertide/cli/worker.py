@@ -38,6 +38,9 @@ def _worker(settings: Settings, store: PaperStore) -> Worker:
 
 def _log_to_stderr(level: int) -> None:
     logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # faiss's loader tries its AVX512 and AVX2 builds first and logs each missing one as a
+    # ModuleNotFoundError at INFO; the generic build it then loads is the one the wheel ships.
+    logging.getLogger("faiss.loader").setLevel(logging.WARNING)
 
 
 @app.command()

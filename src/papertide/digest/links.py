@@ -8,6 +8,7 @@ mangled or revoked tokens raise :class:`~papertide.errors.Forbidden` and reveal 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import quote, urlsplit
 
 from papertide.accounts.keys import Signer
@@ -23,12 +24,23 @@ _INVALID = "this link is not valid (it may have been replaced by a newer one); u
 
 
 class DigestLinks:
-    """Absolute URLs under ``settings.base_url``, and the signed tokens inside them."""
+    """Absolute URLs under the site's address, and the signed tokens inside them.
 
-    def __init__(self, settings: Settings, signer: Signer) -> None:
-        self.base_url = settings.base_url.rstrip("/")
-        self.host = urlsplit(self.base_url).hostname or "localhost"
+    ``site_url`` gives that address when a link is made (the web app's: the request's); by default
+    ``settings.site_url``.
+    """
+
+    def __init__(self, settings: Settings, signer: Signer, site_url: Callable[[], str] | None = None) -> None:
+        self._site_url = site_url or (lambda: settings.site_url)
         self._signer = signer
+
+    @property
+    def base_url(self) -> str:
+        return self._site_url().rstrip("/")
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).hostname or "localhost"
 
     def token(self, purpose: str, subscription: Subscription) -> str:
         return f"{subscription.pk}.{self._signer.signature(purpose, f'{subscription.pk}.{subscription.nonce}')}"

@@ -2,13 +2,14 @@
 
 The HTML has its CSS inline and loads nothing (no images, fonts or scripts), so it reads the same
 in every client and offline. TeX math in titles and abstracts is written in Unicode
-(:func:`papertide.text.plain_math`); every link is absolute, under ``settings.base_url``. Headers
+(:func:`papertide.text.plain_math`); every link is absolute, under the site's address (:class:`DigestLinks`). Headers
 carry RFC 8058 one-click unsubscribe. User text reaches a header only through
 :func:`papertide.mail.compose`, which refuses line breaks.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -46,9 +47,10 @@ def _day(moment: datetime, preferences: Preferences) -> str:
 class DigestMail:
     """Digest and confirmation messages for one site (its settings and signing key)."""
 
-    def __init__(self, settings: Settings, signer: Signer) -> None:
+    def __init__(self, settings: Settings, signer: Signer, site_url: Callable[[], str] | None = None) -> None:
+        """``site_url``: where links point when a message is made (see :class:`DigestLinks`)."""
         self.settings = settings
-        self.links = DigestLinks(settings, signer)
+        self.links = DigestLinks(settings, signer, site_url)
         self._dkim = DkimKey.from_settings(settings)
 
     def headers(self, subscription: Subscription) -> dict[str, str]:

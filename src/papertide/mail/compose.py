@@ -179,7 +179,7 @@ def message_domain(settings: Settings) -> str:
 
     Used in Message-IDs and as the name papertide gives itself when it greets a relay (EHLO).
     """
-    host = urlsplit(settings.base_url).hostname or ""
+    host = urlsplit(settings.base_url or "").hostname or ""
     if "." in host and not _is_ip(host):
         return host
     return parse_address(settings.mail_from, field="mail_from").domain

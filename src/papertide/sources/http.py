@@ -4,7 +4,10 @@ Public metadata services stay open because clients behave: we identify ourselves
 address, keep a minimum interval between requests to the same host (arXiv asks for one request
 every three seconds), back off exponentially on transient failures and wait as long as a ``503``
 or ``429`` answer's ``Retry-After`` asks. Whatever still fails leaves this module as a
-:class:`~papertide.errors.SourceError` naming the URL, so callers handle one error type.
+:class:`~papertide.errors.SourceError` naming the URL, so callers handle one error type. A host
+name that does not resolve, or a host that refuses the connection, is not a hiccup: that fails at
+once, as :class:`~papertide.errors.SourceUnreachable` (on a machine without network, five tries
+with backoff only held up everything queued behind them for half a minute).
 
 ``sleep`` and ``clock`` are injectable so tests can assert the waits without really waiting.
 """
@@ -12,6 +15,7 @@ or ``429`` answer's ``Retry-After`` asks. Whatever still fails leaves this modul
 from __future__ import annotations
 
 import logging
+import socket
 import time
 from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
@@ -21,7 +25,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from papertide import __version__
-from papertide.errors import SourceError
+from papertide.errors import SourceError, SourceUnreachable
 
 if TYPE_CHECKING:
     from papertide.config import Settings
@@ -99,7 +103,8 @@ class HttpClient:
         """GET ``url`` with the body fully read; a 2xx answer or one of ``allow_status`` is returned.
 
         Connect errors, timeouts, truncated bodies, 429 and 5xx are retried ``retries`` times;
-        anything else, or the last failure, raises :class:`SourceError`.
+        anything else, or the last failure, raises :class:`SourceError`; a name that does not resolve
+        or a refused connection raises :class:`SourceUnreachable` at once.
         """
         request_url = httpx.URL(url).copy_merge_params(params or {})
         host = request_url.host
@@ -109,6 +114,8 @@ class HttpClient:
             try:
                 response = self._client.get(request_url)
             except _RETRYABLE_ERRORS as exc:
+                if (unreachable := _unreachable(exc, request_url)) is not None:
+                    raise SourceUnreachable(f"GET {request_url} failed: {unreachable}") from exc
                 reason = f"{type(exc).__name__}: {exc}".removesuffix(": ")
             except httpx.HTTPError as exc:
                 raise SourceError(f"GET {request_url} failed: {type(exc).__name__}: {exc}") from exc
@@ -178,3 +185,17 @@ class HttpClient:
         if now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
         return max(0.0, (until - now).total_seconds())
+
+
+def _unreachable(exc: BaseException, url: httpx.URL) -> str | None:
+    """What makes ``url``'s host unreachable, if the failure says so: its name does not resolve, or it refused."""
+    cause: BaseException | None = exc
+    for _ in range(8):  # httpx wraps httpcore's error, which wraps the socket's
+        if cause is None:
+            return None
+        if isinstance(cause, socket.gaierror):
+            return f"the host name {url.host} does not resolve ({cause.strerror})"
+        if isinstance(cause, ConnectionRefusedError):
+            return f"{url.host} refused the connection to port {url.port or (443 if url.scheme == 'https' else 80)}"
+        cause = cause.__cause__ or cause.__context__
+    return None

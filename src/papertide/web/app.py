@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -49,6 +50,7 @@ from papertide.web.auth import CsrfCookieMiddleware
 from papertide.web.problems import install_problem_handlers
 from papertide.web.security_headers import SecurityHeadersMiddleware
 from papertide.web.services import Services
+from papertide.web.site import SiteAddress, SiteMiddleware
 from papertide.web.templating import STATIC_DIR
 from papertide.web.windows import NewestDays
 
@@ -66,10 +68,13 @@ def create_app(
     engine: SearchEngine | None = None,
     *,
     clock: Clock = system_clock,
+    served: str | None = None,
 ) -> FastAPI:
     """Build the app over ``store`` and ``engine`` (defaults: those ``settings`` names).
 
     ``clock`` is the accounts' "now" (link and session expiry, rate limits); tests control it.
+    ``served`` is the address ``papertide serve`` listens at: with no base URL configured, links
+    point there when a request's host is not trusted (see :mod:`papertide.web.site`).
 
     The engine searches the indexes as ``papertide index`` last left them; a store without
     indexes still serves every page, and search finds nothing until they are built.
@@ -106,6 +111,7 @@ def create_app(
     accounts = AccountStore(store.engine, clock)
     mailer = Mailer.from_settings(settings)
     rate_limiter = RateLimiter(RateLimitStore(store.engine, clock))
+    site = SiteAddress(settings, served)
     app.state.services = Services(
         settings=settings,
         store=store,
@@ -116,10 +122,11 @@ def create_app(
         signer=Signer(load_secret_key(settings)),
         mailer=mailer,
         rate_limiter=rate_limiter,
-        sign_in=SignInLinks(settings, accounts, rate_limiter, mailer),
+        sign_in=SignInLinks(settings, accounts, rate_limiter, mailer, site_url=site.current),
         trending=Trending.from_settings(settings, store, background_catch_up=True),
         library=Library.over(store, engine, settings),
         search_texts=SearchTextStore(store.engine, clock),
+        site=site,
         follower=follower,
     )
     app.state.digest = digest.DigestServices.over(app.state.services, clock)
@@ -128,6 +135,7 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware)
     configure_access_log()
     app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(SiteMiddleware, site=site)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     routers = [health.router, api.router, trending.api_router, library_api.router, library_io.api, for_you.api]
     routers += [account_api.router, trending.router]
@@ -139,6 +147,10 @@ def create_app(
     return app
 
 
+# How `papertide serve --workers` tells its worker processes the address it listens at.
+SERVED_VARIABLE = "PAPERTIDE_SERVE_LISTENS_AT"
+
+
 def create_app_from_environment() -> FastAPI:
     """The app of the settings the environment gives: what each process of ``papertide serve --workers`` runs."""
-    return create_app(load_settings())
+    return create_app(load_settings(), served=os.environ.get(SERVED_VARIABLE))

@@ -62,7 +62,7 @@ class DigestServices:
         """The digest's rules over the app's store, search engine, trending, library, mailer, limits and key."""
         settings, store = services.settings, services.store
         subscriptions = SubscriptionStore(store.engine, clock)
-        mail = DigestMail(settings, services.signer)
+        mail = DigestMail(settings, services.signer, services.site.current)
         return cls(
             subscriptions=Subscriptions(settings, subscriptions, services.rate_limiter, services.mailer, mail),
             mail=mail,

@@ -29,7 +29,6 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from papertide.config import Settings
 from papertide.errors import NotFound
 from papertide.store.papers import StoredPaper
 from papertide.trending import Window
@@ -45,7 +44,7 @@ from papertide.web.feed_links import (
 from papertide.web.feed_xml import Feed, FeedEntry, FeedFormat, render
 from papertide.web.filters import to_paper_filter
 from papertide.web.params import CategoryFiltersDep, ModeParam, QueryParam
-from papertide.web.services import ServicesDep
+from papertide.web.services import Services, ServicesDep
 from papertide.web.trending import WindowParam, trending_items
 
 router = APIRouter(prefix="/feeds", include_in_schema=False)
@@ -56,7 +55,7 @@ def new_papers(request: Request, services: ServicesDep, filters: CategoryFilters
     feed_format, settings = _format(fmt), services.settings
     page = services.store.list_papers(to_paper_filter(filters), limit=settings.feed_items)
     listed = [(paper, paper.listed_at, "") for paper in page.papers]
-    return _answer(request, settings, new_papers_link(filters), feed_format, listed)
+    return _answer(request, services, new_papers_link(filters), feed_format, listed)
 
 
 @router.get("/search.{fmt}")
@@ -71,7 +70,7 @@ def search(
     feed_format, settings = _format(fmt), services.settings
     response = services.engine.search(q, mode=mode, filters=filters, sort="newest", limit=settings.feed_items)
     listed = [(hit.paper, hit.paper.listed_at, "") for hit in response.results]
-    return _answer(request, settings, search_link(q, mode, filters), feed_format, listed)
+    return _answer(request, services, search_link(q, mode, filters), feed_format, listed)
 
 
 @router.get("/trending.{fmt}")
@@ -84,7 +83,7 @@ def trending(
     listed = [(item.paper, item.paper.listed_at, item.reason) for item in items]
     # Last-Modified: the latest refresh of the attention behind the order (the ETag also follows the order).
     link = trending_link(window, filters)
-    return _answer(request, settings, link, feed_format, listed, changed_at=services.trending.as_of)
+    return _answer(request, services, link, feed_format, listed, changed_at=services.trending.as_of)
 
 
 @router.get("/c/{public_id}.{fmt}")
@@ -95,12 +94,12 @@ def collection(request: Request, services: ServicesDep, public_id: str, fmt: str
     assert link is not None  # public_papers finds public collections only
     listed = [(saved.paper, saved.added_at, f"Note: {saved.note}" if saved.note else "") for saved in page.papers]
     # changed_at: a rename, a removal or a note changes the feed without changing any paper
-    return _answer(request, settings, link, feed_format, listed, changed_at=page.collection.updated_at)
+    return _answer(request, services, link, feed_format, listed, changed_at=page.collection.updated_at)
 
 
 def _answer(
     request: Request,
-    settings: Settings,
+    services: Services,
     link: FeedLink,
     fmt: FeedFormat,
     listed: list[tuple[StoredPaper, datetime, str]],
@@ -108,7 +107,7 @@ def _answer(
     changed_at: datetime | None = None,
 ) -> Response:
     """The feed of ``listed`` (paper, when it entered the list, note), or 304 if the client has it already."""
-    base = settings.base_url.rstrip("/")
+    settings, base = services.settings, services.site.current()
     feed = Feed(
         title=link.title,
         description=link.description,

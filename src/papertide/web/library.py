@@ -111,7 +111,7 @@ def library(
     user: UserDep,
     into: Annotated[str, Query(description="The collection the import form offers first.")] = "",
 ) -> Response:
-    base = services.settings.base_url
+    base = services.site.current()
     mine = [collection_summary(c, base) for c in services.library.collections.mine(user)]
     context = {"collections": mine, "into": into, "import_max_mb": services.settings.import_max_bytes // 1_000_000}
     return templates.TemplateResponse(request, "library.html", context)
@@ -140,7 +140,7 @@ def my_collection(
     collections = services.library.collections
     page = collections.page(collections.owned(user, public_id), order, cursor)
     context = {
-        "collection": collection_detail(page, services.settings.base_url),
+        "collection": collection_detail(page, services.site.current()),
         "owner": True,
         "feed": collection_link(page.collection),
     }
@@ -207,7 +207,7 @@ def public_collection(
     page = collections.page(collections.visible(user, public_id), order, cursor)
     owner = user is not None and page.collection.user_pk == user.pk
     context = {
-        "collection": collection_detail(page, services.settings.base_url),
+        "collection": collection_detail(page, services.site.current()),
         "owner": owner,
         "public_view": True,
         "feed": collection_link(page.collection),

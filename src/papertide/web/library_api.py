@@ -73,7 +73,7 @@ DEFAULT_ALIAS = "default"
 
 
 def _summary(services: Services, collection: Collection) -> CollectionSummary:
-    return collection_summary(collection, services.settings.base_url)
+    return collection_summary(collection, services.site.current())
 
 
 def _saved_state(services: Services, user: User, public_id: str, paper_id: str, *, saved: bool) -> SavedState:
@@ -114,7 +114,7 @@ def get_collection(
     """A public collection, or one of the caller's own; anyone else's private collection is 404."""
     collections = services.library.collections
     page = collections.page(collections.visible(user, collection_id), order, cursor, limit)
-    return collection_detail(page, services.settings.base_url)
+    return collection_detail(page, services.site.current())
 
 
 @router.patch(

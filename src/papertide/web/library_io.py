@@ -57,7 +57,7 @@ def export_bibtex(services: ServicesDep, user: OptionalUserDep, public_id: str) 
 def export_json(services: ServicesDep, user: OptionalUserDep, public_id: str) -> Response:
     collections = services.library.collections
     everything = collections.all_papers(collections.visible(user, public_id))
-    body = collection_detail(everything, services.settings.base_url).model_dump_json(indent=2)
+    body = collection_detail(everything, services.site.current()).model_dump_json(indent=2)
     return _download(body, "application/json", _file_name(everything.collection.name, "json"))
 
 
@@ -89,7 +89,7 @@ def import_page(request: Request, services: ServicesDep, user: UserDep, upload: 
     except InvalidInput as exc:  # a malformed or oversized file: said on the page, nothing imported
         context = {"error": exc.message, "filename": upload.filename}
         return templates.TemplateResponse(request, "import_result.html", context, status_code=exc.status_code)
-    context = {"result": import_result(report, services.settings.base_url), "filename": upload.filename}
+    context = {"result": import_result(report, services.site.current()), "filename": upload.filename}
     return templates.TemplateResponse(request, "import_result.html", context)
 
 
@@ -105,4 +105,4 @@ def api_import(services: ServicesDep, user: UserDep, collection_id: str, upload:
     one over the size or entry limit too (413). `default` names the caller's "Saved" collection.
     """
     report = _run_import(services, user, upload.filename, upload.data, collection_id)
-    return import_result(report, services.settings.base_url)
+    return import_result(report, services.site.current())

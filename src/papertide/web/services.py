@@ -23,6 +23,7 @@ from papertide.store.accounts import AccountStore
 from papertide.store.papers import PaperStore
 from papertide.store.search_texts import SearchTextStore
 from papertide.trending import Trending
+from papertide.web.site import SiteAddress
 from papertide.web.windows import NewestDays
 
 T = TypeVar("T")
@@ -45,6 +46,7 @@ class Services:
     trending: Trending
     library: Library
     search_texts: SearchTextStore  # long search texts behind short result-page addresses (web.search_page)
+    site: SiteAddress  # where links point: see papertide.web.site
     follower: IndexFollower | None = None  # this node's index catch-up, when it follows the database
 
     async def lookup(self, work: Callable[[], T]) -> T:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, timedelta
 
-from papertide.config import Settings
+from papertide.config import Settings, environment_variable
+from papertide.errors import SourceUnreachable
 from papertide.ingest import ingest
 from papertide.sources.hf_daily import HfDailySource
 from papertide.sources.http import HttpClient
@@ -28,7 +29,13 @@ def oai_since_key(base_url: str, set_spec: str) -> str:
 
 
 def daily_ingest(store: PaperStore, settings: Settings, http: HttpClient, clock: Clock) -> dict:
-    """Harvest each configured OAI-PMH set since its last harvest, then recent Hugging Face daily papers."""
+    """Harvest each configured OAI-PMH set since its last harvest, then recent Hugging Face daily papers.
+
+    A source whose host cannot be reached (no network, a wrong URL) is skipped with one warning that
+    names the setting turning it off; the other sources, and the worker's other jobs, go on. Nothing
+    is lost: the next day's harvest starts from the last one that finished, and Hugging Face's
+    ``worker_hf_days`` overlap.
+    """
     today = clock().date()
     done: dict[str, dict] = {}
     for set_spec in settings.worker_oai_sets:
@@ -44,14 +51,34 @@ def daily_ingest(store: PaperStore, settings: Settings, http: HttpClient, clock:
         source = OaiSource(
             http, set_spec=set_spec, from_date=from_date, checkpoints=store, base_url=settings.worker_oai_url
         )
-        summary = ingest(source.items(), store, batch_size=settings.batch_size)
+        try:
+            summary = ingest(source.items(), store, batch_size=settings.batch_size)
+        except SourceUnreachable as exc:
+            _skip("arXiv OAI-PMH", exc, "worker_oai_sets", "[]")
+            for skipped in settings.worker_oai_sets[settings.worker_oai_sets.index(set_spec) :]:
+                done[f"oai:{skipped}"] = {"unreachable": exc.message}  # the same host: one warning for all
+            break
         store.write_batch([], (key, today.isoformat()))
         done[f"oai:{set_spec}"] = {"from": from_date.isoformat(), **summary.as_dict()}
     if settings.worker_hf_days:
         start = today - timedelta(days=settings.worker_hf_days - 1)
         source = HfDailySource(http, start=start, end=today, base_url=settings.worker_hf_url, clock=clock)
-        done["hf-daily"] = {"from": start.isoformat(), **ingest(source.items(), store).as_dict()}
+        try:
+            done["hf-daily"] = {"from": start.isoformat(), **ingest(source.items(), store).as_dict()}
+        except SourceUnreachable as exc:
+            _skip("Hugging Face daily papers", exc, "worker_hf_days", "0")
+            done["hf-daily"] = {"unreachable": exc.message}
     return done
+
+
+def _skip(source: str, exc: SourceUnreachable, setting: str, off: str) -> None:
+    log.warning(
+        "%s skipped: %s (no network?). The next daily ingest catches up; %s=%s turns this source off.",
+        source,
+        exc.message,
+        environment_variable(setting),
+        off,
+    )
 
 
 def ingest_run_key(settings: Settings, now: datetime) -> str | None:

@@ -35,7 +35,7 @@ from datetime import date, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
-from papertide.config import Settings
+from papertide.config import Settings, environment_variable
 from papertide.sources.http import client_from_settings
 from papertide.store.base import Clock, system_clock
 from papertide.store.bounces import BouncePolicy, BounceStore
@@ -221,6 +221,7 @@ class Worker:
     def run(self) -> None:
         """Tick every ``worker_tick_s`` seconds until stopped."""
         log.info("worker %s started (tick %ss)", self.worker_id, self.settings.worker_tick_s)
+        log.info("links in the mail it sends point to %s%s", self.settings.site_url, _site_note(self.settings))
         try:
             while not self.stopping():
                 self.tick()
@@ -228,6 +229,15 @@ class Worker:
         finally:
             self.job_store.stopped(self.worker_id)
             log.info("worker %s stopped", self.worker_id)
+
+
+def _site_note(settings: Settings) -> str:
+    if settings.base_url:
+        return ""
+    return (
+        f" ({environment_variable('base_url')} is unset: where `papertide serve` listens by default; set it "
+        "when the site is reached at another address)"
+    )
 
 
 def run_until_signalled(worker: Worker) -> None:
