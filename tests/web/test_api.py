@@ -121,8 +121,12 @@ def test_unknown_paper_is_a_404_problem(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("params", "status", "mentions"),
     [
-        ({"cursor": "not-a-cursor"}, 400, "cursor"),
+        # The cursor's pattern is in the schema (issue 21): text no page gave out is refused as invalid.
+        ({"cursor": "not-a-cursor"}, 422, "cursor"),
         ({"cursor": "x" * 65}, 422, "cursor"),
+        ({"cursor": "1733500000000000~99999999999999999999"}, 422, "cursor"),  # a key beyond 64 bits
+        ({"submitted_to": "0"}, 422, "YYYY-MM-DD"),  # not read as a Unix time (1970-01-01)
+        ({"submitted_from": "1700000000"}, 422, "YYYY-MM-DD"),
         ({"limit": 0}, 422, "limit"),
         ({"limit": 101}, 422, "limit"),
         ({"limit": "ten"}, 422, "limit"),

@@ -15,6 +15,7 @@ from enum import StrEnum
 from papertide.errors import InvalidInput, NotFound
 from papertide.store.accounts import User
 from papertide.store.collections import Collection, CollectionStore
+from papertide.store.cursors import decode_cursor, encode_cursor
 from papertide.store.papers import PaperStore, StoredPaper
 
 DEFAULT_NAME = "Saved"
@@ -144,12 +145,12 @@ class Collections:
         """The collection's papers in the order saved, ``limit`` at a time."""
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_SIZE}, got {limit}")
-        after = _decode_cursor(cursor) if cursor else None
+        after = decode_cursor(cursor) if cursor else None
         items = self._store.items(collection.pk, newest_first=order is Order.NEWEST, after=after, limit=limit + 1)
         shown = items[:limit]
         by_pk = {paper.pk: paper for paper in self._papers.get_many([item.paper_pk for item in shown])}
         saved = [SavedPaper(by_pk[i.paper_pk], i.added_at, i.note) for i in shown if i.paper_pk in by_pk]
-        next_cursor = _encode_cursor(shown[-1].added_at, shown[-1].paper_pk) if len(items) > limit else None
+        next_cursor = encode_cursor(shown[-1].added_at, shown[-1].paper_pk) if len(items) > limit else None
         return CollectionPage(collection, saved, order, next_cursor)
 
     def all_papers(self, collection: Collection, order: Order = Order.NEWEST) -> CollectionPage:
@@ -186,15 +187,3 @@ class Collections:
 
 def _missing(public_id: str) -> str:
     return f"there is no collection {public_id!r}, or it is private"
-
-
-def _encode_cursor(added_at: datetime, paper_pk: int) -> str:
-    return f"{added_at.replace(tzinfo=None).isoformat()}~{paper_pk}"
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        added, pk = cursor.rsplit("~", 1)
-        return datetime.fromisoformat(added), int(pk)
-    except ValueError:
-        raise InvalidInput(f"invalid cursor {cursor!r}") from None

@@ -22,9 +22,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from papertide.errors import InvalidInput, StoreError
+from papertide.errors import StoreError
 from papertide.model import Paper, Signal, Version, normalize_doi
 from papertide.store.base import TableStore, hold_transaction_lock, utc
+from papertide.store.cursors import decode_cursor, encode_cursor
 from papertide.store.paper_writes import paper_writer
 from papertide.store.schema import checkpoints, paper_categories, paper_signals, papers
 from papertide.store.votes import vote_counts
@@ -361,7 +362,7 @@ class PaperStore(TableStore):
         """Newest papers first, keyset-paginated: ``cursor`` is the opaque ``next_cursor`` of a page."""
         conditions = _filter_conditions(where)
         if cursor:
-            listed, pk = _decode_cursor(cursor)
+            listed, pk = decode_cursor(cursor)
             conditions.append(tuple_(papers.c.listed_at, papers.c.pk) < tuple_(listed, pk))
         query = (
             select(papers).where(*conditions).order_by(papers.c.listed_at.desc(), papers.c.pk.desc()).limit(limit + 1)
@@ -371,7 +372,7 @@ class PaperStore(TableStore):
             stored = [_stored_from_row(row) for row in rows[:limit]]
             self._attach_activity(conn, stored)
         more = len(rows) > limit
-        next_cursor = _encode_cursor(stored[-1]) if more else None
+        next_cursor = encode_cursor(stored[-1].listed_at, stored[-1].pk) if more else None
         return Page(stored, next_cursor)
 
     def arrived(self, start: datetime, end: datetime, listed_from: datetime) -> list[int]:
@@ -451,15 +452,3 @@ def _filter_conditions(where: PaperFilter) -> list[ColumnElement[bool]]:
     if where.listed_from:
         conditions.append(papers.c.listed_at >= where.listed_from)
     return conditions
-
-
-def _encode_cursor(paper: StoredPaper) -> str:
-    return f"{paper.listed_at.replace(tzinfo=None).isoformat()}~{paper.pk}"
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        listed, pk = cursor.rsplit("~", 1)
-        return datetime.fromisoformat(listed), int(pk)
-    except ValueError:
-        raise InvalidInput(f"invalid cursor {cursor!r}") from None

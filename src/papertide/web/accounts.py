@@ -21,6 +21,7 @@ from papertide.accounts.tokens import token_hash
 from papertide.errors import Forbidden, InvalidInput
 from papertide.store.accounts import User
 from papertide.web.auth import SESSION_COOKIE, CsrfDep, UserDep, clear_session_cookie, forget_user
+from papertide.web.border import DbId
 from papertide.web.problems import page_with_error
 from papertide.web.services import Services, ServicesDep
 from papertide.web.templating import templates
@@ -102,7 +103,7 @@ def create_token(
 
 
 @router.post(TOKENS_PATH + "/{token_pk}/revoke", dependencies=[CsrfDep])
-def revoke_token(services: ServicesDep, user: UserDep, token_pk: int) -> Response:
+def revoke_token(services: ServicesDep, user: UserDep, token_pk: DbId) -> Response:
     revoke_api_token(services.accounts, user, token_pk)
     return RedirectResponse("/account?done=token-revoked", status_code=303)
 

@@ -47,6 +47,7 @@ from papertide.web import (
 from papertide.web import accounts as account_pages
 from papertide.web.access_log import AccessLogMiddleware, configure_access_log
 from papertide.web.auth import CsrfCookieMiddleware
+from papertide.web.options import OptionsMiddleware
 from papertide.web.problems import install_problem_handlers
 from papertide.web.security_headers import SecurityHeadersMiddleware
 from papertide.web.services import Services
@@ -131,6 +132,7 @@ def create_app(
     )
     app.state.digest = digest.DigestServices.over(app.state.services, clock)
     install_problem_handlers(app)
+    app.add_middleware(OptionsMiddleware)
     app.add_middleware(CsrfCookieMiddleware, secure=settings.secure_cookies)
     app.add_middleware(SecurityHeadersMiddleware)
     configure_access_log()

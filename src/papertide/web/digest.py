@@ -27,6 +27,7 @@ from papertide.search.query import Filters
 from papertide.store.base import Clock
 from papertide.store.digest import Subscription, SubscriptionStore
 from papertide.web.auth import CsrfDep, OptionalUserDep, page_user
+from papertide.web.border import DbId
 from papertide.web.feeds import search_link
 from papertide.web.filters import category_patterns
 from papertide.web.problems import page_with_error
@@ -247,7 +248,7 @@ def add_alert(
 
 
 @router.post("/digest/manage/{token}/alerts/{alert_pk}/delete", dependencies=[CsrfDep])
-def remove_alert(digest: DigestDep, token: str, alert_pk: int) -> Response:
+def remove_alert(digest: DigestDep, token: str, alert_pk: DbId) -> Response:
     digest.subscriptions.remove_alert(_managed(digest, token), alert_pk)
     return RedirectResponse(f"/digest/manage/{token}?done=alert-removed#alerts", status_code=303)
 

@@ -16,6 +16,7 @@ from papertide.errors import NotFound
 from papertide.store.accounts import User
 from papertide.store.digest import Subscription
 from papertide.web.auth import SESSION_COOKIE, CsrfDep, OptionalUserDep, UserDep, require_user, verify_csrf
+from papertide.web.border import DbId
 from papertide.web.digest import DigestDep, DigestServices
 from papertide.web.digest_schemas import (
     AlertIn,
@@ -115,7 +116,7 @@ def add_alert(digest: DigestDep, user: UserDep, body: AlertIn) -> AlertOut:
     dependencies=WRITE,
     responses=problem_responses(404),
 )
-def remove_alert(digest: DigestDep, user: UserDep, alert_id: int) -> Response:
+def remove_alert(digest: DigestDep, user: UserDep, alert_id: DbId) -> Response:
     digest.subscriptions.remove_alert(_mine(digest, user), alert_id)
     return Response(status_code=204)
 

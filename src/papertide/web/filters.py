@@ -14,7 +14,14 @@ from papertide.search.query import Filters
 from papertide.store.papers import PaperFilter
 from papertide.web.taxonomy import canonical
 
-_SEPARATORS = re.compile(r"[\s,]+")
+# Patterns are separated by commas or ASCII white space (spelled out: regex engines differ on \s).
+_SEPARATOR = r"[ \t\n\r\f\v,]"
+_SEPARATORS = re.compile(_SEPARATOR + "+")
+# One pattern as typed: a category (cs.LG), an archive (hep-th) or an archive's wildcard (cs.*, cs*).
+_PATTERN = r"[A-Za-z][A-Za-z-]*(?:\.[A-Za-z-]+|\.*\*+)?"
+# What one form or query value may hold: exactly the values :func:`category_patterns` accepts, so the
+# API schema can publish it.
+CATEGORY_LIST_PATTERN = rf"^{_SEPARATOR}*(?:{_PATTERN}(?:{_SEPARATOR}+{_PATTERN})*{_SEPARATOR}*)?$"
 
 
 def category_patterns(values: Iterable[str]) -> tuple[str, ...]:

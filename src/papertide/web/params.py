@@ -3,22 +3,26 @@ parameters as one model, for the query string and the JSON body alike."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from papertide.errors import QueryError
 from papertide.search.engine import MAX_OFFSET, Mode, Sort
 from papertide.search.query import MAX_QUERY_CHARS, Filters
-from papertide.web.filters import build_filters
+from papertide.store.cursors import CURSOR_PATTERN
+from papertide.web.border import IsoDay
+from papertide.web.filters import CATEGORY_LIST_PATTERN, build_filters
 
 MAX_PATTERNS = 32
-MAX_CURSOR_CHARS = 64
 
+# Documented, not enforced here: build_filters checks each value and names the bad pattern (a 400).
+_CategoryList = Annotated[str, WithJsonSchema({"type": "string", "pattern": CATEGORY_LIST_PATTERN})]
+
+# Typed without "| None" (the default is None all the same), so the schema is a plain array.
 CategoriesParam = Annotated[
-    list[str] | None,
+    list[_CategoryList],
     Query(
         max_length=MAX_PATTERNS,
         description="Only papers in one of these categories: ids (`cs.LG`) or whole archives (`cs.*`). "
@@ -26,12 +30,12 @@ CategoriesParam = Annotated[
     ),
 ]
 ExcludeParam = Annotated[
-    list[str] | None,
+    list[_CategoryList],
     Query(max_length=MAX_PATTERNS, description="Leave out papers in any of these categories (same forms)."),
 ]
 CursorParam = Annotated[
     str | None,
-    Query(max_length=MAX_CURSOR_CHARS, description="`next_cursor` of the previous page; omit for the first page."),
+    Query(pattern=CURSOR_PATTERN, description="`next_cursor` of the previous page; omit for the first page."),
 ]
 
 
@@ -41,8 +45,8 @@ async def category_filters(category: CategoriesParam = None, exclude: ExcludePar
     return build_filters(category or (), exclude or ())
 
 
-SubmittedFromParam = Annotated[date | None, Query(description="First submission day, inclusive (YYYY-MM-DD).")]
-SubmittedToParam = Annotated[date | None, Query(description="Last submission day, inclusive (YYYY-MM-DD).")]
+SubmittedFromParam = Annotated[IsoDay | None, Query(description="First submission day, inclusive (YYYY-MM-DD).")]
+SubmittedToParam = Annotated[IsoDay | None, Query(description="Last submission day, inclusive (YYYY-MM-DD).")]
 
 
 async def listing_filters(

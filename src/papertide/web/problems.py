@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from papertide.errors import (
     Conflict,
@@ -140,9 +141,35 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
     return response
 
 
-async def _unexpected_error(request: Request, exc: Exception) -> Response:
-    logger.error("%s %s failed unexpectedly", request.method, request.url.path, exc_info=exc)
-    return problem_response(request, 500, "Internal error", _SERVER_FAILED)
+class UnexpectedErrorMiddleware:
+    """Answers any exception no handler took with a logged 500 problem, and lets the request end normally.
+
+    Starlette's own last-resort handler re-raises after answering, and uvicorn then closes the
+    connection, failing the client's next request on it; this one answers and returns.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        except Exception as exc:
+            if started:  # half a response is out: only closing the connection can tell the client
+                raise
+            request = Request(scope)
+            logger.error("%s %s failed unexpectedly", request.method, request.url.path, exc_info=exc)
+            await problem_response(request, 500, "Internal error", _SERVER_FAILED)(scope, receive, send)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -150,7 +177,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PapertideError, _papertide_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected_error)
+    app.add_middleware(UnexpectedErrorMiddleware)  # the innermost: the others see its answer like any other
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict]:
