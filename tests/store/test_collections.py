@@ -100,7 +100,7 @@ def test_rename_publish_and_delete(library, store, alice) -> None:
     library.delete(alice, reading.public_id)
     assert [c.name for c in library.mine(alice)] == ["Saved"]
     assert store.get(IDS[0]) is not None  # the paper stays in the library
-    with pytest.raises(InvalidInput, match="cannot be deleted"):
+    with pytest.raises(Conflict, match="cannot be deleted"):
         library.delete(alice, library.default(alice).public_id)
 
 

@@ -125,7 +125,7 @@ def test_rename_publish_and_delete(client: TestClient) -> None:
     assert response.headers["location"] == "/library"
     assert "Thesis" not in collection_ids(client)
     refused = post_form(client, f"/library/{collection_ids(client)['Saved']}/delete")
-    assert refused.status_code == 400
+    assert refused.status_code == 409  # a conflict with what the collection is (issue 21: it was a 400)
     assert "cannot be deleted" in refused.text
 
 

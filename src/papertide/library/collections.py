@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from papertide.errors import InvalidInput, NotFound
+from papertide.errors import Conflict, InvalidInput, NotFound
 from papertide.store.accounts import User
 from papertide.store.collections import Collection, CollectionStore
 from papertide.store.cursors import decode_cursor, encode_cursor
@@ -111,7 +111,7 @@ class Collections:
     def delete(self, user: User, public_id: str) -> Collection:
         collection = self.owned(user, public_id)
         if collection.is_default:
-            raise InvalidInput(
+            raise Conflict(
                 f"{collection.name!r} is where saved papers go and cannot be deleted; remove its papers instead"
             )
         self._store.delete(collection.pk)

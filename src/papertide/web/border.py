@@ -12,7 +12,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import Path
-from pydantic import BeforeValidator, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 # The largest key SQLite's INTEGER and PostgreSQL's BIGINT hold; ids are positive.
@@ -31,3 +31,40 @@ def _iso_day(value: object) -> object:
 
 
 IsoDay = Annotated[date, BeforeValidator(_iso_day), WithJsonSchema({"type": "string", "format": "date"})]
+
+
+def patterned(pattern: str, says: str, *, max_length: int | None = None) -> object:
+    """A string type that must fully match ``pattern`` (Python's ``re``, as the schema publishes it).
+
+    Checked here rather than by pydantic's own ``pattern`` (another regex engine) so that what the
+    schema admits and what the server accepts are decided by one engine, and the error says ``says``.
+    """
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.search(value):
+            raise PydanticCustomError("pattern", "must be {says}", {"says": says})
+        return value
+
+    schema: dict = {"type": "string", "pattern": pattern} | ({"maxLength": max_length} if max_length else {})
+    return Annotated[str, Field(max_length=max_length), AfterValidator(check), WithJsonSchema(schema)]
+
+
+# An address the digest's mail path takes whole (see papertide.mail.addresses.parse_address): dot-atoms
+# before the @ (at most 64 characters), host-name labels after it, 254 characters in all.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,44}[A-Za-z0-9])?"
+EMAIL_PATTERN = rf"^{_ATOM}{{1,32}}(?:\.{_ATOM}{{1,15}}){{0,2}}@{_LABEL}(?:\.{_LABEL}){{0,3}}$"
+Email = patterned(EMAIL_PATTERN, "an email address such as name@example.org")
+
+
+def _json_number(value: object) -> object:
+    """A JSON integer (``7`` or ``7.0``, as JSON Schema counts them); not text or true/false as lax pydantic would."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError("whole_number", "must be a whole number, got {value}", {"value": repr(value)[:40]})
+    return value
+
+
+def whole_number(low: int, high: int) -> object:
+    """An integer from ``low`` to ``high``, given as a JSON number (the bounds stay in the schema)."""
+    return Annotated[int, Field(ge=low, le=high), BeforeValidator(_json_number)]

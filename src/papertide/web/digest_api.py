@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from papertide.digest.preferences import Preferences
 from papertide.digest.schedule import latest_period
-from papertide.errors import NotFound
+from papertide.errors import NotFound, Unauthorized
 from papertide.store.accounts import User
 from papertide.store.digest import Subscription
 from papertide.web.auth import SESSION_COOKIE, CsrfDep, OptionalUserDep, UserDep, require_user, verify_csrf
@@ -69,6 +69,8 @@ def subscribe(
     """With an address: a confirmation link goes to it (202); nothing else is sent until it is followed.
     With an API token and no address (or the account's own): active at once (200)."""
     preferences = body.preferences.changes()
+    if user is None and body.email is None:
+        raise Unauthorized("give an email address, or an API token to subscribe the account's own address")
     if user is not None and (body.email is None or body.email.strip().lower() == user.email):
         subscription = digest.subscriptions.subscribe_user(user, preferences)
         return SubscribeResult(status=subscription.status, email=subscription.email)

@@ -3,48 +3,89 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated, Literal
+from zoneinfo import available_timezones
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from papertide.digest.alerts import KINDS, MAX_AUTHOR_CHARS
 from papertide.digest.compose import ComposedDigest
-from papertide.digest.preferences import MAX_PAPERS, MAX_PATTERNS, Preferences, describe_schedule
+from papertide.digest.preferences import (
+    MAX_PAPERS,
+    MAX_PATTERNS,
+    WEEKDAYS,
+    Frequency,
+    Preferences,
+    Section,
+    describe_schedule,
+)
 from papertide.search.query import MAX_QUERY_CHARS
 from papertide.store.digest import Alert, Subscription
+from papertide.web.border import Email, IsoDay, patterned, whole_number
 from papertide.web.schemas import PaperSummary, paper_summary
+
+_DAY_NAMES = tuple(day.lower() for day in WEEKDAYS) + WEEKDAYS
+
+
+def _day_number(value: object) -> object:
+    """A day's name as its number (Monday is 0), so one check and one message cover both forms."""
+    return _DAY_NAMES.index(value) % 7 if value in _DAY_NAMES else value
+
+
+_Weekday = Annotated[
+    whole_number(0, 6),
+    BeforeValidator(_day_number),
+    WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 0, "maximum": 6}, {"enum": list(_DAY_NAMES)}]}),
+]
+_Hour = whole_number(0, 23)
+_PaperCount = whole_number(1, MAX_PAPERS)
+_Zone = Literal[tuple(sorted(available_timezones()))]  # type: ignore[valid-type]
+# One category pattern as the search engine checks it (Filters), spelled out for the schema.
+_Category = patterned(r"^[A-Za-z][A-Za-z-]*(?:\.[A-Za-z-]+\*?|\.\*|\*)?$", "a category such as cs.LG or cs.*")
+
+
+def _without_defaults(schema: dict) -> None:
+    """A field left out keeps its value; null is no value (paused_until aside), so no default is shown."""
+    for field in schema.get("properties", {}).values():
+        field.pop("default", None)
 
 
 class DigestPreferences(BaseModel):
     """When the digest comes and what it brings; every field may be left out to keep (or default) it.
 
-    Checked field by field (the first bad one is a 400 problem naming it; nothing changes).
+    Each field's type and range are in this schema; a request outside them is a 422 naming the
+    field, and nothing changes.
     """
 
-    frequency: str | None = Field(None, description="`weekdays` (Monday to Friday, the default), `daily` or `weekly`.")
-    weekday: int | str | None = Field(None, description="Day of a weekly digest: 0 (Monday) to 6, or its name.")
-    hour: int | None = Field(None, description="Local delivery hour, 0-23 (default 8).")
-    timezone: str | None = Field(None, max_length=64, description="IANA time zone, e.g. `Europe/Berlin` (default UTC).")
-    categories: list[str] | None = Field(
+    model_config = ConfigDict(json_schema_extra=_without_defaults)
+
+    frequency: Frequency = Field(None, description="`weekdays` (Monday to Friday, the default), `daily` or `weekly`.")
+    weekday: _Weekday = Field(None, description="Day of a weekly digest: 0 (Monday) to 6, or its name.")
+    hour: _Hour = Field(None, description="Local delivery hour, 0-23 (default 8).")
+    timezone: _Zone = Field(None, description="IANA time zone, e.g. `Europe/Berlin` (default UTC).")
+    categories: list[_Category] = Field(
         None, max_length=MAX_PATTERNS, description="Categories to include (`cs.LG`, `math.*`); empty: every category."
     )
-    exclude: list[str] | None = Field(None, max_length=MAX_PATTERNS, description="Categories to leave out.")
-    max_papers: int | None = Field(None, description=f"Papers per digest, 1-{MAX_PAPERS} (default 10).")
-    sections: list[str] | None = Field(
-        None, max_length=3, description="Sections on: any of `trending`, `for_you`, `alerts` (default all)."
+    exclude: list[_Category] = Field(None, max_length=MAX_PATTERNS, description="Categories to leave out.")
+    max_papers: _PaperCount = Field(None, description=f"Papers per digest, 1-{MAX_PAPERS} (default 10).")
+    sections: list[Section] = Field(
+        None,
+        min_length=1,
+        max_length=3,
+        description="Sections on: any of `trending`, `for_you`, `alerts` (default all).",
     )
-    paused_until: date | None = Field(None, description="No digest before this local day; null: no pause.")
+    paused_until: IsoDay | None = Field(None, description="No digest before this local day; null: no pause.")
 
     def changes(self) -> dict:
         """The fields the caller gave, as :meth:`Preferences.parse` takes them."""
-        return self.model_dump(exclude_unset=True)
+        return self.model_dump(mode="json", exclude_unset=True)
 
 
 class SubscribeRequest(BaseModel):
-    email: str | None = Field(
+    email: Email | None = Field(
         None,
-        max_length=254,
         description="The address to subscribe; a confirmation link is mailed to it. Left out with an API token: "
-        "the account's own address, subscribed at once.",
+        "the account's own address, subscribed at once (without credentials: 401).",
     )
     preferences: DigestPreferences = Field(default_factory=DigestPreferences)
 
@@ -55,8 +96,11 @@ class SubscribeResult(BaseModel):
 
 
 class AlertIn(BaseModel):
-    kind: str = Field(description=f"One of {', '.join(KINDS)}: a saved search, or an author followed by name.")
+    kind: Literal[KINDS] = Field(  # type: ignore[valid-type]
+        description=f"One of {', '.join(KINDS)}: a saved search, or an author followed by name."
+    )
     value: str = Field(
+        min_length=1,
         max_length=max(MAX_QUERY_CHARS, MAX_AUTHOR_CHARS),
         description="The search query (the search box's language) or the author's name.",
     )

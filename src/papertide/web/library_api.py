@@ -137,7 +137,7 @@ def update_collection(
     summary="Delete a collection",
     status_code=204,
     dependencies=WRITE,
-    responses=problem_responses(404),
+    responses=problem_responses(404, 409),
 )
 def delete_collection(services: ServicesDep, user: UserDep, collection_id: str) -> Response:
     """Removes the collection and its notes; the papers stay. The default collection cannot be deleted (400)."""

@@ -26,6 +26,19 @@ api = APIRouter(prefix="/api/v1", responses=problem_responses(400, 401, 403, 404
 BIBTEX_MEDIA_TYPE = "application/x-bibtex; charset=utf-8"
 # Who asks, then the size of what they send, then whether the form is ours (that check parses it).
 UPLOAD_ROUTE = [Depends(require_user), UploadLimitDep, CsrfDep]
+# The body as the schema shows it: the route reads it itself (see papertide.web.uploads).
+UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary", "description": "A .bib or .ris file."}},
+            }
+        }
+    },
+}
 
 
 def _file_name(name: str, extension: str) -> str:
@@ -98,6 +111,7 @@ def import_page(request: Request, services: ServicesDep, user: UserDep, upload: 
     tags=["library"],
     summary="Import a BibTeX or RIS file into a collection",
     dependencies=UPLOAD_ROUTE,
+    openapi_extra={"requestBody": UPLOAD_BODY},
 )
 def api_import(services: ServicesDep, user: UserDep, collection_id: str, upload: UploadDep) -> ImportResult:
     """Multipart form with the file in `file`. Papers this library holds are matched by arXiv id, DOI or exact

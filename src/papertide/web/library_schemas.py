@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
-from papertide.library.collections import CollectionPage, Order, SavedPaper
+from papertide.library.collections import MAX_NAME_CHARS, CollectionPage, Order, SavedPaper
 from papertide.library.for_you import Recommendation
 from papertide.library.imports import ImportReport
 from papertide.library.votes import VoteState
@@ -57,14 +57,24 @@ class CollectionList(BaseModel):
     collections: list[CollectionSummary]
 
 
+# Documented, not enforced here: clean_name folds white space, drops control characters and says what is
+# wrong with a name that has nothing else. A name the pattern admits keeps at least one character.
+_NAME = {"pattern": r"[^\s\x00-\x1f\x7f-\x9f]"}
+
+
 class CollectionCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=200, description="Unique among the reader's collections.")
-    public: bool = False
+    name: str = Field(
+        min_length=1,
+        max_length=MAX_NAME_CHARS,
+        json_schema_extra=_NAME,
+        description="Unique among the reader's collections.",
+    )
+    public: bool = Field(False, strict=True)
 
 
 class CollectionUpdate(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    public: bool | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=MAX_NAME_CHARS, json_schema_extra=_NAME)
+    public: bool | None = Field(None, strict=True)
 
 
 class SaveRequest(BaseModel):

@@ -49,9 +49,11 @@ async def uploaded_file(request: Request) -> Upload:
     """
     form = await request.form(max_files=1, max_fields=20)
     upload = form.get("file")
+    fields = {name: value for name, value in form.items() if isinstance(value, str) and name != "file"}
+    if isinstance(upload, str) and upload:  # the file's text as a plain field, as `curl -F 'file=<x.bib'` sends it
+        return Upload("file", upload.encode(), fields)
     if not isinstance(upload, UploadFile) or not upload.filename:
         raise InvalidInput("choose a BibTeX (.bib) or RIS (.ris) file to import (form field 'file')")
-    fields = {name: value for name, value in form.items() if isinstance(value, str)}
     return Upload(upload.filename, await upload.read(), fields)
 
 
