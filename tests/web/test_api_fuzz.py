@@ -20,7 +20,6 @@ from schemathesis.engine import events, from_schema
 from schemathesis.engine.recorder import CheckFailureInfo, Interaction
 from schemathesis.openapi.checks import RejectedPositiveData
 
-from papertide.accounts.api_tokens import create_api_token
 from papertide.config import load_settings
 from papertide.digest.alerts import validate_alert
 from papertide.errors import InvalidInput
@@ -32,6 +31,7 @@ from papertide.store import open_store
 from papertide.web.app import create_app
 from tests.postgres import fresh_database_url
 from tests.web.corpus import load_papers
+from tests.web.library_helpers import bearer
 
 SEED = 21
 MAX_EXAMPLES = 20
@@ -50,10 +50,8 @@ def fuzzed_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
 
 
 @pytest.fixture(scope="module")
-def api_token(fuzzed_app: FastAPI) -> str:
-    accounts = fuzzed_app.state.services.accounts
-    user, _ = accounts.get_or_create_user("fuzz@example.org")
-    return create_api_token(accounts, user, "schemathesis")
+def token_headers(fuzzed_app: FastAPI) -> dict[str, str]:
+    return bearer(TestClient(fuzzed_app), "fuzz@example.org")[1]
 
 
 def _broken_rule(case: schemathesis.Case, response: schemathesis.Response) -> str | None:
@@ -130,6 +128,6 @@ def test_every_operation_answers_as_documented_without_credentials(fuzzed_app: F
     assert not failures, "\n\n".join(failures)
 
 
-def test_every_operation_answers_as_documented_with_an_api_token(fuzzed_app: FastAPI, api_token: str) -> None:
-    failures = run_schemathesis(fuzzed_app, {"Authorization": f"Bearer {api_token}"})
+def test_every_operation_answers_as_documented_with_an_api_token(fuzzed_app: FastAPI, token_headers) -> None:
+    failures = run_schemathesis(fuzzed_app, token_headers)
     assert not failures, "\n\n".join(failures)
