@@ -204,7 +204,7 @@ def test_the_api_manages_collections_with_a_bearer_token(client: TestClient) -> 
     names = [c["name"] for c in client.get("/api/v1/collections", headers=headers).json()["collections"]]
     assert names == ["Saved", "Group"]
     default_id = client.get("/api/v1/collections", headers=headers).json()["collections"][0]["id"]
-    assert client.delete(f"/api/v1/collections/{default_id}", headers=headers).status_code == 400
+    assert client.delete(f"/api/v1/collections/{default_id}", headers=headers).status_code == 409  # was 400 (issue 21)
     assert client.delete(f"/api/v1/collections/{group['id']}", headers=headers).status_code == 204
     assert client.get(f"/api/v1/collections/{group['id']}", headers=headers).status_code == 404
 

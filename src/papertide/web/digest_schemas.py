@@ -6,7 +6,8 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 from zoneinfo import available_timezones
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from papertide.digest.alerts import KINDS, MAX_AUTHOR_CHARS
 from papertide.digest.compose import ComposedDigest
@@ -39,7 +40,19 @@ _Weekday = Annotated[
 ]
 _Hour = whole_number(0, 23)
 _PaperCount = whole_number(1, MAX_PAPERS)
-_Zone = Literal[tuple(sorted(available_timezones()))]  # type: ignore[valid-type]
+_ZONES = frozenset(available_timezones())
+
+
+def _zone(name: str) -> str:
+    if name not in _ZONES:
+        raise PydanticCustomError(
+            "zone", "{name} is not an IANA time zone name such as Europe/Berlin", {"name": repr(name)[:70]}
+        )
+    return name
+
+
+# The schema lists the zones; the check says what is wrong without listing them all.
+_Zone = Annotated[str, AfterValidator(_zone), WithJsonSchema({"type": "string", "enum": sorted(_ZONES)})]
 # One category pattern as the search engine checks it (Filters), spelled out for the schema.
 _Category = patterned(r"^[A-Za-z][A-Za-z-]*(?:\.[A-Za-z-]+\*?|\.\*|\*)?$", "a category such as cs.LG or cs.*")
 
