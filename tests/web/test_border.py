@@ -118,7 +118,7 @@ def test_a_500_answers_a_problem_and_keeps_the_connection_for_the_next_request(a
         ("/api/v1/collections", "GET, OPTIONS, POST"),
         ("/api/v1/collections/abc", "DELETE, GET, OPTIONS, PATCH"),
         ("/api/v1/digest/subscription", "DELETE, GET, OPTIONS, PATCH"),
-        ("/account/tokens", "OPTIONS, POST"),
+        ("/account/tokens", "GET, OPTIONS, POST"),
     ],
 )
 def test_options_lists_every_method_the_path_allows(client: TestClient, path: str, allowed: str) -> None:
