@@ -154,6 +154,13 @@ def test_subscribing_without_an_address_needs_credentials(client: TestClient) ->
     assert answer.status_code == 401 and "email address" in answer.json()["detail"]
 
 
+@pytest.mark.parametrize("email", ["", "  ", "no-at-sign", "a@b@c", "é@example.org", "a@-x.org"])
+def test_an_address_outside_the_schema_is_a_422_naming_it(client: TestClient, email: str) -> None:
+    answer = client.post("/api/v1/digest/subscribe", json={"email": email})
+    assert answer.status_code == 422
+    assert answer.json()["detail"] == "body.email: must be an email address such as name@example.org"
+
+
 @pytest.mark.parametrize(
     ("preferences", "status", "mentions"),
     [

@@ -33,11 +33,11 @@ def _iso_day(value: object) -> object:
 IsoDay = Annotated[date, BeforeValidator(_iso_day), WithJsonSchema({"type": "string", "format": "date"})]
 
 
-def patterned(pattern: str, says: str, *, max_length: int | None = None) -> object:
-    """A string type that must fully match ``pattern`` (Python's ``re``, as the schema publishes it).
+def patterned(pattern: str, says: str) -> object:
+    """A string type that must match ``pattern`` as JSON Schema reads it (a search), with Python's ``re``.
 
     Checked here rather than by pydantic's own ``pattern`` (another regex engine) so that what the
-    schema admits and what the server accepts are decided by one engine, and the error says ``says``.
+    schema admits and what the server accepts are decided alike, and the error says ``says``.
     """
     compiled = re.compile(pattern)
 
@@ -46,12 +46,11 @@ def patterned(pattern: str, says: str, *, max_length: int | None = None) -> obje
             raise PydanticCustomError("pattern", "must be {says}", {"says": says})
         return value
 
-    schema: dict = {"type": "string", "pattern": pattern} | ({"maxLength": max_length} if max_length else {})
-    return Annotated[str, Field(max_length=max_length), AfterValidator(check), WithJsonSchema(schema)]
+    return Annotated[str, AfterValidator(check), WithJsonSchema({"type": "string", "pattern": pattern})]
 
 
 # An address the digest's mail path takes whole (see papertide.mail.addresses.parse_address): dot-atoms
-# before the @ (at most 64 characters), host-name labels after it, 254 characters in all.
+# before the @ (at most 64 characters), host-name labels after it, at most 252 characters in all.
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,44}[A-Za-z0-9])?"
 EMAIL_PATTERN = rf"^{_ATOM}{{1,32}}(?:\.{_ATOM}{{1,15}}){{0,2}}@{_LABEL}(?:\.{_LABEL}){{0,3}}$"
