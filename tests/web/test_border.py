@@ -158,7 +158,7 @@ def test_subscribing_without_an_address_needs_credentials(client: TestClient) ->
 def test_an_address_outside_the_schema_is_a_422_naming_it(client: TestClient, email: str) -> None:
     answer = client.post("/api/v1/digest/subscribe", json={"email": email})
     assert answer.status_code == 422
-    assert answer.json()["detail"] == "body.email: must be an email address such as name@example.org"
+    assert answer.json()["detail"] == f"body.email: must be an email address such as name@example.org, got {email!r}"
 
 
 @pytest.mark.parametrize(
@@ -181,6 +181,22 @@ def test_digest_preferences_are_checked_by_their_schema(client, preferences, sta
     assert answer.status_code == status, answer.text
     if mentions:
         assert mentions in answer.json()["detail"]
+
+
+def test_a_wrong_type_says_what_the_field_must_be_and_a_missing_field_is_required(client: TestClient) -> None:
+    _, headers = bearer(client, "types@example.org")
+    client.post("/api/v1/digest/subscribe", json={}, headers=headers)
+    answer = client.post("/api/v1/digest/subscription/alerts", json={"kind": 5}, headers=headers)
+    assert answer.status_code == 422
+    assert [error["message"] for error in answer.json()["errors"]] == [
+        "must be 'search' or 'author', got 5",
+        "is required",
+    ]
+    listing = client.get("/api/v1/papers", params={"limit": "ten", "cursor": "x"})
+    assert listing.json()["detail"] == (
+        "query.cursor: must match pattern '^[0-9]{1,17}~[0-9]{1,18}$', got 'x'; "
+        "query.limit: must be a valid integer, unable to parse string as an integer, got 'ten'"
+    )
 
 
 def test_an_import_takes_the_file_as_a_plain_form_field_too(client: TestClient) -> None:

@@ -127,8 +127,26 @@ async def _papertide_error(request: Request, exc: PapertideError) -> Response:
     return _with_error_headers(response, exc)
 
 
+_SHOULD = re.compile(r"^(?:Input|String|List|Value|Dictionary|Object|Tuple|Set|Date|Datetime|Decimal) should ")
+
+
+def _says(error: dict) -> str:
+    """A validation error in the words of the rest of the API: what the field must be, and what it was.
+
+    A field that is there with the wrong type says "must be a valid integer, got 'ten'", never that
+    it is missing; only an absent field "is required".
+    """
+    if error["type"] == "missing":
+        return "is required"
+    message = _SHOULD.sub("must ", error["msg"])
+    if "got " in message:
+        return message
+    shown = repr(error.get("input"))
+    return f"{message}, got {shown if len(shown) <= 40 else shown[:40] + '…'}"
+
+
 async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
-    errors = [{"location": ".".join(str(part) for part in err["loc"]), "message": err["msg"]} for err in exc.errors()]
+    errors = [{"location": ".".join(str(part) for part in err["loc"]), "message": _says(err)} for err in exc.errors()]
     detail = "; ".join(f"{err['location']}: {err['message']}" for err in errors)
     return problem_response(request, 422, "Invalid request", detail, type_=VALIDATION_TYPE, errors=errors)
 
