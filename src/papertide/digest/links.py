@@ -15,11 +15,12 @@ from papertide.accounts.keys import Signer
 from papertide.config import Settings
 from papertide.errors import Forbidden
 from papertide.store.digest import Subscription, SubscriptionStore
+from papertide.store.schema import MAX_KEY
 
 MANAGE = "digest-manage"
 UNSUBSCRIBE = "digest-unsubscribe"
 _MAX_TOKEN_CHARS = 100
-_MAX_PK_DIGITS = 18  # within a 64-bit integer
+_MAX_PK_DIGITS = len(str(MAX_KEY))
 _INVALID = "this link is not valid (it may have been replaced by a newer one); use the link in your latest digest"
 
 
@@ -48,7 +49,8 @@ class DigestLinks:
     def verify(self, purpose: str, token: str, subscriptions: SubscriptionStore) -> Subscription:
         """The subscription a token of ``purpose`` was made for; :class:`Forbidden` if it is not genuine."""
         pk_text, _, signature = (token or "")[:_MAX_TOKEN_CHARS].partition(".")
-        if not (pk_text.isascii() and pk_text.isdigit() and len(pk_text) <= _MAX_PK_DIGITS and signature):
+        well_formed = pk_text.isascii() and pk_text.isdigit() and len(pk_text) <= _MAX_PK_DIGITS and signature
+        if not well_formed or int(pk_text) > MAX_KEY:  # no row has such a key; PostgreSQL would refuse the number
             raise Forbidden(_INVALID)
         subscription = subscriptions.get(int(pk_text))
         if subscription is None or not self._signer.verify(purpose, f"{pk_text}.{subscription.nonce}", signature):

@@ -2,7 +2,7 @@
 
 A cursor is two decimal numbers, ``<microseconds since 1970>~<key>``, so that every string of
 :data:`CURSOR_PATTERN` decodes to a position (the API documents the pattern, and a request the
-pattern admits is never refused) and neither number can overflow a datetime or a 64-bit key.
+pattern admits is never refused) and neither number can overflow a datetime or a key (see MAX_KEY).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 
 from papertide.errors import InvalidInput
 
-# 17 digits of microseconds reach the year 5138; 18 digits of key stay below 2**63.
-CURSOR_PATTERN = r"^[0-9]{1,17}~[0-9]{1,18}$"
+# 17 digits of microseconds reach the year 5138; 9 digits of key stay below MAX_KEY (2**31 - 1).
+CURSOR_PATTERN = r"^[0-9]{1,17}~[0-9]{1,9}$"
 _CURSOR = re.compile(CURSOR_PATTERN.strip("^$"))
 _EPOCH = datetime(1970, 1, 1)
 _MICROSECOND = timedelta(microseconds=1)

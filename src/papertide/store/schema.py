@@ -33,6 +33,10 @@ from papertide.store.vector_column import EmbeddingVector
 
 metadata = MetaData()
 
+# Every table's key is an INTEGER column: 64 bits on SQLite, 32 on PostgreSQL. A key from outside (a URL,
+# a cursor, a link) above this never reaches a query: on PostgreSQL it would be an error, not a miss.
+MAX_KEY = 2**31 - 1
+
 papers = Table(
     "papers",
     metadata,

@@ -1,7 +1,7 @@
 """Types that hold web input to what the layers behind can take, checked before a handler runs.
 
-A path or query parameter that passes its type here never fails further in: an id beyond a
-64-bit key would overflow the database driver (a 500 instead of a 404), and a lax date would read
+A path or query parameter that passes its type here never fails further in: an id beyond the
+database's integer keys would overflow it (a 500 instead of a 404), and a lax date would read
 ``0`` as 1970-01-01. Each is declared once and documented in the OpenAPI schema by its bounds.
 """
 
@@ -15,10 +15,9 @@ from fastapi import Path
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-# The largest key SQLite's INTEGER and PostgreSQL's BIGINT hold; ids are positive.
-MAX_DB_ID = 2**63 - 1
+from papertide.store.schema import MAX_KEY
 
-DbId = Annotated[int, Path(ge=1, le=MAX_DB_ID, description="A positive id, as listed by the API.")]
+DbId = Annotated[int, Path(ge=1, le=MAX_KEY, description="A positive id, as listed by the API.")]
 
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
