@@ -25,6 +25,7 @@ from papertide.digest.alerts import validate_alert
 from papertide.errors import InvalidInput
 from papertide.library.collections import clean_name
 from papertide.library.imports import decode, read_references
+from papertide.library.references import ReadLimits
 from papertide.search.indexing import update_indexes
 from papertide.search.query import parse_query
 from papertide.store import open_store
@@ -60,18 +61,19 @@ def _broken_rule(case: schemathesis.Case, response: schemathesis.Response) -> st
     Such a request is refused with a 400 naming the rule, as the operation's description says; a
     schema cannot relate two parameters or hold a query language, a name's letters or a file format.
     """
-    query, body = case.query or {}, case.body if isinstance(case.body, dict) else {}
-    if str(query.get("q", "")).strip() and str(query.get("related", "")).strip():
+    body = case.body if isinstance(case.body, dict) else {}
+    given = {**(case.query or {}), **body}  # a search's parameters come in either (GET and POST /search)
+    if str(given.get("q") or "").strip() and str(given.get("related") or "").strip():
         return "q and related are exclusive"
-    if str(query.get("submitted_from") or "") > str(query.get("submitted_to") or "9999"):
+    if str(given.get("submitted_from") or "") > str(given.get("submitted_to") or "9999"):
         return "a date range must not be reversed"
     judges = {
-        "q": lambda: parse_query(str(query["q"])),
-        "name": lambda: clean_name(str(body["name"])),
-        "kind": lambda: validate_alert(str(body["kind"]), str(body.get("value", ""))),
+        "q": lambda: parse_query(str(given["q"])),
+        "name": lambda: clean_name(str(given["name"])),
+        "kind": lambda: validate_alert(str(given["kind"]), str(given.get("value", ""))),
     }
     for field, judge in judges.items():
-        if field in query or field in body:
+        if field in given:
             try:
                 judge()
             except InvalidInput as refused:
@@ -80,7 +82,7 @@ def _broken_rule(case: schemathesis.Case, response: schemathesis.Response) -> st
     if upload is not None:
         data = upload if isinstance(upload, bytes) else str(upload).encode()
         try:
-            if not read_references(decode(data, "file"), "file")[1]:
+            if not read_references(decode(data, "file"), "file", ReadLimits())[1]:
                 return "the file holds no references"
         except InvalidInput as refused:
             return refused.message

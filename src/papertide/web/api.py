@@ -18,6 +18,7 @@ from papertide.web.params import (
     MAX_SEARCH_BODY_BYTES,
     CursorParam,
     ListingFiltersDep,
+    SearchBody,
     SearchRequest,
     search_body_too_large,
 )
@@ -85,7 +86,7 @@ async def search(services: ServicesDep, params: Annotated[SearchRequest, Query()
     return await _search(services, params)
 
 
-async def search_by_body(services: ServicesDep, params: SearchRequest) -> SearchResults:
+async def search_by_body(services: ServicesDep, params: SearchBody) -> SearchResults:
     """The same search as `GET /api/v1/search`, its parameters in a JSON body: for long texts, such as a
     pasted abstract in any script (a URL could not hold 20,000 CJK characters percent-encoded).
 

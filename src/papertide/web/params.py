@@ -12,7 +12,7 @@ from papertide.errors import QueryError
 from papertide.search.engine import MAX_OFFSET, Mode, Sort
 from papertide.search.query import MAX_QUERY_CHARS, Filters
 from papertide.store.cursors import CURSOR_PATTERN
-from papertide.web.border import IsoDay
+from papertide.web.border import IsoDay, whole_number
 from papertide.web.filters import CATEGORY_LIST_PATTERN, build_filters
 
 MAX_PATTERNS = 32
@@ -120,6 +120,17 @@ class SearchRequest(BaseModel):
     @property
     def pasted(self) -> bool:
         return bool(self.related.strip())
+
+
+_BodyLimit = whole_number(1, 100)
+_BodyOffset = whole_number(0, MAX_OFFSET)
+
+
+class SearchBody(SearchRequest):
+    """The search as a JSON body, whose numbers must be JSON numbers (the query string's are text)."""
+
+    limit: _BodyLimit = Field(default=20, description="Results per page.")
+    offset: _BodyOffset = Field(default=0, description="Results to skip.")
 
 
 # A search's body holds one text of up to MAX_QUERY_CHARS characters, each at most 12 bytes however it
