@@ -152,6 +152,11 @@ def test_the_published_category_pattern_is_what_the_filters_accept(value: str) -
     assert accepted == bool(re.search(CATEGORY_LIST_PATTERN, value))
 
 
+@pytest.mark.parametrize("address", ["first.middle.last.jr@example.org", "name@stud.cs.ox.ac.uk"])
+def test_the_schema_admits_long_real_addresses(address: str) -> None:
+    assert re.search(EMAIL_PATTERN, address)
+
+
 def test_subscribing_without_an_address_needs_credentials(client: TestClient) -> None:
     answer = client.post("/api/v1/digest/subscribe", json={})
     assert answer.status_code == 401 and "email address" in answer.json()["detail"]

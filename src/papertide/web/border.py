@@ -49,10 +49,11 @@ def patterned(pattern: str, says: str) -> object:
 
 
 # An address the digest's mail path takes whole (see papertide.mail.addresses.parse_address): dot-atoms
-# before the @ (at most 64 characters), host-name labels after it, at most 252 characters in all.
+# before the @ (at most 64 characters, up to four parts), up to five host-name labels of at most 32 characters
+# after it (university addresses run to five: name@stud.cs.ox.ac.uk), at most 229 characters in all.
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,44}[A-Za-z0-9])?"
-EMAIL_PATTERN = rf"^{_ATOM}{{1,32}}(?:\.{_ATOM}{{1,15}}){{0,2}}@{_LABEL}(?:\.{_LABEL}){{0,3}}$"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?"
+EMAIL_PATTERN = rf"^{_ATOM}{{1,31}}(?:\.{_ATOM}{{1,10}}){{0,3}}@{_LABEL}(?:\.{_LABEL}){{0,4}}$"
 Email = patterned(EMAIL_PATTERN, "an email address such as name@example.org")
 
 
