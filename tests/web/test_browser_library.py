@@ -240,6 +240,44 @@ def test_saving_without_javascript(browser, site: Site, tabs: list[Tab]) -> None
     assert page.locator(".card .paper-id").all_inner_texts() == [paper_id]
 
 
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_a_new_collection_from_the_save_menu_keeps_the_reader_on_the_paper(
+    browser, site: Site, tabs: list[Tab], javascript: bool
+) -> None:
+    """Issue 22: "New collection…" in the save menu creates it with the paper in it, here: with JavaScript by
+    the JSON API (no reload), without by a post that comes back to the paper."""
+    address = f"new-collection-{'js' if javascript else 'no-js'}@example.org"
+    tab = open_tab(tabs, browser, site, address, java_script_enabled=javascript)
+    page = tab.open(f"/paper/{PAPER}")
+    if javascript:
+        page.evaluate("window.stillTheSamePage = true")
+    menu = save_menu(page)
+    menu.locator("summary").click()
+    menu.get_by_label("New collection's name").fill("Diphotons")
+    menu.get_by_label("New collection's name").press("Enter")  # Enter creates, not the first option
+    if not javascript:
+        page.wait_for_url(f"{site.url}/paper/{PAPER}")
+        page.wait_for_load_state("networkidle")
+        save_menu(page).locator("summary").click()
+    menu = save_menu(page)
+    option = menu.get_by_role("button", name="Diphotons")
+    sync_api.expect(option).to_have_attribute("aria-pressed", "true")
+    sync_api.expect(menu.locator(".save-label")).to_have_text("Saved")
+    assert menu.get_by_role("button", name="Saved", exact=True).get_attribute("aria-pressed") == "false"
+    if javascript:
+        assert page.evaluate("window.stillTheSamePage") is True  # no reload
+        sync_api.expect(menu.get_by_label("New collection's name")).to_have_value("")
+        option.click()  # the new option works like the others: out again
+        sync_api.expect(option).to_have_attribute("aria-pressed", "false")
+        option.click()
+        sync_api.expect(option).to_have_attribute("aria-pressed", "true")
+    tab.screenshot(f"library-save-menu-new-collection-{'js' if javascript else 'no-js'}")
+    services = site.app.state.services
+    reader = services.accounts.user_by_email(address)
+    mine = {c.name: c.size for c in services.library.collections.mine(reader)}
+    assert mine == {"Saved": 0, "Diphotons": 1}
+
+
 # A reference manager's export of a software-testing reading list, as Zotero writes it; three of
 # its four papers are in the demo corpus (by arXiv URL, by DOI, by title), the fourth is not.
 TESTING_READING_LIST = """
