@@ -33,9 +33,14 @@ def app(mail_settings: Settings, own_store: PaperStore, clock: ControlledClock) 
     return create_app(mail_settings, own_store, clock=clock)
 
 
-def press(client: TestClient, action: str, data: dict | None = None):
-    """A signed-out press of a paper page's vote or save button (the form carries the CSRF token)."""
-    response = post_form(client, f"/paper/{PAPER}/{action}", data, page=f"/paper/{PAPER}", follow_redirects=False)
+# What a browser sends with a form posted from one of this site's pages (and a page's script cannot set).
+SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin", "Origin": "http://testserver"}
+
+
+def press(client: TestClient, action: str, data: dict | None = None, headers: dict = SAME_ORIGIN):
+    """A signed-out press of a paper page's vote or save button (a bare form: visitors' carry no token)."""
+    client.get(f"/paper/{PAPER}")  # the page gives the browser its CSRF cookie
+    response = client.post(f"/paper/{PAPER}/{action}", data=data, headers=headers, follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == f"/signin?next=%2Fpaper%2F{PAPER}"
     return response
@@ -109,20 +114,36 @@ def test_withdrawing_or_removing_while_signed_out_is_not_remembered(app, smtp_se
     client = TestClient(app)
     for action, data in (("vote", {"voted": "false"}), ("save", {"change": "remove:abc"})):
         assert PENDING_COOKIE not in press(client, action, data).headers.get("set-cookie", "")
-    bad = post_form(client, f"/paper/{PAPER}/save", {"change": "move:x"}, page="/")
+    bad = client.post(f"/paper/{PAPER}/save", data={"change": "move:x"}, headers=SAME_ORIGIN)
     assert bad.status_code == 400 and "change must be" in bad.text
 
 
-def test_a_press_from_another_site_is_sent_to_sign_in_but_never_done(app, smtp_server) -> None:
-    """No CSRF token (a cross-site form): the visitor still goes to sign in, and nothing is remembered."""
+@pytest.mark.parametrize(
+    "headers",
+    [{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}, {"Sec-Fetch-Site": "same-site"},
+     {"Origin": "https://evil.example"}, {"Origin": "null"}, {}],
+    ids=["cross-site", "same-site", "other-origin", "null-origin", "no-headers"],
+)  # fmt: skip
+def test_a_press_from_another_site_is_sent_to_sign_in_but_never_done(app, smtp_server, headers) -> None:
+    """A form on another page makes a signed-out visitor's browser post: nothing is remembered."""
     client = TestClient(app)
-    csrf_token(client, "/")  # the browser has a CSRF cookie, but the form does not carry its token
-    for data in ({}, {"csrf_token": "forged"}):
-        response = client.post(f"/paper/{PAPER}/vote", data=data, follow_redirects=False)
-        assert response.headers["location"] == f"/signin?next=%2Fpaper%2F{PAPER}"
-        assert PENDING_COOKIE not in response.headers.get("set-cookie", "")
+    assert PENDING_COOKIE not in press(client, "vote", headers=headers).headers.get("set-cookie", "")
     sign_in_by_mail(client, smtp_server, "victim@example.org")
     assert votes(client) == 0
+
+
+def test_a_browser_without_fetch_metadata_is_known_by_its_origin(app, smtp_server) -> None:
+    client = TestClient(app)
+    press(client, "vote", headers={"Origin": "http://testserver"})
+    sign_in_by_mail(client, smtp_server, "older-browser@example.org")
+    assert votes(client) == 1
+
+
+def test_a_press_before_any_page_was_seen_is_not_remembered(app, smtp_server) -> None:
+    """No CSRF cookie to bind it to (the browser never loaded a page of ours)."""
+    client = TestClient(app)
+    response = client.post(f"/paper/{PAPER}/vote", headers=SAME_ORIGIN, follow_redirects=False)
+    assert response.status_code == 303 and PENDING_COOKIE not in response.headers.get("set-cookie", "")
 
 
 def _tampered(value: str) -> str:

@@ -8,14 +8,13 @@ one is sent to sign in and then back to the paper, where what they pressed is do
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from papertide.errors import Forbidden, InvalidInput
+from papertide.errors import InvalidInput
 from papertide.library.collections import Order
 from papertide.store.accounts import User
 from papertide.web.auth import CsrfDep, OptionalUserDep, UserDep, local_path, sign_in_url, verify_csrf
@@ -50,37 +49,23 @@ def see_other(path: str) -> RedirectResponse:
 # database lock never holds up the event loop.
 
 
-@dataclass(frozen=True, slots=True)
-class Press:
-    """Who pressed a vote or save button: a signed-in reader (whose form passed the CSRF check), or a
-    visitor, whose press leads to sign in; ``from_our_page``: the visitor's form carried this browser's
-    CSRF token, so the action may be done once they have signed in (see web/pending.py).
+async def reader_or_none(request: Request, services: ServicesDep, user: OptionalUserDep) -> User | None:
+    """The signed-in reader, whose form must carry the CSRF token; None for a visitor, whose press
+    changes nothing but a redirect to sign in (so a card's button needs no token for visitors), and
+    is done once they have signed in (web/pending.py).
     """
-
-    user: User | None
-    from_our_page: bool = False
-
-
-async def pressed_by(request: Request, services: ServicesDep, user: OptionalUserDep) -> Press:
     if user is not None:
         await verify_csrf(request, services)
-        return Press(user)
-    try:
-        await verify_csrf(request, services)
-    except Forbidden:  # a stray or cross-site post: still sent to sign in, but nothing is remembered
-        return Press(None)
-    return Press(None, from_our_page=True)
+    return user
 
 
-PressDep = Annotated[Press, Depends(pressed_by)]
+ReaderDep = Annotated[User | None, Depends(reader_or_none)]
 
 
-def ask_to_sign_in(
-    request: Request, services: Services, press: Press, paper_id: str, pending: PendingAction | None
-) -> Response:
-    """To the sign-in page, then back to the paper; a press from our page is done once signed in."""
+def ask_to_sign_in(request: Request, services: Services, paper_id: str, pending: PendingAction | None) -> Response:
+    """To the sign-in page, then back to the paper, where ``pending`` will have been done."""
     response = see_other(sign_in_url(paper_path(paper_id)))
-    if press.from_our_page and pending is not None:
+    if pending is not None:
         remember(request, response, services, pending)
     return response
 
@@ -89,17 +74,17 @@ def ask_to_sign_in(
 def vote(
     request: Request,
     services: ServicesDep,
-    press: PressDep,
+    user: ReaderDep,
     paper_id: str,
     voted: Annotated[bool, Form()] = True,
     back: BackField = None,
 ) -> Response:
     """Set the reader's vote to ``voted``."""
     paper = find_paper(services.store, canonical_id(paper_id))
-    if press.user is None:
+    if user is None:
         wanted = PendingAction(Action.VOTE, paper.paper_id) if voted else None
-        return ask_to_sign_in(request, services, press, paper.paper_id, wanted)
-    services.library.votes.set(press.user, paper, voted)
+        return ask_to_sign_in(request, services, paper.paper_id, wanted)
+    services.library.votes.set(user, paper, voted)
     return see_other(local_path(back, paper_path(paper.paper_id)))
 
 
@@ -107,7 +92,7 @@ def vote(
 def save(
     request: Request,
     services: ServicesDep,
-    press: PressDep,
+    user: ReaderDep,
     paper_id: str,
     change: Annotated[
         str,
@@ -124,16 +109,16 @@ def save(
     action, _, public_id = change.partition(":")
     if action not in ("add", "remove", "new") or (action == "remove" and not public_id):
         raise InvalidInput(f"change must be 'add:<collection>', 'remove:<collection>' or 'new:', got {change!r}")
-    if press.user is None:
+    if user is None:
         wanted = PendingAction(Action.SAVE, paper.paper_id, public_id) if action == "add" else None
-        return ask_to_sign_in(request, services, press, paper.paper_id, wanted)
+        return ask_to_sign_in(request, services, paper.paper_id, wanted)
     collections = services.library.collections
     if action == "new":
-        public_id = collections.create(press.user, name).public_id
+        public_id = collections.create(user, name).public_id
     if action == "remove":
-        collections.remove(press.user, public_id, paper)
+        collections.remove(user, public_id, paper)
     else:
-        collections.save(press.user, paper, public_id or None)
+        collections.save(user, paper, public_id or None)
     return see_other(local_path(back, paper_path(paper.paper_id)))
 
 

@@ -1,15 +1,16 @@
 """A vote or save pressed while signed out, done once the reader has signed in.
 
-A visitor's press (a form carrying this browser's CSRF token, so only our own pages can make one)
-is answered with the sign-in page and a cookie naming the action: the paper, vote or save, the
+A visitor's press from one of our own pages (the browser says so: Fetch Metadata, else Origin) is
+answered with the sign-in page and a cookie naming the action: the paper, vote or save, the
 collection and an expiry, signed together with this browser's CSRF cookie. Pressing "Sign in" on
 the mailed link's page, itself a CSRF-checked POST, performs it for the new session and clears the
 cookie. Each carries a random nonce, counted once in the rate-limit store (whose window outlasts
 the cookie), so even a copy of the cookie is done at most once. Nobody else can forge one (the
-signature), plant one in a victim's browser (the press needs that browser's CSRF token; the cookie
-is HttpOnly and SameSite=Strict), or use one from another browser (bound to the CSRF cookie it was
-made in) or after it expired. The link opened in another browser signs in without the action: that
-browser never pressed it.
+signature), plant one in a victim's browser (a form on another site is not from our pages, and
+scripts cannot set those headers; the cookie is HttpOnly and SameSite=Strict), or use one from
+another browser (bound to the CSRF cookie it was made in) or after it expired. The link opened in
+another browser signs in without the action: that browser never pressed it. Visitors' buttons need
+no token, so listings stay as small as before.
 """
 
 from __future__ import annotations
@@ -54,10 +55,20 @@ class PendingAction:
     collection: str = ""
 
 
+def from_our_pages(request: Request) -> bool:
+    """Whether the browser says this request comes from a page of this site: ``Sec-Fetch-Site`` (sent by
+    every current browser), else ``Origin``. A page's script can set neither."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site == "same-origin"
+    return request.headers.get("origin") == f"{request.url.scheme}://{request.url.netloc}"
+
+
 def remember(request: Request, response: Response, services: Services, pending: PendingAction) -> None:
-    """Set the cookie that carries ``pending`` through sign-in (the browser must have a CSRF cookie)."""
+    """Set the cookie that carries ``pending`` through sign-in, if the press came from our pages in a
+    browser that has a CSRF cookie (it has, once it has seen a page) to bind it to."""
     browser = request.cookies.get(CSRF_COOKIE)
-    if not browser:
+    if not browser or not from_our_pages(request):
         return
     lifetime = min(timedelta(minutes=services.settings.sign_in_link_minutes) + _ASKING_TIME, _LONGEST)
     expires = int((services.accounts.now() + lifetime).timestamp())

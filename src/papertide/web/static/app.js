@@ -116,8 +116,8 @@ function submitPlainly(form, submitter) {
 document.addEventListener("submit", async (event) => {
   for (const [selector, handler] of Object.entries(enhanced)) {
     const form = event.target.closest(selector);
-    // A visitor's button just posts: the server sends them to sign in, and does it once they have.
-    if (!form || "visitor" in form.dataset) continue;
+    // A visitor's button (no CSRF field) just posts: the server sends them to sign in, and does it then.
+    if (!form || !form.querySelector('input[name="csrf_token"]')) continue;
     event.preventDefault();
     // Its buttons, also those outside it that name it (form="..."); its fields must stay enabled to be sent.
     const buttons = Array.from(form.elements).filter((element) => element.tagName === "BUTTON");
