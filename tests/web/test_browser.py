@@ -137,6 +137,36 @@ def test_pages_fit_a_phone_in_light_and_dark(browser: sync_api.Browser, base_url
     assert tab.errors == []
 
 
+# Demo papers: categories, versions and a GitHub link in the comments; DOI, journal reference and
+# versions; a Hugging Face paper with only the dataset links in its abstract; one with nothing to detail.
+DETAILED = {"1706.00679": ["Categories", "Versions", "Comments", "Code and data"],
+            "0704.0001": ["Categories", "Versions", "DOI", "Journal reference", "Comments"],
+            "2410.18505": ["Code and data"], "2410.17243": []}  # fmt: skip
+
+
+@pytest.mark.parametrize("paper_id", DETAILED)
+def test_paper_details_on_a_phone_hold_no_empty_box(browser: sync_api.Browser, base_url: str, paper_id: str) -> None:
+    """Issue 22: the Details box holds what is stored, or is left out; at 390 px nothing scrolls sideways."""
+    tab = new_tab(browser, base_url, viewport=PHONE, is_mobile=True, has_touch=True)
+    try:
+        page = tab.open(f"/paper/{paper_id}")
+        tab.screenshot(f"paper-details-phone-{paper_id.replace('/', '-')}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "the paper scrolls sideways"
+        details = page.locator("aside.details")
+        assert details.locator("dt").all_inner_texts() == DETAILED[paper_id]
+        assert details.count() == (1 if DETAILED[paper_id] else 0)
+        for value in details.locator("dd").all():
+            assert value.inner_text().strip(), "an empty detail"
+        if paper_id == "1706.00679":
+            code = details.get_by_role("link", name="github.com/ydecastro/super-resolution-testing")
+            assert code.get_attribute("href") == "https://github.com/ydecastro/super-resolution-testing"
+            assert "Statistics Theory" in details.locator(".category-list").inner_text()
+    finally:
+        tab.page.context.close()
+    assert tab.foreign_requests() == []
+    assert tab.errors == []
+
+
 def test_desktop_dark_mode(browser: sync_api.Browser, base_url: str) -> None:
     tab = new_tab(browser, base_url, viewport=DESKTOP, color_scheme="dark")
     try:

@@ -123,23 +123,51 @@ def mailed_link(site: Site, address: str) -> str:
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
-def test_signed_out_voters_sign_in_and_come_back_to_the_paper(browser, site: Site, tabs: list[Tab], javascript) -> None:
+def test_signed_out_voters_sign_in_and_find_the_vote_counted(browser, site: Site, tabs: list[Tab], javascript) -> None:
+    """Issue 22: the upvote pressed before signing in is counted on arrival, once (before, it had to be
+    pressed again)."""
     tab = open_tab(tabs, browser, site, None, java_script_enabled=javascript)
     page = tab.open(f"/paper/{PAPER}")
+    before = int(vote_button(page).locator(".vote-count").inner_text())
     vote_button(page).click()
     page.wait_for_url(f"{site.url}/signin?next=%2Fpaper%2F{PAPER}")
-    address = f"returning-{'js' if javascript else 'no-js'}@example.org"
+    address = sign_in_by_mail(site, page, "returning", javascript)
+    button = vote_button(page)
+    assert button.get_attribute("aria-pressed") == "true"
+    assert int(button.locator(".vote-count").inner_text()) == before + 1
+    page.reload()  # done once: reloading, or the used link, does not count it again
+    assert int(vote_button(page).locator(".vote-count").inner_text()) == before + 1
+    services = site.app.state.services
+    voter = services.accounts.user_by_email(address)
+    assert services.library.votes.voted_among(voter, [services.store.get(PAPER).pk])
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_signed_out_savers_sign_in_and_find_the_paper_saved(browser, site: Site, tabs: list[Tab], javascript) -> None:
+    tab = open_tab(tabs, browser, site, None, java_script_enabled=javascript)
+    page = tab.open(f"/paper/{PAPER}")
+    save_menu(page).get_by_role("button", name="Save").click()
+    page.wait_for_url(f"{site.url}/signin?next=%2Fpaper%2F{PAPER}")
+    address = sign_in_by_mail(site, page, "saving", javascript)
+    assert save_menu(page).locator("summary").inner_text().strip() == "Saved"
+    services = site.app.state.services
+    reader = services.accounts.user_by_email(address)
+    [saved] = services.library.collections.mine(reader)
+    assert (saved.name, saved.size) == ("Saved", 1)
+
+
+def sign_in_by_mail(site: Site, page: sync_api.Page, who: str, javascript: bool) -> str:
+    """On the sign-in page: ask for a link, open the one the Maildir received, press "Sign in", and
+    arrive back on the paper; the address used."""
+    address = f"{who}-{'js' if javascript else 'no-js'}@example.org"
     page.get_by_label("Email address").fill(address)
     page.get_by_role("button", name="Email me a sign-in link").click()
     page.wait_for_load_state("networkidle")
     page.goto(site.url + mailed_link(site, address))
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{site.url}/paper/{PAPER}")  # back on the paper, signed in
-    button = vote_button(page)
-    before = int(button.locator(".vote-count").inner_text())
-    button.click()
-    sync_api.expect(vote_button(page)).to_have_attribute("aria-pressed", "true")
-    sync_api.expect(vote_button(page).locator(".vote-count")).to_have_text(str(before + 1))
+    page.wait_for_load_state("networkidle")
+    return address
 
 
 def save_menu(page: sync_api.Page) -> sync_api.Locator:
@@ -210,6 +238,44 @@ def test_saving_without_javascript(browser, site: Site, tabs: list[Tab]) -> None
     page = tab.open("/library")
     page.locator(".collection-tile").first.click()
     assert page.locator(".card .paper-id").all_inner_texts() == [paper_id]
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_a_new_collection_from_the_save_menu_keeps_the_reader_on_the_paper(
+    browser, site: Site, tabs: list[Tab], javascript: bool
+) -> None:
+    """Issue 22: "New collection…" in the save menu creates it with the paper in it, here: with JavaScript by
+    the JSON API (no reload), without by a post that comes back to the paper."""
+    address = f"new-collection-{'js' if javascript else 'no-js'}@example.org"
+    tab = open_tab(tabs, browser, site, address, java_script_enabled=javascript)
+    page = tab.open(f"/paper/{PAPER}")
+    if javascript:
+        page.evaluate("window.stillTheSamePage = true")
+    menu = save_menu(page)
+    menu.locator("summary").click()
+    menu.get_by_label("New collection's name").fill("Diphotons")
+    menu.get_by_label("New collection's name").press("Enter")  # Enter creates, not the first option
+    if not javascript:
+        page.wait_for_url(f"{site.url}/paper/{PAPER}")
+        page.wait_for_load_state("networkidle")
+        save_menu(page).locator("summary").click()
+    menu = save_menu(page)
+    option = menu.get_by_role("button", name="Diphotons")
+    sync_api.expect(option).to_have_attribute("aria-pressed", "true")
+    sync_api.expect(menu.locator(".save-label")).to_have_text("Saved")
+    assert menu.get_by_role("button", name="Saved", exact=True).get_attribute("aria-pressed") == "false"
+    if javascript:
+        assert page.evaluate("window.stillTheSamePage") is True  # no reload
+        sync_api.expect(menu.get_by_label("New collection's name")).to_have_value("")
+        option.click()  # the new option works like the others: out again
+        sync_api.expect(option).to_have_attribute("aria-pressed", "false")
+        option.click()
+        sync_api.expect(option).to_have_attribute("aria-pressed", "true")
+    tab.screenshot(f"library-save-menu-new-collection-{'js' if javascript else 'no-js'}")
+    services = site.app.state.services
+    reader = services.accounts.user_by_email(address)
+    mine = {c.name: c.size for c in services.library.collections.mine(reader)}
+    assert mine == {"Saved": 0, "Diphotons": 1}
 
 
 # A reference manager's export of a software-testing reading list, as Zotero writes it; three of

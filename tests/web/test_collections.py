@@ -68,6 +68,33 @@ def test_the_first_save_creates_saved_and_returns_to_the_page(client: TestClient
     assert '<span class="save-label">Saved</span>' in paper_page
 
 
+def test_the_save_menu_creates_a_collection_and_saves_into_it_without_leaving_the_page(client: TestClient) -> None:
+    """Without JavaScript: the menu's "New collection…" field posts to the paper's save form and comes back."""
+    sign_in(client)
+    page = client.get(f"/paper/{PAPER}").text
+    new_form = re.search(rf'<form class="save-new-form" id="new-collection-{PAPER}" method="post" '
+                         rf'action="/paper/{PAPER}/save".*?</form>', page, re.S)  # fmt: skip
+    assert new_form and 'name="csrf_token"' in new_form.group(0)
+    assert f'<input form="new-collection-{PAPER}" name="name"' in page
+    create = f'<button form="new-collection-{PAPER}" type="submit" class="save-create" name="change" value="new:">'
+    assert create in page
+    response = post_form(client, f"/paper/{PAPER}/save", {"change": "new:", "name": "  Reading   group ",
+                         "next": f"/paper/{PAPER}"}, follow_redirects=False)  # fmt: skip
+    assert response.status_code == 303 and response.headers["location"] == f"/paper/{PAPER}"
+    created = collection_ids(client)["Reading group"]
+    assert card_ids(client.get(f"/library/{created}").text) == [PAPER]
+    page = client.get(f"/paper/{PAPER}").text
+    assert re.search(rf'value="remove:{created}" data-collection="{created}" aria-pressed="true">Reading group<', page)
+
+    # A name taken, or none: refused with the reason, and nothing changes.
+    taken = post_form(client, f"/paper/{OTHER}/save", {"change": "new:", "name": "Reading group"})
+    assert taken.status_code == 409 and "Reading group" in taken.text
+    empty = post_form(client, f"/paper/{OTHER}/save", {"change": "new:", "name": "   "})
+    assert empty.status_code == 400 and "a collection name needs 1 to 100 characters, got 0" in empty.text
+    assert sorted(collection_ids(client)) == ["Reading group", "Saved"]
+    assert card_ids(client.get(f"/library/{created}").text) == [PAPER]
+
+
 def test_signed_out_readers_are_sent_to_sign_in(client: TestClient) -> None:
     response = client.post(f"/paper/{PAPER}/save", follow_redirects=False)  # a visitor's bare button
     assert response.headers["location"] == f"/signin?next=%2Fpaper%2F{PAPER}"
@@ -150,6 +177,7 @@ def test_someone_elses_private_collection_is_404_in_pages_and_api(client: TestCl
 
 FORMS = [
     ("/paper/{paper}/save", {"change": "add:"}),
+    ("/paper/{paper}/save", {"change": "new:", "name": "Forged"}),
     ("/library/new", {"name": "Forged"}),
     ("/library/{saved}/rename", {"name": "Forged"}),
     ("/library/{saved}/visibility", {"public": "true"}),

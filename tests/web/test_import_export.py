@@ -52,6 +52,26 @@ def test_importing_a_zotero_file_from_the_library_page(client: TestClient) -> No
     assert client.get(f"/library/{saved}").text.count('class="card"') == 7
 
 
+def test_the_import_report_names_the_paper_each_entry_became_and_how(client: TestClient) -> None:
+    sign_in(client)
+    text = re.sub(r"\s+", " ", upload(client, "zotero.bib").text)
+    rows = re.findall(r'<tr><td>(\d+)</td><td data-math>[^<]*(?:<span class="chip-id">[^<]*</span>)?</td>'
+                      r'<td><a href="/paper/([^"]+)" data-math>([^<]+)</a> <span class="paper-id">[^<]+</span></td>'
+                      r'<td>([^<]+)</td></tr>', text)  # fmt: skip
+    assert "Found (7)" in text
+    assert rows[:3] == [
+        ("2", "1706.03762", "Attention Is All You Need", "arXiv id"),
+        ("17", "1512.03385", "Deep Residual Learning for Image Recognition", "title"),
+        ("32", "hep-th/9711200", "The Large N Limit of Superconformal Field Theories and Supergravity", "DOI"),
+    ]
+    assert len(rows) == 7
+    stranger = TestClient(client.app)
+    sign_in(stranger, "nothing-found@example.org")
+    nothing = upload(stranger, "x.bib", b"@book{k, title={No Such Book}}")
+    assert "0 of 1 BibTeX entry matched" in re.sub(r"\s+", " ", nothing.text)
+    assert "Found (" not in nothing.text  # no empty table
+
+
 def test_importing_into_a_chosen_collection(client: TestClient) -> None:
     sign_in(client)
     post_form(client, "/library/new", {"name": "Chapter 2"})
@@ -137,6 +157,14 @@ def test_the_api_imports_with_a_bearer_token(client: TestClient) -> None:
          "reason": "not in this library (looked for the title)"},
     ]  # fmt: skip
     assert body["collection"]["papers"] == 5
+    assert [(f["line"], f["key"], f["matched_by"], f["paper_id"]) for f in body["found"]] == [
+        (7, "vaswani2017attention", "arxiv_id", "1706.03762"),
+        (17, "jiang2023mistral", "arxiv_id", "2310.06825"),
+        (24, "2016arXiv160608415H", "arxiv_id", "1606.08415"),
+        (39, "jiang2024mixtral", "title", "2401.04088"),
+        (47, "ye2024differential", "arxiv_id", "2410.05258"),
+    ]
+    assert body["found"][3]["paper_title"] == "Mixtral of Experts"
     assert client.post("/api/v1/collections/default/import", files=files).status_code == 401
     broken = {"file": ("x.ris", b"TY  - JOUR\nTI  - x\n")}
     problem = client.post("/api/v1/collections/default/import", files=broken, headers=headers)

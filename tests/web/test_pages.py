@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from papertide.config import Settings
 from papertide.demo import load_demo
 from papertide.ingest import ingest
-from papertide.model import Paper
+from papertide.model import Paper, Version
 from papertide.search import maxscore
 from papertide.search.lexical import LexicalIndex
 from papertide.store.papers import PaperStore
@@ -129,6 +129,45 @@ def test_a_paper_without_categories_shows_no_empty_categories_box(settings: Sett
     assert 'class="chips"' not in card
     with_categories = client.get("/paper/2410.17243").text
     assert "<dt>Categories</dt>" in with_categories and 'aria-label="Categories"' in with_categories
+    # Nothing else to detail either (no versions, DOI, comments or code): no Details box at all (issue 22).
+    assert 'class="details"' not in page and ">Details<" not in page
+    assert 'class="details"' in with_categories
+
+
+def test_the_details_box_shows_every_stored_fact(settings: Settings, own_store: PaperStore) -> None:
+    day = datetime(2024, 10, 25, tzinfo=UTC)
+    full = Paper(
+        id="2410.99998", title="A paper with everything", authors=["A. Author"], source="arxiv",
+        abstract="We release weights at huggingface.co/example/widget-7b).", categories=["cs.LG", "quant-ph", "xx.YY"],
+        submitted=day, updated=day.replace(month=11), version=2, doi="10.1234/widget.2024",
+        journal_ref="Proc. NeurIPS 37 (2024) 1-12", comments="Accepted at NeurIPS 2024; code: https://github.com/example/widget.",
+        url_code="https://gitlab.com/example/widget-data",
+        versions=[Version(1, day), Version(2, day.replace(month=11))],
+    )  # fmt: skip
+    ingest([full], own_store)
+    client = TestClient(create_app(settings, own_store))
+    html = re.sub(r"\s+", " ", client.get("/paper/2410.99998").text)
+    details = html[html.index('<aside class="details"') : html.index("</aside>")]
+    chip = '<a class="chip" href="/new?category={0}">{0}</a> <span class="category-name">{1}</span>'
+    assert chip.format("cs.LG", "Machine Learning") in details
+    assert chip.format("quant-ph", "Quantum Physics") in details
+    assert '<a class="chip" href="/new?category=xx.YY">xx.YY</a></li>' in details  # an unknown one, not named twice
+    assert '<li>v1 · <time datetime="2024-10-25">25 Oct 2024</time></li>' in details
+    assert '<li>v2 · <time datetime="2024-11-25">25 Nov 2024</time></li>' in details
+    assert '<a href="https://doi.org/10.1234/widget.2024" rel="noopener">10.1234/widget.2024</a>' in details
+    assert "<dd data-math>Proc. NeurIPS 37 (2024) 1-12</dd>" in details
+    assert "<dd data-math>Accepted at NeurIPS 2024; code: https://github.com/example/widget.</dd>" in details
+    link = r'<li><a href="([^"]+)" rel="noopener nofollow">[^<]+</a> <span class="found-in">([^<]+)</span>'
+    links = re.findall(link, details)
+    assert links == [
+        ("https://gitlab.com/example/widget-data", "GitLab, from the source"),
+        ("https://huggingface.co/example/widget-7b", "Hugging Face, named in the abstract"),
+        ("https://github.com/example/widget", "GitHub, named in the comments"),
+    ]
+    api = client.get("/api/v1/papers/2410.99998").json()
+    assert [(link["site"], link["found_in"]) for link in api["code_links"]] == [
+        ("GitLab", "source"), ("Hugging Face", "abstract"), ("GitHub", "comments"),
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("requested", ["/paper/1706.03762v5", "/paper/arXiv:1706.03762"])

@@ -64,6 +64,7 @@ def test_signed_out_voters_sign_in_and_come_back_to_the_paper(client: TestClient
         response = client.post(f"/paper/{PAPER}/vote", data=data, follow_redirects=False)
         assert response.status_code == 303
         assert response.headers["location"] == f"/signin?next=%2Fpaper%2F{PAPER}"
+        assert "papertide_pending" not in response.headers.get("set-cookie", "")  # see test_pending_action
     assert client.get(f"/api/v1/papers/{PAPER}").json()["votes"] == 0
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from papertide.errors import InvalidInput, RecordError, TooLarge
 from papertide.library.bibtex import bibtex_references
 from papertide.library.collections import Collections
-from papertide.library.matching import Unmatched, match_references
+from papertide.library.matching import Matched, Unmatched, match_references
 from papertide.library.references import ReadLimits, Reference
 from papertide.library.ris import looks_like_ris, ris_references
 from papertide.store.accounts import User
@@ -27,6 +27,15 @@ class ImportLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class Found:
+    """A matched reference with the paper it became, so the report can name and link it."""
+
+    reference: Matched
+    paper_id: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
 class ImportReport:
     collection: Collection  # as it is after the import
     format: str  # "BibTeX" or "RIS"
@@ -34,6 +43,7 @@ class ImportReport:
     matched: int  # references that named a stored paper
     added: int  # papers new to the collection (a paper named twice, or saved before, is added once)
     unmatched: list[Unmatched]
+    found: list[Found]  # each matched reference, in the file's order
 
 
 class Importer:
@@ -56,6 +66,7 @@ class Importer:
         matches = match_references(references, self._keys)
         collection = self._collections.target(user, collection_id)
         added = self._collections.add_many(collection, list(dict.fromkeys(matches.pks)))
+        papers = self._keys.identities(matches.pks)
         return ImportReport(
             collection=self._collections.owned(user, collection.public_id),
             format=file_format,
@@ -63,6 +74,7 @@ class Importer:
             matched=len(matches.pks),
             added=added,
             unmatched=matches.unmatched,
+            found=[Found(match, *papers[match.pk]) for match in matches.matched],
         )
 
 

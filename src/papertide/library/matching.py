@@ -25,9 +25,29 @@ class Unmatched:
 
 
 @dataclass(frozen=True, slots=True)
+class Matched:
+    """A reference and the stored paper it names; ``by`` says how it was found (:data:`MATCHED_BY`)."""
+
+    line: int
+    key: str
+    title: str
+    pk: int
+    by: str
+
+
+# How a reference finds its paper, in the order they are tried.
+MATCHED_BY = ("arxiv_id", "doi", "title")
+
+
+@dataclass(frozen=True, slots=True)
 class Matches:
-    pks: list[int]  # the paper each matched reference names, in the file's order
+    matched: list[Matched]  # in the file's order
     unmatched: list[Unmatched]
+
+    @property
+    def pks(self) -> list[int]:
+        """The paper each matched reference names, in the file's order."""
+        return [match.pk for match in self.matched]
 
 
 def match_references(references: Sequence[Reference], keys: PaperKeyStore) -> Matches:
@@ -36,20 +56,21 @@ def match_references(references: Sequence[Reference], keys: PaperKeyStore) -> Ma
     by_id = keys.by_paper_id(arxiv_id for ref in references for arxiv_id in ref.arxiv_ids)
     by_doi = keys.by_doi(doi for ref in references for doi in ref.dois)
     by_title = keys.by_title(titles.values())
-    pks: list[int] = []
+    matched: list[Matched] = []
     unmatched: list[Unmatched] = []
     for ref in references:
         title_pks = by_title.get(titles[ref.line], [])
-        found = (
-            next((by_id[arxiv_id] for arxiv_id in ref.arxiv_ids if arxiv_id in by_id), None)
-            or next((by_doi[doi][0] for doi in ref.dois if len(by_doi.get(doi, [])) == 1), None)
-            or (title_pks[0] if len(title_pks) == 1 else None)
+        candidates = (
+            next((by_id[arxiv_id] for arxiv_id in ref.arxiv_ids if arxiv_id in by_id), None),
+            next((by_doi[doi][0] for doi in ref.dois if len(by_doi.get(doi, [])) == 1), None),
+            title_pks[0] if len(title_pks) == 1 else None,
         )
+        found = next(((pk, by) for pk, by in zip(candidates, MATCHED_BY, strict=True) if pk is not None), None)
         if found is not None:
-            pks.append(found)
+            matched.append(Matched(ref.line, ref.key, ref.label, *found))
         else:
             unmatched.append(Unmatched(ref.line, ref.key, ref.label, _reason(ref, titles[ref.line], len(title_pks))))
-    return Matches(pks, unmatched)
+    return Matches(matched, unmatched)
 
 
 def _reason(ref: Reference, key: str, same_title: int) -> str:

@@ -34,6 +34,17 @@ class PaperKeyStore(TableStore):
         """Store keys by :func:`~papertide.text.title_key`; several papers may share a title."""
         return self._lookup(papers.c.title_key, title_keys)
 
+    def identities(self, pks: Iterable[int]) -> dict[int, tuple[str, str]]:
+        """(public id, display title) by store key: enough to name and link the papers an import found."""
+        wanted = sorted(set(pks))
+        found: dict[int, tuple[str, str]] = {}
+        with self._reading() as conn:
+            for start in range(0, len(wanted), _CHUNK):
+                query = select(papers.c.pk, papers.c.paper_id, papers.c.title)
+                for pk, paper_id, title in conn.execute(query.where(papers.c.pk.in_(wanted[start : start + _CHUNK]))):
+                    found[pk] = (paper_id, title)
+        return found
+
     def _lookup(self, column: ColumnElement, keys: Iterable[str]) -> dict[str, list[int]]:
         wanted = sorted({key for key in keys if key})
         found: dict[str, list[int]] = {}

@@ -3,7 +3,7 @@
 Every form works without JavaScript: it posts (with the CSRF token) and is answered with a 303
 back to the page it came from. ``static/app.js`` upgrades the vote and save buttons to ``fetch``
 calls of the JSON API, so they change state without a reload. A signed-out reader who presses
-one is sent to sign in and then back to the paper.
+one is sent to sign in and then back to the paper, where what they pressed is done (web/pending.py).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from papertide.web.feed_links import collection_link
 from papertide.web.library_schemas import collection_detail, collection_summary
 from papertide.web.lookup import canonical_id, find_paper
 from papertide.web.params import CursorParam
-from papertide.web.services import ServicesDep
+from papertide.web.pending import Action, PendingAction, remember
+from papertide.web.services import Services, ServicesDep
 from papertide.web.templating import templates
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -50,7 +51,8 @@ def see_other(path: str) -> RedirectResponse:
 
 async def reader_or_none(request: Request, services: ServicesDep, user: OptionalUserDep) -> User | None:
     """The signed-in reader, whose form must carry the CSRF token; None for a visitor, whose press
-    changes nothing but a redirect to sign in (so a card's button needs no token for visitors).
+    changes nothing but a redirect to sign in (so a card's button needs no token for visitors), and
+    is done once they have signed in (web/pending.py).
     """
     if user is not None:
         await verify_csrf(request, services)
@@ -60,8 +62,17 @@ async def reader_or_none(request: Request, services: ServicesDep, user: Optional
 ReaderDep = Annotated[User | None, Depends(reader_or_none)]
 
 
+def ask_to_sign_in(request: Request, services: Services, paper_id: str, pending: PendingAction | None) -> Response:
+    """To the sign-in page, then back to the paper, where ``pending`` will have been done."""
+    response = see_other(sign_in_url(paper_path(paper_id)))
+    if pending is not None:
+        remember(request, response, services, pending)
+    return response
+
+
 @router.post("/paper/{paper_id:path}/vote")
 def vote(
+    request: Request,
     services: ServicesDep,
     user: ReaderDep,
     paper_id: str,
@@ -71,33 +82,43 @@ def vote(
     """Set the reader's vote to ``voted``."""
     paper = find_paper(services.store, canonical_id(paper_id))
     if user is None:
-        return see_other(sign_in_url(paper_path(paper.paper_id)))
+        wanted = PendingAction(Action.VOTE, paper.paper_id) if voted else None
+        return ask_to_sign_in(request, services, paper.paper_id, wanted)
     services.library.votes.set(user, paper, voted)
     return see_other(local_path(back, paper_path(paper.paper_id)))
 
 
 @router.post("/paper/{paper_id:path}/save")
 def save(
+    request: Request,
     services: ServicesDep,
     user: ReaderDep,
     paper_id: str,
     change: Annotated[
-        str, Form(description="`add:<collection>` or `remove:<collection>`; empty: the default.")
+        str,
+        Form(
+            description="`add:<collection>`, `remove:<collection>` (an empty id: the default), or `new:` to create "
+            "the collection `name` and save the paper into it."
+        ),
     ] = "add:",
+    name: Annotated[str, Form(max_length=500, description="The new collection's name, for `new:`.")] = "",
     back: BackField = None,
 ) -> Response:
-    """Save the paper into a collection of the reader's, or take it out."""
+    """Save the paper into a collection of the reader's (perhaps a new one), or take it out."""
     paper = find_paper(services.store, canonical_id(paper_id))
-    if user is None:
-        return see_other(sign_in_url(paper_path(paper.paper_id)))
     action, _, public_id = change.partition(":")
+    if action not in ("add", "remove", "new") or (action == "remove" and not public_id):
+        raise InvalidInput(f"change must be 'add:<collection>', 'remove:<collection>' or 'new:', got {change!r}")
+    if user is None:
+        wanted = PendingAction(Action.SAVE, paper.paper_id, public_id) if action == "add" else None
+        return ask_to_sign_in(request, services, paper.paper_id, wanted)
     collections = services.library.collections
-    if action == "add":
-        collections.save(user, paper, public_id or None)
-    elif action == "remove" and public_id:
+    if action == "new":
+        public_id = collections.create(user, name).public_id
+    if action == "remove":
         collections.remove(user, public_id, paper)
     else:
-        raise InvalidInput(f"change must be 'add:<collection>' or 'remove:<collection>', got {change!r}")
+        collections.save(user, paper, public_id or None)
     return see_other(local_path(back, paper_path(paper.paper_id)))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -122,6 +123,17 @@ class UnmatchedEntry(BaseModel):
     reason: str = Field(description="Why no paper of the library was found for it.")
 
 
+class MatchedEntry(BaseModel):
+    line: int = Field(description="Where the entry starts in the file.")
+    key: str = Field(description="Its citation key (BibTeX) or ID (RIS), if any.")
+    title: str = Field(description="The entry's title, as the file gives it.")
+    matched_by: Literal["arxiv_id", "doi", "title"] = Field(
+        description="What found the paper: the entry's arXiv id, else its DOI, else its exact normalised title."
+    )
+    paper_id: str = Field(description="The paper it became (`/paper/{paper_id}`).")
+    paper_title: str
+
+
 class ImportResult(BaseModel):
     """What an import found and added."""
 
@@ -131,6 +143,7 @@ class ImportResult(BaseModel):
     matched: int = Field(description="Entries that named a paper this library holds.")
     added: int = Field(description="Papers new to the collection (one named twice, or saved before, counts once).")
     unmatched: list[UnmatchedEntry]
+    found: list[MatchedEntry] = Field(description="Each matched entry and the paper it became, in the file's order.")
 
 
 class Because(BaseModel):
@@ -168,6 +181,17 @@ def import_result(report: ImportReport, base_url: str) -> ImportResult:
         matched=report.matched,
         added=report.added,
         unmatched=[UnmatchedEntry(line=u.line, key=u.key, title=u.title, reason=u.reason) for u in report.unmatched],
+        found=[
+            MatchedEntry(
+                line=f.reference.line,
+                key=f.reference.key,
+                title=f.reference.title,
+                matched_by=f.reference.by,
+                paper_id=f.paper_id,
+                paper_title=f.title,
+            )
+            for f in report.found
+        ],
     )
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, PrivateAttr
 
+from papertide.code_links import code_links
 from papertide.model import (
     MAX_ABSTRACT_LENGTH,
     MAX_COMMENTS_LENGTH,
@@ -19,6 +20,7 @@ from papertide.model import (
 )
 from papertide.search.engine import SearchResponse, SearchResult
 from papertide.store.papers import StoredPaper
+from papertide.text import normalize
 from papertide.trending import TrendingItem
 from papertide.web.shown import Clipper
 
@@ -70,6 +72,14 @@ class SignalValue(BaseModel):
     observed_at: datetime
 
 
+class CodeLink(BaseModel):
+    """A code, model or data repository of the paper's."""
+
+    url: str
+    site: str = Field(description="`GitHub`, `GitLab` or `Hugging Face` (`Code` for another host a source gave).")
+    found_in: str = Field(description="`source` (the code link the source gave), `abstract` or `comments`.")
+
+
 class PaperDetail(PaperSummary):
     """A paper with everything the store knows about it."""
 
@@ -79,6 +89,10 @@ class PaperDetail(PaperSummary):
     source: str = Field(description="The source that last wrote this paper (`oai`, `kaggle`, `hf_daily`, ...).")
     versions: list[PaperVersion]
     signals: dict[str, SignalValue] = Field(description="Latest observation of each popularity signal, by name.")
+    code_links: list[CodeLink] = Field(
+        description="The source's code link, then the GitHub, GitLab and Hugging Face URLs the abstract and arXiv "
+        "comments name."
+    )
 
 
 class PaperList(BaseModel):
@@ -229,6 +243,10 @@ def paper_detail(stored: StoredPaper) -> PaperDetail:
         source=paper.source,
         versions=[PaperVersion(version=v.number, created=v.created) for v in paper.versions[-MAX_VERSIONS:]],
         signals={name: SignalValue(value=s.value, observed_at=s.observed_at) for name, s in stored.signals.items()},
+        code_links=[
+            CodeLink(url=link.url, site=link.site, found_in=link.found_in)
+            for link in code_links(paper.url_code, stored.abstract, normalize(paper.comments))
+        ],
         truncated=clip.truncated or len(paper.versions) > MAX_VERSIONS,  # after every clip above
     )
     detail._store_key = stored.pk

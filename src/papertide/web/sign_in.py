@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from papertide.accounts.sign_in import LinkCheck, safe_next
 from papertide.errors import Gone, InvalidInput, MailError, NotFound, TooManyRequests
+from papertide.web import pending
 from papertide.web.auth import SESSION_COOKIE, CsrfDep, clear_session_cookie, set_session_cookie
 from papertide.web.problems import page_with_error
 from papertide.web.services import Services, ServicesDep
@@ -66,7 +67,8 @@ def sign_in_link(request: Request, services: ServicesDep, token: str) -> Respons
 
 @router.post("/signin/{token}", dependencies=[CsrfDep])
 def use_sign_in_link(request: Request, services: ServicesDep, token: str) -> Response:
-    """Use the link: start a session in this browser (ending the one it had) and go where it leads."""
+    """Use the link: start a session in this browser (ending the one it had), do the vote or save this
+    browser pressed before signing in (web/pending.py), and go where it leads."""
     try:
         user, next_url = services.sign_in.redeem(token)
     except (NotFound, Gone):  # expired, used (perhaps a moment ago, by a second press) or unknown
@@ -75,6 +77,7 @@ def use_sign_in_link(request: Request, services: ServicesDep, token: str) -> Res
         services.sessions.end(previous)
     response = RedirectResponse(next_url, status_code=303)
     set_session_cookie(response, services.sessions.start(user, request.headers.get("user-agent")), services)
+    pending.finish(request, response, services, user)
     return response
 
 

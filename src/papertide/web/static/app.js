@@ -1,6 +1,6 @@
 // Progressive enhancement only: every page works without this file.
 // Renders TeX in elements marked data-math with the bundled KaTeX, and turns the upvote and save
-// forms into fetch calls of the JSON API, so pressing them changes no page; fills in the time zone
+// forms (a new collection too) into fetch calls of the JSON API, so pressing them changes no page; fills in the time zone
 // of digest sign-up forms.
 "use strict";
 
@@ -23,11 +23,14 @@ document.addEventListener("DOMContentLoaded", () => {
 // A JSON API call with this browser's session and CSRF token. A reader whose session ended meanwhile
 // is sent to sign in (then back to the paper); any other failure submits the form the old way, so
 // the server's page explains it.
-async function callApi(form, method, url) {
+async function callApi(form, method, url, body) {
   const token = document.querySelector('meta[name="csrf-token"]').content;
+  const headers = { "X-CSRF-Token": token, Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(url, {
     method,
-    headers: { "X-CSRF-Token": token, Accept: "application/json" },
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
     credentials: "same-origin",
   });
   if (response.status === 401) {
@@ -69,7 +72,34 @@ async function save(form, submitter) {
   }
 }
 
-const enhanced = { "form.vote": vote, "form.save-form": save };
+// "New collection…" in a save menu: create the collection, save the paper into it and add it to
+// the menu, ticked. A name already taken (409) submits the form, so the server's page says so.
+async function createAndSave(form) {
+  const name = form.elements.name.value.trim();
+  if (!name) throw new Error("no name was given");
+  const created = await callApi(form, "POST", "/api/v1/collections", { name });
+  if (!created) return;
+  const url = `/api/v1/collections/${encodeURIComponent(created.id)}/papers/${encodeURI(form.dataset.paper)}`;
+  const state = await callApi(form, "PUT", url);
+  if (!state) return;
+  form.elements.name.value = "";
+  const menu = document.querySelector(`form.save-form[data-paper="${CSS.escape(form.dataset.paper)}"]`);
+  if (!menu) return;
+  const option = document.createElement("button");
+  option.type = "submit";
+  option.className = "save-option";
+  option.name = "change";
+  option.value = `remove:${state.collection.id}`;
+  option.dataset.collection = state.collection.id;
+  option.setAttribute("aria-pressed", "true");
+  option.textContent = state.collection.name;
+  menu.querySelector(".save-new").before(option);
+  const summary = menu.querySelector("summary");
+  summary.setAttribute("aria-pressed", "true");
+  summary.querySelector(".save-label").textContent = "Saved";
+}
+
+const enhanced = { "form.vote": vote, "form.save-form": save, "form.save-new-form": createAndSave };
 
 // The old way, as if the script were absent: the pressed button's name and value go along.
 function submitPlainly(form, submitter) {
@@ -86,10 +116,11 @@ function submitPlainly(form, submitter) {
 document.addEventListener("submit", async (event) => {
   for (const [selector, handler] of Object.entries(enhanced)) {
     const form = event.target.closest(selector);
-    // A visitor's button (no CSRF field) just posts: the server sends them to sign in.
+    // A visitor's button (no CSRF field) just posts: the server sends them to sign in, and does it then.
     if (!form || !form.querySelector('input[name="csrf_token"]')) continue;
     event.preventDefault();
-    const buttons = form.querySelectorAll("button");
+    // Its buttons, also those outside it that name it (form="..."); its fields must stay enabled to be sent.
+    const buttons = Array.from(form.elements).filter((element) => element.tagName === "BUTTON");
     buttons.forEach((button) => { button.disabled = true; });
     try {
       await handler(form, event.submitter);
