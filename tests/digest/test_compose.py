@@ -187,3 +187,18 @@ def test_an_alert_whose_own_dates_end_before_the_news_matches_nothing(world: Wor
     world.subscriptions.add_alert(subscription.pk, "search", "learning year:2020", limit=20)
     monday_arrivals(world)
     assert world.composer.compose(subscription, period(subscription, 1)) is None
+
+
+def test_a_new_paper_that_trends_is_listed_once_with_why_it_trends(world: World) -> None:
+    subscription = world.subscriber(categories=["cs.LG"])
+    monday_arrivals(world)
+    # "Popular Transformers" arrived on Monday (new) and gained 30 upvotes before Tuesday's delivery (trending).
+    world.arrive(
+        [paper(2, "Popular Transformers", submitted=at(29, month=11), upvotes=70, observed=at(1, 6))], at=at(1, 6)
+    )
+    world.clock.now = at(1, 8)
+    world.trending.refresh()
+    digest = world.composer.compose(subscription, period(subscription, 1))
+    assert titles(digest) == ["Popular Transformers", "Learning Rates Revisited"]
+    assert len(digest.paper_pks) == len(set(digest.paper_pks)) == digest.count == 2
+    assert reasons(digest)["Popular Transformers"].startswith("Trending in cs.LG: +30 Hugging Face upvotes")

@@ -366,18 +366,19 @@ def _interleave(queues: list[deque[_Candidate]]) -> list[_Candidate]:
 
 
 def _share(candidates: dict[Section, list[_Candidate]], sent: set[int], limit: int) -> dict[Section, list[_Candidate]]:
-    """Up to ``limit`` papers, none sent before, the sections taking turns in claim order.
+    """Up to ``limit`` papers, none sent before and none twice, the sections taking turns in claim order.
 
-    A paper several sections offer belongs to the first of them in :data:`CLAIM_ORDER`: the others drop it.
+    A paper offered more than once belongs to its first offer: the first section in :data:`CLAIM_ORDER`
+    that offers it, and within a section its first place (trending offers a paper that trends and
+    is new twice, the trending reason first).
     """
-    owner: dict[int, Section] = {}
+    offered = set(sent)
+    queues: dict[Section, deque[_Candidate]] = {section: deque() for section in CLAIM_ORDER}
     for section in CLAIM_ORDER:
         for candidate in candidates[section]:
-            owner.setdefault(candidate.pk, section)
-    queues = {
-        section: deque(c for c in candidates[section] if c.pk not in sent and owner[c.pk] is section)
-        for section in CLAIM_ORDER
-    }
+            if candidate.pk not in offered:
+                offered.add(candidate.pk)
+                queues[section].append(candidate)
     chosen: dict[Section, list[_Candidate]] = {section: [] for section in CLAIM_ORDER}
     total = 0
     while total < limit and any(queues.values()):
