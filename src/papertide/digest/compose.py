@@ -220,6 +220,27 @@ class Composer:
             return None
         return ComposedDigest(subscription, preferences, period, since, sections)
 
+    def why_empty(self, subscription: Subscription, period: Period) -> str:
+        """Why :meth:`compose` gives no digest for this period, in words for a report or a preview."""
+        preferences = Preferences.from_dict(subscription.preferences)
+        since = window_start(subscription, preferences, period)
+        between = f"between {since:%Y-%m-%d %H:%M} and {period.cutoff:%Y-%m-%d %H:%M} UTC"
+        if since == subscription.last_cutoff:
+            between = f"since the last digest ({between})"
+        arrived = len(self._window(since, period.cutoff).pks)
+        old = self._store.count_backfills(since - ARRIVAL_OVERLAP, period.cutoff, since - self._max_age)
+        backfills = (
+            f"{old} paper{'s' if old != 1 else ''} older than the maximum age "
+            f"({self._max_age.days} days, PAPERTIDE_DIGEST_MAX_AGE_DAYS)"
+        )
+        if arrived:
+            found = f"nothing new for them {between}: none of the {arrived} new papers is in their categories, "
+            found += "sections or alerts, or each was in an earlier digest"
+            return found + (f"; {backfills} left out" if old else "")
+        if old:
+            return f"nothing new {between}: only {backfills} arrived"
+        return f"nothing arrived {between}"
+
     def _window(self, since: datetime, cutoff: datetime) -> _Arrivals:
         def load() -> _Arrivals:
             pks = self._store.arrived(since - ARRIVAL_OVERLAP, cutoff, since - self._max_age)

@@ -390,6 +390,15 @@ class PaperStore(TableStore):
         with self._reading() as conn:
             return list(conn.execute(query).scalars())
 
+    def count_backfills(self, start: datetime, end: datetime, listed_before: datetime) -> int:
+        """How many papers first stored in ``[start, end)`` were listed before ``listed_before``: the
+        late backfills :meth:`arrived` leaves out, counted to say why a digest is empty."""
+        query = select(func.count()).select_from(papers).where(
+            papers.c.created_at >= start, papers.c.created_at < end, papers.c.listed_at < listed_before
+        )
+        with self._reading() as conn:
+            return conn.execute(query).scalar_one()
+
     def count(self) -> int:
         with self._reading() as conn:
             return conn.execute(select(func.count()).select_from(papers)).scalar_one()
