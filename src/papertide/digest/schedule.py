@@ -95,6 +95,22 @@ def due_period(subscription: Subscription, now: datetime) -> Period | None:
     return period
 
 
+def next_period(subscription: Subscription, now: datetime) -> Period:
+    """The next delivery, for a preview: the one due now if not yet recorded, else the first scheduled after
+    ``now`` (a pause skipped). Never the past delivery already sent, which would preview as empty."""
+    due = due_period(subscription, now)
+    if due is not None:
+        return due
+    preferences = Preferences.from_dict(subscription.preferences)
+    today = now.astimezone(preferences.zone).date()
+    start = max(today, preferences.paused_until or today)
+    for ahead in range(_WEEK + 1):
+        period = period_on(preferences, start + timedelta(days=ahead))
+        if period is not None and period.cutoff > now:
+            return period
+    raise AssertionError("every frequency delivers at least once a week")
+
+
 def why_not_due(subscription: Subscription, now: datetime, day: date | None = None) -> str | None:
     """Why an active subscription has no digest due at ``now`` (or on the local ``day``), None when it has one.
 
