@@ -171,6 +171,11 @@ def test_search_feed_lists_the_matches_newest_first(client: TestClient, fmt: str
     assert parsed.feed.link == page
 
 
+def test_a_phrase_search_feed_is_titled_without_doubled_quotes(client: TestClient) -> None:
+    parsed = parse(client.get("/feeds/search.atom", params={"q": '"attention is all"', "mode": "lexical"}))
+    assert parsed.feed.title == "Search “attention is all” · papertide"
+
+
 def test_search_feed_takes_the_query_language(client: TestClient) -> None:
     parsed = parse(client.get("/feeds/search.atom", params={"q": 'author:"Maldacena"', "mode": "lexical"}))
     assert entry_ids(parsed) == ["hep-th/9711200"]
