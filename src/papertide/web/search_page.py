@@ -34,6 +34,7 @@ from papertide.search.query import MAX_QUERY_CHARS, Filters, check_query_length
 from papertide.store.search_texts import TEXT_ID_CHARS
 from papertide.web.body_limit import bounded_body_route
 from papertide.web.feed_links import FeedLink, new_papers_link, search_link
+from papertide.web.filters import without_blank_filters
 from papertide.web.params import (
     MAX_SEARCH_BODY_BYTES,
     CategoryFiltersDep,
@@ -70,6 +71,8 @@ async def search(
     sort: SortParam = "relevance",
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> Response:
+    if clean := without_blank_filters(request):
+        return clean
     if text_id:  # a long text the form sent, kept in the store: it fills the box its button named
         kept = await services.lookup(lambda: _kept_text(services, text_id))
         q, related = (q, kept) if find == "related" else (kept, related)
