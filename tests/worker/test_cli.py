@@ -21,7 +21,7 @@ from papertide.store import open_store
 from papertide.store.bounces import BouncePolicy, BounceStore
 from papertide.store.digest import SubscriptionStore
 from papertide.store.papers import PaperStore
-from papertide.worker.digests import SUSPENDED
+from papertide.worker.digests import ALREADY, SUSPENDED
 from tests.digest.conftest import paper
 from tests.mail_server import MailServer
 
@@ -182,9 +182,12 @@ def test_digest_send_names_a_suspended_address(data_dir: Path, smtp_server: Mail
     engine = open_store(load_settings().resolved_database_url).engine
     bounces = BounceStore(engine, policy=BouncePolicy(threshold=1.0))  # one hard bounce suspends
     bounces.record("reader@example.org", hard=True, reason="550 no such user")
+    printed = run("digest", "send")
+    assert "Not sent:" in printed and f"1 × {SUSPENDED}" in printed
+    # The suspension was recorded in the outbox for this period: a second run says so.
     report = json.loads(run("digest", "send", "--json"))
-    assert report["enqueue"]["suspended"] == 1 and report["enqueue"]["enqueued"] == 0
-    assert report["enqueue"]["reasons"] == {SUSPENDED: 1}
+    assert report["enqueue"]["already"] == 1 and report["enqueue"]["enqueued"] == 0
+    assert report["enqueue"]["reasons"] == {ALREADY: 1}
     assert smtp_server.messages == []
 
 

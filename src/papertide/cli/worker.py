@@ -117,11 +117,12 @@ def _print_send_report(enqueued: EnqueueReport, delivery: DeliveryReport, not_du
             table.add_column(name.replace("_", " "), justify="right")
         table.add_row(*(("yes" if v else "no") if isinstance(v, bool) else str(v) for v in shown.values()))
         out.print(table)
-    if not enqueued.due and not delivery.concluded:
-        out.print("No digest was due" + (":" if not_due else " (no active subscriber)."), highlight=False)
-    elif enqueued.reasons:
+    reasons = enqueued.reasons if enqueued.due else not_due
+    if not enqueued.due:
+        out.print("No digest was due" + (":" if reasons else " (no active subscriber)."), highlight=False)
+    elif reasons:
         out.print("Not sent:", highlight=False)
-    for reason, count in (not_due or enqueued.reasons).items():
+    for reason, count in reasons.items():
         out.print(f"  {count} × {reason}", highlight=False, markup=False, soft_wrap=True)
 
 
