@@ -99,7 +99,7 @@ def test_an_empty_preview_says_why_as_digest_send_does(data_dir: Path) -> None:
     subscriptions.set_preferences(subscription.pk, changed.to_dict())
     printed = run("digest", "preview", "reader@example.org")
     assert printed.startswith("No digest for reader@example.org on ")
-    assert "none of the 1 new papers is in their categories, sections or alerts" in printed
+    assert "the one new paper is not in their categories, sections or alerts" in printed
     assert printed.rstrip().endswith("so none would be sent.")
     as_json = json.loads(run("digest", "preview", "reader@example.org", "--json"))
-    assert "none of the 1 new papers" in as_json["not_sent"] and as_json["papers"] == [] and as_json["text"] is None
+    assert "the one new paper is not" in as_json["not_sent"] and as_json["papers"] == [] and as_json["text"] is None

@@ -153,7 +153,7 @@ def test_digest_send_reports_enqueueing_and_delivery_apart_and_says_why_nothing_
     [(reason, count)] = report["enqueue"]["reasons"].items()
     assert count == 1
     assert reason.startswith("nothing new for them between ")
-    assert "none of the 1 new papers is in their categories" in reason
+    assert "the one new paper is not in their categories" in reason
     assert report["not_due"] == {}
     assert smtp_server.messages == []
 

@@ -193,6 +193,7 @@ class Composer:
         self._windows: OrderedDict[tuple[datetime, datetime], _Arrivals] = OrderedDict()
         self._arrivals: OrderedDict[tuple[int, ...], _Arrivals] = OrderedDict()
         self._trends: OrderedDict[tuple, list[TrendingItem]] = OrderedDict()
+        self._backfills: OrderedDict[tuple[datetime, datetime], int] = OrderedDict()
 
     def compose(self, subscription: Subscription, period: Period) -> ComposedDigest | None:
         """The digest of ``period`` for ``subscription``, or None when there is nothing new to send."""
@@ -228,14 +229,19 @@ class Composer:
         if since == subscription.last_cutoff:
             between = f"since the last digest ({between})"
         arrived = len(self._window(since, period.cutoff).pks)
-        old = self._store.count_backfills(since - ARRIVAL_OVERLAP, period.cutoff, since - self._max_age)
+        old = _cached(
+            self._backfills,
+            (since, period.cutoff),
+            lambda: self._store.count_backfills(since - ARRIVAL_OVERLAP, period.cutoff, since - self._max_age),
+        )  # one count per window, however many subscribers it leaves without a digest
         backfills = (
             f"{old} paper{'s' if old != 1 else ''} older than the maximum age "
             f"({self._max_age.days} days, PAPERTIDE_DIGEST_MAX_AGE_DAYS)"
         )
         if arrived:
-            found = f"nothing new for them {between}: none of the {arrived} new papers is in their categories, "
-            found += "sections or alerts, or each was in an earlier digest"
+            which = "the one new paper is not" if arrived == 1 else f"none of the {arrived} new papers is"
+            found = f"nothing new for them {between}: {which} in their categories, sections or alerts, "
+            found += "or was in an earlier digest" if arrived == 1 else "or each was in an earlier digest"
             return found + (f"; {backfills} left out" if old else "")
         if old:
             return f"nothing new {between}: only {backfills} arrived"
