@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from papertide.cli import app
 from papertide.store import open_store
+from papertide.store.papers import PaperFilter
 from tests.sources.replay import RecordedServer, Reply, arxiv_api_reply, fixture_bytes
 
 KAGGLE = Path(__file__).parent / "fixtures" / "kaggle-snapshot" / "kaggle-arxiv-metadata-oai-snapshot.head.jsonl"
@@ -126,12 +127,50 @@ def test_ingest_arxiv_ids_from_recorded_server(data_dir: Path, server: RecordedS
 
 def test_ingest_hf_daily_records_upvotes(data_dir: Path, server: RecordedServer) -> None:
     url = server.route("/api/daily_papers", Reply(fixture_bytes("hf-daily-papers", "daily_papers_2024-10-25.json")))
-    code, _, _ = run("ingest", "hf-daily", "--url", url, "--date", "2024-10-25")
+    # --no-categories: no recorded arXiv answer holds these 29 papers (test_hf_daily_papers_take_... below).
+    code, _, _ = run("ingest", "hf-daily", "--url", url, "--date", "2024-10-25", "--no-categories")
     assert code == 0
     assert server.requests[0].query["date"] == "2024-10-25"
     stored = store_of(data_dir)
     assert stored.count() == 29
     assert stored.get("2410.17243").signals["hf_upvotes"].value > 0
+
+
+def hf_listing_of(*paper_ids: str) -> Reply:
+    """The recorded 2026 Hugging Face item, listed once per id: the ids of a recorded arXiv API answer."""
+    item = json.loads(fixture_bytes("hf-daily-papers", "daily_papers_entry_2026-03-06_2602.23229.json"))
+    listing = [{**item, "paper": {**item["paper"], "id": paper_id}} for paper_id in paper_ids]
+    return Reply(json.dumps(listing).encode(), headers={"Content-Type": "application/json"})
+
+
+def test_hf_daily_papers_take_their_categories_from_arxiv(data_dir: Path, server: RecordedServer) -> None:
+    hf = server.route("/api/daily_papers", hf_listing_of("0808.05394", "1707.08567"))
+    arxiv = server.route("/api/query", arxiv_api_reply("id_0808.05394_1707.08567_s0_m100_42e5aa0ec3af.json"))
+    code, out, _ = run("ingest", "hf-daily", "--url", hf, "--date", "2026-03-06", "--arxiv-url", arxiv, "--json")
+    assert code == 0
+    assert json.loads(out) | {"read": None} == {
+        "source": "hf-daily", "read": None, "added": 2, "updated": 0, "unchanged": 0, "rejected": 0,
+        "categories_from_arxiv": 1,
+    }  # fmt: skip
+    assert server.requests[1].query["id_list"] == "0808.05394,1707.08567"  # the papers stored without categories
+    stored = store_of(data_dir)
+    paper = stored.get("1707.08567")
+    assert paper.paper.categories == ["cs.IT"] and paper.signals["hf_upvotes"].value == 10  # arXiv's and HF's
+    assert [p.paper_id for p in stored.list_papers(PaperFilter(categories=("cs.IT",))).papers] == ["1707.08567"]
+    assert stored.get("0808.05394").paper.categories == []  # the recorded answer does not hold it
+    # Listed again: only the paper still without categories is asked for.
+    code, out, _ = run("ingest", "hf-daily", "--url", hf, "--date", "2026-03-06", "--arxiv-url", arxiv, "--json")
+    assert code == 0 and server.requests[3].query["id_list"] == "0808.05394"
+    assert store_of(data_dir).get("1707.08567").paper.categories == ["cs.IT"]  # the listing did not empty them
+
+
+def test_hf_daily_papers_stay_stored_when_arxiv_refuses(data_dir: Path, server: RecordedServer) -> None:
+    hf = server.route("/api/daily_papers", hf_listing_of("0808.05394"))
+    arxiv = server.route("/api/query", arxiv_api_reply("id_abc_s0_m100_b79c8dcf6bc3.json"))  # an API error
+    code, out, err = run("ingest", "hf-daily", "--url", hf, "--date", "2026-03-06", "--arxiv-url", arxiv, "--json")
+    assert code == 0 and json.loads(out)["categories_from_arxiv"] == 0
+    assert "warning: no categories from arXiv this time:" in err
+    assert store_of(data_dir).get("0808.05394").paper.categories == []
 
 
 def test_source_error_exits_1_with_message_and_stores_nothing(data_dir: Path, server: RecordedServer) -> None:

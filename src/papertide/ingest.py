@@ -79,3 +79,16 @@ def ingest(
     if batch:
         flush()
     return summary
+
+
+def fill_categories(
+    store: PaperStore, paper_ids: Iterable[str], fetch: Callable[[list[str]], Iterable[Item]]
+) -> IngestSummary:
+    """Store the records ``fetch`` gives for the stored papers among ``paper_ids`` that have no category.
+
+    Hugging Face lists papers without categories, so they would never show in a category view;
+    their arXiv record (``fetch``: the arXiv API by id) has them. Storing it merges: the listing's
+    upvotes and stars stay, and a record without categories never empties those a paper has.
+    """
+    missing = store.uncategorised(list(paper_ids))
+    return ingest(fetch(missing), store) if missing else IngestSummary()

@@ -182,3 +182,16 @@ def snippet(text: str, limit: int = 300) -> str:
     if cut.count("$") % 2:  # an unclosed formula would show as raw TeX
         cut = cut[: cut.rfind("$")].rstrip()
     return cut.rstrip(" ,.;:") + "…"
+
+
+def quoted(text: str) -> str:
+    """``text`` between curly quotes, for a label (“regression testing”), without doubling the ones it has.
+
+    A search that is one quoted phrase (``"regression testing"``) trades its straight quotes for the
+    curly ones; a search with quotes of its own inside (``"regression testing" -survey``) is shown
+    as typed, since quotes around quotes read as a typo.
+    """
+    inner = text[1:-1]
+    if len(text) > 1 and text[0] == text[-1] == '"' and '"' not in inner:
+        return f"“{inner}”"
+    return text if '"' in text else f"“{text}”"

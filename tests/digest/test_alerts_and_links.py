@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from papertide.accounts.keys import Signer
-from papertide.digest.alerts import MAX_AUTHOR_CHARS, alert_query, validate_alert
+from papertide.digest.alerts import MAX_AUTHOR_CHARS, alert_query, describe_alert, validate_alert
 from papertide.digest.links import MANAGE, UNSUBSCRIBE, DigestLinks
 from papertide.errors import Conflict, Forbidden, InvalidInput
 from papertide.search.query import MAX_QUERY_CHARS, Field
@@ -15,6 +15,19 @@ from tests.digest.conftest import World
 def test_a_followed_author_is_an_author_query() -> None:
     parsed = alert_query("author", "Grace Hopper")
     assert [(t.text, t.field, t.phrase) for t in parsed.terms] == [("Grace Hopper", Field.AUTHOR, True)]
+
+
+@pytest.mark.parametrize(
+    ("value", "label"),
+    [
+        ('"regression testing"', "Matches your saved search “regression testing”"),
+        ("regression testing", "Matches your saved search “regression testing”"),
+        ('"regression testing" -survey', 'Matches your saved search "regression testing" -survey'),
+        ('"', 'Matches your saved search "'),
+    ],
+)
+def test_a_saved_search_is_labelled_without_doubled_quotes(value: str, label: str) -> None:
+    assert describe_alert("search", value) == label
 
 
 def test_valid_alerts_are_trimmed() -> None:

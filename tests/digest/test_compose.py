@@ -187,3 +187,44 @@ def test_an_alert_whose_own_dates_end_before_the_news_matches_nothing(world: Wor
     world.subscriptions.add_alert(subscription.pk, "search", "learning year:2020", limit=20)
     monday_arrivals(world)
     assert world.composer.compose(subscription, period(subscription, 1)) is None
+
+
+def test_a_new_paper_that_trends_is_listed_once_with_why_it_trends(world: World) -> None:
+    subscription = world.subscriber(categories=["cs.LG"])
+    monday_arrivals(world)
+    # "Popular Transformers" arrived on Monday (new) and gained 30 upvotes before Tuesday's delivery (trending).
+    world.arrive(
+        [paper(2, "Popular Transformers", submitted=at(29, month=11), upvotes=70, observed=at(1, 6))], at=at(1, 6)
+    )
+    world.clock.now = at(1, 8)
+    world.trending.refresh()
+    digest = world.composer.compose(subscription, period(subscription, 1))
+    assert titles(digest) == ["Popular Transformers", "Learning Rates Revisited"]
+    assert len(digest.paper_pks) == len(set(digest.paper_pks)) == digest.count == 2
+    assert reasons(digest)["Popular Transformers"].startswith("Trending in cs.LG: +30 Hugging Face upvotes")
+
+
+def test_an_empty_digest_says_why(world: World) -> None:
+    lg = world.subscriber(categories=["cs.LG"])
+    topology = world.subscriber("topology@example.org", categories=["math.GT"])
+    monday_arrivals(world)  # three new papers and one submitted in June (a backfill)
+    tuesday = period(lg, 1)
+    assert world.composer.compose(topology, tuesday) is None
+    assert world.composer.why_empty(topology, tuesday) == (
+        "nothing new for them between 2026-11-30 08:00 and 2026-12-01 08:00 UTC: none of the 3 new papers is in "
+        "their categories, sections or alerts, or each was in an earlier digest; 1 paper older than the maximum "
+        "age (14 days, PAPERTIDE_DIGEST_MAX_AGE_DAYS) left out"
+    )
+    world.subscriptions.record(lg.pk, tuesday.key, tuesday.cutoff, world.composer.compose(lg, tuesday).paper_pks)
+    lg = world.subscriptions.get(lg.pk)
+    assert world.composer.compose(lg, period(lg, 2)) is None
+    assert world.composer.why_empty(lg, period(lg, 2)) == (
+        "nothing arrived since the last digest (between 2026-12-01 08:00 and 2026-12-02 08:00 UTC)"
+    )
+    backfills = [paper(8, "Another Backfill", submitted=at(2, month=5)), paper(9, "A Third", submitted=at(3, month=5))]
+    world.arrive(backfills, at=at(2, 12))
+    assert world.composer.compose(lg, period(lg, 3)) is None
+    assert world.composer.why_empty(lg, period(lg, 3)) == (
+        "nothing new since the last digest (between 2026-12-01 08:00 and 2026-12-03 08:00 UTC): only 2 papers "
+        "older than the maximum age (14 days, PAPERTIDE_DIGEST_MAX_AGE_DAYS) arrived"
+    )

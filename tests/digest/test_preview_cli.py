@@ -76,3 +76,30 @@ def test_unknown_address_and_a_day_without_delivery_are_clear_errors(data_dir: P
     subscriptions.set_preferences(subscription.pk, Preferences.parse({"frequency": "weekdays"}).to_dict())
     with pytest.raises(InvalidInput, match="Saturday 2026-12-05 is not a delivery day: the digest comes every weekday"):
         run("digest", "preview", "reader@example.org", "--date", "2026-12-05")
+
+
+def test_preview_prints_json(data_dir: Path) -> None:
+    import json
+
+    printed = json.loads(run("digest", "preview", "reader@example.org", "--json"))
+    assert printed["email"] == "reader@example.org" and printed["not_sent"] is None and printed["held"] is None
+    assert printed["subject"].startswith("1 new paper for you")
+    assert [(p["title"], p["section"], p["reason"]) for p in printed["papers"]] == [
+        ("Fresh $\\alpha$-Results", "trending", "New in cs.LG")
+    ]
+    assert "Fresh α-Results" in printed["text"] and "<html" in printed["html"]
+
+
+def test_an_empty_preview_says_why_as_digest_send_does(data_dir: Path) -> None:
+    import json
+
+    subscriptions = SubscriptionStore(open_store(f"sqlite:///{data_dir / 'papertide.db'}").engine)
+    subscription = subscriptions.by_email("reader@example.org")
+    changed = Preferences.parse(subscription.preferences | {"categories": ["math.GT"]})
+    subscriptions.set_preferences(subscription.pk, changed.to_dict())
+    printed = run("digest", "preview", "reader@example.org")
+    assert printed.startswith("No digest for reader@example.org on ")
+    assert "the one new paper is not in their categories, sections or alerts" in printed
+    assert printed.rstrip().endswith("so none would be sent.")
+    as_json = json.loads(run("digest", "preview", "reader@example.org", "--json"))
+    assert "the one new paper is not" in as_json["not_sent"] and as_json["papers"] == [] and as_json["text"] is None

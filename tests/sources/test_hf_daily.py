@@ -8,9 +8,11 @@ from datetime import UTC, date, datetime
 import pytest
 
 from papertide.errors import RecordError, SourceError
+from papertide.ingest import ingest
 from papertide.model import Paper, Signal
 from papertide.sources.hf_daily import HfDailySource
 from papertide.sources.http import HttpClient
+from papertide.store.papers import PaperFilter, PaperStore
 from tests.sources.replay import RecordedServer, Reply, fixture_bytes
 
 FETCHED_AT = datetime(2024, 10, 25, 18, 0, tzinfo=UTC)
@@ -103,3 +105,48 @@ def test_answer_that_is_not_a_list(server: RecordedServer, http: HttpClient) -> 
 
     with pytest.raises(SourceError, match="not a list"):
         fetch(http, url, start=date(2024, 10, 25))
+
+
+# -- categories: Hugging Face lists none, arXiv's record has them --------------------------------
+
+
+def arxiv_record(paper_id: str, categories: list[str]) -> Paper:
+    """The arXiv record of a paper Hugging Face lists (as OAI-PMH or the arXiv API store it)."""
+    return Paper(id=paper_id, title="Its arXiv title", abstract="Its arXiv abstract.", authors=["A. Author"],
+                 categories=categories, submitted=datetime(2024, 10, 22, tzinfo=UTC), source="oai")  # fmt: skip
+
+
+def test_the_response_carries_no_arxiv_categories(server: RecordedServer, http: HttpClient) -> None:
+    """Neither schema has them (2026's ``ai_keywords`` are free words such as 'Vision-Language Models', not
+    categories), so a listed paper's categories can only come from its arXiv record."""
+    url = server.route("/api/daily_papers", json_reply(b"[" + ITEM_2026 + b"," + DAY_2024[1:]))
+    assert all(paper.categories == [] for paper in fetch(http, url, start=date(2026, 3, 6)))
+    item = json.loads(ITEM_2026)["paper"]
+    assert not {"categories", "primary_category", "arxiv_categories"} & item.keys()
+
+
+def test_listed_papers_keep_the_categories_of_their_stored_arxiv_record(
+    server: RecordedServer, http: HttpClient, store: PaperStore
+) -> None:
+    url = server.route("/api/daily_papers", json_reply(DAY_2024))
+    ingest([arxiv_record("2410.17243", ["cs.CV", "cs.LG"])], store)  # arXiv first, then Hugging Face
+    summary = ingest(HfDailySource(http, base_url=url, start=date(2024, 10, 25), clock=lambda: FETCHED_AT).items(),
+                     store)  # fmt: skip
+    assert summary.rejected == 0 and summary.added == 28
+    kept = store.get("2410.17243")
+    assert kept.paper.categories == ["cs.CV", "cs.LG"] and kept.signals["hf_upvotes"].value == 64
+    assert kept.title.startswith("Breaking the Memory Barrier")  # Hugging Face's text, arXiv's categories
+    in_vision = store.list_papers(PaperFilter(categories=("cs.CV",)), limit=50).papers
+    assert [paper.paper_id for paper in in_vision] == ["2410.17243"]
+
+
+def test_an_arxiv_record_stored_later_fills_the_categories(
+    server: RecordedServer, http: HttpClient, store: PaperStore
+) -> None:
+    url = server.route("/api/daily_papers", json_reply(DAY_2026))
+    ingest(HfDailySource(http, base_url=url, start=date(2026, 3, 6), clock=lambda: FETCHED_AT).items(), store)
+    assert store.get("2602.23229").paper.categories == []
+    ingest([arxiv_record("2602.23229", ["cs.CV"])], store)
+    listed = store.list_papers(PaperFilter(categories=("cs.CV",)), limit=5).papers
+    assert [paper.paper_id for paper in listed] == ["2602.23229"]
+    assert listed[0].signals["github_stars"].value == 9  # Hugging Face's signals stay

@@ -4,6 +4,7 @@ the manage page, alerts, one-click unsubscribe without cookies, the JSON API, an
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 import pytest
@@ -13,11 +14,13 @@ from fastapi.testclient import TestClient
 from papertide.config import Settings
 from papertide.digest.links import MANAGE, UNSUBSCRIBE
 from papertide.digest.preferences import Preferences
-from papertide.digest.schedule import due_period
+from papertide.digest.schedule import due_period, latest_period
+from papertide.ingest import ingest
 from papertide.store import PaperStore
 from papertide.store.digest import Subscription
 from papertide.web.app import create_app
 from tests.clock import ControlledClock
+from tests.digest.conftest import paper
 from tests.web.signin import csrf_token, sign_in
 
 CONFIRM_PATH = re.compile(r"http://testserver(/digest/confirm/[A-Za-z0-9_-]+)")
@@ -430,3 +433,39 @@ def test_a_subscription_by_address_joins_the_account_made_later_and_leaves_with_
     gone = press(client, "/account/delete", confirm="early@example.org")
     assert gone.status_code == 200
     assert digest_of(client).subscriptions.store.by_email("early@example.org") is None
+
+
+# -- the preview ---------------------------------------------------------------------------------
+
+
+def test_the_preview_shows_the_next_delivery_not_the_one_already_sent(
+    client: TestClient, clock: ControlledClock, own_store: PaperStore, smtp_server
+) -> None:
+    clock.now = datetime.now(UTC)  # the store's own papers arrive on the system clock
+    manage = confirmed(client, smtp_server, "next@example.org")
+    reader = subscription(client, "next@example.org")
+    preferences = Preferences.parse({"frequency": "daily", "hour": (clock.now - timedelta(hours=1)).hour})
+    store = digest_of(client).subscriptions.store
+    store.set_preferences(reader.pk, preferences.to_dict())
+    latest = latest_period(preferences, clock.now)
+    store.record(reader.pk, latest.key, latest.cutoff, [])  # the latest delivery went (empty, say)
+    ingest([paper(99999, "Arrived After The Last Digest", submitted=clock.now - timedelta(days=1))], own_store)
+
+    page = client.get(f"{manage}/preview").text
+    assert "Arrived After The Last Digest" in page and "What the next delivery" in page
+    sign_in(client, "next@example.org")
+    preview = client.get("/api/v1/digest/subscription/preview").json()
+    assert preview["period"] == (latest.day + timedelta(days=1)).isoformat() and preview["not_sent"] is None
+    assert [item["paper"]["title"] for item in preview["sections"][0]["items"]] == ["Arrived After The Last Digest"]
+
+    # Paused: the first delivery after the pause, and why it would be empty as things stand.
+    until = latest.day + timedelta(days=5)
+    store.set_preferences(reader.pk, Preferences.parse(preferences.to_dict() | {"paused_until": until}).to_dict())
+    sent = own_store.get(paper(99999, "", submitted=clock.now).id)
+    tomorrow = latest.day + timedelta(days=1)
+    store.record(reader.pk, tomorrow.isoformat(), datetime.now(UTC), [sent.pk])  # say it went before the pause
+    page = client.get(f"{manage}/preview").text
+    assert "Nothing new yet" in page and "the one new paper is not in their categories" in page
+    assert "The digest is paused until" in page
+    preview = client.get("/api/v1/digest/subscription/preview").json()
+    assert preview["period"] == until.isoformat() and preview["not_sent"].startswith("nothing new for them since")

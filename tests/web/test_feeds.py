@@ -171,6 +171,11 @@ def test_search_feed_lists_the_matches_newest_first(client: TestClient, fmt: str
     assert parsed.feed.link == page
 
 
+def test_a_phrase_search_feed_is_titled_without_doubled_quotes(client: TestClient) -> None:
+    parsed = parse(client.get("/feeds/search.atom", params={"q": '"attention is all"', "mode": "lexical"}))
+    assert parsed.feed.title == "Search “attention is all” · papertide"
+
+
 def test_search_feed_takes_the_query_language(client: TestClient) -> None:
     parsed = parse(client.get("/feeds/search.atom", params={"q": 'author:"Maldacena"', "mode": "lexical"}))
     assert entry_ids(parsed) == ["hep-th/9711200"]
@@ -182,6 +187,8 @@ def test_search_feed_takes_the_query_language(client: TestClient) -> None:
     ("params", "message"),
     [
         ({"q": "year:2024..2020"}, "the range is reversed"),
+        ({}, "q: a search feed needs a query; for the newest papers follow /feeds/new.atom"),
+        ({"q": "  ", "category": "cs.LG"}, "q: a search feed needs a query"),
         ({"q": "year:20x4"}, "expected a year or a range"),
         ({"q": "x" * 20_001}, "query is too long"),
         ({"q": "gpt", "category": "not a category!"}, "is not a category pattern"),
@@ -593,3 +600,10 @@ def test_a_feed_opened_in_a_browser_finds_the_site_icon(client: TestClient) -> N
     icon = client.get("/favicon.ico")
     assert icon.status_code == 200
     assert icon.headers["content-type"] == "image/svg+xml"
+
+
+def test_a_search_page_with_filters_alone_links_the_new_papers_feed_it_lists(client: TestClient) -> None:
+    page = client.get("/search", params={"category": "cs.CL"}).text
+    found = alternates(page)
+    assert found["application/atom+xml"] == "/feeds/new.atom?category=cs.CL"
+    assert all(client.get(href).status_code == 200 for href in found.values())

@@ -156,3 +156,14 @@ def test_the_api_reference_documents_trending(voted: TestClient) -> None:
     reason = schema["components"]["schemas"]["TrendingReason"]["properties"]
     assert {"upvotes", "upvotes_counted", "hf_upvotes", "github_stars", "text"} == reason.keys()
     assert "/api/v1/trending" in voted.get("/docs").text
+
+
+@pytest.mark.parametrize("page", ["/", "/new", "/search"])
+def test_the_filter_forms_empty_fields_leave_the_address(voted: TestClient, page: str) -> None:
+    # What the filter form sends with one chip ticked and its text fields left empty.
+    sent = voted.get(page, params=[("window", "week"), ("category", "cs.LG"), ("category", ""), ("exclude", " ")],
+                     follow_redirects=False)  # fmt: skip
+    assert sent.status_code == 302 and sent.headers["location"] == f"{page}?window=week&category=cs.LG"
+    assert voted.get(sent.headers["location"], follow_redirects=False).status_code == 200
+    nothing = voted.get(page, params={"category": "", "exclude": ""}, follow_redirects=False)
+    assert nothing.status_code == 302 and nothing.headers["location"] == page

@@ -109,6 +109,16 @@ def test_the_api_refuses_votes_without_an_account_or_csrf_token(client: TestClie
     assert client.post("/api/v1/papers/2999.99999/vote", headers={"X-CSRF-Token": token}).status_code == 404
 
 
+def test_api_writes_answer_as_the_readme_says(client: TestClient) -> None:
+    """README: 401 without any credential or with an unknown token; 403 for a session without a valid CSRF token."""
+    unknown = client.post(f"/api/v1/papers/{PAPER}/vote", headers={"Authorization": "Bearer pt_unknown"})
+    assert unknown.status_code == 401 and "unknown or has been revoked" in unknown.json()["detail"]
+    sign_in(client)
+    csrf_token(client, "/")  # the browser holds the CSRF cookie, but sends a stale token
+    stale = client.post(f"/api/v1/papers/{PAPER}/vote", headers={"X-CSRF-Token": "stale"})
+    assert stale.status_code == 403 and "CSRF" in stale.json()["detail"]
+
+
 def test_two_app_instances_voting_at_once_count_exactly(settings: Settings, own_store) -> None:
     """Two servers over one database: 48 accounts vote through both, 12 requests in flight at a time."""
     apps = [create_app(settings, own_store), create_app(settings, open_store(settings.resolved_database_url))]

@@ -15,10 +15,13 @@ from typer.testing import CliRunner
 from papertide.cli import app
 from papertide.config import load_settings
 from papertide.digest.preferences import Preferences
+from papertide.errors import InvalidInput
 from papertide.ingest import ingest
 from papertide.store import open_store
+from papertide.store.bounces import BouncePolicy, BounceStore
 from papertide.store.digest import SubscriptionStore
 from papertide.store.papers import PaperStore
+from papertide.worker.digests import ALREADY, SUSPENDED
 from tests.digest.conftest import paper
 from tests.mail_server import MailServer
 
@@ -126,3 +129,71 @@ def test_worker_once_without_network_warns_once_per_source_and_logs_no_import_er
     assert len(warnings) == 2, done.stderr
     assert "refused the connection" in warnings[0] and "PAPERTIDE_WORKER_OAI_SETS=[]" in warnings[0]
     assert "does not resolve" in warnings[1] and "PAPERTIDE_WORKER_HF_DAYS=0" in warnings[1]
+
+
+def subscriptions_of(data_dir: Path) -> SubscriptionStore:
+    return SubscriptionStore(open_store(load_settings().resolved_database_url).engine)
+
+
+def set_preferences(data_dir: Path, **changes: object) -> None:
+    subscriptions = subscriptions_of(data_dir)
+    reader = subscriptions.by_email("reader@example.org")
+    subscriptions.set_preferences(reader.pk, Preferences.parse(reader.preferences | changes).to_dict())
+
+
+def test_digest_send_reports_enqueueing_and_delivery_apart_and_says_why_nothing_went(
+    data_dir: Path, smtp_server: MailServer
+) -> None:
+    set_preferences(data_dir, categories=["math.GT"])  # the paper that arrived is cs.LG
+    report = json.loads(run("digest", "send", "--json"))
+    assert report["enqueue"] | {"reasons": None} == {
+        "due": 1, "enqueued": 0, "skipped": 1, "suspended": 0, "already": 0, "errors": 0, "reasons": None,
+    }  # fmt: skip
+    assert report["delivery"] == {"sent": 0, "skipped": 0, "retried": 0, "failed": 0, "lost": 0, "relay_down": False}
+    [(reason, count)] = report["enqueue"]["reasons"].items()
+    assert count == 1
+    assert reason.startswith("nothing new for them between ")
+    assert "the one new paper is not in their categories" in reason
+    assert report["not_due"] == {}
+    assert smtp_server.messages == []
+
+    again = run("digest", "send")  # the skip was recorded: nobody is due now
+    assert "digest send: enqueued" in again and "digest send: delivered" in again
+    assert "No digest was due:" in again
+    assert "1 × their latest digest was already sent or skipped: the next comes at their next delivery hour" in again
+    assert json.loads(run("digest", "send", "--json"))["not_due"] == {
+        "their latest digest was already sent or skipped: the next comes at their next delivery hour": 1
+    }
+
+
+def test_digest_send_names_a_pause(data_dir: Path, smtp_server: MailServer) -> None:
+    until = (datetime.now(UTC) + timedelta(days=3)).date()
+    set_preferences(data_dir, paused_until=until.isoformat())
+    report = json.loads(run("digest", "send", "--json"))
+    assert report["enqueue"]["due"] == 0 and report["not_due"] == {f"paused until {until}": 1}
+    assert f"1 × paused until {until}" in run("digest", "send")
+    refused = CliRunner().invoke(app, ["digest", "send", "--to", "reader@example.org"])
+    assert isinstance(refused.exception, InvalidInput)
+    assert f"the digest is paused until {until}" in refused.exception.message
+    assert smtp_server.messages == []
+
+
+def test_digest_send_names_a_suspended_address(data_dir: Path, smtp_server: MailServer) -> None:
+    engine = open_store(load_settings().resolved_database_url).engine
+    bounces = BounceStore(engine, policy=BouncePolicy(threshold=1.0))  # one hard bounce suspends
+    bounces.record("reader@example.org", hard=True, reason="550 no such user")
+    printed = run("digest", "send")
+    assert "Not sent:" in printed and f"1 × {SUSPENDED}" in printed
+    # The suspension was recorded in the outbox for this period: a second run says so.
+    report = json.loads(run("digest", "send", "--json"))
+    assert report["enqueue"]["already"] == 1 and report["enqueue"]["enqueued"] == 0
+    assert report["enqueue"]["reasons"] == {ALREADY: 1}
+    assert smtp_server.messages == []
+
+
+def test_worker_once_prints_its_report_as_json(data_dir: Path, smtp_server: MailServer) -> None:
+    report = json.loads(run("worker", "--once", "--json"))
+    jobs = {job["name"]: job for job in report["jobs"]}
+    assert jobs["digests"]["ok"] and jobs["digests"]["detail"]["enqueued"] == 1
+    assert len(smtp_server.wait_for(1)) == 1
+    assert "only a single tick prints a report: add --once" in run("worker", "--json", exit_code=2)

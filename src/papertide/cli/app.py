@@ -24,8 +24,8 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 
-# Every command that prints a table also takes --json, with this option.
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+# Every command that prints a report also takes --json, with this option (tests/test_cli_json.py checks).
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
 
 
 @app.callback()

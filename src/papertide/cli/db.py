@@ -18,13 +18,16 @@ app.add_typer(db_app, name="db")
 
 
 @db_app.command("upgrade")
-def upgrade(ctx: typer.Context) -> None:
+def upgrade(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Run the schema migrations on the configured database (SQLite or PostgreSQL); safe to repeat."""
     engine = create_store_engine(ctx.obj.resolved_database_url)
     before = current_revision(engine)
     migrate(engine)
     after = current_revision(engine)
     url = engine.url.render_as_string(hide_password=True)
+    if as_json:
+        print_json({"database": url, "before": before, "after": after})
+        return
     out.print(f"{url}: schema {before or 'empty'} -> {after}" if before != after else f"{url}: schema {after}, current")
 
 

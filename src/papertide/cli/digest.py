@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from papertide.cli.app import app, err, out, parse_day, store_of
+from papertide.cli.app import JsonOption, app, err, out, parse_day, print_json, store_of
 from papertide.config import Settings
 
 digest_app = typer.Typer(help="Daily digests: what subscribers get.", no_args_is_help=True)
@@ -21,13 +21,15 @@ def digest_preview(
         str | None, typer.Option("--date", help="The subscriber's local delivery day YYYY-MM-DD (default: the latest).")
     ] = None,
     html: Annotated[bool, typer.Option("--html", help="Print the HTML part instead of the plain text.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
-    """Print the digest EMAIL would get, without sending it or recording anything."""
-    from papertide.digest.compose import window_start
+    """Print the digest EMAIL would get, without sending it or recording anything; or why none would go."""
     from papertide.digest.preferences import Preferences
     from papertide.digest.schedule import preview_period
     from papertide.errors import NotFound
+    from papertide.store.bounces import BounceStore
     from papertide.worker.composer import DigestComposer
+    from papertide.worker.digests import SUSPENDED
 
     settings: Settings = ctx.obj
     store = store_of(ctx)
@@ -38,16 +40,31 @@ def digest_preview(
     preferences = Preferences.from_dict(subscription.preferences)
     period = preview_period(preferences, store.now(), parse_day(day, "--date"))
     digest = digests.composer.compose(subscription, period)
-    if digest is None:
-        since = window_start(subscription, preferences, period)
-        out.print(
-            f"No digest for {subscription.email} on {period.day}: nothing new for them arrived between "
-            f"{since:%Y-%m-%d %H:%M} and {period.cutoff:%Y-%m-%d %H:%M} UTC, so none would be sent.",
-            highlight=False,
-        )
-        return
+    why_not = digests.composer.why_empty(subscription, period) if digest is None else None
+    # What would stop it however full it is: the subscription's state, or the address's bounces.
+    held = f"this subscription is {subscription.status}" if subscription.status != "active" else None
+    if BounceStore(store.engine, store.now).suspension(subscription.email) is not None:
+        held = f"this {SUSPENDED}"
     mail = digests.mail
-    if subscription.status != "active":
-        err.print(f"note: this subscription is {subscription.status}; nothing would be sent to it", highlight=False)
+    if as_json:
+        print_json(
+            {
+                "email": subscription.email, "day": period.day, "cutoff": period.cutoff, "not_sent": why_not,
+                "held": held, "subject": mail.subject(digest) if digest else None,
+                "papers": [
+                    {"id": item.paper.paper_id, "title": item.paper.title, "section": part.section.value,
+                     "reason": item.reason}
+                    for part in (digest.sections if digest else ()) for item in part.items
+                ],
+                "text": mail.text(digest) if digest else None, "html": mail.html(digest) if digest else None,
+            }
+        )  # fmt: skip
+        return
+    if digest is None:
+        out.print(f"No digest for {subscription.email} on {period.day}: {why_not}, so none would be sent.",
+                  highlight=False, markup=False, soft_wrap=True)  # fmt: skip
+        return
+    if held:
+        err.print(f"note: {held}; nothing would be sent to it", highlight=False)
     out.print(f"Subject: {mail.subject(digest)}\n", highlight=False, markup=False)
     out.print(mail.html(digest) if html else mail.text(digest), highlight=False, markup=False, soft_wrap=True)

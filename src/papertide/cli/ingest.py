@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -21,9 +22,11 @@ from rich.table import Table
 
 from papertide.cli.app import JsonOption, app, err, out, parse_day, print_json, store_of
 from papertide.config import Settings
-from papertide.errors import RecordError
+from papertide.errors import RecordError, SourceError
 from papertide.ingest import IngestSummary, ingest
+from papertide.model import Paper
 from papertide.sources.http import client_from_settings
+from papertide.store.papers import PaperStore
 
 ingest_app = typer.Typer(help="Load papers from a source into the store.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
@@ -175,15 +178,40 @@ def ingest_kaggle(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class CategoriesFromArxiv:
+    """What ``ingest hf-daily`` then took from arXiv: how many listed papers got their categories."""
+
+    papers: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {"categories_from_arxiv": self.papers}
+
+    def __str__(self) -> str:
+        return f"categories from arXiv: {self.papers} listed papers"
+
+
 @ingest_app.command("hf-daily")
 def ingest_hf_daily(
     ctx: typer.Context,
     day: Annotated[str | None, typer.Option("--date", help="Day YYYY-MM-DD (default: today).")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Last day of a range (inclusive).")] = None,
     url: Annotated[str | None, typer.Option("--url", help="daily_papers endpoint (default: Hugging Face's).")] = None,
+    arxiv_url: Annotated[
+        str | None, typer.Option("--arxiv-url", help="arXiv API endpoint for the categories (default: arXiv's).")
+    ] = None,
+    categories: Annotated[
+        bool,
+        typer.Option(
+            "--categories/--no-categories",
+            help="Fetch the arXiv record of each listed paper stored without categories (Hugging Face lists none).",
+        ),
+    ] = True,
     as_json: JsonOption = False,
 ) -> None:
-    """Fetch Hugging Face daily papers with their upvotes."""
+    """Fetch Hugging Face daily papers with their upvotes, and their categories from arXiv."""
+    from papertide.ingest import fill_categories
+    from papertide.sources.arxiv_api import API_URL, ArxivApiSource
     from papertide.sources.hf_daily import DAILY_PAPERS_URL, HfDailySource
 
     settings: Settings = ctx.obj
@@ -191,7 +219,27 @@ def ingest_hf_daily(
     source = HfDailySource(
         http, start=parse_day(day, "--date"), end=parse_day(until, "--until"), base_url=url or DAILY_PAPERS_URL
     )
-    _run_ingest(ctx, "hf-daily", lambda _: source.items(), as_json=as_json)
+    listed: list[str] = []
+
+    def items(_):
+        for item in source.items():
+            if isinstance(item, Paper):
+                listed.append(item.id)
+            yield item
+
+    def from_arxiv(ids: list[str]):
+        return ArxivApiSource(http, id_list=ids, max_results=len(ids), base_url=arxiv_url or API_URL).items()
+
+    def arxiv_categories(store: PaperStore) -> CategoriesFromArxiv:
+        try:
+            return CategoriesFromArxiv(fill_categories(store, listed, from_arxiv).updated)
+        except SourceError as exc:  # the listing is stored; only the categories wait
+            err.print(f"[yellow]warning:[/] no categories from arXiv this time: {exc.message}; the papers are "
+                      "stored, and the next `ingest hf-daily` of their day fetches them", highlight=False,
+                      soft_wrap=True)  # fmt: skip
+            return CategoriesFromArxiv(0)
+
+    _run_ingest(ctx, "hf-daily", items, as_json=as_json, then=arxiv_categories if categories else None)
 
 
 @ingest_app.command("jsonl")

@@ -65,17 +65,23 @@ def mail_list(
 def mail_show(
     ctx: typer.Context,
     number: Annotated[int | None, typer.Argument(help="Message number from `mail list` (default: the newest).")] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Print one message's key headers and its plain-text part (where the sign-in link is)."""
     settings: Settings = ctx.obj
     _note_relay(settings)
-    message = stored_mail(settings.mail_dir, number).message
+    stored = stored_mail(settings.mail_dir, number)
+    message = stored.message
+    body = message.get_body(("plain", "html"))
+    text = body.get_content().rstrip("\n") if body is not None else None
+    if as_json:
+        print_json({**_summary(stored), "text": text})
+        return
     for name in SHOWN_HEADERS:
         if message[name] is not None:
             typer.echo(f"{name}: {message[name]}")
-    body = message.get_body(("plain", "html"))
     typer.echo("")
-    typer.echo(body.get_content().rstrip("\n") if body is not None else "(no text part)")
+    typer.echo(text if text is not None else "(no text part)")
 
 
 def _summary(stored: StoredMail) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import TYPE_CHECKING, Annotated
 
@@ -33,13 +34,19 @@ def index(
     watch: Annotated[
         float | None, typer.Option("--watch", min=1, help="Keep running: index new papers every N seconds.")
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON instead of a sentence (with --watch: one line per run).")
+    ] = False,
 ) -> None:
     """Bring the search indexes up to date with the store: resumable, incremental."""
     settings: Settings = ctx.obj
     store = store_of(ctx)
     while True:
         report = _index_once(store, settings, embed=not lexical_only, rebuild=rebuild)
-        out.print(report.describe())
+        if as_json:
+            print_json(dataclasses.asdict(report))
+        else:
+            out.print(report.describe())
         if watch is None:
             return
         rebuild = False

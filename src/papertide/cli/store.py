@@ -16,10 +16,14 @@ app.add_typer(export_app, name="export")
 
 
 @app.command()
-def init(ctx: typer.Context) -> None:
+def init(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Create the data directory and the database, or migrate it to the current schema."""
     store = store_of(ctx)
-    out.print(f"database ready: {store.engine.url.render_as_string(hide_password=True)} ({store.count()} papers)")
+    url, count = store.engine.url.render_as_string(hide_password=True), store.count()
+    if as_json:
+        print_json({"database": url, "papers": count})
+        return
+    out.print(f"database ready: {url} ({count} papers)")
 
 
 @app.command()

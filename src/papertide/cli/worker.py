@@ -16,11 +16,15 @@ from papertide.config import Settings
 from papertide.store import PaperStore
 
 if TYPE_CHECKING:
+    from papertide.worker.composer import DigestComposer
+    from papertide.worker.digests import EnqueueReport
+    from papertide.worker.outbox import DeliveryReport
     from papertide.worker.runner import Worker
 
 
-def _worker(settings: Settings, store: PaperStore) -> Worker:
-    """A worker composing with the digest package and sending through the mail module."""
+def _worker(settings: Settings, store: PaperStore, digests: DigestComposer | None = None) -> Worker:
+    """A worker composing with the digest package (``digests``, else one of its own) and sending through the
+    mail module."""
     from threadpoolctl import threadpool_limits
 
     from papertide.mail import Mailer
@@ -33,7 +37,7 @@ def _worker(settings: Settings, store: PaperStore) -> Worker:
     # cores: 0.36 ms on one thread, 10.7 ms on two. Index builds (faiss, OpenMP) keep their threads.
     threadpool_limits(limits=1, user_api="blas")
     mailer = Mailer.from_settings(settings)
-    return Worker(settings, store, DigestComposer.open(settings, store), lambda: mailer_relay(mailer))
+    return Worker(settings, store, digests or DigestComposer.open(settings, store), lambda: mailer_relay(mailer))
 
 
 def _log_to_stderr(level: int) -> None:
@@ -47,6 +51,7 @@ def _log_to_stderr(level: int) -> None:
 def worker(
     ctx: typer.Context,
     once: Annotated[bool, typer.Option("--once", help="Run what is due once, then exit.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="With --once: print its report as JSON.")] = False,
 ) -> None:
     """Run the schedule until stopped: daily ingest, indexing, trending upkeep, digests at each subscriber's hour.
 
@@ -55,12 +60,18 @@ def worker(
     """
     from papertide.worker.runner import run_until_signalled
 
+    if as_json and not once:  # a running worker reports in its log; only a single tick has one report
+        raise typer.BadParameter("only a single tick prints a report: add --once", param_hint="--json")
     _log_to_stderr(logging.INFO)
     running = _worker(ctx.obj, store_of(ctx))
     if not once:
         run_until_signalled(running)
         return
     results, delivery = running.once()
+    if as_json:
+        jobs = [{"name": r.name, "run_key": r.run_key, "ok": r.ok, "detail": r.detail} for r in results]
+        print_json({"jobs": jobs, "delivery": delivery.as_dict() if delivery is not None else None})
+        return
     for result in results:
         out.print(f"{result.name} ({result.run_key}): {'done' if result.ok else 'failed'} {result.detail}")
     if delivery is not None:
@@ -74,19 +85,45 @@ def digest_send(
     day: Annotated[
         str | None, typer.Option("--date", help="The digests of this local delivery day YYYY-MM-DD, whatever the hour.")
     ] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Send the digests due now, as the worker does every tick (or the one of --to); running it again sends
-    nothing twice. Exits 1 when a digest failed or could not be composed."""
+    nothing twice. Says why nothing went out where nothing did. Exits 1 when a digest failed or could not be
+    composed."""
+    from papertide.worker.composer import DigestComposer
+
     _log_to_stderr(logging.WARNING)
-    enqueued, delivery = _worker(ctx.obj, store_of(ctx)).send_now(day=parse_day(day, "--date"), to=to)
-    table = Table(title="digest send")
-    numbers = {**enqueued.as_dict(), **delivery.as_dict()}
-    for name in numbers:
-        table.add_column(name.replace("_", " "), justify="right")
-    table.add_row(*(str(value) for value in numbers.values()))
-    out.print(table)
+    settings: Settings = ctx.obj
+    store = store_of(ctx)
+    digests = DigestComposer.open(settings, store)
+    on_day = parse_day(day, "--date")
+    enqueued, delivery = _worker(settings, store, digests).send_now(day=on_day, to=to)
+    # Nobody was due: say why, subscriber by subscriber (paused, already sent, not their day...).
+    not_due = digests.not_due(store.now(), day=on_day) if to is None and not enqueued.due else {}
+    if as_json:
+        print_json({"enqueue": enqueued.as_dict(), "delivery": delivery.as_dict(), "not_due": not_due})
+    else:
+        _print_send_report(enqueued, delivery, not_due)
     if delivery.failed or enqueued.errors or delivery.relay_down:
         raise typer.Exit(1)
+
+
+def _print_send_report(enqueued: EnqueueReport, delivery: DeliveryReport, not_due: dict[str, int]) -> None:
+    """Two tables, what was composed into the outbox and what the relay took, then why nothing went where it did not."""
+    for title, numbers in (("enqueued", enqueued.as_dict()), ("delivered", delivery.as_dict())):
+        table = Table(title=f"digest send: {title}")
+        shown = {name: value for name, value in numbers.items() if name != "reasons"}
+        for name in shown:
+            table.add_column(name.replace("_", " "), justify="right")
+        table.add_row(*(("yes" if v else "no") if isinstance(v, bool) else str(v) for v in shown.values()))
+        out.print(table)
+    reasons = enqueued.reasons if enqueued.due else not_due
+    if not enqueued.due:
+        out.print("No digest was due" + (":" if reasons else " (no active subscriber)."), highlight=False)
+    elif reasons:
+        out.print("Not sent:", highlight=False)
+    for reason, count in reasons.items():
+        out.print(f"  {count} × {reason}", highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()

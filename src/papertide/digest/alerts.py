@@ -12,6 +12,7 @@ import unicodedata
 
 from papertide.errors import InvalidInput, QueryError
 from papertide.search.query import MAX_QUERY_CHARS, ParsedQuery, parse_query
+from papertide.text import quoted
 
 SEARCH, AUTHOR = "search", "author"
 KINDS = (SEARCH, AUTHOR)
@@ -30,7 +31,7 @@ def alert_query(kind: str, value: str) -> ParsedQuery:
 
 def describe_alert(kind: str, value: str) -> str:
     """Why a paper this alert found is in a digest."""
-    return f"By {value}, whom you follow" if kind == AUTHOR else f"Matches your saved search “{value}”"
+    return f"By {value}, whom you follow" if kind == AUTHOR else f"Matches your saved search {quoted(value)}"
 
 
 def validate_alert(kind: str, value: str) -> str:

@@ -193,6 +193,7 @@ class Composer:
         self._windows: OrderedDict[tuple[datetime, datetime], _Arrivals] = OrderedDict()
         self._arrivals: OrderedDict[tuple[int, ...], _Arrivals] = OrderedDict()
         self._trends: OrderedDict[tuple, list[TrendingItem]] = OrderedDict()
+        self._backfills: OrderedDict[tuple[datetime, datetime], int] = OrderedDict()
 
     def compose(self, subscription: Subscription, period: Period) -> ComposedDigest | None:
         """The digest of ``period`` for ``subscription``, or None when there is nothing new to send."""
@@ -219,6 +220,32 @@ class Composer:
         if not sections:
             return None
         return ComposedDigest(subscription, preferences, period, since, sections)
+
+    def why_empty(self, subscription: Subscription, period: Period) -> str:
+        """Why :meth:`compose` gives no digest for this period, in words for a report or a preview."""
+        preferences = Preferences.from_dict(subscription.preferences)
+        since = window_start(subscription, preferences, period)
+        between = f"between {since:%Y-%m-%d %H:%M} and {period.cutoff:%Y-%m-%d %H:%M} UTC"
+        if since == subscription.last_cutoff:
+            between = f"since the last digest ({between})"
+        arrived = len(self._window(since, period.cutoff).pks)
+        old = _cached(
+            self._backfills,
+            (since, period.cutoff),
+            lambda: self._store.count_backfills(since - ARRIVAL_OVERLAP, period.cutoff, since - self._max_age),
+        )  # one count per window, however many subscribers it leaves without a digest
+        backfills = (
+            f"{old} paper{'s' if old != 1 else ''} older than the maximum age "
+            f"({self._max_age.days} days, PAPERTIDE_DIGEST_MAX_AGE_DAYS)"
+        )
+        if arrived:
+            which = "the one new paper is not" if arrived == 1 else f"none of the {arrived} new papers is"
+            found = f"nothing new for them {between}: {which} in their categories, sections or alerts, "
+            found += "or was in an earlier digest" if arrived == 1 else "or each was in an earlier digest"
+            return found + (f"; {backfills} left out" if old else "")
+        if old:
+            return f"nothing new {between}: only {backfills} arrived"
+        return f"nothing arrived {between}"
 
     def _window(self, since: datetime, cutoff: datetime) -> _Arrivals:
         def load() -> _Arrivals:
@@ -366,18 +393,19 @@ def _interleave(queues: list[deque[_Candidate]]) -> list[_Candidate]:
 
 
 def _share(candidates: dict[Section, list[_Candidate]], sent: set[int], limit: int) -> dict[Section, list[_Candidate]]:
-    """Up to ``limit`` papers, none sent before, the sections taking turns in claim order.
+    """Up to ``limit`` papers, none sent before and none twice, the sections taking turns in claim order.
 
-    A paper several sections offer belongs to the first of them in :data:`CLAIM_ORDER`: the others drop it.
+    A paper offered more than once belongs to its first offer: the first section in :data:`CLAIM_ORDER`
+    that offers it, and within a section its first place (trending offers a paper that trends and
+    is new twice, the trending reason first).
     """
-    owner: dict[int, Section] = {}
+    offered = set(sent)
+    queues: dict[Section, deque[_Candidate]] = {section: deque() for section in CLAIM_ORDER}
     for section in CLAIM_ORDER:
         for candidate in candidates[section]:
-            owner.setdefault(candidate.pk, section)
-    queues = {
-        section: deque(c for c in candidates[section] if c.pk not in sent and owner[c.pk] is section)
-        for section in CLAIM_ORDER
-    }
+            if candidate.pk not in offered:
+                offered.add(candidate.pk)
+                queues[section].append(candidate)
     chosen: dict[Section, list[_Candidate]] = {section: [] for section in CLAIM_ORDER}
     total = 0
     while total < limit and any(queues.values()):

@@ -95,6 +95,42 @@ def due_period(subscription: Subscription, now: datetime) -> Period | None:
     return period
 
 
+def next_period(subscription: Subscription, now: datetime) -> Period:
+    """The next delivery, for a preview: the one due now if not yet recorded, else the first scheduled after
+    ``now`` (a pause skipped). Never the past delivery already sent, which would preview as empty."""
+    due = due_period(subscription, now)
+    if due is not None:
+        return due
+    preferences = Preferences.from_dict(subscription.preferences)
+    today = now.astimezone(preferences.zone).date()
+    start = max(today, preferences.paused_until or today)
+    for ahead in range(_WEEK + 1):
+        period = period_on(preferences, start + timedelta(days=ahead))
+        if period is not None and period.cutoff > now:
+            return period
+    raise AssertionError("every frequency delivers at least once a week")
+
+
+def why_not_due(subscription: Subscription, now: datetime, day: date | None = None) -> str | None:
+    """Why an active subscription has no digest due at ``now`` (or on the local ``day``), None when it has one.
+
+    The counterpart of :func:`due_period` and :func:`period_on`, in words for ``papertide digest send``.
+    """
+    preferences = Preferences.from_dict(subscription.preferences)
+    if day is not None:
+        if is_paused(preferences, day):
+            return f"paused until {preferences.paused_until}"
+        return None if is_scheduled(preferences, day) else f"{day:%A} is not one of their delivery days"
+    if due_period(subscription, now) is not None:
+        return None
+    period = latest_period(preferences, now)
+    if period is None:
+        return f"paused until {preferences.paused_until}"
+    if subscription.confirmed_at is not None and subscription.confirmed_at > period.cutoff:
+        return "subscribed after their latest delivery hour: the first digest comes at the next one"
+    return "their latest digest was already sent or skipped: the next comes at their next delivery hour"
+
+
 def preview_period(preferences: Preferences, now: datetime, day: date | None = None) -> Period:
     """The period a preview shows: ``day``'s delivery, else the latest one; InvalidInput saying why there is none."""
     when = f"the digest comes {describe_schedule(preferences)}"

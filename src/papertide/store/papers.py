@@ -390,6 +390,25 @@ class PaperStore(TableStore):
         with self._reading() as conn:
             return list(conn.execute(query).scalars())
 
+    def uncategorised(self, paper_ids: Sequence[str]) -> list[str]:
+        """Which of ``paper_ids`` are stored without any category (as Hugging Face lists papers), in the given order."""
+        if not paper_ids:
+            return []
+        has_category = select(paper_categories.c.paper_pk).where(paper_categories.c.paper_pk == papers.c.pk)
+        query = select(papers.c.paper_id).where(papers.c.paper_id.in_(list(paper_ids)), ~has_category.exists())
+        with self._reading() as conn:
+            found = set(conn.execute(query).scalars())
+        return [paper_id for paper_id in dict.fromkeys(paper_ids) if paper_id in found]
+
+    def count_backfills(self, start: datetime, end: datetime, listed_before: datetime) -> int:
+        """How many papers first stored in ``[start, end)`` were listed before ``listed_before``: the
+        late backfills :meth:`arrived` leaves out, counted to say why a digest is empty."""
+        query = select(func.count()).select_from(papers).where(
+            papers.c.created_at >= start, papers.c.created_at < end, papers.c.listed_at < listed_before
+        )
+        with self._reading() as conn:
+            return conn.execute(query).scalar_one()
+
     def count(self) -> int:
         with self._reading() as conn:
             return conn.execute(select(func.count()).select_from(papers)).scalar_one()

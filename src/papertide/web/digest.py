@@ -20,7 +20,7 @@ from papertide.digest.compose import Composer
 from papertide.digest.links import MANAGE, UNSUBSCRIBE
 from papertide.digest.preferences import WEEKDAYS, Frequency, Preferences, Section, describe_schedule
 from papertide.digest.render import DigestMail
-from papertide.digest.schedule import latest_period
+from papertide.digest.schedule import is_paused, next_period
 from papertide.digest.subscriptions import Subscriptions
 from papertide.errors import Conflict, InvalidInput, MailError, NotFound, PapertideError, TooManyRequests
 from papertide.search.query import Filters
@@ -269,15 +269,20 @@ def resubscribe(digest: DigestDep, token: str) -> Response:
 
 @router.get("/digest/manage/{token}/preview")
 def preview_page(request: Request, services: ServicesDep, digest: DigestDep, token: str) -> Response:
-    """The digest this subscriber would get for the latest delivery, composed now, neither sent nor recorded."""
+    """The digest this subscriber would get at the next delivery, composed now from what has arrived so far,
+    neither sent nor recorded."""
     subscription = _managed(digest, token)
+    now = services.store.now()
     preferences = Preferences.from_dict(subscription.preferences)
-    period = latest_period(preferences, services.store.now())
-    composed = digest.composer.compose(subscription, period) if period else None
+    paused = is_paused(preferences, now.astimezone(preferences.zone).date())
+    period = next_period(subscription, now)
+    composed = digest.composer.compose(subscription, period)
     context = {
         **_manage_context(digest, subscription, token),
         "period": period,
+        "paused_until": preferences.paused_until if paused else None,
         "digest": composed,
+        "why_empty": digest.composer.why_empty(subscription, period) if composed is None else None,
         "subject": digest.mail.subject(composed) if composed else None,
         "text": digest.mail.text(composed) if composed else None,
     }

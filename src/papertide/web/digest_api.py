@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from papertide.digest.preferences import Preferences
-from papertide.digest.schedule import latest_period
+from papertide.digest.schedule import next_period
 from papertide.errors import NotFound, Unauthorized
 from papertide.store.accounts import User
 from papertide.store.digest import Subscription
@@ -126,10 +125,11 @@ def remove_alert(digest: DigestDep, user: UserDep, alert_id: DbId) -> Response:
 @router.get("/subscription/preview", summary="Preview my next digest", responses=problem_responses(404))
 def preview(services: ServicesDep, digest: DigestDep, user: UserDep) -> DigestPreview:
     subscription = _mine(digest, user)
-    period = latest_period(Preferences.from_dict(subscription.preferences), services.store.now())
-    composed = digest.composer.compose(subscription, period) if period else None
+    period = next_period(subscription, services.store.now())
+    composed = digest.composer.compose(subscription, period)
     return DigestPreview(
-        period=period.day if period else None,
+        period=period.day,
         subject=digest.mail.subject(composed) if composed else None,
+        not_sent=digest.composer.why_empty(subscription, period) if composed is None else None,
         sections=digest_sections(composed),
     )

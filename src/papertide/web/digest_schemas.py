@@ -145,10 +145,11 @@ class DigestSectionOut(BaseModel):
 
 
 class DigestPreview(BaseModel):
-    """What the latest delivery would bring, composed now; nothing is sent or recorded."""
+    """What the next delivery would bring, composed now from what has arrived so far; nothing is sent or recorded."""
 
-    period: date | None = Field(description="The local delivery day; null while paused.")
+    period: date = Field(description="The local day of the next delivery (the first after a pause).")
     subject: str | None = Field(description="The mail's subject; null when nothing would be sent.")
+    not_sent: str | None = Field(None, description="Why nothing would be sent, when nothing would.")
     sections: list[DigestSectionOut]
 
 

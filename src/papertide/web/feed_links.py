@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from papertide.search.query import Filters
 from papertide.store.collections import Collection
+from papertide.text import quoted
 from papertide.trending import Window
 from papertide.web.feed_xml import FeedFormat
 from papertide.web.taxonomy import describe
@@ -60,8 +61,8 @@ def new_papers_link(filters: Filters) -> FeedLink:
 def search_link(q: str, mode: str, filters: Filters) -> FeedLink:
     mode_param = (("mode", mode),) if mode != DEFAULT_MODE else ()
     return FeedLink(
-        title=f"Search “{q}”{_scope(filters)} · papertide",
-        description=f"Papers in papertide matching “{q}”{_scope(filters)}, newest first.",
+        title=f"Search {quoted(q)}{_scope(filters)} · papertide",
+        description=f"Papers in papertide matching {quoted(q)}{_scope(filters)}, newest first.",
         path="/feeds/search",
         page="/search",
         params=(("q", q), *mode_param, *_filter_params(filters)),

@@ -29,7 +29,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from papertide.errors import NotFound
+from papertide.errors import NotFound, QueryError
 from papertide.store.papers import StoredPaper
 from papertide.trending import Window
 from papertide.web.conditional import conditional_response
@@ -68,6 +68,8 @@ def search(
     mode: ModeParam = DEFAULT_MODE,
 ) -> Response:
     feed_format, settings = _format(fmt), services.settings
+    if not q.strip():  # a feed titled 'Search “”' would follow nothing; the newest papers have their own feed
+        raise QueryError(f"q: a search feed needs a query; for the newest papers follow /feeds/new.{fmt}")
     response = services.engine.search(q, mode=mode, filters=filters, sort="newest", limit=settings.feed_items)
     listed = [(hit.paper, hit.paper.listed_at, "") for hit in response.results]
     return _answer(request, services, search_link(q, mode, filters), feed_format, listed)

@@ -9,6 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
 
 from papertide.search.query import Filters
 from papertide.store.papers import PaperFilter
@@ -22,6 +26,17 @@ _PATTERN = r"[A-Za-z][A-Za-z-]*(?:\.[A-Za-z-]+|\.*\*+)?"
 # What one form or query value may hold: exactly the values :func:`category_patterns` accepts, so the
 # API schema can publish it.
 CATEGORY_LIST_PATTERN = rf"^{_SEPARATOR}*(?:{_PATTERN}(?:{_SEPARATOR}+{_PATTERN})*{_SEPARATOR}*)?$"
+FILTER_PARAMS = ("category", "exclude")  # the query parameters of the pages' category filter form
+
+
+def without_blank_filters(request: Request) -> RedirectResponse | None:
+    """The same page without the blank ``category=`` and ``exclude=`` that the filter form's empty text fields
+    send, so the address the reader shares or bookmarks is clean; None when it has none."""
+    params = request.query_params.multi_items()
+    kept = [(name, value) for name, value in params if name not in FILTER_PARAMS or value.strip()]
+    if len(kept) == len(params):
+        return None
+    return RedirectResponse(request.url.path + (f"?{urlencode(kept)}" if kept else ""), status_code=302)
 
 
 def category_patterns(values: Iterable[str]) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from papertide.web.auth import page_user
 from papertide.web.feed_links import new_papers_link
-from papertide.web.filters import to_paper_filter
+from papertide.web.filters import to_paper_filter, without_blank_filters
 from papertide.web.lookup import canonical_id, find_paper
 from papertide.web.params import CategoryFiltersDep, CursorParam
 from papertide.web.schemas import paper_detail, paper_summary, search_hit
@@ -33,6 +33,8 @@ def new_papers(
     window: Window = Window.WEEK,
     cursor: CursorParam = None,
 ) -> Response:
+    if clean := without_blank_filters(request):
+        return clean
     newest = services.newest_days.get(filters)
     start = window.start(newest) if newest else None
     listed_from = datetime.combine(start, time(), tzinfo=UTC) if start else None

@@ -33,7 +33,8 @@ from papertide.search.engine import MAX_OFFSET
 from papertide.search.query import MAX_QUERY_CHARS, Filters, check_query_length
 from papertide.store.search_texts import TEXT_ID_CHARS
 from papertide.web.body_limit import bounded_body_route
-from papertide.web.feed_links import FeedLink, search_link
+from papertide.web.feed_links import FeedLink, new_papers_link, search_link
+from papertide.web.filters import without_blank_filters
 from papertide.web.params import (
     MAX_SEARCH_BODY_BYTES,
     CategoryFiltersDep,
@@ -70,6 +71,8 @@ async def search(
     sort: SortParam = "relevance",
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> Response:
+    if clean := without_blank_filters(request):
+        return clean
     if text_id:  # a long text the form sent, kept in the store: it fills the box its button named
         kept = await services.lookup(lambda: _kept_text(services, text_id))
         q, related = (q, kept) if find == "related" else (kept, related)
@@ -163,5 +166,8 @@ def _kept_text(services: Services, text_id: str) -> str:
 
 
 def _feed(q: str, mode: str, filters: Filters, *, by_related: bool, kept: bool) -> FeedLink | None:
-    """The feed of this search: none for a pasted text (no feed to follow) or one too long for a feed's URL."""
-    return None if by_related or kept else search_link(q, mode, filters)
+    """The feed of this search; with filters alone (no words), the newest papers passing them, which is what
+    the page lists; none for a pasted text (no feed to follow) or one too long for a feed's URL."""
+    if by_related or kept:
+        return None
+    return search_link(q, mode, filters) if q.strip() else new_papers_link(filters)

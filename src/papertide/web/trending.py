@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from papertide.search.query import Filters
 from papertide.trending import TrendingItem, Window
 from papertide.web.feed_links import trending_link
+from papertide.web.filters import without_blank_filters
 from papertide.web.params import CategoryFiltersDep
 from papertide.web.problems import problem_responses
 from papertide.web.schemas import TrendingList, trending_paper
@@ -40,6 +41,8 @@ def trending_items(services: Services, window: Window, filters: Filters, limit: 
 def home(
     request: Request, services: ServicesDep, filters: CategoryFiltersDep, window: WindowParam = Window.WEEK
 ) -> Response:
+    if clean := without_blank_filters(request):
+        return clean
     items = trending_items(services, window, filters, PAGE_SIZE)
     context = {
         "items": [trending_paper(item) for item in items],

@@ -8,6 +8,7 @@ outbox's transaction.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date, datetime
 
@@ -18,15 +19,13 @@ from papertide.config import Settings
 from papertide.digest.compose import Composer
 from papertide.digest.preferences import Preferences
 from papertide.digest.render import DigestMail
-from papertide.digest.schedule import Period, due_period, period_on, preview_period
+from papertide.digest.schedule import Period, due_period, period_on, preview_period, why_not_due
 from papertide.errors import NotFound
 from papertide.mail.dkim import wire_bytes
 from papertide.store.base import Clock
 from papertide.store.digest import Subscription, SubscriptionStore, record_digest
 from papertide.store.papers import PaperStore
 from papertide.worker.digests import Composed, DueDigest
-
-NOTHING_NEW = "nothing new for this subscriber since the last digest"
 
 
 class DigestComposer:
@@ -75,6 +74,12 @@ class DigestComposer:
             if period is not None:
                 yield self._due(subscription, period)
 
+    def not_due(self, now: datetime, *, day: date | None = None) -> dict[str, int]:
+        """Why the active subscribers :meth:`due` passes over have no digest due, counted by reason."""
+        reasons = Counter(why_not_due(subscription, now, day) for subscription in self._active())
+        reasons.pop(None, None)
+        return dict(reasons)
+
     @staticmethod
     def _due(subscription: Subscription, period: Period) -> DueDigest:
         return DueDigest(subscription.pk, subscription.email, period.key, (subscription, period))
@@ -89,5 +94,5 @@ class DigestComposer:
             record_digest(conn, subscription.pk, period.key, period.cutoff, papers, now)
 
         if digest is None:
-            return Composed(None, detail=NOTHING_NEW, record=record)
+            return Composed(None, detail=self.composer.why_empty(subscription, period), record=record)
         return Composed(wire_bytes(self.mail.message(digest, date=now)), papers, record=record)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
@@ -25,6 +25,7 @@ from papertide.store.outbox import NewDigest, OutboxStore, outbox_key
 log = logging.getLogger("papertide.worker")
 
 SUSPENDED = "address suspended after repeated bounces"
+ALREADY = "already in the outbox: this period's digest was composed before"
 # Digests composed per outbox transaction: a commit per digest was most of what storing cost, and a
 # crash costs at most this many compositions, done again by the next run.
 STORE_EVERY = 50
@@ -81,6 +82,11 @@ class Shard:
         return subscription_pk % self.count == self.index
 
 
+# Distinct reasons a report keeps for the digests that were not sent; the rest are counted together.
+MAX_REASONS = 10
+OTHER_REASONS = "other reasons"
+
+
 @dataclass(slots=True)
 class EnqueueReport:
     due: int = 0
@@ -89,9 +95,17 @@ class EnqueueReport:
     suspended: int = 0
     already: int = 0
     errors: int = 0
+    # Why due digests were not enqueued (nothing new, suspended, ...): how many for each reason.
+    reasons: dict[str, int] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, int | dict[str, int]]:
         return {name: getattr(self, name) for name in self.__slots__}
+
+    def count_reason(self, reason: str, count: int = 1) -> None:
+        if count:
+            if reason not in self.reasons and len(self.reasons) >= MAX_REASONS:
+                reason = OTHER_REASONS
+            self.reasons[reason] = self.reasons.get(reason, 0) + count
 
 
 def enqueue_due(
@@ -111,6 +125,7 @@ def enqueue_due(
     existing = outbox.existing({d.period for d in due})
     todo = [d for d in due if (d.subscription_pk, d.period) not in existing]
     report.already = len(due) - len(todo)
+    report.count_reason(ALREADY, report.already)
     suspended = bounces.suspended([d.address for d in todo])
     batch: list[tuple[NewDigest, Composed | None]] = []
     for digest in todo:
@@ -127,6 +142,7 @@ def enqueue_due(
             except PapertideError as exc:  # this digest is tried again next time; the others go on
                 log.error("cannot enqueue digest %s: %s", digest.key, exc)
                 report.errors += 1
+                report.count_reason(f"could not be composed: {exc.message}")
                 continue
             new = NewDigest(
                 digest.subscription_pk, digest.period, digest.address, composed.message, composed.paper_pks,
@@ -148,9 +164,12 @@ def _store(batch: list[tuple[NewDigest, Composed | None]], outbox: OutboxStore, 
     for (new, composed), is_new in zip(batch, stored, strict=True):
         if not is_new:
             report.already += 1
+            report.count_reason(ALREADY)
         elif composed is None:
             report.suspended += 1
+            report.count_reason(SUSPENDED)
         elif new.message is None:
             report.skipped += 1
+            report.count_reason(new.detail or "nothing to send")
         else:
             report.enqueued += 1
