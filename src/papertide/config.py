@@ -322,6 +322,11 @@ class Settings(BaseSettings):
     worker_hf_url: str = Field(
         default="https://huggingface.co/api/daily_papers", description="The Hugging Face daily papers endpoint."
     )
+    worker_arxiv_api_url: str = Field(
+        default="https://export.arxiv.org/api/query",
+        description="The arXiv API endpoint the daily ingest asks for the categories of Hugging Face papers stored "
+        "without any (Hugging Face lists none).",
+    )
     worker_embed: bool = Field(
         default=True, description="Whether the worker's indexing step embeds new papers (else lexical only)."
     )

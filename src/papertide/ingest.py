@@ -7,7 +7,7 @@ a source's checkpoint is committed together with the papers read before it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from papertide.errors import RecordError
@@ -92,3 +92,11 @@ def fill_categories(
     """
     missing = store.uncategorised(list(paper_ids))
     return ingest(fetch(missing), store) if missing else IngestSummary()
+
+
+def noting_papers(items: Iterable[Item], paper_ids: list[str]) -> Iterator[Item]:
+    """Pass ``items`` on, appending each paper's id to ``paper_ids``: the listing ``fill_categories`` completes."""
+    for item in items:
+        if isinstance(item, Paper):
+            paper_ids.append(item.id)
+        yield item

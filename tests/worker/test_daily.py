@@ -16,8 +16,9 @@ from papertide.store import PaperStore, open_store
 from papertide.worker.daily import daily_ingest, oai_since_key
 from papertide.worker.runner import Worker
 from tests.clock import ControlledClock
-from tests.sources.replay import FakeTime, RecordedServer, Reply, fixture_bytes
+from tests.sources.replay import FakeTime, RecordedServer, Reply, arxiv_api_reply, fixture_bytes
 from tests.sources.test_oai import with_token
+from tests.test_cli import hf_listing_of
 
 HEP_TH = fixture_bytes("oai-pmh", "arxiv-format", "arxiv-physics-hep-th.xml")
 HEP_EX = fixture_bytes("oai-pmh", "arxiv-format", "arxiv-physics-hep-ex.xml")
@@ -47,6 +48,7 @@ def settings(tmp_path, server: RecordedServer) -> Settings:
         worker_oai_url=server.url + "/oai2",
         worker_hf_url=server.url + "/api/daily_papers",
         worker_hf_days=2,
+        worker_arxiv_api_url=server.url + "/api/query",
         worker_embed=False,
     )
 
@@ -85,6 +87,41 @@ def test_the_first_run_harvests_since_yesterday_and_later_runs_since_the_last(
     clock.advance(days=3)
     daily_ingest(store, settings, http, clock)
     assert [r.query["from"] for r in server.requests if r.path == "/oai2"] == ["2024-10-25"]
+
+
+def test_hugging_face_papers_take_their_categories_from_arxiv(
+    server: RecordedServer, http: HttpClient, settings: Settings, store: PaperStore, clock: ControlledClock
+) -> None:
+    server.route("/oai2", Reply(HEP_TH))
+    server.route("/api/daily_papers", hf_listing_of("0808.05394", "1707.08567"))
+    server.route("/api/query", arxiv_api_reply("id_0808.05394_1707.08567_s0_m100_42e5aa0ec3af.json"))
+
+    done = daily_ingest(store, settings, http, clock)
+
+    assert done["hf-daily"]["categories_from_arxiv"] == 1
+    assert [r.query["id_list"] for r in server.requests if r.path == "/api/query"] == ["0808.05394,1707.08567"]
+    assert store.get("1707.08567").paper.categories == ["cs.IT"]  # arXiv's, beside Hugging Face's upvotes
+    assert store.get("1707.08567").signals["hf_upvotes"].value == 10
+
+
+def test_hugging_face_papers_stay_stored_when_arxiv_fails(
+    server: RecordedServer,
+    http: HttpClient,
+    settings: Settings,
+    store: PaperStore,
+    clock: ControlledClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    server.route("/oai2", Reply(HEP_TH))
+    server.route("/api/daily_papers", hf_listing_of("1707.08567"))
+    server.route("/api/query", Reply(b"unavailable", status=503))
+
+    with caplog.at_level(logging.WARNING, logger="papertide.worker"):
+        done = daily_ingest(store, settings, http, clock)
+
+    assert done["hf-daily"]["added"] == 1 and done["hf-daily"]["categories_from_arxiv"] == 0
+    assert store.get("1707.08567").paper.categories == []
+    assert any("No categories from arXiv" in record.getMessage() for record in caplog.records)
 
 
 def test_an_interrupted_harvest_resumes_and_keeps_its_start_day(

@@ -24,7 +24,6 @@ from papertide.cli.app import JsonOption, app, err, out, parse_day, print_json, 
 from papertide.config import Settings
 from papertide.errors import RecordError, SourceError
 from papertide.ingest import IngestSummary, ingest
-from papertide.model import Paper
 from papertide.sources.http import client_from_settings
 from papertide.store.papers import PaperStore
 
@@ -210,8 +209,8 @@ def ingest_hf_daily(
     as_json: JsonOption = False,
 ) -> None:
     """Fetch Hugging Face daily papers with their upvotes, and their categories from arXiv."""
-    from papertide.ingest import fill_categories
-    from papertide.sources.arxiv_api import API_URL, ArxivApiSource
+    from papertide.ingest import fill_categories, noting_papers
+    from papertide.sources.arxiv_api import API_URL, arxiv_records
     from papertide.sources.hf_daily import DAILY_PAPERS_URL, HfDailySource
 
     settings: Settings = ctx.obj
@@ -222,17 +221,12 @@ def ingest_hf_daily(
     listed: list[str] = []
 
     def items(_):
-        for item in source.items():
-            if isinstance(item, Paper):
-                listed.append(item.id)
-            yield item
-
-    def from_arxiv(ids: list[str]):
-        return ArxivApiSource(http, id_list=ids, max_results=len(ids), base_url=arxiv_url or API_URL).items()
+        return noting_papers(source.items(), listed)
 
     def arxiv_categories(store: PaperStore) -> CategoriesFromArxiv:
         try:
-            return CategoriesFromArxiv(fill_categories(store, listed, from_arxiv).updated)
+            filled = fill_categories(store, listed, arxiv_records(http, arxiv_url or API_URL))
+            return CategoriesFromArxiv(filled.updated)
         except SourceError as exc:  # the listing is stored; only the categories wait
             err.print(f"[yellow]warning:[/] no categories from arXiv this time: {exc.message}; the papers are "
                       "stored, and the next `ingest hf-daily` of their day fetches them", highlight=False,

@@ -9,7 +9,7 @@ request every three seconds. The API reports bad queries as an Atom entry whose 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from papertide.errors import RecordError, SourceError
 from papertide.model import Paper, Version, arxiv_links, parse_arxiv_id
@@ -22,6 +22,15 @@ API_URL = "https://export.arxiv.org/api/query"
 _ATOM = "{http://www.w3.org/2005/Atom}"
 _ARXIV = "{http://arxiv.org/schemas/atom}"
 _OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
+
+
+def arxiv_records(http: HttpClient, base_url: str = API_URL) -> Callable[[list[str]], Iterator[Item]]:
+    """A fetch of exactly the given ids' records, as ``papertide.ingest.fill_categories`` takes."""
+
+    def fetch(paper_ids: list[str]) -> Iterator[Item]:
+        return ArxivApiSource(http, id_list=paper_ids, max_results=len(paper_ids), base_url=base_url).items()
+
+    return fetch
 
 
 class ArxivApiSource:

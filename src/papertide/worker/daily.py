@@ -12,8 +12,9 @@ import logging
 from datetime import date, datetime, timedelta
 
 from papertide.config import Settings, environment_variable
-from papertide.errors import SourceUnreachable
-from papertide.ingest import ingest
+from papertide.errors import SourceError, SourceUnreachable
+from papertide.ingest import fill_categories, ingest, noting_papers
+from papertide.sources.arxiv_api import arxiv_records
 from papertide.sources.hf_daily import HfDailySource
 from papertide.sources.http import HttpClient
 from papertide.sources.oai import OaiSource
@@ -63,12 +64,25 @@ def daily_ingest(store: PaperStore, settings: Settings, http: HttpClient, clock:
     if settings.worker_hf_days:
         start = today - timedelta(days=settings.worker_hf_days - 1)
         source = HfDailySource(http, start=start, end=today, base_url=settings.worker_hf_url, clock=clock)
+        listed: list[str] = []
         try:
-            done["hf-daily"] = {"from": start.isoformat(), **ingest(source.items(), store).as_dict()}
+            summary = ingest(noting_papers(source.items(), listed), store)
+            done["hf-daily"] = {"from": start.isoformat(), **summary.as_dict()}
         except SourceUnreachable as exc:
             _skip("Hugging Face daily papers", exc, "worker_hf_days", "0")
             done["hf-daily"] = {"unreachable": exc.message}
+        else:
+            done["hf-daily"]["categories_from_arxiv"] = _categories_from_arxiv(store, listed, http, settings)
     return done
+
+
+def _categories_from_arxiv(store: PaperStore, listed: list[str], http: HttpClient, settings: Settings) -> int:
+    """Fill the categories of the listed papers stored without any; a failure waits for the next day's listing."""
+    try:
+        return fill_categories(store, listed, arxiv_records(http, settings.worker_arxiv_api_url)).updated
+    except SourceError as exc:
+        log.warning("No categories from arXiv for Hugging Face papers this time: %s", exc.message)
+        return 0
 
 
 def _skip(source: str, exc: SourceUnreachable, setting: str, off: str) -> None:
