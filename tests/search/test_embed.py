@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from papertide.errors import ConfigError
-from papertide.search.embed import MODEL_DIR, Embedder, OnnxEmbedder, load_embedder
+from papertide.search.embed import MAX_QUERY_WINDOWS, MODEL_DIR, Embedder, OnnxEmbedder, load_embedder
 
 REFERENCE = Path(__file__).resolve().parents[1] / "fixtures" / "embeddings" / "reference.json"
 # First 8 components of the fp32 sentence-transformers vector of REFERENCE's first sentence, as
@@ -206,3 +206,23 @@ def test_a_ten_thousand_character_query_embeds() -> None:
     assert len(text) >= 10_000
     vector = embedder.embed_query(text)
     assert vector.shape == (embedder.dim,) and np.isfinite(vector).all()
+
+
+def test_a_very_long_query_embeds_a_bounded_number_of_windows_spread_over_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    embedder = OnnxEmbedder(max_tokens=16, threads=1)
+    words = [f"w{i}" for i in range(2_000)]  # ~140 windows of 14 tokens
+    windows: list[list[int]] = []
+    run = embedder._run
+
+    def counting(sequences: list[list[int]]) -> np.ndarray:
+        windows.extend(sequences)
+        return run(sequences)
+
+    monkeypatch.setattr(embedder, "_run", counting)
+    vector = embedder.embed_query(" ".join(words))
+    assert len(windows) == MAX_QUERY_WINDOWS
+    assert np.linalg.norm(vector) == pytest.approx(1.0, abs=1e-5)
+    tokens = embedder._whole_tokenizer
+    assert windows[0][1:3] == tokens.encode("w0", add_special_tokens=False).ids[:2]  # the start ...
+    last_word = tokens.encode(words[-1], add_special_tokens=False).ids
+    assert windows[-1][-1 - len(last_word) : -1] == last_word  # ... and the end are both embedded

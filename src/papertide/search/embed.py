@@ -27,6 +27,10 @@ MODEL_DIR = Path(__file__).with_name("model")
 # nothing from size: two workers on 2 quiet cores, 256-token abstracts, measured 105 docs/s at
 # 256-512, 99 at 1024, 97 at 2048 and 93 at 4096.
 DEFAULT_TOKEN_BUDGET = 512
+# A query's windows are embedded at most this many, spread evenly over it: 16 windows cover ~4,000 tokens
+# (a 300-word abstract needs two), while a 20,000-character CJK paste (one token a character) would
+# otherwise cost ~80 model passes, 7-9 s of CPU for one anonymous request on two cores.
+MAX_QUERY_WINDOWS = 16
 
 
 class Embedder(Protocol):
@@ -157,7 +161,8 @@ class OnnxEmbedder:
         Text longer than the model's window (a pasted abstract or more) is cut into equal windows,
         each embedded, and their vectors averaged by length: truncating would drop everything
         after the first ~200 words. The windows run at once, one per thread, so a pasted abstract
-        waits for one window's pass rather than for all of them.
+        waits for one window's pass rather than for all of them; past ``MAX_QUERY_WINDOWS`` windows,
+        that many are taken, evenly spread, so a text's cost is bounded whatever its length.
         """
         ids = self._whole_tokenizer.encode(text).ids
         if len(ids) <= self.max_tokens:
@@ -166,6 +171,8 @@ class OnnxEmbedder:
         windows = math.ceil(len(body) / (self.max_tokens - 2))
         bounds = np.linspace(0, len(body), windows + 1).round().astype(int)
         chunks = [[first, *body[start:stop], last] for start, stop in itertools.pairwise(bounds)]
+        if len(chunks) > MAX_QUERY_WINDOWS:  # spread over the whole text rather than its start
+            chunks = [chunks[i] for i in np.linspace(0, len(chunks) - 1, MAX_QUERY_WINDOWS).round().astype(int)]
         vectors = np.vstack(self._in_parallel([[chunk] for chunk in chunks]))
         mean = np.average(vectors, axis=0, weights=[len(chunk) for chunk in chunks])
         return (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
