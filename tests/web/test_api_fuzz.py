@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 import schemathesis
+import schemathesis.specs.openapi.schemas  # imported at collection: see below
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from schemathesis.config import SchemathesisConfig
@@ -33,6 +34,10 @@ from papertide.web.app import create_app
 from tests.postgres import fresh_database_url
 from tests.web.corpus import load_papers
 from tests.web.library_helpers import bearer
+
+# schemathesis.specs.openapi.schemas is imported above, at collection, rather than lazily inside the first
+# from_asgi: pytest rewrites a plugin's modules as they are imported, and CPython 3.11.7's compile() can fail
+# there with "SystemError: AST constructor recursion depth mismatch" when called deep inside a running test.
 
 SEED = 21
 MAX_EXAMPLES = 20
