@@ -22,9 +22,9 @@ import numpy as np
 from corpus import FILTERS, percentiles_ms, query_titles, synthetic_index
 
 from papertide.search import recommend
-from papertide.search.embed import load_embedder
-from papertide.search.vector_files import VectorFiles
-from papertide.search.vectors import VectorIndex, top_k
+from papertide.search.semantic.embed import load_embedder
+from papertide.search.semantic.files import VectorFiles
+from papertide.search.semantic.index import VectorIndex, top_k
 
 K = 10
 

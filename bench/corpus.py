@@ -28,11 +28,11 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from papertide.search.embed import Embedder, load_embedder
-from papertide.search.indexer import passage, text_digest
-from papertide.search.paper_filter import NO_DAY, day_number
+from papertide.search.paper_table import NO_DAY, day_number
 from papertide.search.query import Filters
-from papertide.search.vectors import VectorIndex
+from papertide.search.semantic.embed import Embedder, load_embedder
+from papertide.search.semantic.index import VectorIndex
+from papertide.search.upkeep.embedding_job import passage, text_digest
 from papertide.text import normalize
 
 

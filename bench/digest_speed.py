@@ -10,9 +10,9 @@ section has something to rank). Each run then makes its subscribers afresh: 1-3 
 the run's "now" (T0 + 12 h), two thirds of them with one or two alerts (a phrase from an arrival's
 title, an arrival's author).
 
-What runs is the worker's own path: :func:`papertide.worker.digests.enqueue_due` (due periods,
+What runs is the worker's own path: :func:`papertide.digest.enqueue.enqueue_due` (due periods,
 composition by the digest package, rendering, the outbox row and the sent-papers history in one
-transaction) then :class:`papertide.worker.outbox.Delivery` (claims, the hand-over marks, one SMTP
+transaction) then :class:`papertide.digest.send.Delivery` (claims, the hand-over marks, one SMTP
 connection per batch) to ``tests/mail_server.py`` running in another process (writing what it
 receives to /dev/shm). Reported: digests/s end to end (enqueue + send, until the server has them
 all) and seconds per stage::
@@ -58,25 +58,25 @@ from papertide.accounts.keys import Signer, load_secret_key
 from papertide.config import Settings, load_settings
 from papertide.digest.alerts import validate_alert
 from papertide.digest.compose import Composer
+from papertide.digest.due import DigestComposer
+from papertide.digest.enqueue import Shard, enqueue_due
 from papertide.digest.preferences import Preferences
 from papertide.digest.render import DigestMail
+from papertide.digest.send import Delivery, DeliveryPolicy, mailer_relay
 from papertide.errors import InvalidInput
-from papertide.ingest import ingest
+from papertide.ingest.pipeline import ingest
 from papertide.library import Library
 from papertide.mail import Mailer
 from papertide.model import Paper, Signal
 from papertide.search.engine import SearchEngine
-from papertide.search.lexical import LexicalIndex
+from papertide.search.lexical.index import LexicalIndex
 from papertide.store import PaperStore, open_store
-from papertide.store.bounces import BounceStore
-from papertide.store.db import create_store_engine
-from papertide.store.digest import ACTIVE, SubscriptionStore
-from papertide.store.outbox import OutboxStore
-from papertide.store.schema import alerts, mail_bounces, papers, subscriptions, users, votes
+from papertide.store.db.engine import create_store_engine
+from papertide.store.db.schema import alerts, mail_bounces, papers, subscriptions, users, votes
+from papertide.store.digest.bounces import BounceStore
+from papertide.store.digest.outbox import OutboxStore
+from papertide.store.digest.subscriptions import ACTIVE, SubscriptionStore
 from papertide.trending import ScoreParams, Trending
-from papertide.worker.composer import DigestComposer
-from papertide.worker.digests import Shard, enqueue_due
-from papertide.worker.outbox import Delivery, DeliveryPolicy, mailer_relay
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2030, 1, 7, 0, 0, tzinfo=UTC)  # the night the arrivals came: a Monday after any build

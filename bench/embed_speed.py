@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from papertide.search.embed import DEFAULT_TOKEN_BUDGET, OnnxEmbedder
+from papertide.search.semantic.embed import DEFAULT_TOKEN_BUDGET, OnnxEmbedder
 
 SCIFACT = Path(__file__).resolve().parents[2] / "shared" / "data" / "eval" / "scifact"
 

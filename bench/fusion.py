@@ -26,10 +26,10 @@ from corpus import CACHE, REAL
 from eval_sets import CORPUS_TASKS, Task, beir_task, conference_papers, corpus_available, corpus_tasks, eval_folders
 from quality import CachedEmbedder, build_engine, ndcg_at, recall_at
 
-from papertide.search.embed import load_embedder
 from papertide.search.engine import POOL_DEPTH, SearchEngine
 from papertide.search.hybrid import Candidates, fuse
 from papertide.search.query import parse_query
+from papertide.search.semantic.embed import load_embedder
 
 Fusion = Callable[[Candidates], list[int]]
 

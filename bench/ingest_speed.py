@@ -70,10 +70,10 @@ def load_once(path: Path, backend: str) -> dict:
     """Child-process body: load ``path`` into a fresh database of ``backend``; report speed and size."""
     from sqlalchemy import text
 
-    from papertide.ingest import ingest
-    from papertide.sources.kaggle import KaggleSource
+    from papertide.ingest.pipeline import ingest
+    from papertide.ingest.sources.kaggle import KaggleSource
     from papertide.store import open_store
-    from papertide.store.local_postgres import LocalPostgres
+    from papertide.store.db.local_postgres import LocalPostgres
 
     with tempfile.TemporaryDirectory() as tmp:
         server = LocalPostgres(Path(tmp) / "pg") if backend == "postgresql" else None

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import web_load
 
-from papertide.search import maxscore
-from papertide.search.lexical import LexicalHits, LexicalIndex
+from papertide.search.lexical import maxscore
+from papertide.search.lexical.index import LexicalHits, LexicalIndex
 from papertide.search.query import ParsedQuery, parse_query
 
 DEPTHS = (20, 100)

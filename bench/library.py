@@ -41,13 +41,13 @@ from papertide.library.ris import ris_references
 from papertide.library.votes import Votes
 from papertide.model import Paper
 from papertide.store import PaperStore, open_store
-from papertide.store.accounts import AccountStore
-from papertide.store.collections import CollectionStore
-from papertide.store.db import _alembic_config
-from papertide.store.paper_keys import PaperKeyStore
-from papertide.store.votes import VoteStore
-from papertide.web.schemas import paper_summary
-from papertide.web.viewer import Viewer
+from papertide.store.accounts.store import AccountStore
+from papertide.store.db.engine import _alembic_config
+from papertide.store.library.collections import CollectionStore
+from papertide.store.library.votes import VoteStore
+from papertide.store.papers.keys import PaperKeyStore
+from papertide.web.kit.schemas import paper_summary
+from papertide.web.kit.viewer import Viewer
 
 ENTRIES = 5_000
 VOTES = 2_000

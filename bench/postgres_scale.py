@@ -47,16 +47,16 @@ from corpus import CACHE, corpus_or_exit
 from sqlalchemy import create_engine, delete, func, select, text
 
 from papertide.config import Settings
-from papertide.search.embed import load_embedder
 from papertide.search.engine import SearchEngine
-from papertide.search.indexer import model_key, passage, text_digest
-from papertide.search.vector_files import ROW, VECTOR, VectorFiles
-from papertide.search.vectors import vectors_dir
+from papertide.search.semantic.embed import load_embedder
+from papertide.search.semantic.files import ROW, VECTOR, VectorFiles
+from papertide.search.semantic.index import vectors_dir
+from papertide.search.upkeep.embedding_job import model_key, passage, text_digest
 from papertide.store import open_store
-from papertide.store.local_postgres import LocalPostgres
-from papertide.store.paper_vectors import PaperVectorStore, signed_digest
-from papertide.store.schema import paper_vectors, papers
-from papertide.store.transfer import copy_database
+from papertide.store.db.local_postgres import LocalPostgres
+from papertide.store.db.schema import paper_vectors, papers
+from papertide.store.db.transfer import copy_database
+from papertide.store.papers.vectors import PaperVectorStore, signed_digest
 
 PARTS = ("prepare", "ready", "web", "search", "claims")
 DATABASE = "papertide"
@@ -66,10 +66,10 @@ COPY_BATCH = 50_000  # papers read (and their vectors written) at once while fil
 # starts at the same moment and claims until nothing is left.
 WORKER = """
 import json, sys, time
-from papertide.search.embed import load_embedder
-from papertide.search.indexer import embed_pending
+from papertide.search.semantic.embed import load_embedder
+from papertide.search.upkeep.embedding_job import embed_pending
 from papertide.store import open_store
-from papertide.store.paper_vectors import PaperVectorStore
+from papertide.store.papers.vectors import PaperVectorStore
 vectors = PaperVectorStore(open_store(sys.argv[1]).engine)
 embedder = load_embedder()
 embedder.embed(["warm up"])

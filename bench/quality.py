@@ -36,13 +36,13 @@ from eval_sets import CORPUS_TASKS, Task, beir_task, conference_papers, corpus_a
 
 from papertide.config import Settings
 from papertide.errors import QueryError
-from papertide.ingest import ingest
+from papertide.ingest.pipeline import ingest
 from papertide.model import Paper
-from papertide.search.embed import Embedder, load_embedder
 from papertide.search.engine import MAX_LIMIT, SearchEngine
-from papertide.search.indexer import index_vectors, paper_text, text_digest
-from papertide.search.lexical import LexicalIndex
-from papertide.search.vectors import VectorIndex
+from papertide.search.lexical.index import LexicalIndex
+from papertide.search.semantic.embed import Embedder, load_embedder
+from papertide.search.semantic.index import VectorIndex
+from papertide.search.upkeep.embedding_job import index_vectors, paper_text, text_digest
 from papertide.store import open_store
 
 MODES = ("lexical", "semantic", "hybrid")

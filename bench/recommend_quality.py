@@ -21,9 +21,9 @@ from collections import defaultdict
 import numpy as np
 from corpus import REAL, corpus_records, percentiles_ms, record_authors
 
-from papertide.search.embed import load_embedder
 from papertide.search.recommend import recommend
-from papertide.search.vectors import VectorHit, VectorIndex
+from papertide.search.semantic.embed import load_embedder
+from papertide.search.semantic.index import VectorHit, VectorIndex
 
 LIKED = 3
 

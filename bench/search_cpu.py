@@ -37,10 +37,10 @@ import web_load
 
 from papertide.config import load_settings
 from papertide.search import engine as engine_module
-from papertide.search.embed import OnnxEmbedder
-from papertide.search.lexical import LexicalIndex
-from papertide.search.vectors import VectorIndex
-from papertide.store.papers import PaperStore
+from papertide.search.lexical.index import LexicalIndex
+from papertide.search.semantic.embed import OnnxEmbedder
+from papertide.search.semantic.index import VectorIndex
+from papertide.store.papers.store import PaperStore
 from papertide.web.app import create_app
 
 WARMUP_REQUESTS = 50

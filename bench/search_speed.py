@@ -41,14 +41,14 @@ import numpy as np
 from corpus import CACHE, corpus_or_exit, corpus_records, real_vectors, record_authors
 
 from papertide.config import Settings
-from papertide.ingest import ingest
+from papertide.ingest.pipeline import ingest
 from papertide.model import Paper
-from papertide.search.embed import load_embedder
 from papertide.search.engine import SearchEngine
-from papertide.search.lexical import LexicalIndex
-from papertide.search.paper_filter import day_number
+from papertide.search.lexical.index import LexicalIndex
+from papertide.search.paper_table import day_number
 from papertide.search.query import parse_query
-from papertide.search.vectors import VectorIndex, vectors_dir
+from papertide.search.semantic.embed import load_embedder
+from papertide.search.semantic.index import VectorIndex, vectors_dir
 from papertide.store import PaperStore, open_store
 
 SIZES = {"87k": None, "1m": 1_000_000, "2.7m": 2_700_000}  # 2.7M: all of arXiv

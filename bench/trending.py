@@ -49,12 +49,12 @@ from sqlalchemy import Engine, delete, insert, text
 from sqlalchemy.exc import IntegrityError
 
 from papertide.config import load_settings
-from papertide.ingest import ingest
+from papertide.ingest.pipeline import ingest
 from papertide.model import Paper
 from papertide.search.query import Filters
 from papertide.store import PaperStore
-from papertide.store.db import create_store_engine, migrate
-from papertide.store.schema import TRENDING_TRIGGERS, votes
+from papertide.store.db.engine import create_store_engine, migrate
+from papertide.store.db.schema import TRENDING_TRIGGERS, votes
 from papertide.store.trending import RowsRead, TrendingStore
 from papertide.trending import ScoreParams, Trending, Window
 from papertide.trending.ranking import Ranking

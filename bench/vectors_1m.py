@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 from corpus import FILTERS, percentiles_ms, synthetic_index
 
-from papertide.search.embed import load_embedder
 from papertide.search.recommend import recommend, similar
-from papertide.search.vectors import VectorIndex
+from papertide.search.semantic.embed import load_embedder
+from papertide.search.semantic.index import VectorIndex
 
 
 def timed(samples: int, call: Callable[[int], object]) -> dict[str, float]:

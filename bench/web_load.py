@@ -42,7 +42,7 @@ import httpx
 import numpy as np
 
 from papertide.config import load_settings
-from papertide.demo import install_demo
+from papertide.ingest.demo import install_demo
 from papertide.store import open_store
 
 DEMO_DIR = Path(__file__).resolve().parent / ".cache" / "web-demo"

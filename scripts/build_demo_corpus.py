@@ -4,7 +4,7 @@ Every record goes through papertide's own sources and ingest pipeline: the recor
 OAI-PMH and Hugging Face answers are served by a local HTTP server to the real source classes;
 the Kaggle snapshot sample is read by the Kaggle source; the arXiv ``.abs`` records (already parsed
 to JSONL upstream) are mapped to papers with the sources' own parsing helpers. The result is
-exported with ``export_jsonl`` to ``src/papertide/demo/papers.jsonl.gz``. Run it again whenever
+exported with ``export_jsonl`` to ``src/papertide/ingest/demo/papers.jsonl.gz``. Run it again whenever
 the sources change:
 
     .venv/bin/python scripts/build_demo_corpus.py [--fixtures ../shared/data/fixtures]
@@ -25,17 +25,17 @@ from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from papertide.demo import DEMO_CORPUS
-from papertide.export import export_jsonl
-from papertide.ingest import ingest
+from papertide.ingest.demo import DEMO_CORPUS
+from papertide.ingest.export import export_jsonl
+from papertide.ingest.pipeline import ingest
+from papertide.ingest.sources.arxiv_api import ArxivApiSource
+from papertide.ingest.sources.base import Item
+from papertide.ingest.sources.hf_daily import HfDailySource
+from papertide.ingest.sources.http import HttpClient
+from papertide.ingest.sources.kaggle import KaggleSource
+from papertide.ingest.sources.oai import OaiSource
+from papertide.ingest.sources.parsing import parse_rfc2822, split_authors
 from papertide.model import Paper, arxiv_links, parse_arxiv_id
-from papertide.sources.arxiv_api import ArxivApiSource
-from papertide.sources.base import Item
-from papertide.sources.hf_daily import HfDailySource
-from papertide.sources.http import HttpClient
-from papertide.sources.kaggle import KaggleSource
-from papertide.sources.oai import OaiSource
-from papertide.sources.parsing import parse_rfc2822, split_authors
 from papertide.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""Embed the bundled demo corpus with the shipped model and write src/papertide/demo/vectors.{npz,json}.
+"""Embed the bundled demo corpus with the shipped model and write src/papertide/ingest/demo/vectors.{npz,json}.
 
 Run it whenever the demo corpus, the text papertide embeds or the model changes (a mismatch is
 harmless, only slow: ``papertide index`` then embeds the demo papers itself):
@@ -12,10 +12,10 @@ import tempfile
 
 import numpy as np
 
-from papertide.demo import load_demo
-from papertide.demo.vectors import MANIFEST_FILE, VECTORS_FILE, ShippedVectors
-from papertide.search.embed import load_embedder
-from papertide.search.indexer import model_key, paper_text, text_digest
+from papertide.ingest.demo import load_demo
+from papertide.ingest.demo.vectors import MANIFEST_FILE, VECTORS_FILE, ShippedVectors
+from papertide.search.semantic.embed import load_embedder
+from papertide.search.upkeep.embedding_job import model_key, paper_text, text_digest
 from papertide.store import open_store
 
 

@@ -17,7 +17,7 @@ Steps: export the BERT encoder with eager attention (so onnxruntime's BERT optim
 attention), fuse, quantize dynamically to int8 per channel (per-tensor int8 drops cosine to about
 0.93), then embed real abstracts with papertide's own run-time embedder and compare against the
 fp32 sentence-transformers model; nothing is written if the mean cosine is below 0.99. Outputs go
-to ``src/papertide/search/model/`` (model.onnx, tokenizer.json, manifest.json) and the fp32
+to ``src/papertide/search/semantic/model/`` (model.onnx, tokenizer.json, manifest.json) and the fp32
 reference vectors the tests compare against go to ``tests/fixtures/embeddings/reference.json``.
 """
 
@@ -147,7 +147,7 @@ def stage(model: Path, tokenizer: Tokenizer, directory: Path) -> Path:
     shutil.copyfile(model, directory / "model.onnx")
     tokenizer.save(str(directory / "tokenizer.json"), pretty=False)
     sys.path.insert(0, str(REPO / "src"))
-    from papertide.search.embed import file_sha256
+    from papertide.search.semantic.embed import file_sha256
 
     manifest = {
         "name": MODEL_NAME,
@@ -172,7 +172,7 @@ def stage(model: Path, tokenizer: Tokenizer, directory: Path) -> Path:
 def run_time_embed(directory: Path, texts: list[str]) -> np.ndarray:
     """Embed with papertide's own run-time code, so its batching and pooling are what gets checked."""
     sys.path.insert(0, str(REPO / "src"))
-    from papertide.search.embed import OnnxEmbedder
+    from papertide.search.semantic.embed import OnnxEmbedder
 
     return OnnxEmbedder(directory).embed(texts)
 

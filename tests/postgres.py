@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from papertide.store.db import create_store_engine, migrate
-from papertide.store.local_postgres import LocalPostgres
+from papertide.store.db.engine import create_store_engine, migrate
+from papertide.store.db.local_postgres import LocalPostgres
 
 BACKEND = os.environ.get("PAPERTIDE_TEST_DATABASE", "sqlite")
 _TEMPLATE = "papertide_template"

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from papertide.cli import app
 from papertide.store import open_store
-from papertide.store.papers import PaperFilter
+from papertide.store.papers.store import PaperFilter
 from tests.sources.replay import RecordedServer, Reply, arxiv_api_reply, fixture_bytes
 
 KAGGLE = Path(__file__).parent / "fixtures" / "kaggle-snapshot" / "kaggle-arxiv-metadata-oai-snapshot.head.jsonl"
@@ -207,7 +207,7 @@ def test_invalid_setting_is_a_clean_error(tmp_path: Path) -> None:
 
 def test_install_demo_makes_a_searchable_library(tmp_path: Path) -> None:
     from papertide.config import load_settings
-    from papertide.demo import install_demo
+    from papertide.ingest.demo import install_demo
     from papertide.search.engine import SearchEngine
 
     settings = load_settings(data_dir=tmp_path / "lib")

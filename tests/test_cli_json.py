@@ -20,7 +20,7 @@ from papertide.cli import app
 from papertide.config import load_settings
 from papertide.digest.preferences import Preferences
 from papertide.store import open_store
-from papertide.store.digest import SubscriptionStore
+from papertide.store.digest.subscriptions import SubscriptionStore
 from tests.test_cli import KAGGLE, WEB_PAPERS
 from tests.test_cli_mail import deliver
 

@@ -17,7 +17,7 @@ _ARXIV_ID = re.compile(
     re.IGNORECASE,
 )
 _NAMESPACED_ID = re.compile(r"^[a-z][a-z0-9_-]*:\S+$")
-# Column widths of the store (store/schema.py uses these): PostgreSQL refuses a longer value where
+# Column widths of the store (store/db/schema.py uses these): PostgreSQL refuses a longer value where
 # SQLite would keep it, so validation holds every record to them and both backends store the same.
 MAX_ID_LENGTH = 64
 MAX_CATEGORY_LENGTH = 32

@@ -11,8 +11,8 @@ from papertide.accounts.rate_limits import HOUR, Limit, RateLimiter, client_key,
 from papertide.config import load_settings
 from papertide.errors import TooManyRequests
 from papertide.store import PaperStore
-from papertide.store.rate_limits import RateLimitStore
-from papertide.store.schema import rate_limit_hits
+from papertide.store.accounts.rate_limits import RateLimitStore
+from papertide.store.db.schema import rate_limit_hits
 from tests.clock import ControlledClock
 
 MINUTE = timedelta(minutes=1)

@@ -18,9 +18,9 @@ from papertide.config import Settings, load_settings
 from papertide.errors import Gone, InvalidInput, NotFound, TooManyRequests
 from papertide.mail import Mailer
 from papertide.store import PaperStore
-from papertide.store.accounts import AccountStore
-from papertide.store.rate_limits import RateLimitStore
-from papertide.store.schema import login_tokens
+from papertide.store.accounts.rate_limits import RateLimitStore
+from papertide.store.accounts.store import AccountStore
+from papertide.store.db.schema import login_tokens
 from tests.clock import ControlledClock
 
 LINK = re.compile(r"http://127\.0\.0\.1:8000/signin/([A-Za-z0-9_-]+)")
@@ -231,7 +231,7 @@ def test_sending_is_rate_limited_before_anything_is_stored_or_sent(links, settin
 
 def test_a_new_session_clears_the_users_expired_ones(accounts, store, clock) -> None:
     from papertide.accounts.sessions import Sessions
-    from papertide.store.schema import sessions as session_rows
+    from papertide.store.db.schema import sessions as session_rows
 
     sessions = Sessions(accounts, days=30)
     user, _ = accounts.get_or_create_user("returning@example.org")

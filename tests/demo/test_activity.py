@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from papertide.config import Settings, load_settings
-from papertide.demo import load_demo, replay_demo
-from papertide.demo.activity import ACCOUNTS, FEATURED, LISTING_SPAN
+from papertide.ingest.demo import load_demo, replay_demo
+from papertide.ingest.demo.activity import ACCOUNTS, FEATURED, LISTING_SPAN
+from papertide.store.db.schema import paper_signals, papers, users, votes
 from papertide.store.demo_activity import DemoActivityStore
-from papertide.store.papers import PaperStore
-from papertide.store.schema import paper_signals, papers, users, votes
+from papertide.store.papers.store import PaperStore
 from tests.clock import ControlledClock
 
 START = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -76,8 +76,8 @@ def test_the_latest_upvote_count_shown_is_the_recorded_one(demo) -> None:
 
 
 def test_a_reader_s_own_votes_survive_a_replay(demo) -> None:
-    from papertide.store.accounts import AccountStore
-    from papertide.store.votes import VoteStore
+    from papertide.store.accounts.store import AccountStore
+    from papertide.store.library.votes import VoteStore
 
     store, clock, settings = demo
     replay_demo(store, settings)

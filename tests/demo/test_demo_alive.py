@@ -16,17 +16,17 @@ import pytest
 from fastapi.testclient import TestClient
 
 from papertide.config import Settings, load_settings
-from papertide.demo import load_demo, replay_demo
+from papertide.digest.due import DigestComposer
 from papertide.digest.preferences import Preferences
 from papertide.digest.schedule import preview_period
+from papertide.digest.send import mailer_relay
+from papertide.ingest.demo import load_demo, replay_demo
 from papertide.mail import Mailer
-from papertide.search.indexing import update_indexes
+from papertide.search.upkeep.update import update_indexes
 from papertide.store import open_store
-from papertide.store.digest import SubscriptionStore
-from papertide.store.papers import PaperStore
+from papertide.store.digest.subscriptions import SubscriptionStore
+from papertide.store.papers.store import PaperStore
 from papertide.web.app import create_app
-from papertide.worker.composer import DigestComposer
-from papertide.worker.outbox import mailer_relay
 from papertide.worker.runner import Worker
 from tests.clock import ControlledClock
 from tests.mail_server import MailServer
@@ -145,7 +145,7 @@ def test_a_new_subscriber_gets_a_digest_with_content(demo: Demo) -> None:
 def test_a_second_load_refreshes_without_duplicating(demo: Demo) -> None:
     from sqlalchemy import func, select
 
-    from papertide.store.schema import paper_signals, users, votes
+    from papertide.store.db.schema import paper_signals, users, votes
 
     def counts() -> tuple[int, int, int]:
         with demo.store.engine.connect() as conn:

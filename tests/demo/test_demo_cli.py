@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from papertide.cli import app
 from papertide.digest.preferences import Preferences
 from papertide.store import open_store
-from papertide.store.digest import SubscriptionStore
+from papertide.store.digest.subscriptions import SubscriptionStore
 from tests.mail_server import MailServer
 from tests.postgres import fresh_database_url
 

@@ -11,14 +11,14 @@ import pytest
 
 from papertide.config import Settings, load_settings
 from papertide.digest.compose import Composer
-from papertide.ingest import ingest
+from papertide.ingest.pipeline import ingest
 from papertide.library import Library
 from papertide.model import Paper, Signal
 from papertide.search.engine import SearchEngine
-from papertide.search.lexical import LexicalIndex
-from papertide.store.db import create_store_engine, migrate
-from papertide.store.digest import Subscription, SubscriptionStore
-from papertide.store.papers import PaperStore
+from papertide.search.lexical.index import LexicalIndex
+from papertide.store.db.engine import create_store_engine, migrate
+from papertide.store.digest.subscriptions import Subscription, SubscriptionStore
+from papertide.store.papers.store import PaperStore
 from papertide.trending import ScoreParams, Trending
 
 

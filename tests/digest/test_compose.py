@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from papertide.digest.compose import ComposedDigest
 from papertide.digest.preferences import Preferences, Section
 from papertide.digest.schedule import Period, period_on
-from papertide.store.digest import Subscription
+from papertide.store.digest.subscriptions import Subscription
 from tests.digest.conftest import World, at, paper
 
 

@@ -8,9 +8,9 @@ from papertide.digest.compose import Composer
 from papertide.digest.preferences import Section
 from papertide.library import Library
 from papertide.search.engine import SearchEngine
-from papertide.search.indexer import index_vectors
-from papertide.store.accounts import AccountStore
-from papertide.store.votes import VoteStore
+from papertide.search.upkeep.embedding_job import index_vectors
+from papertide.store.accounts.store import AccountStore
+from papertide.store.library.votes import VoteStore
 from tests.digest.conftest import World, at
 from tests.digest.test_compose import period, reasons, titles
 from tests.search.topical_papers import topical_papers

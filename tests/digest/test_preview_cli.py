@@ -13,11 +13,11 @@ from papertide.cli import app
 from papertide.config import load_settings
 from papertide.digest.preferences import Preferences
 from papertide.errors import InvalidInput, NotFound
-from papertide.ingest import ingest
-from papertide.search.indexing import update_indexes
+from papertide.ingest.pipeline import ingest
+from papertide.search.upkeep.update import update_indexes
 from papertide.store import open_store
-from papertide.store.digest import SubscriptionStore
-from papertide.store.papers import PaperStore
+from papertide.store.digest.subscriptions import SubscriptionStore
+from papertide.store.papers.store import PaperStore
 from tests.digest.conftest import paper
 
 

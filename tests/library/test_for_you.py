@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 
 from papertide.config import Settings
-from papertide.ingest import ingest
+from papertide.ingest.pipeline import ingest
 from papertide.library.collections import Collections
 from papertide.library.for_you import ForYou
 from papertide.library.votes import Votes
 from papertide.search.engine import SearchEngine
-from papertide.search.indexing import update_indexes
+from papertide.search.upkeep.update import update_indexes
 from papertide.store import PaperStore, open_store
-from papertide.store.accounts import AccountStore, User
-from papertide.store.collections import CollectionStore
-from papertide.store.votes import VoteStore
+from papertide.store.accounts.store import AccountStore, User
+from papertide.store.library.collections import CollectionStore
+from papertide.store.library.votes import VoteStore
 from tests.search.topical_papers import topic_of, topical_papers
 
 

@@ -12,9 +12,9 @@ from papertide.library.imports import Importer, ImportLimits
 from papertide.library.ris import ris_references
 from papertide.model import Paper
 from papertide.store import PaperStore
-from papertide.store.accounts import AccountStore, User
-from papertide.store.collections import CollectionStore
-from papertide.store.paper_keys import PaperKeyStore
+from papertide.store.accounts.store import AccountStore, User
+from papertide.store.library.collections import CollectionStore
+from papertide.store.papers.keys import PaperKeyStore
 from tests.web.corpus import load_papers
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "library"

@@ -8,7 +8,7 @@ import pytest
 
 from papertide.config import load_settings
 from papertide.search.engine import SearchEngine
-from papertide.search.indexing import update_indexes
+from papertide.search.upkeep.update import update_indexes
 from papertide.store import open_store
 from tests.postgres import PostgresForTests
 from tests.web.corpus import load_papers

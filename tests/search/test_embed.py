@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from papertide.errors import ConfigError
-from papertide.search.embed import MAX_QUERY_WINDOWS, MODEL_DIR, Embedder, OnnxEmbedder, load_embedder
+from papertide.search.semantic.embed import MAX_QUERY_WINDOWS, MODEL_DIR, Embedder, OnnxEmbedder, load_embedder
 
 REFERENCE = Path(__file__).resolve().parents[1] / "fixtures" / "embeddings" / "reference.json"
 # First 8 components of the fp32 sentence-transformers vector of REFERENCE's first sentence, as
@@ -155,7 +155,7 @@ def test_manifest_without_checksum(model_copy: Path) -> None:
 def test_cuda_is_preferred_where_onnxruntime_offers_it() -> None:
     from types import SimpleNamespace
 
-    from papertide.search.embed import _providers
+    from papertide.search.semantic.embed import _providers
 
     gpu_build = SimpleNamespace(get_available_providers=lambda: ["TensorrtExecutionProvider", "CUDAExecutionProvider",
                                                                  "CPUExecutionProvider"])  # fmt: skip

@@ -16,13 +16,13 @@ from hypothesis import strategies as st
 
 from papertide.config import Settings
 from papertide.errors import NotFound, QueryError
-from papertide.ingest import ingest
+from papertide.ingest.pipeline import ingest
 from papertide.search import engine as engine_module
 from papertide.search.engine import SearchEngine, SearchResponse
-from papertide.search.indexer import index_vectors
-from papertide.search.lexical import LexicalIndex
+from papertide.search.lexical.index import LexicalIndex
 from papertide.search.query import Filters, parse_query
-from papertide.search.vectors import VectorIndex, vectors_dir
+from papertide.search.semantic.index import VectorIndex, vectors_dir
+from papertide.search.upkeep.embedding_job import index_vectors
 from papertide.store import PaperStore
 from tests.search.test_lexical import PAPERS
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from papertide.config import Settings, load_settings
-from papertide.ingest import ingest
-from papertide.search.follower import TURN_LOCK, IndexFollower
-from papertide.search.lexical import LexicalIndex
+from papertide.ingest.pipeline import ingest
+from papertide.search.lexical.index import LexicalIndex
+from papertide.search.upkeep.follower import TURN_LOCK, IndexFollower
 from papertide.store import PaperStore
 from tests.search.topical_papers import topical_papers
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from papertide.search.highlight import highlight, query_terms, snippet
-from papertide.search.lexical_query import MAX_FREE_WORDS, TermStats
+from papertide.search.lexical.compile import MAX_FREE_WORDS, TermStats
 from papertide.search.query import parse_query
 
 

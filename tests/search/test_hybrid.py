@@ -15,7 +15,7 @@ from papertide.search.hybrid import (
     lexical_share,
     with_feedback,
 )
-from papertide.search.vectors import VectorSet
+from papertide.search.semantic.index import VectorSet
 
 NO_VECTORS = VectorSet([], np.empty((0, 3), np.float32))
 

@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 
 from papertide.config import Settings, load_settings
-from papertide.ingest import ingest
+from papertide.ingest.pipeline import ingest
 from papertide.model import Paper
-from papertide.search import indexer
-from papertide.search.ann import HnswIndex
-from papertide.search.embed import Embedder, load_embedder
-from papertide.search.indexer import index_vectors, passage
 from papertide.search.query import Filters
-from papertide.search.vector_files import UnusableVectors, VectorFiles
-from papertide.search.vectors import VectorIndex, vectors_dir
+from papertide.search.semantic.ann import HnswIndex
+from papertide.search.semantic.embed import Embedder, load_embedder
+from papertide.search.semantic.files import UnusableVectors, VectorFiles
+from papertide.search.semantic.index import VectorIndex, vectors_dir
+from papertide.search.upkeep import embedding_job as indexer
+from papertide.search.upkeep.embedding_job import index_vectors, passage
 from papertide.store import PaperStore
 from tests.search.topical_papers import topic_of, topical_papers
 

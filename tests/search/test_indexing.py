@@ -8,12 +8,12 @@ import pytest
 
 from papertide.config import Settings, load_settings
 from papertide.errors import StoreError
-from papertide.ingest import ingest
-from papertide.search.indexing import update_indexes
-from papertide.search.lexical import LexicalIndex
+from papertide.ingest.pipeline import ingest
+from papertide.search.lexical.index import LexicalIndex
 from papertide.search.query import parse_query
-from papertide.search.vector_files import IndexBusy, VectorFiles
-from papertide.search.vectors import vectors_dir
+from papertide.search.semantic.files import IndexBusy, VectorFiles
+from papertide.search.semantic.index import vectors_dir
+from papertide.search.upkeep.update import update_indexes
 from papertide.store import PaperStore
 from tests.search.topical_papers import topical_papers
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from papertide.ingest import ingest
+from papertide.ingest.pipeline import ingest
 from papertide.model import Paper
-from papertide.search.analysis import NAMES, QUERY_TEXT, TEXT
-from papertide.search.lexical import LexicalIndex
-from papertide.search.lexical_query import MAX_FREE_WORDS, free_words
-from papertide.search.lexical_schema import TITLE_WEIGHT
+from papertide.search.lexical.analysis import NAMES, QUERY_TEXT, TEXT
+from papertide.search.lexical.compile import MAX_FREE_WORDS, free_words
+from papertide.search.lexical.documents import TITLE_WEIGHT
+from papertide.search.lexical.index import LexicalIndex
 from papertide.search.query import Filters, merge_filters, parse_query
 from papertide.store import PaperStore
 

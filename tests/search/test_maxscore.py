@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from papertide.demo import load_demo
-from papertide.ingest import ingest
+from papertide.ingest.demo import load_demo
+from papertide.ingest.pipeline import ingest
 from papertide.model import Paper
-from papertide.search import maxscore
-from papertide.search.lexical import LexicalHits, LexicalIndex
+from papertide.search.lexical import maxscore
+from papertide.search.lexical.index import LexicalHits, LexicalIndex
 from papertide.search.query import parse_query
 from papertide.store import PaperStore
 

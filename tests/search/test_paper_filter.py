@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from papertide.search.paper_filter import NO_DAY, PaperTable, day_number
+from papertide.search.paper_table import NO_DAY, PaperTable, day_number
 from papertide.search.query import Filters
 
 CATEGORIES = ["cs.LG", "cs.CL", "cs.cv", "math.GT", "hep-th", "stat.ML", "q-bio.BM"]
@@ -88,7 +88,7 @@ def test_a_repeated_category_filter_is_kept_until_rows_are_appended() -> None:
 
 
 def test_kept_category_masks_stay_within_their_byte_budget(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("papertide.search.paper_filter.CATEGORY_MASK_BYTES", 20)
+    monkeypatch.setattr("papertide.search.paper_table.CATEGORY_MASK_BYTES", 20)
     table = PaperTable()
     names = ["cs.LG", "cs.CL", "cs.CV"]
     table.append(range(10), [0] * 10, *table.encode([[names[n % 3]] for n in range(10)]))

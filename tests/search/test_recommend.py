@@ -9,12 +9,12 @@ import pytest
 
 from papertide.config import load_settings
 from papertide.errors import NotFound
-from papertide.ingest import ingest
-from papertide.search.embed import load_embedder
-from papertide.search.indexer import index_vectors
+from papertide.ingest.pipeline import ingest
 from papertide.search.query import Filters
 from papertide.search.recommend import nearest_liked, recommend, recommend_among, similar
-from papertide.search.vectors import VectorIndex, vectors_dir
+from papertide.search.semantic.embed import load_embedder
+from papertide.search.semantic.index import VectorIndex, vectors_dir
+from papertide.search.upkeep.embedding_job import index_vectors
 from papertide.store import PaperStore, open_store
 from tests.search.topical_papers import topic_of, topical_papers
 

@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import delete
 
 from papertide.config import load_settings
-from papertide.ingest import ingest
-from papertide.search.embed import Embedder, load_embedder
-from papertide.search.indexer import embed_pending, index_vectors, paper_text
-from papertide.search.vectors import VectorIndex, vectors_dir
+from papertide.ingest.pipeline import ingest
+from papertide.search.semantic.embed import Embedder, load_embedder
+from papertide.search.semantic.index import VectorIndex, vectors_dir
+from papertide.search.upkeep.embedding_job import embed_pending, index_vectors, paper_text
 from papertide.store import PaperStore, open_store
-from papertide.store.paper_vectors import PaperVectorStore
-from papertide.store.schema import paper_vectors
+from papertide.store.db.schema import paper_vectors
+from papertide.store.papers.vectors import PaperVectorStore
 from tests.postgres import PostgresForTests
 from tests.search.topical_papers import topic_of, topical_papers
 

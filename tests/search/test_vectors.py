@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from papertide.search.ann import EF_SEARCH, HnswIndex
-from papertide.search.paper_filter import day_number
+from papertide.search.paper_table import day_number
 from papertide.search.query import Filters
-from papertide.search.vector_files import IndexBusy, UnusableVectors
-from papertide.search.vectors import SCAN_MAX_ROWS, VectorIndex
+from papertide.search.semantic.ann import EF_SEARCH, HnswIndex
+from papertide.search.semantic.files import IndexBusy, UnusableVectors
+from papertide.search.semantic.index import SCAN_MAX_ROWS, VectorIndex
 
 DAY0 = day_number(date(2024, 1, 1))
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from papertide.sources.http import HttpClient
+from papertide.ingest.sources.http import HttpClient
 from tests.sources.replay import FakeTime, RecordedServer
 
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from papertide.errors import SourceError
+from papertide.ingest.sources.arxiv_api import ArxivApiSource
+from papertide.ingest.sources.http import HttpClient
 from papertide.model import Paper, Version
-from papertide.sources.arxiv_api import ArxivApiSource
-from papertide.sources.http import HttpClient
 from tests.sources.replay import FakeTime, RecordedServer, Reply, arxiv_api_reply, fixture_bytes
 
 TESTING_PAGES = {

@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime
 import pytest
 
 from papertide.errors import RecordError, SourceError
-from papertide.ingest import ingest
+from papertide.ingest.pipeline import ingest
+from papertide.ingest.sources.hf_daily import HfDailySource
+from papertide.ingest.sources.http import HttpClient
 from papertide.model import Paper, Signal
-from papertide.sources.hf_daily import HfDailySource
-from papertide.sources.http import HttpClient
-from papertide.store.papers import PaperFilter, PaperStore
+from papertide.store.papers.store import PaperFilter, PaperStore
 from tests.sources.replay import RecordedServer, Reply, fixture_bytes
 
 FETCHED_AT = datetime(2024, 10, 25, 18, 0, tzinfo=UTC)

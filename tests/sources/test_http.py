@@ -9,7 +9,7 @@ import pytest
 
 from papertide import __version__
 from papertide.errors import SourceError, SourceUnreachable
-from papertide.sources.http import HttpClient, user_agent
+from papertide.ingest.sources.http import HttpClient, user_agent
 from tests.sources.replay import FakeTime, RecordedServer, Reply
 
 

@@ -15,7 +15,9 @@ from typer.testing import CliRunner
 
 from papertide.cli import app
 from papertide.errors import RecordError
-from papertide.ingest import ingest
+from papertide.ingest.pipeline import ingest
+from papertide.ingest.sources.jsonl import JsonlSource
+from papertide.ingest.sources.kaggle import KaggleSource
 from papertide.model import (
     MAX_ABSTRACT_LENGTH,
     MAX_AUTHOR_LENGTH,
@@ -26,8 +28,6 @@ from papertide.model import (
     MAX_TITLE_LENGTH,
     Paper,
 )
-from papertide.sources.jsonl import JsonlSource
-from papertide.sources.kaggle import KaggleSource
 from papertide.store import PaperStore
 
 GOOD = {"id": "2410.17243", "version": 1, "title": "A title", "abstract": "An abstract.", "authors": ["A. One"]}

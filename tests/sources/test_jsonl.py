@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from papertide.errors import RecordError
+from papertide.ingest.sources.jsonl import JsonlSource
+from papertide.ingest.sources.kaggle import KaggleSource
 from papertide.model import Paper, Signal, paper_to_dict
-from papertide.sources.jsonl import JsonlSource
-from papertide.sources.kaggle import KaggleSource
 from tests.sources.replay import FIXTURES
 
 SNAPSHOT = FIXTURES / "kaggle-snapshot" / "kaggle-arxiv-metadata-oai-snapshot.head.jsonl"

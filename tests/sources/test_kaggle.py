@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from papertide.errors import RecordError
+from papertide.ingest.sources.base import Item
+from papertide.ingest.sources.kaggle import KaggleSource
 from papertide.model import Paper, Version
-from papertide.sources.base import Item
-from papertide.sources.kaggle import KaggleSource
 from tests.sources.replay import FIXTURES
 
 SNAPSHOT = FIXTURES / "kaggle-snapshot" / "kaggle-arxiv-metadata-oai-snapshot.head.jsonl"

@@ -12,10 +12,10 @@ from datetime import UTC, date, datetime
 import pytest
 
 from papertide.errors import RecordError, SourceError
+from papertide.ingest.sources.base import Checkpoint, Item
+from papertide.ingest.sources.http import HttpClient
+from papertide.ingest.sources.oai import OaiSource
 from papertide.model import Paper, Version
-from papertide.sources.base import Checkpoint, Item
-from papertide.sources.http import HttpClient
-from papertide.sources.oai import OaiSource
 from tests.sources.replay import FakeTime, RecordedServer, Reply, fixture_bytes
 
 HEP_TH = fixture_bytes("oai-pmh", "arxiv-format", "arxiv-physics-hep-th.xml")

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from papertide.errors import RecordError
+from papertide.ingest.sources.parsing import iso_field, parse_rfc2822, parse_versions, split_authors
 from papertide.model import Version
-from papertide.sources.parsing import iso_field, parse_rfc2822, parse_versions, split_authors
 
 
 def test_rfc2822_fast_path_and_general_fallback() -> None:

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from alembic import command
 from sqlalchemy import MetaData, Table, insert
 
-from papertide.store.accounts import AccountStore
-from papertide.store.db import _alembic_config, create_store_engine, migrate
+from papertide.store.accounts.store import AccountStore
+from papertide.store.db.engine import _alembic_config, create_store_engine, migrate
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 

@@ -11,8 +11,8 @@ import pytest
 from papertide.errors import Conflict, InvalidInput, NotFound
 from papertide.library.collections import MAX_NOTE_CHARS, Collections, Order
 from papertide.store import PaperStore
-from papertide.store.accounts import AccountStore, User
-from papertide.store.collections import CollectionStore
+from papertide.store.accounts.store import AccountStore, User
+from papertide.store.library.collections import CollectionStore
 from tests.store.test_votes import paper
 
 IDS = [f"2410.0000{n}" for n in range(1, 8)]

@@ -9,9 +9,9 @@ from sqlalchemy import MetaData, Table, insert, select
 
 from papertide.model import Paper, normalize_doi
 from papertide.store import PaperStore
-from papertide.store.db import _alembic_config, create_store_engine, migrate
-from papertide.store.papers import _row, content_hash
-from papertide.store.schema import papers
+from papertide.store.db.engine import _alembic_config, create_store_engine, migrate
+from papertide.store.db.schema import papers
+from papertide.store.papers.store import _row, content_hash
 from papertide.text import title_key
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

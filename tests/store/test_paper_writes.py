@@ -14,14 +14,14 @@ from pathlib import Path
 from sqlalchemy import select
 
 from papertide.errors import RecordError
-from papertide.ingest import IngestSummary, ingest
+from papertide.ingest.pipeline import IngestSummary, ingest
+from papertide.ingest.sources.base import Checkpoint, Item
+from papertide.ingest.sources.kaggle import KaggleSource
 from papertide.model import Paper, Signal
-from papertide.sources.base import Checkpoint, Item
-from papertide.sources.kaggle import KaggleSource
 from papertide.store import PaperStore, open_store
-from papertide.store.base import utc
-from papertide.store.paper_writes import CopyPaperWriter, PaperWriter, paper_writer
-from papertide.store.schema import checkpoints, paper_categories, paper_signals, papers
+from papertide.store.db.base import utc
+from papertide.store.db.schema import checkpoints, paper_categories, paper_signals, papers
+from papertide.store.papers.writes import CopyPaperWriter, PaperWriter, paper_writer
 from tests.clock import ControlledClock
 from tests.postgres import PostgresForTests
 from tests.sources.replay import FIXTURES

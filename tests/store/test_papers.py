@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import text
 
 from papertide.errors import RecordError, StoreError
-from papertide.ingest import ingest
+from papertide.ingest.pipeline import ingest
+from papertide.ingest.sources.base import Checkpoint
 from papertide.model import Paper, Signal, Version
-from papertide.sources.base import Checkpoint
 from papertide.store import PaperStore, open_store
-from papertide.store.db import is_current
+from papertide.store.db.engine import is_current
 
 T0 = datetime(2024, 10, 22, tzinfo=UTC)
 
@@ -201,7 +201,7 @@ def test_list_papers_newest_first_with_cursor_and_filters(store: PaperStore) -> 
     assert [p.paper_id for p in second.papers] == ["2401.00002", "2401.00001"]
     last = store.list_papers(cursor=second.next_cursor, limit=2)
     assert [p.paper_id for p in last.papers] == ["2401.00000"] and last.next_cursor is None
-    from papertide.store.papers import PaperFilter
+    from papertide.store.papers.store import PaperFilter
 
     cs = store.list_papers(PaperFilter(categories=("cs.*",), exclude_categories=("hep-th",)))
     assert [p.paper_id for p in cs.papers] == ["2401.00001", "2401.00000"]
@@ -237,7 +237,7 @@ def test_read_failures_are_store_errors(store: PaperStore) -> None:
 def test_migration_0002_backfills_listed_at(tmp_path) -> None:
     from alembic import command
 
-    from papertide.store.db import _alembic_config, create_store_engine, migrate
+    from papertide.store.db.engine import _alembic_config, create_store_engine, migrate
 
     engine = create_store_engine(f"sqlite:///{tmp_path / 'old.sqlite'}")
     config = _alembic_config()

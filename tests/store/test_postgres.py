@@ -12,8 +12,8 @@ from sqlalchemy import select, text
 from papertide.config import load_settings
 from papertide.errors import StoreError
 from papertide.store import open_store
-from papertide.store.db import normalise_url
-from papertide.store.schema import papers
+from papertide.store.db.engine import normalise_url
+from papertide.store.db.schema import papers
 from papertide.web.app import create_app
 from tests.postgres import PostgresForTests
 from tests.store.test_papers import make

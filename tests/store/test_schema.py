@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from papertide.store import PaperStore
-from papertide.store.schema import metadata
+from papertide.store.db.schema import metadata
 
 
 def _is_comment_change(difference) -> bool:

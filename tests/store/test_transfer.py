@@ -10,9 +10,9 @@ from sqlalchemy import func, insert, select
 
 from papertide.errors import InvalidInput
 from papertide.store import open_store
-from papertide.store.accounts import AccountStore
-from papertide.store.db import create_store_engine
-from papertide.store.schema import (
+from papertide.store.accounts.store import AccountStore
+from papertide.store.db.engine import create_store_engine
+from papertide.store.db.schema import (
     EMBEDDING_DIM,
     collection_items,
     collections,
@@ -22,7 +22,7 @@ from papertide.store.schema import (
     subscriptions,
     votes,
 )
-from papertide.store.transfer import copy_database
+from papertide.store.db.transfer import copy_database
 from tests.postgres import PostgresForTests
 from tests.web.corpus import load_papers
 

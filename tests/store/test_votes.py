@@ -11,8 +11,8 @@ import pytest
 
 from papertide.model import Paper, Version
 from papertide.store import PaperStore, open_store
-from papertide.store.accounts import AccountStore
-from papertide.store.votes import VoteStore
+from papertide.store.accounts.store import AccountStore
+from papertide.store.library.votes import VoteStore
 
 
 def paper(paper_id: str, version: int = 1, title: str | None = None) -> Paper:

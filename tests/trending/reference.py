@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import select
 
 from papertide.search.query import Filters
-from papertide.store.base import utc
-from papertide.store.schema import paper_categories, paper_signals, papers, users, votes
+from papertide.store.db.base import utc
+from papertide.store.db.schema import paper_categories, paper_signals, papers, users, votes
 from papertide.trending import ScoreParams, Window
 from papertide.trending.service import EVERYTHING
 from tests.trending.world import World

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from papertide.search.query import Filters
-from papertide.store.schema import trending_changes, trending_papers
+from papertide.store.db.schema import trending_changes, trending_papers
 from papertide.store.trending import TrendingStore
 from papertide.trending import Trending, Window, upkeep
 from tests.trending.reference import reference

@@ -11,8 +11,8 @@ from sqlalchemy import delete, insert, select
 from papertide.config import load_settings
 from papertide.model import Paper, Signal
 from papertide.store import PaperStore
-from papertide.store.db import create_store_engine, migrate
-from papertide.store.schema import users, votes
+from papertide.store.db.engine import create_store_engine, migrate
+from papertide.store.db.schema import users, votes
 from papertide.trending import ScoreParams, Trending
 
 START = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from papertide.config import Settings, load_settings
-from papertide.search.indexing import update_indexes
+from papertide.search.upkeep.update import update_indexes
 from papertide.store import PaperStore, open_store
 from papertide.web.app import create_app
 from tests.postgres import fresh_database_url

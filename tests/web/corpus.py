@@ -7,9 +7,9 @@ import shutil
 from pathlib import Path
 
 from papertide.config import Settings, load_settings
-from papertide.demo import install_demo
-from papertide.ingest import ingest
-from papertide.sources.jsonl import JsonlSource
+from papertide.ingest.demo import install_demo
+from papertide.ingest.pipeline import ingest
+from papertide.ingest.sources.jsonl import JsonlSource
 from papertide.store import PaperStore
 
 # Real arXiv papers with LaTeX abstracts, old-style ids and Hugging Face upvotes, small enough

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from papertide.accounts.tokens import API_TOKEN_PREFIX, new_token, token_hash
-from papertide.store.accounts import User
+from papertide.store.accounts.store import User
 from tests.web.signin import csrf_token, services_of
 
 

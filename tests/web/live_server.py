@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import uvicorn
 from fastapi import FastAPI
 
-from papertide.web.http_protocol import PapertideHttpProtocol
+from papertide.web.server.http_protocol import PapertideHttpProtocol
 
 
 def free_port() -> int:

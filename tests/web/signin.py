@@ -6,9 +6,9 @@ import re
 
 from fastapi.testclient import TestClient
 
-from papertide.store.accounts import User
-from papertide.web.auth import SESSION_COOKIE
-from papertide.web.services import Services
+from papertide.store.accounts.store import User
+from papertide.web.kit.auth import SESSION_COOKIE
+from papertide.web.kit.dependencies import Services
 
 _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 

@@ -15,10 +15,10 @@ from sqlalchemy import func, insert, select
 
 from papertide.config import Settings
 from papertide.store import PaperStore
-from papertide.store.schema import collection_items, collections, papers, sessions, trending_changes, users, votes
-from papertide.web.accounts import NEW_TOKEN_COOKIE
+from papertide.store.db.schema import collection_items, collections, papers, sessions, trending_changes, users, votes
+from papertide.web.accounts.pages import NEW_TOKEN_COOKIE
 from papertide.web.app import create_app
-from papertide.web.auth import SESSION_COOKIE
+from papertide.web.kit.auth import SESSION_COOKIE
 from tests.clock import ControlledClock
 from tests.web.signin import csrf_token, services_of, sign_in
 

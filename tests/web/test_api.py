@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 
-from papertide.store.papers import PaperStore
+from papertide.store.papers.store import PaperStore
 from papertide.web.app import create_app
 
 NEWEST_FIRST = [

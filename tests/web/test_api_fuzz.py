@@ -27,8 +27,8 @@ from papertide.errors import InvalidInput
 from papertide.library.collections import clean_name
 from papertide.library.imports import decode, read_references
 from papertide.library.references import ReadLimits
-from papertide.search.indexing import update_indexes
 from papertide.search.query import parse_query
+from papertide.search.upkeep.update import update_indexes
 from papertide.store import open_store
 from papertide.web.app import create_app
 from tests.postgres import fresh_database_url

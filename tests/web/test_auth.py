@@ -16,9 +16,9 @@ from papertide.accounts.keys import KEY_FILE, Signer, load_secret_key
 from papertide.accounts.tokens import API_TOKEN_PREFIX, new_token, token_hash
 from papertide.config import Settings, load_settings
 from papertide.errors import ConfigError
-from papertide.store.accounts import AccountStore
+from papertide.store.accounts.store import AccountStore
 from papertide.web.app import create_app
-from papertide.web.auth import CSRF_COOKIE, CsrfDep, OptionalUserDep, UserDep
+from papertide.web.kit.auth import CSRF_COOKIE, CsrfDep, OptionalUserDep, UserDep
 from tests.web.signin import csrf_token, sign_in
 
 

@@ -9,7 +9,7 @@ from papertide.config import Settings
 from papertide.model import MAX_ABSTRACT_LENGTH, MAX_AUTHOR_LENGTH, MAX_TITLE_LENGTH, Paper, Version
 from papertide.store import PaperStore
 from papertide.web.app import create_app
-from papertide.web.shown import MAX_AUTHOR_CHARS_SHOWN, PAGE_AUTHORS
+from papertide.web.kit.shown import MAX_AUTHOR_CHARS_SHOWN, PAGE_AUTHORS
 
 OVERSIZED = Paper(
     id="2412.99999",

@@ -8,7 +8,7 @@ import re
 import httpx
 import pytest
 
-from papertide.web.auth import SESSION_COOKIE
+from papertide.web.kit.auth import SESSION_COOKIE
 from tests.web.browser import BROWSER_TESTS, DESKTOP, PHONE, Site, Tab, new_tab
 
 pytestmark = BROWSER_TESTS

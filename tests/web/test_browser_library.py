@@ -18,7 +18,7 @@ import pytest
 from playwright import sync_api
 
 from papertide.web.app import create_app
-from papertide.web.auth import SESSION_COOKIE
+from papertide.web.kit.auth import SESSION_COOKIE
 from tests.web.browser import BROWSER_TESTS, DESKTOP, PHONE, Site, Tab, new_tab
 from tests.web.corpus import demo_library
 from tests.web.live_server import serve

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from playwright import sync_api
 
 from papertide.search.query import MAX_QUERY_CHARS
-from papertide.web.http_protocol import MAX_URL_BYTES
+from papertide.web.server.http_protocol import MAX_URL_BYTES
 from tests.web.browser import BROWSER_TESTS, Tab
 from tests.web.test_browser import card_ids, text_outside_math
 

@@ -8,8 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from papertide.config import Settings
-from papertide.web import viewer as viewer_module
 from papertide.web.app import create_app
+from papertide.web.kit import viewer as viewer_module
 from tests.web.library_helpers import bearer, post_form
 from tests.web.signin import csrf_token, services_of, sign_in
 

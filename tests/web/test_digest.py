@@ -15,9 +15,9 @@ from papertide.config import Settings
 from papertide.digest.links import MANAGE, UNSUBSCRIBE
 from papertide.digest.preferences import Preferences
 from papertide.digest.schedule import due_period, latest_period
-from papertide.ingest import ingest
+from papertide.ingest.pipeline import ingest
 from papertide.store import PaperStore
-from papertide.store.digest import Subscription
+from papertide.store.digest.subscriptions import Subscription
 from papertide.web.app import create_app
 from tests.clock import ControlledClock
 from tests.digest.conftest import paper

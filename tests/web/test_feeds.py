@@ -15,13 +15,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from papertide.config import load_settings
-from papertide.ingest import ingest
+from papertide.ingest.pipeline import ingest
 from papertide.model import Paper, Signal
-from papertide.search.indexing import update_indexes
+from papertide.search.upkeep.update import update_indexes
 from papertide.store import PaperStore, open_store
-from papertide.store.collections import Collection
-from papertide.web import feeds
+from papertide.store.library.collections import Collection
 from papertide.web.app import create_app
+from papertide.web.feeds import pages as feeds
 from tests.postgres import fresh_database_url
 from tests.web.corpus import load_papers
 from tests.web.signin import services_of, sign_in

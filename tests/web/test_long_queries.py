@@ -18,11 +18,11 @@ from markupsafe import escape
 
 from papertide.config import load_settings
 from papertide.search.query import MAX_QUERY_CHARS
-from papertide.store.papers import PaperStore
+from papertide.store.papers.store import PaperStore
 from papertide.store.search_texts import text_id
 from papertide.web.app import create_app
-from papertide.web.http_protocol import MAX_HEAD_BYTES, MAX_URL_BYTES
-from papertide.web.params import MAX_SEARCH_BODY_BYTES
+from papertide.web.kit.params import MAX_SEARCH_BODY_BYTES
+from papertide.web.server.http_protocol import MAX_HEAD_BYTES, MAX_URL_BYTES
 from tests.web.live_server import serve
 from tests.web.test_api import assert_problem
 from tests.web.test_pages import card_ids

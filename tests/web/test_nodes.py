@@ -17,12 +17,12 @@ import pytest
 
 from papertide.accounts.tokens import API_TOKEN_PREFIX, new_token, token_hash
 from papertide.config import load_settings
-from papertide.ingest import ingest
-from papertide.search.embed import load_embedder
-from papertide.search.indexer import embed_pending
+from papertide.ingest.pipeline import ingest
+from papertide.search.semantic.embed import load_embedder
+from papertide.search.upkeep.embedding_job import embed_pending
 from papertide.store import open_store
-from papertide.store.accounts import AccountStore
-from papertide.store.paper_vectors import PaperVectorStore
+from papertide.store.accounts.store import AccountStore
+from papertide.store.papers.vectors import PaperVectorStore
 from papertide.web.app import create_app
 from tests.postgres import PostgresForTests
 from tests.search.topical_papers import topical_papers

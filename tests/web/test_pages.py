@@ -13,15 +13,15 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from papertide.config import Settings
-from papertide.demo import load_demo
-from papertide.ingest import ingest
+from papertide.ingest.demo import load_demo
+from papertide.ingest.pipeline import ingest
 from papertide.model import Paper, Version
-from papertide.search import maxscore
-from papertide.search.lexical import LexicalIndex
-from papertide.store.papers import PaperStore
+from papertide.search.lexical import maxscore
+from papertide.search.lexical.index import LexicalIndex
+from papertide.store.papers.store import PaperStore
 from papertide.web.app import create_app
-from papertide.web.pages import PAGE_SIZE, SIMILAR_COUNT
-from papertide.web.services import INLINE_SEARCH_CHARS
+from papertide.web.kit.dependencies import INLINE_SEARCH_CHARS
+from papertide.web.papers.pages import PAGE_SIZE, SIMILAR_COUNT
 
 
 def card_ids(html: str) -> list[str]:

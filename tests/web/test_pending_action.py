@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from papertide.config import Settings
 from papertide.store import PaperStore
 from papertide.web.app import create_app
-from papertide.web.pending import PENDING_COOKIE
+from papertide.web.library.pending import PENDING_COOKIE
 from tests.clock import ControlledClock
 from tests.web.library_helpers import post_form
 from tests.web.signin import csrf_token, services_of

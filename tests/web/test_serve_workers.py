@@ -20,9 +20,9 @@ from pathlib import Path
 
 import httpx
 
-from papertide.ingest import ingest
+from papertide.ingest.pipeline import ingest
 from papertide.store import open_store
-from papertide.web.http_protocol import MAX_HEAD_BYTES
+from papertide.web.server.http_protocol import MAX_HEAD_BYTES
 from tests.search.topical_papers import topical_papers
 from tests.web.live_server import free_port
 

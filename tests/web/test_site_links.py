@@ -25,10 +25,10 @@ from fastapi.testclient import TestClient
 
 from papertide.config import Settings, load_settings
 from papertide.errors import ConfigError
-from papertide.ingest import ingest
+from papertide.ingest.pipeline import ingest
 from papertide.store import open_store
 from papertide.web.app import create_app
-from papertide.web.site import port_mismatch, served_url
+from papertide.web.kit.site import port_mismatch, served_url
 from tests.mail_server import MailServer
 from tests.search.topical_papers import topical_papers
 from tests.web.live_server import free_port

@@ -12,8 +12,8 @@ from sqlalchemy import delete
 
 from papertide.config import Settings
 from papertide.model import Signal
-from papertide.store.papers import PaperStore
-from papertide.store.schema import votes
+from papertide.store.db.schema import votes
+from papertide.store.papers.store import PaperStore
 from papertide.web.app import create_app
 from tests.web.signin import services_of
 from tests.web.voting import add_voter, vote

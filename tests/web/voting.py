@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import insert, select
 
-from papertide.store.papers import PaperStore
-from papertide.store.schema import users, votes
+from papertide.store.db.schema import users, votes
+from papertide.store.papers.store import PaperStore
 
 
 def add_voter(store: PaperStore, email: str, age: timedelta = timedelta(days=30)) -> int:

@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from datetime import date, datetime
 
 from papertide.config import Settings
+from papertide.digest.enqueue import Composed, DueDigest
 from papertide.errors import NotFound
 from papertide.mail import compose
 from papertide.mail.dkim import wire_bytes
-from papertide.store.digest import SubscriptionStore
-from papertide.worker.digests import Composed, DueDigest
+from papertide.store.digest.subscriptions import SubscriptionStore
 
 
 class PlainComposer:

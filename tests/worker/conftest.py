@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import Engine, insert
 
 from papertide.digest.preferences import Preferences
-from papertide.store.db import create_store_engine, migrate
-from papertide.store.digest import ACTIVE, Subscription, SubscriptionStore
-from papertide.store.schema import subscriptions
+from papertide.store.db.engine import create_store_engine, migrate
+from papertide.store.db.schema import subscriptions
+from papertide.store.digest.subscriptions import ACTIVE, Subscription, SubscriptionStore
 from tests.clock import ControlledClock
 
 

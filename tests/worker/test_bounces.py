@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, select
 
-from papertide.store.bounces import BouncePolicy, BounceStore
-from papertide.store.db import create_store_engine
-from papertide.store.schema import mail_bounces
+from papertide.store.db.engine import create_store_engine
+from papertide.store.db.schema import mail_bounces
+from papertide.store.digest.bounces import BouncePolicy, BounceStore
 from tests.clock import ControlledClock
 
 ONE_DAY = timedelta(days=1)

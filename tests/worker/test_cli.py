@@ -14,14 +14,14 @@ from typer.testing import CliRunner
 
 from papertide.cli import app
 from papertide.config import load_settings
+from papertide.digest.enqueue import ALREADY, SUSPENDED
 from papertide.digest.preferences import Preferences
 from papertide.errors import InvalidInput
-from papertide.ingest import ingest
+from papertide.ingest.pipeline import ingest
 from papertide.store import open_store
-from papertide.store.bounces import BouncePolicy, BounceStore
-from papertide.store.digest import SubscriptionStore
-from papertide.store.papers import PaperStore
-from papertide.worker.digests import ALREADY, SUSPENDED
+from papertide.store.digest.bounces import BouncePolicy, BounceStore
+from papertide.store.digest.subscriptions import SubscriptionStore
+from papertide.store.papers.store import PaperStore
 from tests.digest.conftest import paper
 from tests.mail_server import MailServer
 

@@ -4,7 +4,7 @@ The SMTP server (aiosmtpd) runs in a process of its own and writes every message
 file before it answers "250", so what it received survives the worker's deaths. At the end each
 subscriber must have received their digest, and exactly once, except where a kill fell inside the
 window no SMTP client can close (after the relay accepted the message, before the outbox recorded
-it: see papertide.worker.outbox). The outbox counts each reclaim of a row whose SMTP hand-over had
+it: see papertide.digest.send). The outbox counts each reclaim of a row whose SMTP hand-over had
 begun and not concluded (``uncertain``); the test proves that every duplicate is one of those, and
 reports how many kills hit the window.
 
@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from papertide.store.outbox import OutboxStore, outbox_key
+from papertide.store.digest.outbox import OutboxStore, outbox_key
 from tests.worker.conftest import subscribe
 from tests.worker.processes import WAIT_S, ServerProcess, mail_server_process, run_worker, start_worker, worker_command
 

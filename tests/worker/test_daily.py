@@ -10,8 +10,8 @@ import pytest
 
 from papertide.config import Settings, load_settings
 from papertide.errors import SourceError
-from papertide.search.lexical import LexicalIndex
-from papertide.sources.http import HttpClient
+from papertide.ingest.sources.http import HttpClient
+from papertide.search.lexical.index import LexicalIndex
 from papertide.store import PaperStore, open_store
 from papertide.worker.daily import daily_ingest, oai_since_key
 from papertide.worker.runner import Worker

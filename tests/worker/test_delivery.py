@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy import Engine, select
 
 from papertide.config import Settings, load_settings
+from papertide.digest.send import Delivery, DeliveryPolicy, mailer_relay
 from papertide.mail import Mailer, compose
 from papertide.mail.dkim import wire_bytes
 from papertide.mail.maildir import read_maildir
-from papertide.store.bounces import BouncePolicy, BounceStore
-from papertide.store.digest import Subscription, SubscriptionStore
-from papertide.store.outbox import NewDigest, OutboxStore, outbox_key
-from papertide.store.schema import digest_outbox
-from papertide.worker.outbox import Delivery, DeliveryPolicy, mailer_relay
+from papertide.store.db.schema import digest_outbox
+from papertide.store.digest.bounces import BouncePolicy, BounceStore
+from papertide.store.digest.outbox import NewDigest, OutboxStore, outbox_key
+from papertide.store.digest.subscriptions import Subscription, SubscriptionStore
 from tests.clock import ControlledClock
 from tests.mail_server import MailServer
 from tests.worker.conftest import subscribe

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from papertide.config import load_settings
-from papertide.ingest import ingest
+from papertide.ingest.pipeline import ingest
 from papertide.store import open_store
-from papertide.store.paper_vectors import PaperVectorStore
+from papertide.store.papers.vectors import PaperVectorStore
 from papertide.worker.runner import Worker
 from tests.postgres import PostgresForTests
 from tests.search.topical_papers import topical_papers

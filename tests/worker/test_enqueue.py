@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import Connection, Engine
 
 from papertide.config import Settings
+from papertide.digest.enqueue import STORE_EVERY, Composed, DueDigest, enqueue_due
 from papertide.errors import InvalidInput, StoreError
-from papertide.store.bounces import BouncePolicy, BounceStore
-from papertide.store.digest import SubscriptionStore
-from papertide.store.outbox import OutboxStore
-from papertide.worker.digests import STORE_EVERY, Composed, DueDigest, enqueue_due
+from papertide.store.digest.bounces import BouncePolicy, BounceStore
+from papertide.store.digest.outbox import OutboxStore
+from papertide.store.digest.subscriptions import SubscriptionStore
 from tests.clock import ControlledClock
 from tests.worker.composer import PlainComposer
 from tests.worker.conftest import subscribe

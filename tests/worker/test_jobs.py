@@ -9,9 +9,9 @@ from datetime import timedelta
 from sqlalchemy import Engine, select
 
 from papertide.errors import SourceError
-from papertide.store.db import create_store_engine
+from papertide.store.db.engine import create_store_engine
+from papertide.store.db.schema import worker_jobs
 from papertide.store.jobs import JobStore
-from papertide.store.schema import worker_jobs
 from papertide.worker.jobs import Job, JobRunner
 from tests.clock import ControlledClock
 

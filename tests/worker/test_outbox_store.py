@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import Engine, insert
 
 from papertide.errors import StoreError
-from papertide.store.db import create_store_engine
-from papertide.store.outbox import NewDigest, OutboxStore, outbox_key
-from papertide.store.schema import checkpoints
+from papertide.store.db.engine import create_store_engine
+from papertide.store.db.schema import checkpoints
+from papertide.store.digest.outbox import NewDigest, OutboxStore, outbox_key
 from tests.clock import ControlledClock
 from tests.worker.conftest import subscribe
 

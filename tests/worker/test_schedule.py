@@ -15,12 +15,12 @@ from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
 from papertide.config import Settings
-from papertide.ingest import ingest
+from papertide.digest.due import DigestComposer
+from papertide.digest.send import mailer_relay
+from papertide.ingest.pipeline import ingest
 from papertide.mail import Mailer
 from papertide.store import open_store
-from papertide.store.papers import PaperStore
-from papertide.worker.composer import DigestComposer
-from papertide.worker.outbox import mailer_relay
+from papertide.store.papers.store import PaperStore
 from papertide.worker.runner import Worker
 from tests.clock import ControlledClock
 from tests.digest.conftest import paper

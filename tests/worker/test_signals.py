@@ -7,8 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from papertide.store.digest.outbox import OutboxStore
 from papertide.store.jobs import JobStore
-from papertide.store.outbox import OutboxStore
 from tests.worker.conftest import subscribe
 from tests.worker.processes import WAIT_S, mail_server_process, start_worker, worker_command
 

@@ -8,8 +8,8 @@ from fastapi.testclient import TestClient
 
 from papertide.config import load_settings
 from papertide.store import open_store
+from papertide.store.digest.outbox import NewDigest, OutboxStore
 from papertide.store.jobs import JobStore
-from papertide.store.outbox import NewDigest, OutboxStore
 from papertide.web.app import create_app
 from tests.worker.conftest import subscribe
 

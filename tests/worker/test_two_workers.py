@@ -6,14 +6,14 @@ import threading
 from collections import Counter
 
 from papertide.config import Settings
+from papertide.digest.send import mailer_relay
 from papertide.mail import Mailer
 from papertide.store import open_store
-from papertide.store.db import create_store_engine
-from papertide.store.digest import SubscriptionStore
+from papertide.store.db.engine import create_store_engine
+from papertide.store.digest.outbox import OutboxStore
+from papertide.store.digest.subscriptions import SubscriptionStore
 from papertide.store.jobs import JobStore
-from papertide.store.outbox import OutboxStore
-from papertide.store.papers import PaperStore
-from papertide.worker.outbox import mailer_relay
+from papertide.store.papers.store import PaperStore
 from papertide.worker.runner import Worker
 from tests.clock import ControlledClock
 from tests.mail_server import MailServer

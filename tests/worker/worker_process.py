@@ -12,10 +12,10 @@ from datetime import date
 from pathlib import Path
 
 from papertide.config import load_settings
+from papertide.digest.send import mailer_relay
 from papertide.mail import Mailer
 from papertide.store import open_configured_store
-from papertide.store.digest import SubscriptionStore
-from papertide.worker.outbox import mailer_relay
+from papertide.store.digest.subscriptions import SubscriptionStore
 from papertide.worker.runner import Worker, run_until_signalled
 from tests.worker.composer import PlainComposer
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from papertide.accounts.tokens import API_TOKEN_PREFIX, new_token, token_hash
 from papertide.errors import InvalidInput, NotFound
-from papertide.store.accounts import AccountStore, User
+from papertide.store.accounts.store import AccountStore, User
 
 MAX_NAME = 100
 # 'read' tokens may only GET (look, search, export); 'write' tokens may also vote, save, subscribe.

@@ -6,8 +6,8 @@ from typing import Any
 
 from papertide.accounts.rate_limits import RateLimiter
 from papertide.errors import NotFound
-from papertide.store.accounts import AccountStore, User
-from papertide.store.digest import SubscriptionStore
+from papertide.store.accounts.store import AccountStore, User
+from papertide.store.digest.subscriptions import SubscriptionStore
 
 EXPORT_FORMAT = "papertide-account-export"
 EXPORT_VERSION = 1

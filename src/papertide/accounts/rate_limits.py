@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from papertide.config import Settings
 from papertide.errors import TooManyRequests
-from papertide.store.rate_limits import RateLimitStore
+from papertide.store.accounts.rate_limits import RateLimitStore
 
 HOUR = timedelta(hours=1)
 

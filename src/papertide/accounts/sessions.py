@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from papertide.accounts.tokens import new_token, token_hash
-from papertide.store.accounts import AccountStore, User
+from papertide.store.accounts.store import AccountStore, User
 
 
 class Sessions:

@@ -22,7 +22,7 @@ from papertide.accounts.tokens import LinkState, new_token, token_hash
 from papertide.config import Settings
 from papertide.errors import Gone, InvalidInput, NotFound, PapertideError
 from papertide.mail import Mailer, compose
-from papertide.store.accounts import AccountStore, User
+from papertide.store.accounts.store import AccountStore, User
 
 # Liberal on purpose (the mail relay is the real judge), but nothing that could split an address
 # list or a header: no spaces, commas, semicolons, angle brackets, quotes or control characters.

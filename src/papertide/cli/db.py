@@ -10,8 +10,8 @@ from rich.table import Table
 
 from papertide.cli.app import JsonOption, app, err, out, print_json
 from papertide.errors import PapertideError
-from papertide.store.db import create_store_engine, current_revision, migrate
-from papertide.store.transfer import copy_database
+from papertide.store.db.engine import create_store_engine, current_revision, migrate
+from papertide.store.db.transfer import copy_database
 
 db_app = typer.Typer(help="The database: migrations, and copying an installation to another database.")
 app.add_typer(db_app, name="db")

@@ -24,12 +24,12 @@ def digest_preview(
     as_json: JsonOption = False,
 ) -> None:
     """Print the digest EMAIL would get, without sending it or recording anything; or why none would go."""
+    from papertide.digest.due import DigestComposer
+    from papertide.digest.enqueue import SUSPENDED
     from papertide.digest.preferences import Preferences
     from papertide.digest.schedule import preview_period
     from papertide.errors import NotFound
-    from papertide.store.bounces import BounceStore
-    from papertide.worker.composer import DigestComposer
-    from papertide.worker.digests import SUSPENDED
+    from papertide.store.digest.bounces import BounceStore
 
     settings: Settings = ctx.obj
     store = store_of(ctx)

@@ -23,9 +23,9 @@ from rich.table import Table
 from papertide.cli.app import JsonOption, app, err, out, parse_day, print_json, store_of
 from papertide.config import Settings
 from papertide.errors import RecordError, SourceError
-from papertide.ingest import IngestSummary, ingest
-from papertide.sources.http import client_from_settings
-from papertide.store.papers import PaperStore
+from papertide.ingest.pipeline import IngestSummary, ingest
+from papertide.ingest.sources.http import client_from_settings
+from papertide.store.papers.store import PaperStore
 
 ingest_app = typer.Typer(help="Load papers from a source into the store.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
@@ -112,7 +112,7 @@ def ingest_oai(
     as_json: JsonOption = False,
 ) -> None:
     """Harvest arXiv over OAI-PMH (bulk or daily); an interrupted harvest resumes where it stopped."""
-    from papertide.sources.oai import OAI_URL, OaiSource
+    from papertide.ingest.sources.oai import OAI_URL, OaiSource
 
     settings: Settings = ctx.obj
     source = OaiSource(
@@ -138,7 +138,7 @@ def ingest_arxiv(
     as_json: JsonOption = False,
 ) -> None:
     """Fetch papers from the arXiv API by query, category or id (one request every 3 s)."""
-    from papertide.sources.arxiv_api import API_URL, ArxivApiSource
+    from papertide.ingest.sources.arxiv_api import API_URL, ArxivApiSource
 
     if not (query or category or paper_id):
         raise typer.BadParameter("give --query, --category or --id")
@@ -164,7 +164,7 @@ def ingest_kaggle(
     as_json: JsonOption = False,
 ) -> None:
     """Bulk-load the Kaggle arXiv metadata snapshot, streamed in constant memory."""
-    from papertide.sources.kaggle import KaggleSource
+    from papertide.ingest.sources.kaggle import KaggleSource
 
     patterns = [p.strip() for value in categories for p in value.split(",") if p.strip()]
     since_day = parse_day(since, "--since")
@@ -209,9 +209,9 @@ def ingest_hf_daily(
     as_json: JsonOption = False,
 ) -> None:
     """Fetch Hugging Face daily papers with their upvotes, and their categories from arXiv."""
-    from papertide.ingest import fill_categories, noting_papers
-    from papertide.sources.arxiv_api import API_URL, arxiv_records
-    from papertide.sources.hf_daily import DAILY_PAPERS_URL, HfDailySource
+    from papertide.ingest.pipeline import fill_categories, noting_papers
+    from papertide.ingest.sources.arxiv_api import API_URL, arxiv_records
+    from papertide.ingest.sources.hf_daily import DAILY_PAPERS_URL, HfDailySource
 
     settings: Settings = ctx.obj
     http = client_from_settings(settings)
@@ -243,7 +243,7 @@ def ingest_jsonl(
     as_json: JsonOption = False,
 ) -> None:
     """Load papers from JSONL in papertide's own schema (as written by `export jsonl`)."""
-    from papertide.sources.jsonl import JsonlSource
+    from papertide.ingest.sources.jsonl import JsonlSource
 
     _run_ingest(
         ctx, "jsonl", lambda on_bytes: JsonlSource(path, on_progress=on_bytes).items(), as_json=as_json, by_bytes=True
@@ -254,8 +254,8 @@ def ingest_jsonl(
 def demo(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Load the bundled demo corpus (real arXiv and Hugging Face records) and replay its activity relative to
     today: listings, Hugging Face upvotes and demo accounts' votes. Run it again to refresh the activity."""
-    from papertide.demo import DEMO_CORPUS, replay_demo
-    from papertide.sources.jsonl import JsonlSource
+    from papertide.ingest.demo import DEMO_CORPUS, replay_demo
+    from papertide.ingest.sources.jsonl import JsonlSource
 
     _run_ingest(
         ctx,

@@ -23,7 +23,7 @@ from papertide.config import Settings
 from papertide.store import PaperStore
 
 if TYPE_CHECKING:
-    from papertide.search.indexing import IndexingReport
+    from papertide.search.upkeep.update import IndexingReport
 
 
 @app.command()
@@ -54,7 +54,7 @@ def index(
 
 
 def _index_once(store: PaperStore, settings: Settings, *, embed: bool, rebuild: bool) -> IndexingReport:
-    from papertide.search.indexing import update_indexes
+    from papertide.search.upkeep.update import update_indexes
 
     columns = [
         TextColumn("[bold]embedding"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(), TimeElapsedColumn(),

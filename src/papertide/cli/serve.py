@@ -37,8 +37,8 @@ def serve(
     import uvicorn
 
     from papertide.web.app import SERVED_VARIABLE, create_app
-    from papertide.web.http_protocol import PapertideHttpProtocol
-    from papertide.web.site import port_mismatch, served_url
+    from papertide.web.kit.site import port_mismatch, served_url
+    from papertide.web.server.http_protocol import PapertideHttpProtocol
 
     settings: Settings = ctx.obj
     if mismatch := port_mismatch(settings.base_url, port):

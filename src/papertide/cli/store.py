@@ -49,7 +49,7 @@ def export_jsonl_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="File to write; '-' for standard output.")] = Path("-"),
 ) -> None:
     """Write every paper as JSONL in papertide's schema."""
-    from papertide.export import export_jsonl
+    from papertide.ingest.export import export_jsonl
 
     store = store_of(ctx)
     if str(output) == "-":

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from papertide.cli.app import JsonOption, app, err, out, print_json, store_of
 from papertide.trending import Trending, Window
-from papertide.web.filters import build_filters
+from papertide.web.kit.filters import build_filters
 
 
 @app.command()

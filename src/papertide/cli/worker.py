@@ -16,9 +16,9 @@ from papertide.config import Settings
 from papertide.store import PaperStore
 
 if TYPE_CHECKING:
-    from papertide.worker.composer import DigestComposer
-    from papertide.worker.digests import EnqueueReport
-    from papertide.worker.outbox import DeliveryReport
+    from papertide.digest.due import DigestComposer
+    from papertide.digest.enqueue import EnqueueReport
+    from papertide.digest.send import DeliveryReport
     from papertide.worker.runner import Worker
 
 
@@ -27,9 +27,9 @@ def _worker(settings: Settings, store: PaperStore, digests: DigestComposer | Non
     mail module."""
     from threadpoolctl import threadpool_limits
 
+    from papertide.digest.due import DigestComposer
+    from papertide.digest.send import mailer_relay
     from papertide.mail import Mailer
-    from papertide.worker.composer import DigestComposer
-    from papertide.worker.outbox import mailer_relay
     from papertide.worker.runner import Worker
 
     # Composing a digest multiplies small matrices (For you); a BLAS pool per product only fights the
@@ -90,7 +90,7 @@ def digest_send(
     """Send the digests due now, as the worker does every tick (or the one of --to); running it again sends
     nothing twice. Says why nothing went out where nothing did. Exits 1 when a digest failed or could not be
     composed."""
-    from papertide.worker.composer import DigestComposer
+    from papertide.digest.due import DigestComposer
 
     _log_to_stderr(logging.WARNING)
     settings: Settings = ctx.obj

@@ -38,12 +38,12 @@ from papertide.digest.schedule import Period, previous_cutoff
 from papertide.errors import QueryError
 from papertide.library.for_you import ForYou, because_text
 from papertide.search.engine import SearchEngine
-from papertide.search.lexical import LexicalIndex
+from papertide.search.lexical.index import LexicalIndex
 from papertide.search.query import Filters
-from papertide.search.vectors import VectorSet
-from papertide.store.accounts import AccountStore
-from papertide.store.digest import Subscription, SubscriptionStore
-from papertide.store.papers import PaperStore, StoredPaper
+from papertide.search.semantic.index import VectorSet
+from papertide.store.accounts.store import AccountStore
+from papertide.store.digest.subscriptions import Subscription, SubscriptionStore
+from papertide.store.papers.store import PaperStore, StoredPaper
 from papertide.trending import Trending, TrendingItem, Window
 
 MAX_LOOKBACK = timedelta(days=14)

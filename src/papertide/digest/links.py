@@ -14,8 +14,8 @@ from urllib.parse import quote, urlsplit
 from papertide.accounts.keys import Signer
 from papertide.config import Settings
 from papertide.errors import Forbidden
-from papertide.store.digest import Subscription, SubscriptionStore
-from papertide.store.schema import MAX_KEY
+from papertide.store.db.schema import MAX_KEY
+from papertide.store.digest.subscriptions import Subscription, SubscriptionStore
 
 MANAGE = "digest-manage"
 UNSUBSCRIBE = "digest-unsubscribe"

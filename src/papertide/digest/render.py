@@ -23,8 +23,8 @@ from papertide.digest.links import DigestLinks
 from papertide.digest.preferences import Preferences, describe_schedule
 from papertide.mail import compose
 from papertide.mail.dkim import DkimKey, sign
-from papertide.store.digest import Subscription
-from papertide.store.outbox import outbox_key
+from papertide.store.digest.outbox import outbox_key
+from papertide.store.digest.subscriptions import Subscription
 from papertide.text import plain_math, short_authors, snippet
 
 ABSTRACT_CHARS = 280

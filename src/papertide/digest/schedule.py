@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from papertide.digest.preferences import Frequency, Preferences, describe_schedule
 from papertide.errors import InvalidInput
-from papertide.store.digest import Subscription
+from papertide.store.digest.subscriptions import Subscription
 
 _WEEK = 7
 

@@ -24,8 +24,8 @@ from papertide.digest.preferences import Preferences
 from papertide.digest.render import DigestMail
 from papertide.errors import Gone, NotFound, PapertideError
 from papertide.mail import Mailer, parse_address
-from papertide.store.accounts import User
-from papertide.store.digest import PENDING, Alert, Subscription, SubscriptionStore
+from papertide.store.accounts.store import User
+from papertide.store.digest.subscriptions import PENDING, Alert, Subscription, SubscriptionStore
 
 
 def _nonce() -> str:

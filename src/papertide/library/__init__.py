@@ -12,10 +12,10 @@ from papertide.library.for_you import ForYou
 from papertide.library.imports import Importer, ImportLimits
 from papertide.library.votes import Votes
 from papertide.search.engine import SearchEngine
-from papertide.store.collections import CollectionStore
-from papertide.store.paper_keys import PaperKeyStore
-from papertide.store.papers import PaperStore
-from papertide.store.votes import VoteStore
+from papertide.store.library.collections import CollectionStore
+from papertide.store.library.votes import VoteStore
+from papertide.store.papers.keys import PaperKeyStore
+from papertide.store.papers.store import PaperStore
 
 
 @dataclass(frozen=True, slots=True)

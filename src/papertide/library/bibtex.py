@@ -20,7 +20,7 @@ from typing import NoReturn
 
 from papertide.errors import RecordError, RecordTooLarge
 from papertide.library.references import ReadLimits, Reference, arxiv_ids_in, bare_arxiv_id, dois_in, readable
-from papertide.store.papers import StoredPaper
+from papertide.store.papers.store import StoredPaper
 from papertide.text import MATH, fold
 
 # -- reading -------------------------------------------------------------------------------------

@@ -13,10 +13,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from papertide.errors import Conflict, InvalidInput, NotFound
-from papertide.store.accounts import User
-from papertide.store.collections import Collection, CollectionStore
-from papertide.store.cursors import decode_cursor, encode_cursor
-from papertide.store.papers import PaperStore, StoredPaper
+from papertide.store.accounts.store import User
+from papertide.store.db.cursors import decode_cursor, encode_cursor
+from papertide.store.library.collections import Collection, CollectionStore
+from papertide.store.papers.store import PaperStore, StoredPaper
 
 DEFAULT_NAME = "Saved"
 MAX_NAME_CHARS = 100

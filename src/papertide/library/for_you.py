@@ -16,11 +16,11 @@ from papertide.errors import NotFound
 from papertide.search.engine import SearchEngine, SearchResult
 from papertide.search.query import Filters
 from papertide.search.recommend import nearest_liked, recommend_among
-from papertide.search.vectors import VectorSet
-from papertide.store.accounts import User
-from papertide.store.collections import CollectionStore
-from papertide.store.papers import PaperStore, StoredPaper
-from papertide.store.votes import VoteStore
+from papertide.search.semantic.index import VectorSet
+from papertide.store.accounts.store import User
+from papertide.store.library.collections import CollectionStore
+from papertide.store.library.votes import VoteStore
+from papertide.store.papers.store import PaperStore, StoredPaper
 
 # The most recent likes that make up the profile: enough to describe interests, few enough to follow them.
 PROFILE_SIZE = 200

@@ -15,9 +15,9 @@ from papertide.library.collections import Collections
 from papertide.library.matching import Matched, Unmatched, match_references
 from papertide.library.references import ReadLimits, Reference
 from papertide.library.ris import looks_like_ris, ris_references
-from papertide.store.accounts import User
-from papertide.store.collections import Collection
-from papertide.store.paper_keys import PaperKeyStore
+from papertide.store.accounts.store import User
+from papertide.store.library.collections import Collection
+from papertide.store.papers.keys import PaperKeyStore
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from papertide.library.references import Reference
-from papertide.store.paper_keys import PaperKeyStore
+from papertide.store.papers.keys import PaperKeyStore
 from papertide.text import title_key
 
 

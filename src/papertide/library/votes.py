@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from papertide.store.accounts import User
-from papertide.store.papers import StoredPaper
-from papertide.store.votes import VoteStore
+from papertide.store.accounts.store import User
+from papertide.store.library.votes import VoteStore
+from papertide.store.papers.store import StoredPaper
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,13 +27,13 @@ import numpy as np
 from papertide.config import Settings
 from papertide.errors import NotFound, PapertideError, QueryError
 from papertide.search import recommend as neighbours
-from papertide.search.embed import Embedder, load_embedder
 from papertide.search.highlight import highlight, query_terms, snippet
 from papertide.search.hybrid import Candidates, fuse
-from papertide.search.lexical import LexicalHits, LexicalIndex
+from papertide.search.lexical.index import LexicalHits, LexicalIndex
 from papertide.search.query import Filters, ParsedQuery, Term, merge_filters, parse_query
-from papertide.search.vectors import VectorHit, VectorIndex, vectors_dir
-from papertide.store.papers import PaperStore, StoredPaper
+from papertide.search.semantic.embed import Embedder, load_embedder
+from papertide.search.semantic.index import VectorHit, VectorIndex, vectors_dir
+from papertide.store.papers.store import PaperStore, StoredPaper
 
 Mode = Literal["hybrid", "lexical", "semantic"]
 Sort = Literal["relevance", "newest"]

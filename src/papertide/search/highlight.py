@@ -11,8 +11,8 @@ import html
 import re
 from functools import lru_cache
 
-from papertide.search.analysis import QUERY_TEXT, TEXT
-from papertide.search.lexical_query import TermStats, free_words
+from papertide.search.lexical.analysis import QUERY_TEXT, TEXT
+from papertide.search.lexical.compile import TermStats, free_words
 from papertide.search.query import Field, ParsedQuery
 from papertide.text import MATH, fold
 

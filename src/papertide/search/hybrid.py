@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from papertide.search.vectors import VectorSet
+from papertide.search.semantic.index import VectorSet
 
 # The lexical share at TYPICAL_WORDS, its change per doubling of the words, and its bounds.
 # Mean nDCG@10 over the four collections (bench/fusion.py): a fixed share of 0.45 0.6148; by

@@ -14,7 +14,7 @@ import numpy as np
 
 from papertide.errors import NotFound
 from papertide.search.query import Filters
-from papertide.search.vectors import EF_NEIGHBOURS, NO_FILTERS, VectorHit, VectorIndex, VectorSet, top_k
+from papertide.search.semantic.index import EF_NEIGHBOURS, NO_FILTERS, VectorHit, VectorIndex, VectorSet, top_k
 
 
 def similar(index: VectorIndex, pk: int, k: int = 10, filters: Filters = NO_FILTERS) -> list[VectorHit]:

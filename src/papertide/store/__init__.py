@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from papertide.config import Settings
-from papertide.store.db import create_store_engine, migrate
-from papertide.store.papers import PaperStore
+from papertide.store.db.engine import create_store_engine, migrate
+from papertide.store.papers.store import PaperStore
 
 
 def open_store(url: str, *, pool_size: int | None = None, max_overflow: int = 10) -> PaperStore:

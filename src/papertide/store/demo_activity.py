@@ -14,8 +14,8 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 
-from papertide.store.base import TableStore, hold_transaction_lock, upsert, utc
-from papertide.store.schema import checkpoints, paper_signals, papers, users, votes
+from papertide.store.db.base import TableStore, hold_transaction_lock, upsert, utc
+from papertide.store.db.schema import checkpoints, paper_signals, papers, users, votes
 
 CHECKPOINT = "demo:activity"
 

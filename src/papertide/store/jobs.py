@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete, or_, select, update
 
-from papertide.store.base import Clock, TableStore, system_clock, utc
-from papertide.store.claims import claims_for
-from papertide.store.schema import worker_jobs, worker_processes
+from papertide.store.db.base import Clock, TableStore, system_clock, utc
+from papertide.store.db.claims import claims_for
+from papertide.store.db.schema import worker_jobs, worker_processes
 
 _j = worker_jobs.c
 _w = worker_processes.c

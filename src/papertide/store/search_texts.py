@@ -13,8 +13,8 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select
 
-from papertide.store.base import TableStore, upsert
-from papertide.store.schema import search_texts
+from papertide.store.db.base import TableStore, upsert
+from papertide.store.db.schema import search_texts
 
 TEXT_ID_CHARS = 20  # 120 bits of SHA-256: no two texts meet by chance
 

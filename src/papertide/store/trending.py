@@ -19,8 +19,8 @@ import numpy as np
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from papertide.store.base import TableStore, utc
-from papertide.store.schema import (
+from papertide.store.db.base import TableStore, utc
+from papertide.store.db.schema import (
     TRENDING_PARTS,
     TRENDING_WINDOWS,
     paper_categories,

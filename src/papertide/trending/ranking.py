@@ -5,7 +5,7 @@ lies between ``2 ** -age_halvings`` and 1, so the k-th best score is at least th
 attention times that floor, and no paper with less attention than this bound can rank among the
 first k. Each window's papers are kept sorted by attention; a query scores only the prefix above
 the bound, a few hundred papers where there are hundreds of thousands. Category filters are masks
-from the search engine's :class:`~papertide.search.paper_filter.PaperTable`, so a filter means here
+from the search engine's :class:`~papertide.search.paper_table.PaperTable`, so a filter means here
 exactly what it means for a search.
 
 A :class:`Ranking` never changes once built; catching up with the store builds a new one from
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from papertide.search.paper_filter import PaperTable
+from papertide.search.paper_table import PaperTable
 from papertide.search.query import Filters
 from papertide.store.trending import ACTIVITY_COLUMNS, NEVER, RowsRead, TrendingState
 from papertide.trending.score import Activity, ScoreParams, Window, age_factor

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from papertide.config import Settings
 from papertide.errors import PapertideError
 from papertide.search.query import Filters
-from papertide.store.base import Clock
-from papertide.store.papers import PaperStore, StoredPaper
+from papertide.store.db.base import Clock
+from papertide.store.papers.store import PaperStore, StoredPaper
 from papertide.store.trending import TrendingStore, seconds
 from papertide.trending.ranking import Ranking
 from papertide.trending.score import Activity, ScoreParams, Window

@@ -20,40 +20,37 @@ from papertide.config import Settings, load_settings
 from papertide.library import Library
 from papertide.mail import Mailer
 from papertide.search.engine import SearchEngine
-from papertide.search.follower import IndexFollower
+from papertide.search.upkeep.follower import IndexFollower
 from papertide.store import PaperStore, open_configured_store
-from papertide.store.accounts import AccountStore
-from papertide.store.base import Clock, system_clock
-from papertide.store.rate_limits import RateLimitStore
+from papertide.store.accounts.rate_limits import RateLimitStore
+from papertide.store.accounts.store import AccountStore
+from papertide.store.db.base import Clock, system_clock
 from papertide.store.search_texts import SearchTextStore
 from papertide.trending import Trending
-from papertide.web import (
-    account_api,
-    api,
-    api_docs,
-    digest,
-    digest_api,
-    feeds,
-    for_you,
-    health,
-    library,
-    library_api,
-    library_io,
-    pages,
-    search_page,
-    sign_in,
-    trending,
-)
-from papertide.web import accounts as account_pages
-from papertide.web.access_log import AccessLogMiddleware, configure_access_log
-from papertide.web.auth import CsrfCookieMiddleware
-from papertide.web.options import OptionsMiddleware
-from papertide.web.problems import install_problem_handlers
-from papertide.web.security_headers import SecurityHeadersMiddleware
-from papertide.web.services import Services
-from papertide.web.site import SiteAddress, SiteMiddleware
-from papertide.web.templating import STATIC_DIR
-from papertide.web.windows import NewestDays
+from papertide.web import health
+from papertide.web.accounts import api as account_api
+from papertide.web.accounts import pages as account_pages
+from papertide.web.accounts import sign_in
+from papertide.web.digest import api as digest_api
+from papertide.web.digest import pages as digest
+from papertide.web.docs import pages as api_docs
+from papertide.web.feeds import pages as feeds
+from papertide.web.kit.auth import CsrfCookieMiddleware
+from papertide.web.kit.dependencies import Services
+from papertide.web.kit.problems import install_problem_handlers
+from papertide.web.kit.site import SiteAddress, SiteMiddleware
+from papertide.web.kit.templating import STATIC_DIR
+from papertide.web.kit.windows import NewestDays
+from papertide.web.library import api as library_api
+from papertide.web.library import for_you
+from papertide.web.library import pages as library
+from papertide.web.library import transfer as library_io
+from papertide.web.papers import api, pages
+from papertide.web.search import pages as search_page
+from papertide.web.server.access_log import AccessLogMiddleware, configure_access_log
+from papertide.web.server.options import OptionsMiddleware
+from papertide.web.server.security_headers import SecurityHeadersMiddleware
+from papertide.web.trending import pages as trending
 
 DESCRIPTION = """\
 Research papers from arXiv and Hugging Face: trending and newest listings, search and similar papers.
@@ -75,7 +72,7 @@ def create_app(
 
     ``clock`` is the accounts' "now" (link and session expiry, rate limits); tests control it.
     ``served`` is the address ``papertide serve`` listens at: with no base URL configured, links
-    point there when a request's host is not trusted (see :mod:`papertide.web.site`).
+    point there when a request's host is not trusted (see :mod:`papertide.web.kit.site`).
 
     The engine searches the indexes as ``papertide index`` last left them; a store without
     indexes still serves every page, and search finds nothing until they are built.
@@ -139,11 +136,11 @@ def create_app(
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(SiteMiddleware, site=site)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    routers = [health.router, api.router, trending.api_router, library_api.router, library_io.api, for_you.api]
-    routers += [account_api.router, trending.router]
+    routers = [health.api, api.api, trending.api, library_api.api, library_io.api, for_you.api]
+    routers += [account_api.api, trending.pages]
     # library_io's pages before library's: /c/{id}.bib must not be taken for a collection id
-    routers += [pages.router, library_io.pages, library.router, for_you.pages, search_page.router, feeds.router]
-    routers += [api_docs.router, sign_in.router, account_pages.router, digest.router, digest_api.router]
+    routers += [pages.pages, library_io.pages, library.pages, for_you.pages, search_page.pages, feeds.pages]
+    routers += [api_docs.pages, sign_in.pages, account_pages.pages, digest.pages, digest_api.api]
     for router in routers:
         app.include_router(router)
     return app

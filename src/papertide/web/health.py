@@ -13,18 +13,18 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from papertide.errors import NotReady, StoreError
-from papertide.web.services import ServicesDep
+from papertide.web.kit.dependencies import ServicesDep
 from papertide.worker.status import readiness_summary
 
-router = APIRouter(tags=["health"])
+api = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", summary="The process is up")
+@api.get("/healthz", summary="The process is up")
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get(
+@api.get(
     "/readyz",
     summary="The database answers and the search indexes are caught up; what the workers and outbox are doing",
     responses={503: {"description": "Database unreachable, or this node's indexes still catching up"}},

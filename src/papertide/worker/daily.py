@@ -13,13 +13,13 @@ from datetime import date, datetime, timedelta
 
 from papertide.config import Settings, environment_variable
 from papertide.errors import SourceError, SourceUnreachable
-from papertide.ingest import fill_categories, ingest, noting_papers
-from papertide.sources.arxiv_api import arxiv_records
-from papertide.sources.hf_daily import HfDailySource
-from papertide.sources.http import HttpClient
-from papertide.sources.oai import OaiSource
-from papertide.store.base import Clock
-from papertide.store.papers import PaperStore
+from papertide.ingest.pipeline import fill_categories, ingest, noting_papers
+from papertide.ingest.sources.arxiv_api import arxiv_records
+from papertide.ingest.sources.hf_daily import HfDailySource
+from papertide.ingest.sources.http import HttpClient
+from papertide.ingest.sources.oai import OaiSource
+from papertide.store.db.base import Clock
+from papertide.store.papers.store import PaperStore
 
 log = logging.getLogger("papertide.worker")
 
@@ -101,7 +101,7 @@ def ingest_run_key(settings: Settings, now: datetime) -> str | None:
 
 
 def index_all(store: PaperStore, settings: Settings) -> dict:
-    from papertide.search.indexing import update_indexes  # loads the search stack only when indexing
+    from papertide.search.upkeep.update import update_indexes  # loads the search stack only when indexing
 
     report = update_indexes(store, settings, embed=settings.worker_embed)
     return {"lexical": report.lexical, "vectors": report.vectors.embedded if report.vectors else None}

@@ -36,19 +36,19 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from papertide.config import Settings, environment_variable
-from papertide.sources.http import client_from_settings
-from papertide.store.base import Clock, system_clock
-from papertide.store.bounces import BouncePolicy, BounceStore
+from papertide.digest.enqueue import Composer, EnqueueReport, Shard, enqueue_due
+from papertide.digest.send import Delivery, DeliveryPolicy, DeliveryReport, RelayOpener
+from papertide.ingest.sources.http import client_from_settings
+from papertide.store.db.base import Clock, system_clock
+from papertide.store.digest.bounces import BouncePolicy, BounceStore
+from papertide.store.digest.outbox import OutboxStore
 from papertide.store.jobs import JobStore
-from papertide.store.outbox import OutboxStore
-from papertide.store.papers import PaperStore
+from papertide.store.papers.store import PaperStore
 from papertide.worker.daily import daily_ingest, index_all, index_run_key, ingest_run_key
-from papertide.worker.digests import Composer, EnqueueReport, Shard, enqueue_due
 from papertide.worker.jobs import Job, JobResult, JobRunner
-from papertide.worker.outbox import Delivery, DeliveryPolicy, DeliveryReport, RelayOpener
 
 if TYPE_CHECKING:
-    from papertide.search.embed import Embedder
+    from papertide.search.semantic.embed import Embedder
     from papertide.trending.service import Trending
 
 log = logging.getLogger("papertide.worker")
@@ -120,9 +120,9 @@ class Worker:
         """Embed papers into the database, batch by batch, until none waits or the worker stops; how many."""
         if not self.settings.vectors_in_database(self.store.engine.dialect.name):
             return 0
-        from papertide.search.embed import load_embedder  # the model loads only where it is needed
-        from papertide.search.indexer import embed_pending
-        from papertide.store.paper_vectors import PaperVectorStore
+        from papertide.search.semantic.embed import load_embedder  # the model loads only where it is needed
+        from papertide.search.upkeep.embedding_job import embed_pending
+        from papertide.store.papers.vectors import PaperVectorStore
 
         if self._embedder is None:
             self._embedder = load_embedder(self.settings.embedder, self.settings.embed_max_tokens)

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 from papertide.config import Settings
-from papertide.store.base import Clock, system_clock
+from papertide.store.db.base import Clock, system_clock
+from papertide.store.digest.outbox import OutboxStore
 from papertide.store.jobs import JobStore, WorkerState
-from papertide.store.outbox import OutboxStore
 
 SHOWN_WORKERS = timedelta(days=1)  # workers seen within this are listed, alive or not
 

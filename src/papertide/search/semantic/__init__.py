@@ -1,0 +1,1 @@
+"""The semantic index: embedders, vector files, exact and HNSW search."""

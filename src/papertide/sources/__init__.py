@@ -1,1 +1,0 @@
-"""Ingest sources: each module turns one real source into a stream of :class:`~papertide.sources.base.Item`."""

@@ -1,0 +1,1 @@
+"""Accounts in the database: users, links, sessions, tokens, rate-limit counters."""

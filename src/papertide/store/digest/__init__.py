@@ -1,0 +1,1 @@
+"""Digests in the database: subscriptions, the outbox, bounces."""

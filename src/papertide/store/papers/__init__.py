@@ -1,0 +1,1 @@
+"""Papers in the database: upsert, lookups, listings, keys, embeddings."""

@@ -1,0 +1,1 @@
+"""Accounts' pages and API: signing in and out, the account page, tokens."""

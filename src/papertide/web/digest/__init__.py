@@ -1,0 +1,1 @@
+"""The digest's pages and API: subscribe, confirm, manage, preview, unsubscribe."""

@@ -1,0 +1,78 @@
+"""The HTML pages: new papers by time window (``/new``), and one page per paper with its similar papers."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, time
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+
+from papertide.web.feeds.links import new_papers_link
+from papertide.web.kit.auth import page_user
+from papertide.web.kit.dependencies import ServicesDep
+from papertide.web.kit.filters import to_paper_filter, without_blank_filters
+from papertide.web.kit.params import CategoryFiltersDep, CursorParam
+from papertide.web.kit.schemas import paper_detail, paper_summary, search_hit
+from papertide.web.kit.templating import STATIC_DIR, templates
+from papertide.web.kit.windows import Window
+from papertide.web.papers.lookup import canonical_id, find_paper
+
+PAGE_SIZE = 20
+SIMILAR_COUNT = 5
+
+pages = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+
+
+@pages.get("/new")
+def new_papers(
+    request: Request,
+    services: ServicesDep,
+    filters: CategoryFiltersDep,
+    window: Window = Window.WEEK,
+    cursor: CursorParam = None,
+) -> Response:
+    if clean := without_blank_filters(request):
+        return clean
+    newest = services.newest_days.get(filters)
+    start = window.start(newest) if newest else None
+    listed_from = datetime.combine(start, time(), tzinfo=UTC) if start else None
+    where = replace(to_paper_filter(filters), listed_from=listed_from)
+    page = services.store.list_papers(where, cursor=cursor, limit=PAGE_SIZE)
+    context = {
+        "papers": [paper_summary(p) for p in page.papers],
+        "next_cursor": page.next_cursor,
+        "first_page": cursor is None,
+        "window": window,
+        "windows": list(Window),
+        "newest": newest,
+        "window_start": start,
+        "filters": filters,
+        "feed": new_papers_link(filters),
+    }
+    return templates.TemplateResponse(request, "new.html", context)
+
+
+# async, like the API's paper lookups: a paper page is a few indexed reads and one narrow vector
+# walk, run by Services.lookup (on the event loop over SQLite). Searches (~10 ms, mostly outside the
+# GIL) and listings stay on threads.
+@pages.get("/paper/{paper_id:path}")
+async def paper(request: Request, services: ServicesDep, paper_id: str) -> Response:
+    wanted = canonical_id(paper_id)
+    if wanted != paper_id:  # versioned or pasted ids get one address, which caches and bookmarks well
+        return RedirectResponse(f"/paper/{quote(wanted)}", status_code=301)
+
+    def lookup() -> dict:
+        page_user(request)  # the signed-in reader, read here rather than while the template renders
+        stored = find_paper(services.store, wanted)
+        similar = [search_hit(hit) for hit in services.engine.similar_to(stored, limit=SIMILAR_COUNT)]
+        return {"paper": paper_detail(stored), "similar": similar}
+
+    return templates.TemplateResponse(request, "paper.html", await services.lookup(lookup))
+
+
+@pages.get("/favicon.ico")
+async def favicon() -> Response:
+    """The site's icon where browsers look for it by default: on documents without an icon link (a feed)."""
+    return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")

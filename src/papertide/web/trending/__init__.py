@@ -1,0 +1,1 @@
+"""Trending: the home page and its API."""
