@@ -40,7 +40,9 @@ def test_demo_then_a_new_subscribers_digest(
     assert report["activity"]["listed"] == 60 and report["activity"]["votes"] > 0
     code, out = run("demo")  # again, as every `make run` does: the activity moves, nothing is added
     assert code == 0 and "activity replayed relative to" in out and "60 papers listed" in out
-    assert run("index")[0] == 0
+    code, out = run("index", "--json")
+    vectors = json.loads(out)["vectors"]
+    assert code == 0 and vectors["embedded"] == vectors["shipped"] == 1271  # none embedded by the model itself
 
     email = "newcomer@example.org"
     subscriptions = SubscriptionStore(open_store(url).engine)

@@ -61,9 +61,11 @@ class KnownVectorsEmbedder:
         self.name = inner.name
         self.version = inner.version
         self.dim = inner.dim
+        self.known_used = 0  # texts answered from ``known``: the index report says how many were not embedded
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         found = [self._known.get(text_digest(text)) for text in texts]
+        self.known_used += sum(vector is not None for vector in found)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         missing = [i for i, vector in enumerate(found) if vector is None]
         if missing:

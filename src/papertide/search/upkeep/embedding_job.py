@@ -48,6 +48,7 @@ class IndexReport:
     """What one run of :func:`index_vectors` did."""
 
     embedded: int = 0  # papers whose text was embedded
+    shipped: int = 0  # of those, the demo papers whose vector came from the demo's shipped file instead
     reused: int = 0  # changed papers whose text was not, so their vector was kept
     unchanged: int = 0  # changed papers whose indexed fields were not, so they were left as they were
     copied: int = 0  # papers whose vector came from the database (embedded once by a worker)
@@ -126,6 +127,7 @@ def index_vectors(
                 break
         report.ann = index.update_ann(ann_min_rows) or report.ann
         report.vectors = len(index)
+    report.shipped = getattr(embedder, "known_used", 0)
     report.seconds = time.perf_counter() - started
     return report
 

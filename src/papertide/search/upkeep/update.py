@@ -21,7 +21,8 @@ class IndexingReport:
         if self.vectors is not None:
             v = self.vectors
             rate = f" ({v.embedded / v.seconds:.1f}/s)" if v.embedded and v.seconds else ""
-            text += f"; vectors: {v.embedded} embedded{rate}, {v.reused} reused, {v.unchanged} unchanged"
+            shipped = f" ({v.shipped} of them from the demo's shipped vectors)" if v.shipped else ""
+            text += f"; vectors: {v.embedded} embedded{shipped}{rate}, {v.reused} reused, {v.unchanged} unchanged"
             if v.copied or v.waiting:
                 text += f", {v.copied} from the database, {v.waiting} waiting for a worker to embed them"
             text += f", {v.vectors} in all"
