@@ -15,7 +15,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -50,53 +52,69 @@ def worker_pids(parent: int) -> list[int]:
     return [int(pid) for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
 
 
+@contextmanager
+def serving_two_workers(database_url: str, tmp_path: Path, env: dict[str, str]) -> Iterator[Served]:
+    """``papertide serve --workers 2`` over ``database_url`` on a free port; on leaving, stopped, and what it logged."""
+    port = free_port()
+    command = ["--data-dir", str(tmp_path / "data"), "--database-url", database_url]
+    command += ["serve", "--port", str(port), "--workers", "2"]
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen([sys.executable, "-m", "papertide", *command], env=env, stderr=log)
+        served = Served(server, f"http://127.0.0.1:{port}")
+        try:
+            yield served
+        finally:
+            server.terminate()
+            server.wait(30)
+        log.seek(0)
+        served.logged = log.read().decode()
+
+
+@dataclass
+class Served:
+    server: subprocess.Popen
+    base: str
+    logged: str = ""
+
+
 def test_two_workers_serve_one_port_and_follow_the_store_in_turn(database_url: str, tmp_path: Path) -> None:
     papers = topical_papers()
     store = open_store(database_url)
     ingest(papers[:8], store)
     env = {k: v for k, v in os.environ.items() if k not in ("PAPERTIDE_DATA_DIR", "PAPERTIDE_DATABASE_URL")}
     env["PAPERTIDE_INDEX_FOLLOW_S"] = FOLLOW_S  # on SQLite too: every worker runs a follower
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    command = ["--data-dir", str(tmp_path / "data"), "--database-url", database_url]
-    command += ["serve", "--port", str(port), "--workers", "2"]
-    with tempfile.TemporaryFile() as log:
-        server = subprocess.Popen([sys.executable, "-m", "papertide", *command], env=env, stderr=log)
-        try:
+    with serving_two_workers(database_url, tmp_path, env) as served:
+        server, base = served.server, served.base
 
-            def ready() -> bool:
-                answer = httpx.get(f"{base}/readyz", timeout=10)
-                return answer.status_code == 200 and answer.json()["index"]["error"] is None
+        def ready() -> bool:
+            answer = httpx.get(f"{base}/readyz", timeout=10)
+            return answer.status_code == 200 and answer.json()["index"]["error"] is None
 
-            every_worker(ready, "both workers to be ready")
-            workers = worker_pids(server.pid)
-            assert len(workers) == 2
-            for pid in workers:  # they share the vector graph's pages, and search on their event loops
-                environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-                assert {b"PAPERTIDE_MAP_VECTOR_GRAPH=true", b"PAPERTIDE_SEARCH_ON_EVENT_LOOP=true"} <= set(environ)
-            # stored while they serve: every worker's follower indexes it, or finds its turn taken and done
-            ingest(papers[8:], store)
-            newest = papers[-1]
+        every_worker(ready, "both workers to be ready")
+        workers = worker_pids(server.pid)
+        assert len(workers) == 2
+        for pid in workers:  # they share the vector graph's pages, and search on their event loops
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            assert {b"PAPERTIDE_MAP_VECTOR_GRAPH=true", b"PAPERTIDE_SEARCH_ON_EVENT_LOOP=true"} <= set(environ)
+        # stored while they serve: every worker's follower indexes it, or finds its turn taken and done
+        ingest(papers[8:], store)
+        newest = papers[-1]
 
-            def found() -> bool:
-                params = {"q": f'title:"{newest.title}"', "mode": "lexical"}
-                answer = httpx.get(f"{base}/api/v1/search", params=params, timeout=10)
-                hits = answer.json()["results"] if answer.status_code == 200 else []
-                return newest.id in [hit["paper"]["id"] for hit in hits]
+        def found() -> bool:
+            params = {"q": f'title:"{newest.title}"', "mode": "lexical"}
+            answer = httpx.get(f"{base}/api/v1/search", params=params, timeout=10)
+            hits = answer.json()["results"] if answer.status_code == 200 else []
+            return newest.id in [hit["paper"]["id"] for hit in hits]
 
-            every_worker(found, "both workers to find the new paper")
+        every_worker(found, "both workers to find the new paper")
 
-            def refuses_long_heads() -> bool:  # each worker speaks papertide's HTTP protocol (web.http_protocol)
-                answer = httpx.get(f"{base}/healthz", headers={"X-Big": "x" * MAX_HEAD_BYTES}, timeout=10)
-                return answer.status_code == 431 and answer.headers["content-type"] == "application/problem+json"
+        def refuses_long_heads() -> bool:  # each worker speaks papertide's HTTP protocol (web.http_protocol)
+            answer = httpx.get(f"{base}/healthz", headers={"X-Big": "x" * MAX_HEAD_BYTES}, timeout=10)
+            return answer.status_code == 431 and answer.headers["content-type"] == "application/problem+json"
 
-            every_worker(refuses_long_heads, "both workers to refuse a request head over the limit with a problem")
-        finally:
-            server.terminate()
-            server.wait(30)
-        log.seek(0)
-        logged = log.read().decode()
-    assert server.returncode == 0, logged
+        every_worker(refuses_long_heads, "both workers to refuse a request head over the limit with a problem")
+    logged = served.logged
+    assert served.server.returncode == 0, logged
     assert "index follower" not in logged and "Traceback" not in logged, logged  # no pass failed on a busy index
 
 
@@ -116,23 +134,14 @@ def test_a_worker_that_starts_slowly_is_not_killed_by_the_health_ping(database_u
     (tmp_path / "slow" / "sitecustomize.py").write_text(SLOW_START)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERTIDE_")}
     env |= {"SLOW_START_S": "7", "PYTHONPATH": os.pathsep.join([str(tmp_path / "slow"), *sys.path])}
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    command = ["--data-dir", str(tmp_path / "data"), "--database-url", database_url]
-    command += ["serve", "--port", str(port), "--workers", "2"]
-    with tempfile.TemporaryFile() as log:
-        server = subprocess.Popen([sys.executable, "-m", "papertide", *command], env=env, stderr=log)
-        try:
-            every_worker(lambda: httpx.get(f"{base}/readyz", timeout=10).status_code == 200, "both workers to start")
-            assert len(worker_pids(server.pid)) == 2
-            # with no base URL, a request to an untrusted name links to where serve listens, in every worker
-            feed = httpx.get(f"{base}/feeds/new.atom", headers={"Host": "evil.example"}, timeout=10).text
-            assert f"{base}/paper/" in feed and "evil.example" not in feed
-        finally:
-            server.terminate()
-            server.wait(30)
-        log.seek(0)
-        logged = log.read().decode()
-    assert server.returncode == 0, logged
+    with serving_two_workers(database_url, tmp_path, env) as served:
+        server, base = served.server, served.base
+        every_worker(lambda: httpx.get(f"{base}/readyz", timeout=10).status_code == 200, "both workers to start")
+        assert len(worker_pids(server.pid)) == 2
+        # with no base URL, a request to an untrusted name links to where serve listens, in every worker
+        feed = httpx.get(f"{base}/feeds/new.atom", headers={"Host": "evil.example"}, timeout=10).text
+        assert f"{base}/paper/" in feed and "evil.example" not in feed
+    logged = served.logged
+    assert served.server.returncode == 0, logged
     assert "died" not in logged, logged  # uvicorn: "Child process [pid] died" when it killed one
     assert len(re.findall(r"Started server process \[\d+\]", logged)) == 2, logged  # the first two, never replaced
