@@ -47,6 +47,22 @@ def every_worker(check: Callable[[], bool], what: str, timeout_s: float = 90.0) 
             time.sleep(0.1)
 
 
+def started_workers(served: Served, count: int, timeout_s: float = 90.0) -> list[int]:
+    """Wait until ``count`` worker processes have logged uvicorn's "Application startup complete".
+
+    Answers alone cannot show this: while one worker is still starting, the kernel hands every
+    connection to the other, so a run of good answers may all come from one process.
+    """
+    deadline = time.monotonic() + timeout_s
+    while served.log_text().count("Application startup complete") < count:
+        if time.monotonic() > deadline or served.server.poll() is not None:
+            raise AssertionError(f"{count} workers did not start:\n{served.log_text()}")
+        time.sleep(0.1)
+    workers = worker_pids(served.server.pid)
+    assert len(workers) == count, served.log_text()
+    return workers
+
+
 def worker_pids(parent: int) -> list[int]:
     children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
     return [int(pid) for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
@@ -58,23 +74,26 @@ def serving_two_workers(database_url: str, tmp_path: Path, env: dict[str, str]) 
     port = free_port()
     command = ["--data-dir", str(tmp_path / "data"), "--database-url", database_url]
     command += ["serve", "--port", str(port), "--workers", "2"]
-    with tempfile.TemporaryFile() as log:
+    with tempfile.NamedTemporaryFile() as log:
         server = subprocess.Popen([sys.executable, "-m", "papertide", *command], env=env, stderr=log)
-        served = Served(server, f"http://127.0.0.1:{port}")
+        served = Served(server, f"http://127.0.0.1:{port}", Path(log.name))
         try:
             yield served
         finally:
             server.terminate()
-            server.wait(30)
-        log.seek(0)
-        served.logged = log.read().decode()
+            server.wait(60)
+        served.logged = served.log_text()
 
 
 @dataclass
 class Served:
     server: subprocess.Popen
     base: str
+    log: Path
     logged: str = ""
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
 
 
 def test_two_workers_serve_one_port_and_follow_the_store_in_turn(database_url: str, tmp_path: Path) -> None:
@@ -84,15 +103,14 @@ def test_two_workers_serve_one_port_and_follow_the_store_in_turn(database_url: s
     env = {k: v for k, v in os.environ.items() if k not in ("PAPERTIDE_DATA_DIR", "PAPERTIDE_DATABASE_URL")}
     env["PAPERTIDE_INDEX_FOLLOW_S"] = FOLLOW_S  # on SQLite too: every worker runs a follower
     with serving_two_workers(database_url, tmp_path, env) as served:
-        server, base = served.server, served.base
+        base = served.base
 
         def ready() -> bool:
             answer = httpx.get(f"{base}/readyz", timeout=10)
             return answer.status_code == 200 and answer.json()["index"]["error"] is None
 
+        workers = started_workers(served, 2)
         every_worker(ready, "both workers to be ready")
-        workers = worker_pids(server.pid)
-        assert len(workers) == 2
         for pid in workers:  # they share the vector graph's pages, and search on their event loops
             environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
             assert {b"PAPERTIDE_MAP_VECTOR_GRAPH=true", b"PAPERTIDE_SEARCH_ON_EVENT_LOOP=true"} <= set(environ)
@@ -135,9 +153,9 @@ def test_a_worker_that_starts_slowly_is_not_killed_by_the_health_ping(database_u
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERTIDE_")}
     env |= {"SLOW_START_S": "7", "PYTHONPATH": os.pathsep.join([str(tmp_path / "slow"), *sys.path])}
     with serving_two_workers(database_url, tmp_path, env) as served:
-        server, base = served.server, served.base
-        every_worker(lambda: httpx.get(f"{base}/readyz", timeout=10).status_code == 200, "both workers to start")
-        assert len(worker_pids(server.pid)) == 2
+        base = served.base
+        started_workers(served, 2)
+        every_worker(lambda: httpx.get(f"{base}/readyz", timeout=10).status_code == 200, "both workers to answer")
         # with no base URL, a request to an untrusted name links to where serve listens, in every worker
         feed = httpx.get(f"{base}/feeds/new.atom", headers={"Host": "evil.example"}, timeout=10).text
         assert f"{base}/paper/" in feed and "evil.example" not in feed
