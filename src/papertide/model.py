@@ -22,7 +22,10 @@ _NAMESPACED_ID = re.compile(r"^[a-z][a-z0-9_-]*:\S+$")
 MAX_ID_LENGTH = 64
 MAX_CATEGORY_LENGTH = 32
 # Text a record may carry; none may hold NUL, which PostgreSQL text cannot store either.
-_TEXT_FIELDS = ("title", "abstract", "authors", "doi", "journal_ref", "comments", "url_abs", "url_pdf", "url_code")
+_TEXT_FIELDS = (
+    "title", "abstract", "authors", "doi", "journal_ref", "comments", "url_abs", "url_pdf", "url_code", "url_project",
+    "links_source", "license", "ai_summary", "ai_keywords",
+)  # fmt: skip
 # What one record may hold, whatever its source (README "Ingest limits" gives the reasons): generous
 # beside real metadata, finite so that a hostile file cannot store megabytes that every page and API
 # answer showing the paper would then carry.
@@ -34,10 +37,16 @@ MAX_CATEGORIES = 50  # arXiv papers carry a primary category and a handful of cr
 MAX_COMMENTS_LENGTH = 5_000  # arXiv's comments: pages, figures, venue; rarely over a few hundred
 MAX_OTHER_TEXT_LENGTH = 2_000  # doi, journal_ref and the URLs
 MAX_VERSIONS = 1_000  # arXiv papers rarely pass 20 versions
+MAX_SOURCE_LENGTH = 32  # a source's name ("hf-daily", "kaggle"): the store's column width
+MAX_AI_SUMMARY_LENGTH = 2_000  # Hugging Face's summaries are one sentence of a few hundred characters
+MAX_KEYWORDS = 50  # Hugging Face gives about ten
+MAX_KEYWORD_LENGTH = 200  # one keyword, a phrase
 _TEXT_LIMITS = {
     "title": MAX_TITLE_LENGTH, "abstract": MAX_ABSTRACT_LENGTH, "comments": MAX_COMMENTS_LENGTH,
     "doi": MAX_OTHER_TEXT_LENGTH, "journal_ref": MAX_OTHER_TEXT_LENGTH, "url_abs": MAX_OTHER_TEXT_LENGTH,
-    "url_pdf": MAX_OTHER_TEXT_LENGTH, "url_code": MAX_OTHER_TEXT_LENGTH,
+    "url_pdf": MAX_OTHER_TEXT_LENGTH, "url_code": MAX_OTHER_TEXT_LENGTH, "url_project": MAX_OTHER_TEXT_LENGTH,
+    "license": MAX_OTHER_TEXT_LENGTH, "ai_summary": MAX_AI_SUMMARY_LENGTH, "source": MAX_SOURCE_LENGTH,
+    "links_source": MAX_SOURCE_LENGTH,
 }  # fmt: skip
 
 
@@ -124,6 +133,13 @@ class Paper:
     url_abs: str | None = None
     url_pdf: str | None = None
     url_code: str | None = None
+    url_project: str | None = None  # the paper's project page
+    # The source that gave url_code and url_project (its name, as ``source``): they are labelled by it
+    # ("from Hugging Face"), and travel together, so one source's links never pass for another's.
+    links_source: str | None = None
+    license: str | None = None  # as arXiv gives it: the licence's URL
+    ai_summary: str | None = None  # Hugging Face's machine-written one-sentence summary
+    ai_keywords: list[str] = field(default_factory=list)  # Hugging Face's machine-chosen keywords
     source: str = "unknown"
     versions: list[Version] = field(default_factory=list)
     signals: list[Signal] = field(default_factory=list)
@@ -167,6 +183,15 @@ class Paper:
             if len(name) > MAX_AUTHOR_LENGTH:
                 reason = f"author {number} has {len(name):,} characters, over the limit of {MAX_AUTHOR_LENGTH:,}"
                 raise RecordError(reason, location=location, field="authors")
+        if len(self.ai_keywords) > MAX_KEYWORDS:
+            reason = f"{len(self.ai_keywords):,} keywords, over the limit of {MAX_KEYWORDS:,}"
+            raise RecordError(reason, location=location, field="ai_keywords")
+        for number, keyword in enumerate(self.ai_keywords, 1):
+            if not isinstance(keyword, str) or not keyword.strip():
+                raise RecordError("keywords must be non-empty strings", location=location, field="ai_keywords")
+            if len(keyword) > MAX_KEYWORD_LENGTH:
+                reason = f"keyword {number} has {len(keyword):,} characters, over the limit of {MAX_KEYWORD_LENGTH:,}"
+                raise RecordError(reason, location=location, field="ai_keywords")
         if len(self.versions) > MAX_VERSIONS:
             reason = f"{len(self.versions):,} versions, over the limit of {MAX_VERSIONS:,}"
             raise RecordError(reason, location=location, field="versions")
@@ -276,6 +301,11 @@ def paper_to_dict(paper: Paper) -> dict:
         "url_abs": paper.url_abs,
         "url_pdf": paper.url_pdf,
         "url_code": paper.url_code,
+        "url_project": paper.url_project,
+        "links_source": paper.links_source,
+        "license": paper.license,
+        "ai_summary": paper.ai_summary,
+        "ai_keywords": paper.ai_keywords,
         "source": paper.source,
         "versions": [
             {"version": v.number, "created": v.created.isoformat() if v.created else None} for v in paper.versions
@@ -333,6 +363,11 @@ def paper_from_dict(data: object, location: str = "") -> Paper:
         url_abs=_opt_str(data.get("url_abs"), "url_abs", location),
         url_pdf=_opt_str(data.get("url_pdf"), "url_pdf", location),
         url_code=_opt_str(data.get("url_code"), "url_code", location),
+        url_project=_opt_str(data.get("url_project"), "url_project", location),
+        links_source=_opt_str(data.get("links_source"), "links_source", location),
+        license=_opt_str(data.get("license"), "license", location),
+        ai_summary=_opt_str(data.get("ai_summary"), "ai_summary", location),
+        ai_keywords=_str_list(data.get("ai_keywords"), "ai_keywords", location),
         source=_opt_str(data.get("source"), "source", location) or "jsonl",
         versions=versions,
         signals=signals,
@@ -342,5 +377,6 @@ def paper_from_dict(data: object, location: str = "") -> Paper:
 
 _FIELDS = {
     "id", "version", "title", "abstract", "authors", "categories", "submitted", "updated", "doi",
-    "journal_ref", "comments", "url_abs", "url_pdf", "url_code", "source", "versions", "signals",
+    "journal_ref", "comments", "url_abs", "url_pdf", "url_code", "url_project", "links_source", "license",
+    "ai_summary", "ai_keywords", "source", "versions", "signals",
 }  # fmt: skip

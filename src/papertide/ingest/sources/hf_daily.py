@@ -3,7 +3,9 @@
 Each listed paper is an arXiv paper with its upvote count and, in the newer (2026) schema, its
 GitHub repository and star count. Those counts change daily, so every paper carries them as
 :class:`~papertide.model.Signal` values stamped with the time we fetched them (``clock``), which is
-what trending scores compare. Categories are not in this feed: other sources fill them in.
+what trending scores compare. Categories are not in this feed: other sources fill them in. The 2026
+schema also names the paper's project page and carries Hugging Face's machine-written summary and
+keywords (``ai_summary``, ``ai_keywords``), which the paper page shows as Hugging Face's.
 """
 
 from __future__ import annotations
@@ -96,6 +98,9 @@ def _paper(entry: object, observed_at: datetime) -> Paper:
         url_abs=url_abs,
         url_pdf=url_pdf,
         url_code=_string(paper, "githubRepo"),
+        url_project=_string(paper, "projectPage"),
+        ai_summary=_string(paper, "ai_summary"),
+        ai_keywords=_strings(paper, "ai_keywords"),
         source=HfDailySource.name,
         signals=signals,
     )
@@ -106,6 +111,15 @@ def _string(data: dict, key: str) -> str | None:
     if value is None or isinstance(value, str):
         return value or None
     raise RecordError(f"expected a string, got {type(value).__name__}", field=f"paper.{key}")
+
+
+def _strings(data: dict, key: str) -> list[str]:
+    value = data.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise RecordError("expected a list of strings", field=f"paper.{key}")
+    return [item for item in value if item.strip()]
 
 
 def _number(data: dict, key: str) -> float:

@@ -21,7 +21,7 @@ from papertide.ingest.sources.jsonl import LineReader, ProgressCallback, load_li
 from papertide.ingest.sources.parsing import parse_versions, split_authors
 from papertide.model import Paper, arxiv_links, json_type
 
-_OPTIONAL_STRINGS = ("abstract", "doi", "journal-ref", "comments", "update_date", "authors")
+_OPTIONAL_STRINGS = ("abstract", "doi", "journal-ref", "comments", "license", "update_date", "authors")
 
 
 class KaggleSource:
@@ -113,12 +113,13 @@ def _paper(record: dict, since: str | None, wanted: Callable[[str], object] | No
         doi=record.get("doi") or None,
         journal_ref=record.get("journal-ref") or None,
         comments=record.get("comments") or None,
+        license=record.get("license") or None,
         url_abs=url_abs,
         url_pdf=url_pdf,
         source=KaggleSource.name,
         versions=versions,
     )
-    for value in (paper.doi, paper.journal_ref, paper.comments):
+    for value in (paper.doi, paper.journal_ref, paper.comments, paper.license):
         if value is not None and type(value) is not str:
             raise TypeError("optional fields must be strings")  # _explain names which one
     return paper.validate()

@@ -175,6 +175,7 @@ def _common(fields: dict[str, ET.Element]) -> Paper:
         doi=_text(fields, "doi"),
         journal_ref=_text(fields, "journal-ref"),
         comments=_text(fields, "comments"),
+        license=_text(fields, "license"),
         url_abs=url_abs,
         url_pdf=url_pdf,
         source=OaiSource.name,

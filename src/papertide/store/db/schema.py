@@ -28,7 +28,7 @@ from sqlalchemy import (
     event,
 )
 
-from papertide.model import MAX_CATEGORY_LENGTH, MAX_ID_LENGTH
+from papertide.model import MAX_CATEGORY_LENGTH, MAX_ID_LENGTH, MAX_SOURCE_LENGTH
 from papertide.store.db.vector_column import EmbeddingVector
 
 metadata = MetaData()
@@ -59,7 +59,12 @@ papers = Table(
     Column("url_abs", Text),
     Column("url_pdf", Text),
     Column("url_code", Text),
-    Column("source", String(32), nullable=False),
+    Column("url_project", Text, comment="the paper's project page"),
+    Column("links_source", String(MAX_SOURCE_LENGTH), comment="the source that gave url_code and url_project"),
+    Column("license", Text, comment="the licence's URL, as arXiv gives it"),
+    Column("ai_summary", Text, comment="Hugging Face's machine-written summary"),
+    Column("ai_keywords", JSON, comment="Hugging Face's machine-chosen keywords; null: none"),
+    Column("source", String(MAX_SOURCE_LENGTH), nullable=False),
     Column("versions", JSON, nullable=False),
     Column("content_hash", String(32), nullable=False),
     Column("change_seq", Integer, nullable=False),

@@ -35,8 +35,11 @@ from papertide.text import title_key
 # source (say, Hugging Face without categories) never erases what a richer one recorded.
 _MERGED_FIELDS = (
     "abstract", "authors", "categories", "submitted", "updated", "doi", "journal_ref", "comments",
-    "url_abs", "url_pdf", "url_code", "versions",
+    "url_abs", "url_pdf", "versions", "license", "ai_summary", "ai_keywords",
 )  # fmt: skip
+# The code and project links go together with the source that gave them: a source with either replaces
+# both, and one with neither keeps them, so a link is never labelled as another source's.
+_LINK_FIELDS = ("url_code", "url_project", "links_source")
 
 
 # Built once: a statement built per call costs more Python than the SQLite query behind it.
@@ -117,6 +120,12 @@ def content_hash(paper: Paper) -> str:
         paper.journal_ref or "", paper.comments or "", paper.url_abs or "", paper.url_pdf or "",
         paper.url_code or "", ";".join(f"{v.number}@{_iso(v.created)}" for v in paper.versions),
     ]  # fmt: skip
+    details = [
+        paper.url_project or "", paper.links_source or "", paper.license or "", paper.ai_summary or "",
+        "\x1f".join(paper.ai_keywords),
+    ]  # fmt: skip
+    if any(details):  # hashes of papers without them stay as they were before these fields existed
+        parts.extend(details)
     return hashlib.blake2b("\x1e".join(parts).encode(), digest_size=16).hexdigest()
 
 
@@ -126,7 +135,16 @@ def _iso(value: datetime | None) -> str:
 
 def _merge(incoming: Paper, stored: Paper) -> Paper:
     kept = {name: getattr(stored, name) for name in _MERGED_FIELDS if getattr(incoming, name) in (None, "", [])}
+    if not (incoming.url_code or incoming.url_project):
+        kept.update({name: getattr(stored, name) for name in _LINK_FIELDS})
     return replace(incoming, **kept)
+
+
+def _with_links_source(paper: Paper) -> Paper:
+    """``paper`` with ``links_source`` naming the source of its links (its own by default), None without links."""
+    has_links = bool(paper.url_code or paper.url_project)
+    links_source = (paper.links_source or paper.source) if has_links else None
+    return paper if links_source == paper.links_source else replace(paper, links_source=links_source)
 
 
 def _row(paper: Paper, digest: str, seq: int, now: datetime) -> dict:
@@ -149,6 +167,11 @@ def _row(paper: Paper, digest: str, seq: int, now: datetime) -> dict:
         "url_abs": paper.url_abs,
         "url_pdf": paper.url_pdf,
         "url_code": paper.url_code,
+        "url_project": paper.url_project,
+        "links_source": paper.links_source,
+        "license": paper.license,
+        "ai_summary": paper.ai_summary,
+        "ai_keywords": paper.ai_keywords or None,
         "source": paper.source,
         "versions": [{"version": v.number, "created": _iso(v.created) or None} for v in paper.versions],
         "content_hash": digest,
@@ -178,6 +201,11 @@ def _paper_from_row(row) -> Paper:
         url_abs=row.url_abs,
         url_pdf=row.url_pdf,
         url_code=row.url_code,
+        url_project=row.url_project,
+        links_source=row.links_source,
+        license=row.license,
+        ai_summary=row.ai_summary,
+        ai_keywords=list(row.ai_keywords or ()),
         source=row.source,
         versions=[
             Version(v["version"], datetime.fromisoformat(v["created"]) if v.get("created") else None)
@@ -227,7 +255,7 @@ class PaperStore(TableStore):
         inserts: list[dict] = []
         updates: list[tuple[int, dict]] = []
         pk_by_id = {paper_id: row.pk for paper_id, row in existing.items()}
-        for paper in batch:
+        for paper in map(_with_links_source, batch):
             row = existing.get(paper.id)
             if row is None:
                 inserts.append({"listed_at": now, **_row(paper, content_hash(paper), seq, now), "created_at": now})
