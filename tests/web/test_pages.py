@@ -160,9 +160,9 @@ def test_the_details_box_shows_every_stored_fact(settings: Settings, own_store: 
     link = r'<li><a href="([^"]+)" rel="noopener nofollow">[^<]+</a> <span class="found-in">([^<]+)</span>'
     links = re.findall(link, details)
     assert links == [
-        ("https://gitlab.com/example/widget-data", "GitLab, from the source"),
-        ("https://huggingface.co/example/widget-7b", "Hugging Face, named in the abstract"),
-        ("https://github.com/example/widget", "GitHub, named in the comments"),
+        ("https://gitlab.com/example/widget-data", "GitLab, from arXiv"),  # issue 24: each labelled by its origin
+        ("https://huggingface.co/example/widget-7b", "Hugging Face, from the abstract"),
+        ("https://github.com/example/widget", "GitHub, from arXiv comments"),
     ]
     api = client.get("/api/v1/papers/2410.99998").json()
     assert [(link["site"], link["found_in"]) for link in api["code_links"]] == [

@@ -41,6 +41,9 @@ MAX_LIMIT = 100
 MAX_OFFSET = 10_000
 # Candidates each retriever hands to fusion (at least offset + limit); see bench/quality.py.
 POOL_DEPTH = 100
+# A paper's authors whose other papers "From the same authors" looks for: the first ones sign most papers
+# of a group, and a 5,000-name collaboration's list would be 5,000 clauses.
+AUTHORS_COMPARED = 10
 # Semantic candidates fetched per wanted result when lexical constraints (phrases, field terms,
 # exclusions) must be checked on them afterwards.
 _CONSTRAINED_OVERFETCH = 4
@@ -395,6 +398,13 @@ class SearchEngine:
         parsed = ParsedQuery(terms=(Term(stored.title),), filters=filters)
         hits = self.lexical.search(parsed, limit=limit + 1).hits
         return self._results([hit for hit in hits if hit[0] != stored.pk][:limit])
+
+    def by_same_authors(self, stored: StoredPaper, limit: int = 5) -> list[SearchResult]:
+        """The newest other papers by an author of ``stored`` (among its first :data:`AUTHORS_COMPARED`), as
+        ``author:"name"`` finds them: one index query, however large the library or the collaboration."""
+        _check_arguments("lexical", "newest", limit, 0)
+        pks = self.lexical.newest_by_authors(stored.authors[:AUTHORS_COMPARED], limit, exclude=stored.pk)
+        return self._results([(pk, 0.0) for pk in pks])
 
     def recommend(
         self, liked: Sequence[int], limit: int = 10, filters: Filters | None = None, exclude: Sequence[int] = ()

@@ -130,6 +130,17 @@ def words_query(schema: tantivy.Schema, words: dict[str, float], optional: list[
     return Query.boolean_query([(Occur.Must, Query.boolean_query(essential)), *scored])
 
 
+def any_author(names: list[str], schema: tantivy.Schema) -> tantivy.Query | None:
+    """Papers with an author named as one of ``names``, each matched as ``author:"name"`` is; None for no
+    name of two words or more (a lone "Li" would name thousands of people)."""
+    queries = [
+        query
+        for name in names
+        if len(NAMES.tokens(name)) > 1 and (query := _term_query(Term(name, Field.AUTHOR, phrase=True), schema))
+    ]
+    return Query.boolean_query([(Occur.Should, query) for query in queries]) if queries else None
+
+
 def _word(schema: tantivy.Schema, word: str, weight: float) -> tantivy.Query:
     query = Query.term_query(schema, COMBINED, word)
     return query if weight == 1.0 else Query.boost_query(query, weight)

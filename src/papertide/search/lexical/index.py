@@ -23,7 +23,7 @@ import tantivy
 from papertide.errors import StoreError
 from papertide.search.lexical import maxscore
 from papertide.search.lexical.analysis import ANALYSIS_VERSION, NAMES, TEXT
-from papertide.search.lexical.compile import TermStats, compile_query, free_words
+from papertide.search.lexical.compile import TermStats, any_author, compile_query, free_words
 from papertide.search.lexical.documents import COMBINED, PK, SEQ, SUBMITTED, TITLE_WEIGHT, build_schema, to_document
 from papertide.search.query import ParsedQuery
 from papertide.store.papers.store import PaperStore, StoredPaper
@@ -178,6 +178,18 @@ class LexicalIndex:
         if not newest:  # equal scores in key order: tantivy orders them by segment, which indexing threads decide
             hits.sort(key=lambda hit: (-hit[1], hit[0]))
         return LexicalHits(hits, total, round(sum(words.values())), total_exact=pruned is None)
+
+    def newest_by_authors(self, names: list[str], limit: int, exclude: int) -> list[int]:
+        """Keys of the newest papers (undated last) with an author among ``names``, but not paper ``exclude``:
+        one query whose cost grows with those authors' papers, not the library."""
+        query = any_author(names, self._schema)
+        if query is None:
+            return []
+        searcher = self._generation().searcher
+        itself = tantivy.Query.term_query(self._schema, PK, exclude)
+        compiled = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.MustNot, itself)])
+        result = searcher.search(compiled, limit, count=False, order_by_field=SUBMITTED)
+        return searcher.fast_field_values(PK, [address for _, address in result.hits])
 
     def scores(self, query: ParsedQuery, pks: list[int]) -> dict[int, float]:
         """The BM25 scores of those of ``pks`` that match ``query``: scores another retriever's candidates,

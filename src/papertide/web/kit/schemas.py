@@ -9,10 +9,13 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, PrivateAttr
 
-from papertide.code_links import code_links
+from papertide.code_links import code_links, found_in_words, is_web_address
+from papertide.licences import licence_name
 from papertide.model import (
     MAX_ABSTRACT_LENGTH,
+    MAX_AI_SUMMARY_LENGTH,
     MAX_COMMENTS_LENGTH,
+    MAX_KEYWORDS,
     MAX_OTHER_TEXT_LENGTH,
     MAX_TITLE_LENGTH,
     MAX_VERSIONS,
@@ -25,6 +28,8 @@ from papertide.trending import TrendingItem
 from papertide.web.kit.shown import Clipper
 
 UPVOTES_SIGNAL = "hf_upvotes"
+STARS_SIGNAL = "github_stars"
+HUGGING_FACE = "hf-daily"  # the source whose GitHub repository the stars signal counts
 
 
 class Links(BaseModel):
@@ -73,11 +78,17 @@ class SignalValue(BaseModel):
 
 
 class CodeLink(BaseModel):
-    """A code, model or data repository of the paper's."""
+    """A code, model or data repository of the paper's, or its project page."""
 
     url: str
-    site: str = Field(description="`GitHub`, `GitLab` or `Hugging Face` (`Code` for another host a source gave).")
-    found_in: str = Field(description="`source` (the code link the source gave), `abstract` or `comments`.")
+    kind: str = Field(description="`code` (a repository of code, models or data) or `project` (a project page).")
+    site: str = Field(
+        description="`GitHub`, `GitLab`, `Hugging Face` or `Project page` (`Code` for another host a source gave)."
+    )
+    found_in: str = Field(description="`source` (a link the source gave), `abstract` or `comments`.")
+    source: str | None = Field(description="For `found_in` `source`: the source that gave it (`hf-daily`, ...).")
+    label: str = Field(description='Where it came from, in words: "from Hugging Face", "from the abstract", ...')
+    stars: int | None = Field(description="GitHub stars of the repository, as Hugging Face last counted them.")
 
 
 class PaperDetail(PaperSummary):
@@ -90,9 +101,13 @@ class PaperDetail(PaperSummary):
     versions: list[PaperVersion]
     signals: dict[str, SignalValue] = Field(description="Latest observation of each popularity signal, by name.")
     code_links: list[CodeLink] = Field(
-        description="The source's code link, then the GitHub, GitLab and Hugging Face URLs the abstract and arXiv "
-        "comments name."
+        description="The source's code and project links, then the GitHub, GitLab and Hugging Face URLs and the "
+        "project pages (`github.io` sites, addresses after \"project page\") the abstract and arXiv comments name."
     )
+    license: str | None = Field(description="The licence's address, as arXiv gives it.")
+    license_name: str | None = Field(description='The licence\'s short name ("CC BY 4.0"), else its address.')
+    ai_summary: str | None = Field(description="Hugging Face's machine-written summary of the paper.")
+    ai_keywords: list[str] = Field(description="Hugging Face's machine-chosen keywords.")
 
 
 class PaperList(BaseModel):
@@ -204,7 +219,8 @@ def paper_links(stored: StoredPaper) -> Links:
     if ":" not in paper.id and not (abs_url and pdf_url):
         arxiv_abs, arxiv_pdf = arxiv_links(paper.id)
         abs_url, pdf_url = abs_url or arxiv_abs, pdf_url or arxiv_pdf
-    return Links(abs=abs_url, pdf=pdf_url, code=paper.url_code)
+    code = paper.url_code if paper.url_code and is_web_address(paper.url_code) else None
+    return Links(abs=abs_url, pdf=pdf_url, code=code)
 
 
 def _summary_fields(stored: StoredPaper, clip: Clipper) -> dict:
@@ -243,14 +259,33 @@ def paper_detail(stored: StoredPaper) -> PaperDetail:
         source=paper.source,
         versions=[PaperVersion(version=v.number, created=v.created) for v in paper.versions[-MAX_VERSIONS:]],
         signals={name: SignalValue(value=s.value, observed_at=s.observed_at) for name, s in stored.signals.items()},
-        code_links=[
-            CodeLink(url=link.url, site=link.site, found_in=link.found_in)
-            for link in code_links(paper.url_code, stored.abstract, normalize(paper.comments))
-        ],
+        code_links=_code_links(stored),
+        license=(licence := clip.text(paper.license, MAX_OTHER_TEXT_LENGTH)),
+        license_name=licence_name(licence),
+        ai_summary=clip.text(paper.ai_summary, MAX_AI_SUMMARY_LENGTH),
+        ai_keywords=paper.ai_keywords[:MAX_KEYWORDS],
         truncated=clip.truncated or len(paper.versions) > MAX_VERSIONS,  # after every clip above
     )
     detail._store_key = stored.pk
     return detail
+
+
+def _code_links(stored: StoredPaper) -> list[CodeLink]:
+    paper = stored.paper
+    found = code_links(paper.url_code, stored.abstract, normalize(paper.comments), paper.url_project)
+    stars = stored.signals.get(STARS_SIGNAL) if paper.links_source == HUGGING_FACE else None
+    return [
+        CodeLink(
+            url=link.url,
+            kind=link.kind,
+            site=link.site,
+            found_in=link.found_in,
+            source=paper.links_source if link.found_in == "source" else None,
+            label=found_in_words(link, paper.links_source),
+            stars=round(stars.value) if stars and link.url == paper.url_code and link.site == "GitHub" else None,
+        )
+        for link in found
+    ]
 
 
 def search_hit(result: SearchResult) -> SearchHit:

@@ -14,6 +14,7 @@ from markupsafe import Markup, escape
 from starlette.requests import Request
 
 from papertide import __version__
+from papertide.code_links import is_web_address
 from papertide.taxonomy import CATEGORIES, POPULAR, describe
 from papertide.text import short_authors, snippet
 from papertide.web.kit.auth import csrf_token, page_user, sign_in_url
@@ -70,6 +71,7 @@ def _environment() -> jinja2.Environment:
     env.filters.update(
         day=day, short_authors=short_authors, snippet=snippet, category_name=describe, inline_code=inline_code
     )
+    env.tests["web_address"] = is_web_address
     env.globals.update(
         url_with=url_with,
         static=static,

@@ -1,4 +1,5 @@
-"""The HTML pages: new papers by time window (``/new``), and one page per paper with its similar papers."""
+"""The HTML pages: new papers by time window (``/new``), and one page per paper: its details, and the papers
+trending in its category, similar to it and by its authors, each section shown only when it has papers."""
 
 from __future__ import annotations
 
@@ -9,18 +10,24 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
+from papertide.errors import QueryError
+from papertide.search.query import Filters
+from papertide.store.papers.store import StoredPaper
+from papertide.trending import Trending, TrendingItem
+from papertide.trending import Window as TrendingWindow
 from papertide.web.feeds.links import new_papers_link
 from papertide.web.kit.auth import page_user
 from papertide.web.kit.dependencies import ServicesDep
 from papertide.web.kit.filters import to_paper_filter, without_blank_filters
 from papertide.web.kit.params import CategoryFiltersDep, CursorParam
-from papertide.web.kit.schemas import paper_detail, paper_summary, search_hit
+from papertide.web.kit.schemas import paper_detail, paper_summary, search_hit, trending_paper
 from papertide.web.kit.templating import STATIC_DIR, templates
 from papertide.web.kit.windows import Window
 from papertide.web.papers.lookup import canonical_id, find_paper
 
 PAGE_SIZE = 20
 SIMILAR_COUNT = 5
+SECTION_COUNT = 5  # papers in "Trending" and "From the same authors"
 
 pages = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
@@ -67,9 +74,25 @@ async def paper(request: Request, services: ServicesDep, paper_id: str) -> Respo
         page_user(request)  # the signed-in reader, read here rather than while the template renders
         stored = find_paper(services.store, wanted)
         similar = [search_hit(hit) for hit in services.engine.similar_to(stored, limit=SIMILAR_COUNT)]
-        return {"paper": paper_detail(stored), "similar": similar}
+        by_authors = [search_hit(hit) for hit in services.engine.by_same_authors(stored, limit=SECTION_COUNT)]
+        trending = [trending_paper(item) for item in _trending_beside(services.trending, stored)]
+        return {"paper": paper_detail(stored), "similar": similar, "by_authors": by_authors, "trending": trending}
 
     return templates.TemplateResponse(request, "paper.html", await services.lookup(lookup))
+
+
+def _trending_beside(trending: Trending, stored: StoredPaper) -> list[TrendingItem]:
+    """What trends this week in the paper's primary category, the paper itself aside: a read of the ranking
+    in memory and one hydrating query."""
+    category = stored.paper.primary_category
+    try:
+        filters = Filters(categories_include=(category,)) if category else None
+    except QueryError:  # a category no filter can name (a source's odd spelling): no section
+        filters = None
+    if filters is None:
+        return []
+    items = trending.trending(TrendingWindow.WEEK, filters, limit=SECTION_COUNT + 1)
+    return [item for item in items if item.paper.pk != stored.pk][:SECTION_COUNT]
 
 
 @pages.get("/favicon.ico")
