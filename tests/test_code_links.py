@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from papertide.code_links import MAX_LINKS, CodeLink, code_links
+from papertide.code_links import MAX_LINKS, CodeLink, code_links, found_in_words, is_web_address
+from papertide.licences import licence_name
 
 
 @pytest.mark.parametrize(
@@ -54,3 +55,57 @@ def test_the_source_link_comes_first_and_each_repository_once() -> None:
 def test_at_most_max_links() -> None:
     text = " ".join(f"https://github.com/org/repo{i}" for i in range(MAX_LINKS + 3))
     assert len(code_links(None, text, None)) == MAX_LINKS
+
+
+@pytest.mark.parametrize(
+    ("text", "url"),
+    [
+        ("Project page: https://circle-lmm.github.io/.", "https://circle-lmm.github.io/"),
+        ("see our project website at https://example.org/proj (with a demo)", "https://example.org/proj"),
+        ("Demo at foo.github.io/bar, and more.", "https://foo.github.io/bar"),
+        ("Homepage: https://www.cs.example.edu/~a/b.html;", "https://www.cs.example.edu/~a/b.html"),
+    ],
+)
+def test_project_pages_are_github_io_sites_or_addresses_after_the_words(text: str, url: str) -> None:
+    assert code_links(None, text, None) == [CodeLink(url, "Project page", "abstract", "project")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["the project page is soon.com", "results at https://example.org/table", "e.g. the homepage of arXiv.org",
+     "project page: https://github.com/x"],
+)  # fmt: skip
+def test_other_addresses_are_no_project_page(text: str) -> None:
+    assert [link for link in code_links(None, text, None) if link.kind == "project"] == []
+
+
+def test_the_source_project_page_follows_its_repository_and_only_web_addresses_count() -> None:
+    links = code_links("https://github.com/a/b", "", "Project page: https://a.github.io/b/", "https://a.github.io/b")
+    assert links == [
+        CodeLink("https://github.com/a/b", "GitHub", "source"),
+        CodeLink("https://a.github.io/b", "Project page", "source", "project"),  # named again in the comments: once
+    ]
+    assert code_links("javascript:alert(1)", "", None, "data:text/html,<script>") == []
+    assert not is_web_address("javascript:alert(1)") and is_web_address("HTTPS://example.org")
+
+
+@pytest.mark.parametrize(
+    ("found_in", "links_source", "words"),
+    [("abstract", "hf-daily", "from the abstract"), ("comments", None, "from arXiv comments"),
+     ("source", "hf-daily", "from Hugging Face"), ("source", "kaggle", "from the Kaggle arXiv snapshot"),
+     ("source", "my-feed", "from the source (my-feed)"), ("source", None, "from the source")],
+)  # fmt: skip
+def test_each_link_says_where_it_came_from(found_in: str, links_source: str | None, words: str) -> None:
+    assert found_in_words(CodeLink("https://github.com/a/b", "GitHub", found_in), links_source) == words
+
+
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [("http://arxiv.org/licenses/nonexclusive-distrib/1.0/", "arXiv non-exclusive licence to distribute"),
+     ("http://creativecommons.org/licenses/by/4.0/", "CC BY 4.0"),
+     ("https://creativecommons.org/licenses/by-nc-sa/3.0/", "CC BY-NC-SA 3.0"),
+     ("http://creativecommons.org/publicdomain/zero/1.0/", "CC0 1.0"),
+     ("http://example.org/my-licence", "http://example.org/my-licence"), (None, None)],
+)  # fmt: skip
+def test_licences_are_named(url: str | None, name: str | None) -> None:
+    assert licence_name(url) == name
