@@ -59,7 +59,7 @@ def test_hugging_face_paper_shows_its_links_stars_summary_and_keywords(client: T
     html = page(client, HF_PAPER)
     details = section(html, "details-heading")
     assert links_of(details) == [
-        ("https://circle-lmm.github.io/", "Project page, from Hugging Face"),
+        ("https://circle-lmm.github.io/", "from Hugging Face"),
         ("https://github.com/marco-garosi/CIRCLE", "GitHub, from Hugging Face · ★ 9"),
     ]
     assert "<dt>Project page</dt>" in details and "<dt>Code and data</dt>" in details
@@ -142,8 +142,8 @@ def test_every_new_field_is_escaped_and_no_script_address_becomes_a_link(client:
     details = section(re.sub(r"\s+", " ", html), "details-heading")
     assert "<dt>Licence</dt> <dd>javascript:alert(1)</dd>" in details  # an address that is no web address: text
     assert links_of(details) == [
-        ("https://evil.github.io/", "Project page, from the abstract"),
-        ("https://evil.example/", "Project page, from arXiv comments"),
+        ("https://evil.github.io/", "from the abstract"),
+        ("https://evil.example/", "from arXiv comments"),
     ]
     api = client.get(f"/api/v1/papers/{HOSTILE}").json()
     assert api["ai_summary"] == f"Summary {SCRIPT}" and api["links"]["code"] is None  # JSON carries the text
