@@ -18,6 +18,7 @@ from papertide.store import open_store
 from papertide.web.app import create_app
 from tests.postgres import fresh_database_url
 from tests.web.paper_page_library import HF_PAPER, HOSTILE, LICENSED, SCRIPT, build_library
+from tests.web.signin import services_of
 
 
 @pytest.fixture(scope="module")
@@ -164,3 +165,13 @@ def test_a_paper_with_nothing_beside_it_has_no_empty_box(request: pytest.Fixture
                    "similar-heading", 'class="paper-aside"', "No similar papers"):  # fmt: skip
         assert absent not in html
     assert 'class="paper-body single"' in html
+
+
+def test_a_category_no_filter_can_name_has_no_trending_section(client: TestClient) -> None:
+    """A source's odd spelling ("physics_misc") is stored and shown, but names no trending list."""
+    odd = Paper(id="2602.00003", title="Oddly filed", abstract="Text.", authors=["A. Author"],
+                categories=["physics_misc", "cs.CV"], source="jsonl")  # fmt: skip
+    ingest([odd], services_of(client).store)
+    html = page(client, "2602.00003")
+    assert section(html, "trending-heading") == ""  # though cs.CV, its second category, trends
+    assert '<a class="chip" href="/new?category=physics_misc">physics_misc</a>' in section(html, "details-heading")
