@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from papertide.errors import ConfigError
@@ -379,6 +379,39 @@ class Settings(BaseSettings):
         description="An address whose bounce score reaches this is suspended: no more digests until its "
         "owner resumes them on the manage page.",
     )
+
+    # -- operating: logs and metrics (README "Operating papertide") ----------------------------------
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Every log line of serve, worker and the CLI: 'text' for people at a terminal, 'json' for one "
+        "JSON object a line (ts, level, logger, msg, request_id and the access log's method, path, status, "
+        "duration_ms) for log pipelines. Addresses, tokens and passwords are redacted either way.",
+    )
+    metrics_access: Literal["off", "loopback", "token"] = Field(
+        default="loopback",
+        description="Who may read /metrics (and the worker's metrics port): 'off' (404), 'loopback' (requests from "
+        "127.0.0.1 or ::1 only; behind a proxy on the same host the forwarded client address counts), or 'token' "
+        "(anyone sending 'Authorization: Bearer <metrics_token>'). Never public without a token.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        min_length=16,
+        description="The bearer token Prometheus sends with metrics_access=token (at least 16 characters).",
+    )
+    worker_metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Port where `papertide worker` serves its own /metrics (job runs, mail sent), under the same "
+        "metrics_access rules; it listens on 127.0.0.1 with 'loopback', on every address with 'token'. Unset: none. "
+        "Several workers on one host need a port each.",
+    )
+
+    @model_validator(mode="after")
+    def _metrics_token_when_needed(self) -> Settings:
+        if self.metrics_access == "token" and self.metrics_token is None:
+            raise ValueError("metrics_access is 'token' but metrics_token is not set")
+        return self
 
     @classmethod
     def settings_customise_sources(

@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 
+from papertide.logs import JsonFormatter
 from papertide.store.papers.store import PaperStore
 from papertide.web.app import create_app
 
@@ -206,7 +207,7 @@ def test_each_request_is_logged_as_one_json_line(client: TestClient) -> None:
     finally:
         logger.removeHandler(handler)
     (record,) = records
-    line = json.loads(record.getMessage())
+    line = json.loads(JsonFormatter().format(record))  # with PAPERTIDE_LOG_FORMAT=json (tests/test_logs.py)
     assert line["method"] == "GET"
     assert line["path"] == "/api/v1/papers/2501.99999"
     assert line["status"] == 404

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from papertide.config import environment_variable, load_settings
+from papertide.logs import configure_logging
 from papertide.store import PaperStore, open_configured_store
 
 app = typer.Typer(
@@ -40,6 +41,7 @@ def _settings(
 ) -> None:
     overrides = {k: v for k, v in {"data_dir": data_dir, "database_url": database_url}.items() if v is not None}
     ctx.obj = load_settings(**overrides)
+    configure_logging(ctx.obj)  # warnings and errors; serve and worker log from INFO
     ctx.meta["overrides"] = overrides
 
 

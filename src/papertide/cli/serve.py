@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Annotated
 
@@ -9,6 +10,7 @@ import typer
 
 from papertide.cli.app import app, environment_of, err
 from papertide.config import SERVE_HOST, SERVE_PORT, Settings, environment_variable
+from papertide.logs import configure_logging
 
 WORKER_SETTINGS = ("map_vector_graph", "search_on_event_loop")  # turned on for serve --workers above 1
 
@@ -36,11 +38,13 @@ def serve(
     """
     import uvicorn
 
+    from papertide.metrics.exposition import prepare_multiprocess_dir
     from papertide.web.app import SERVED_VARIABLE, create_app
     from papertide.web.kit.site import port_mismatch, served_url
     from papertide.web.server.http_protocol import PapertideHttpProtocol
 
     settings: Settings = ctx.obj
+    configure_logging(settings, logging.INFO)  # uvicorn's lines too: it is given no logging config of its own
     if mismatch := port_mismatch(settings.base_url, port):
         err.print(f"[yellow]warning:[/] {mismatch}", highlight=False, soft_wrap=True)
     served = served_url(host, port)
@@ -50,6 +54,7 @@ def serve(
             host=host,
             port=port,
             access_log=False,
+            log_config=None,
             http=PapertideHttpProtocol,
         )
         return
@@ -57,6 +62,7 @@ def serve(
     # and unless configured otherwise (by any source) shares the vector graph's pages with the others and
     # searches on its event loop, as the processes use the cores.
     os.environ.update(environment_of(ctx))
+    prepare_multiprocess_dir(settings.data_dir)  # one scrape of /metrics then counts for every worker process
     os.environ[SERVED_VARIABLE] = served
     for name in WORKER_SETTINGS:
         if name not in settings.model_fields_set:
@@ -69,6 +75,7 @@ def serve(
         host=host,
         port=port,
         access_log=False,
+        log_config=None,
         timeout_worker_healthcheck=settings.serve_healthcheck_timeout_s,
         http=PapertideHttpProtocol,
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -13,6 +12,7 @@ from rich.table import Table
 from papertide.cli.app import JsonOption, app, out, parse_day, print_json, store_of
 from papertide.cli.digest import digest_app
 from papertide.config import Settings
+from papertide.logs import configure_logging
 from papertide.store import PaperStore
 
 if TYPE_CHECKING:
@@ -30,21 +30,16 @@ def _worker(settings: Settings, store: PaperStore, digests: DigestComposer | Non
     from papertide.digest.due import DigestComposer
     from papertide.digest.send import mailer_relay
     from papertide.mail import Mailer
+    from papertide.metrics.pool import watch_pool
     from papertide.worker.runner import Worker
 
     # Composing a digest multiplies small matrices (For you); a BLAS pool per product only fights the
     # worker's other threads and processes for the cores. Measured, 2,000 x 384 by a vector on two busy
     # cores: 0.36 ms on one thread, 10.7 ms on two. Index builds (faiss, OpenMP) keep their threads.
     threadpool_limits(limits=1, user_api="blas")
+    watch_pool(store.engine)
     mailer = Mailer.from_settings(settings)
     return Worker(settings, store, digests or DigestComposer.open(settings, store), lambda: mailer_relay(mailer))
-
-
-def _log_to_stderr(level: int) -> None:
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # faiss's loader tries its AVX512 and AVX2 builds first and logs each missing one as a
-    # ModuleNotFoundError at INFO; the generic build it then loads is the one the wheel ships.
-    logging.getLogger("faiss.loader").setLevel(logging.WARNING)
 
 
 @app.command()
@@ -58,14 +53,20 @@ def worker(
     SIGTERM or Ctrl-C lets the current step finish, then the worker exits. Several workers may run
     against one database: each job runs once, each digest is sent once.
     """
+    from papertide.metrics.worker_server import serve_worker_metrics
     from papertide.worker.runner import run_until_signalled
 
     if as_json and not once:  # a running worker reports in its log; only a single tick has one report
         raise typer.BadParameter("only a single tick prints a report: add --once", param_hint="--json")
-    _log_to_stderr(logging.INFO)
+    configure_logging(ctx.obj, logging.INFO)
     running = _worker(ctx.obj, store_of(ctx))
     if not once:
-        run_until_signalled(running)
+        metrics = serve_worker_metrics(ctx.obj)
+        try:
+            run_until_signalled(running)
+        finally:
+            if metrics is not None:
+                metrics.shutdown()
         return
     results, delivery = running.once()
     if as_json:
@@ -92,7 +93,6 @@ def digest_send(
     composed."""
     from papertide.digest.due import DigestComposer
 
-    _log_to_stderr(logging.WARNING)
     settings: Settings = ctx.obj
     store = store_of(ctx)
     digests = DigestComposer.open(settings, store)

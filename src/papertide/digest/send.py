@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from papertide.errors import MailError
 from papertide.mail import Connection, Mailer
+from papertide.metrics import MAIL_BOUNCES
 from papertide.store.digest.bounces import BounceStore
 from papertide.store.digest.outbox import Claimed, OutboxStore
 
@@ -256,6 +257,7 @@ class Delivery:
         code = exc.smtp_code
         if code is not None and code != 421 and claim.address.lower() in {r.lower() for r in exc.recipients}:
             self.bounces.record(claim.address, hard=not exc.transient, reason=exc.message)
+            MAIL_BOUNCES.labels("soft" if exc.transient else "hard").inc()
         attempts = claim.attempts + 1
         if exc.transient and attempts < self.policy.max_attempts:
             retry_at = self.outbox.now() + timedelta(seconds=self.policy.backoff_s(attempts))

@@ -13,10 +13,11 @@ from email.utils import getaddresses
 from typing import Protocol
 
 from papertide.config import Settings
-from papertide.errors import ConfigError, InvalidInput
+from papertide.errors import ConfigError, InvalidInput, MailError
 from papertide.mail.dkim import DkimKey, sign, wire_bytes
 from papertide.mail.maildir import MaildirTransport
 from papertide.mail.smtp import SmtpTransport
+from papertide.metrics import MAIL_FAILED, MAIL_SENT
 
 
 class Transport(Protocol):
@@ -55,7 +56,7 @@ class Connection(AbstractContextManager):
             del message["Bcc"]
         if self._dkim_key is not None:
             sign(message, self._dkim_key)
-        self._transport.send(wire_bytes(message), message["Message-ID"], sender, recipients)
+        self._send(wire_bytes(message), message["Message-ID"], sender, recipients)
 
     def send_wire(self, wire: bytes) -> None:
         """Deliver a finished message exactly as these bytes (a stored, already signed digest): nothing is
@@ -69,7 +70,17 @@ class Connection(AbstractContextManager):
         recipients = [
             address for _, address in getaddresses([v for f in _RECIPIENT_FIELDS for v in headers.get_all(f, [])])
         ]
-        self._transport.send(wire, headers["Message-ID"], *_checked_envelope(senders, recipients))
+        self._send(wire, headers["Message-ID"], *_checked_envelope(senders, recipients))
+
+    def _send(self, wire: bytes, message_id: str, sender: str, recipients: tuple[str, ...]) -> None:
+        """Hand the message to the transport, counting it as sent or failed."""
+        transport = type(self._transport).__name__.removesuffix("Transport").lower()  # smtp, maildir
+        try:
+            self._transport.send(wire, message_id, sender, recipients)
+        except MailError:
+            MAIL_FAILED.labels(transport).inc()
+            raise
+        MAIL_SENT.labels(transport).inc()
 
     def close(self) -> None:
         self._transport.close()

@@ -13,6 +13,8 @@ user means "this exact phrase or nothing".
 
 from __future__ import annotations
 
+import contextvars
+import logging
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -26,6 +28,7 @@ import numpy as np
 
 from papertide.config import Settings
 from papertide.errors import NotFound, PapertideError, QueryError
+from papertide.metrics.search import record_search, stage, timed_search
 from papertide.search import recommend as neighbours
 from papertide.search.highlight import highlight, query_terms, snippet
 from papertide.search.hybrid import Candidates, fuse
@@ -60,6 +63,8 @@ EMBEDDING_THREADS = 4
 # Seconds between background reloads of a vector index with a graph: while `papertide index`
 # commits a batch every few seconds, reloading after each would keep a core busy loading graphs.
 RELOAD_INTERVAL_S = 30.0
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,9 +201,30 @@ class SearchEngine:
         """
         started = time.perf_counter()
         _check_arguments(mode, sort, limit, offset)
-        parsed = parse_query(text, operators=operators)
-        if filters is not None:
-            parsed = merge_filters(parsed, filters)
+        with timed_search() as stages:
+            response = self._search(text, mode, filters, sort, limit, offset, operators, started)
+        record_search(response.mode, stages, response.took_ms / 1000)
+        log.info(
+            "search: mode %s, %d characters, %d of %d results in %.1f ms",
+            response.mode, len(text), len(response.results), response.total, response.took_ms,
+        )  # fmt: skip
+        return response
+
+    def _search(
+        self,
+        text: str,
+        mode: Mode,
+        filters: Filters | None,
+        sort: Sort,
+        limit: int,
+        offset: int,
+        operators: bool,
+        started: float,
+    ) -> SearchResponse:
+        with stage("parse"):
+            parsed = parse_query(text, operators=operators)
+            if filters is not None:
+                parsed = merge_filters(parsed, filters)
         warnings = list(parsed.warnings)
         exact = True
         if not parsed.positive_terms:
@@ -207,7 +233,8 @@ class SearchEngine:
             if parsed.paper_id:
                 ranked, total = self._paper(parsed.paper_id)
             else:
-                hits = self.lexical.search(parsed, limit=limit, offset=offset, newest=True)
+                with stage("lexical"):
+                    hits = self.lexical.search(parsed, limit=limit, offset=offset, newest=True)
                 ranked, total = hits.hits, hits.total
         else:
             vectors = self.vectors  # one snapshot for the whole search
@@ -219,7 +246,8 @@ class SearchEngine:
             evaluated = _Evaluated(self.lexical, depth)
             parsed = self._relaxed(parsed, warnings, evaluated)  # the text embedded stays as typed
             ranked, total, exact = self._ranked(parsed, vectors, mode, sort, limit, offset, evaluated, embedding)
-        results = self._results(ranked, parsed)
+        with stage("hydrate"):
+            results = self._results(ranked, parsed)
         took_ms = (time.perf_counter() - started) * 1000
         return SearchResponse(results, total, took_ms, tuple(warnings), parsed.paper_id, mode, parsed, exact)
 
@@ -251,7 +279,8 @@ class SearchEngine:
         """One page of ``parsed``'s ranking in a usable ``mode``, the total to page through and whether it is exact."""
         if vectors is None or embedding is None:
             if sort == "newest":
-                hits = self.lexical.search(parsed, limit=limit, offset=offset, newest=True)
+                with stage("lexical"):
+                    hits = self.lexical.search(parsed, limit=limit, offset=offset, newest=True)
                 return hits.hits, hits.total, hits.total_exact
             hits = evaluated.search(parsed)  # to this page's depth, shared with the relaxation check
             return hits.hits[offset : offset + limit], hits.total, hits.total_exact
@@ -265,7 +294,8 @@ class SearchEngine:
         off a topic's hybrid search, ~12 ms off a pasted abstract's). Alone it is made here.
         """
         if mode == "hybrid" or _constraints(parsed) is not None:
-            return self._embedding.submit(self._embed, parsed)
+            # with this context: the embedding's time counts as this search's stage
+            return self._embedding.submit(contextvars.copy_context().run, self._embed, parsed)
         made: Future[np.ndarray] = Future()
         made.set_result(self._embed(parsed))
         return made
@@ -301,9 +331,11 @@ class SearchEngine:
             total, exact = len(ranked), True
         else:
             pool = self.candidates(parsed, vectors, evaluated=evaluated, embedding=embedding)
-            ranked, total, exact = fuse(pool), pool.total, pool.total_exact
+            with stage("fuse"):
+                ranked, total, exact = fuse(pool), pool.total, pool.total_exact
         if sort == "newest":
-            ranked = self._newest_first(ranked)
+            with stage("fuse"):
+                ranked = self._newest_first(ranked)
         return ranked, total, exact
 
     def candidates(
@@ -330,16 +362,19 @@ class SearchEngine:
         query = embedding.result()
         semantic = self._semantic(parsed, vectors, query, evaluated)
         bm25, cosine = dict(lexical.hits), dict(semantic)
-        bm25.update(self.lexical.scores(parsed, [pk for pk, _ in semantic if pk not in bm25]))
-        pool = vectors.subset(list(dict.fromkeys([*cosine, *bm25])))  # gathered once, for fusion's feedback too
-        gathered = zip(pool.pks, pool.vectors, strict=True)
-        cosine.update(_dots(query, [(pk, paper) for pk, paper in gathered if pk not in cosine]))
+        with stage("lexical"):
+            bm25.update(self.lexical.scores(parsed, [pk for pk, _ in semantic if pk not in bm25]))
+        with stage("semantic"):
+            pool = vectors.subset(list(dict.fromkeys([*cosine, *bm25])))  # gathered once, for fusion's feedback too
+            gathered = zip(pool.pks, pool.vectors, strict=True)
+            cosine.update(_dots(query, [(pk, paper) for pk, paper in gathered if pk not in cosine]))
         total = max(lexical.total, len(cosine))
         return Candidates(bm25, cosine, total, lexical.words, query, pool, lexical.total_exact)
 
     def _embed(self, parsed: ParsedQuery) -> np.ndarray:
         assert self.embedder is not None
-        return self.embedder.embed_query(parsed.text_for_embedding())
+        with stage("embed"):
+            return self.embedder.embed_query(parsed.text_for_embedding())
 
     def _semantic(
         self, parsed: ParsedQuery, vectors: VectorIndex, query: np.ndarray, evaluated: _Evaluated
@@ -357,17 +392,22 @@ class SearchEngine:
         k = evaluated.depth
         constraints = _constraints(parsed)
         if constraints is None:
-            return _pairs(vectors.search(query, k, parsed.filters))
+            with stage("semantic"):
+                return _pairs(vectors.search(query, k, parsed.filters))
         required = any(term.required for term in constraints.terms)
         if required and (holding := evaluated.search(parsed)).total <= k:
-            return _by_meaning(_similarities(vectors, query, [pk for pk, _ in holding.hits]))
-        hits = _pairs(vectors.search(query, k * _CONSTRAINED_OVERFETCH, parsed.filters))
-        passing = self.lexical.scores(constraints, [pk for pk, _ in hits])
+            with stage("semantic"):
+                return _by_meaning(_similarities(vectors, query, [pk for pk, _ in holding.hits]))
+        with stage("semantic"):
+            hits = _pairs(vectors.search(query, k * _CONSTRAINED_OVERFETCH, parsed.filters))
+        with stage("lexical"):
+            passing = self.lexical.scores(constraints, [pk for pk, _ in hits])
         hits = [hit for hit in hits if hit[0] in passing][:k]
         if len(hits) < k and required:
             seen = {pk for pk, _ in hits}
             holders = [pk for pk, _ in evaluated.search(parsed).hits if pk not in seen]
-            hits = _by_meaning({**dict(hits), **_similarities(vectors, query, holders)})
+            with stage("semantic"):
+                hits = _by_meaning({**dict(hits), **_similarities(vectors, query, holders)})
         return hits[:k]
 
     def _newest_first(self, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
@@ -451,7 +491,8 @@ class _Evaluated:
         """The best :attr:`depth` matches of ``parsed`` by BM25, and how many match in all."""
         hits = self._done.get(parsed)
         if hits is None:
-            hits = self._done[parsed] = self._lexical.search(parsed, limit=self.depth)
+            with stage("lexical"):
+                hits = self._done[parsed] = self._lexical.search(parsed, limit=self.depth)
         return hits
 
 

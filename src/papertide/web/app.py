@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,7 +19,9 @@ from papertide.accounts.sessions import Sessions
 from papertide.accounts.sign_in import SignInLinks
 from papertide.config import Settings, load_settings
 from papertide.library import Library
+from papertide.logs import configure_logging
 from papertide.mail import Mailer
+from papertide.metrics.pool import watch_pool
 from papertide.search.engine import SearchEngine
 from papertide.search.upkeep.follower import IndexFollower
 from papertide.store import PaperStore, open_configured_store
@@ -27,7 +30,7 @@ from papertide.store.accounts.store import AccountStore
 from papertide.store.db.base import Clock, system_clock
 from papertide.store.search_texts import SearchTextStore
 from papertide.trending import Trending
-from papertide.web import health
+from papertide.web import health, metrics
 from papertide.web.accounts import api as account_api
 from papertide.web.accounts import pages as account_pages
 from papertide.web.accounts import sign_in
@@ -47,7 +50,7 @@ from papertide.web.library import pages as library
 from papertide.web.library import transfer as library_io
 from papertide.web.papers import api, pages
 from papertide.web.search import pages as search_page
-from papertide.web.server.access_log import AccessLogMiddleware, configure_access_log
+from papertide.web.server.access_log import AccessLogMiddleware, enable_access_log
 from papertide.web.server.options import OptionsMiddleware
 from papertide.web.server.security_headers import SecurityHeadersMiddleware
 from papertide.web.trending import pages as trending
@@ -81,6 +84,7 @@ def create_app(
     # the cores (measured: paper pages 84 -> 267 req/s on two cores with one thread per pool).
     threadpool_limits(limits=1)
     store = store or open_configured_store(settings)
+    watch_pool(store.engine)
     engine = engine or SearchEngine.open(settings, store)
     follow_s = settings.index_follow_interval(store.engine.dialect.name)
     follower = IndexFollower(store, settings, follow_s) if follow_s else None
@@ -132,11 +136,11 @@ def create_app(
     app.add_middleware(OptionsMiddleware)
     app.add_middleware(CsrfCookieMiddleware, secure=settings.secure_cookies)
     app.add_middleware(SecurityHeadersMiddleware)
-    configure_access_log()
+    enable_access_log()
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(SiteMiddleware, site=site)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    routers = [health.api, api.api, trending.api, library_api.api, library_io.api, for_you.api]
+    routers = [health.api, metrics.api, api.api, trending.api, library_api.api, library_io.api, for_you.api]
     routers += [account_api.api, trending.pages]
     # library_io's pages before library's: /c/{id}.bib must not be taken for a collection id
     routers += [pages.pages, library_io.pages, library.pages, for_you.pages, search_page.pages, feeds.pages]
@@ -152,4 +156,6 @@ SERVED_VARIABLE = "PAPERTIDE_SERVE_LISTENS_AT"
 
 def create_app_from_environment() -> FastAPI:
     """The app of the settings the environment gives: what each process of ``papertide serve --workers`` runs."""
-    return create_app(load_settings(), served=os.environ.get(SERVED_VARIABLE))
+    settings = load_settings()
+    configure_logging(settings, logging.INFO)
+    return create_app(settings, served=os.environ.get(SERVED_VARIABLE))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from papertide.errors import PapertideError
+from papertide.metrics import JOB_LAST_SUCCESS, JOB_RUNS
 from papertide.store.jobs import JobStore
 
 log = logging.getLogger("papertide.worker")
@@ -99,6 +100,8 @@ class JobRunner:
                 else:
                     log.exception("job %s (%s) failed", job.name, run_key)
         self.store.finish(job.name, self.holder, ok=ok, detail=detail, retry_at=retry_at)
+        JOB_RUNS.labels(job.name, "ok" if ok else "failed").inc()
         if ok:
+            JOB_LAST_SUCCESS.labels(job.name).set_to_current_time()
             log.info("job %s (%s) done: %s", job.name, run_key, detail)
         return JobResult(job.name, run_key, ok, detail)

@@ -43,7 +43,7 @@ DOCUMENTED_ERRORS: tuple[type[PapertideError], ...] = (
     InvalidInput, QueryError, Unauthorized, Forbidden, NotFound, Conflict, TooLarge, TooManyRequests, StoreError,
 )  # fmt: skip
 # Paths answered with problem+json rather than an HTML page (feeds are read by feed readers, not people).
-_MACHINE_PREFIXES = ("/api/", "/openapi.json", "/healthz", "/readyz", "/feeds/")
+_MACHINE_PREFIXES = ("/api/", "/openapi.json", "/healthz", "/readyz", "/metrics", "/feeds/")
 
 logger = logging.getLogger(__name__)
 

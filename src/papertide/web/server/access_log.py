@@ -1,42 +1,43 @@
-"""Access logging: one JSON line per request (method, path, status, duration) for log pipelines.
+"""Every request, once: its id, one access log line (method, path, status, duration) and its metrics.
+
+The request id comes from an incoming ``X-Request-ID`` when it is sane (a proxy's or a load
+balancer's, up to 64 letters, digits, ``-``, ``_``, ``.``), else is made here; it is echoed in the
+response's ``X-Request-ID`` and set in :data:`papertide.logs.REQUEST_ID` for the request's whole
+course, so the search, mail and error lines logged while serving it carry it too.
+
+Metrics count by route template (``/papers/{paper_id}``), never by raw path: one series per route,
+however many papers are asked for.
 
 A plain ASGI middleware rather than Starlette's ``BaseHTTPMiddleware``: it adds no task or
-stream copy per request, so logging costs microseconds even under load.
+stream copy per request, so this costs microseconds even under load.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import sys
+import re
 import time
-from datetime import UTC, datetime
+import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from papertide.logs import REQUEST_ID, redact_path
+from papertide.metrics import HTTP_REQUESTS, HTTP_SECONDS
+
 ACCESS_LOGGER = "papertide.access"
-# Paths that carry a secret (a sign-in link's token, a digest's confirm, manage or unsubscribe token)
-# are logged without it.
-_SECRET_PATH_PREFIXES = ("/signin/", "/digest/confirm/", "/digest/manage/", "/digest/unsubscribe/")
+REQUEST_ID_HEADER = b"x-request-id"
+_SANE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+UNMATCHED = "unmatched"  # the route label of requests no route took (404s of unknown paths)
 
 
-def configure_access_log() -> None:
-    """Give the access logger a stdout handler printing bare JSON lines, unless one is configured.
-
-    Server programs (``papertide serve``) should turn off uvicorn's own access log so each
-    request is logged once.
-    """
-    logger = logging.getLogger(ACCESS_LOGGER)
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stdout)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-        logger.propagate = False
+def enable_access_log() -> None:
+    """Log requests at INFO whatever the root logger's level (the CLI's is WARNING): a server's access log is on."""
+    logging.getLogger(ACCESS_LOGGER).setLevel(logging.INFO)
 
 
 class AccessLogMiddleware:
-    """Logs every HTTP request once its response has been sent (or has failed)."""
+    """Gives every HTTP request an id, then logs and counts it once its response has been sent (or has failed)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -47,31 +48,47 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
+        request_id = _request_id(scope)
         status = 500  # what the client gets if the app raises before starting a response
 
         async def send_and_record(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                message["headers"] = [*message.get("headers", []), (REQUEST_ID_HEADER, request_id.encode())]
             await send(message)
 
+        token = REQUEST_ID.set(request_id)
         try:
             await self.app(scope, receive, send_and_record)
         finally:
+            duration_s = time.perf_counter() - started
+            method = scope["method"] if scope["method"] in _METHODS else "other"
+            route = route_template(scope)
+            HTTP_REQUESTS.labels(method, route, str(status)).inc()
+            HTTP_SECONDS.labels(method, route).observe(duration_s)
             if self.logger.isEnabledFor(logging.INFO):
-                entry = {
-                    "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
-                    "method": scope["method"],
-                    "path": _loggable(scope["path"]),
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                }
-                self.logger.info(json.dumps(entry))
+                path = redact_path(scope["path"])
+                fields = {"method": scope["method"], "path": path, "status": status}
+                fields["duration_ms"] = round(duration_s * 1000, 2)
+                self.logger.info(
+                    "%s %s %s %.1f ms", scope["method"], path, status, fields["duration_ms"], extra={"fields": fields}
+                )
+            REQUEST_ID.reset(token)
 
 
-def _loggable(path: str) -> str:
-    for prefix in _SECRET_PATH_PREFIXES:
-        if path.startswith(prefix):
-            _, slash, rest = path.removeprefix(prefix).partition("/")  # /digest/manage/<token>/alerts
-            return f"{prefix}<token>{slash}{rest}"
-    return path
+def route_template(scope: Scope) -> str:
+    """The template of the route that took the request, as routed (the router records it in the scope)."""
+    route = scope.get("route")
+    if route is not None:
+        return getattr(route, "path_format", None) or route.path
+    if scope.get("root_path") and scope.get("endpoint") is not None:  # a mount: /static
+        return scope["root_path"] + "/{path}"
+    return UNMATCHED
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == REQUEST_ID_HEADER and _SANE_REQUEST_ID.fullmatch(value):
+            return value.decode()
+    return uuid.uuid4().hex

@@ -1,0 +1,19 @@
+"""Database pool use as gauges, kept current by the pool's own checkout and checkin events."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, event
+
+from papertide.metrics import POOL_IN_USE, POOL_SIZE
+
+
+def watch_pool(engine: Engine) -> None:
+    """Count ``engine``'s checked-out connections into :data:`POOL_IN_USE`, its pool size into :data:`POOL_SIZE`.
+
+    Call once per engine (the web app's and the worker's); the gauges sum over the live processes.
+    """
+    size = getattr(engine.pool, "size", None)
+    if callable(size):
+        POOL_SIZE.inc(size())
+    event.listen(engine, "checkout", lambda *_: POOL_IN_USE.inc())
+    event.listen(engine, "checkin", lambda *_: POOL_IN_USE.dec())

@@ -1,0 +1,44 @@
+"""``/metrics``: the Prometheus text of every process of this server, and the instance's counts.
+
+Off, loopback only (the default) or behind a bearer token, as ``metrics_access`` says; when off it
+answers 404 like any unknown path. Left out of the API reference: it is for Prometheus, not clients.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from papertide.errors import Forbidden, NotFound, Unauthorized
+from papertide.metrics.access import Access, metrics_access
+from papertide.metrics.exposition import CONTENT_TYPE, scrape
+from papertide.metrics.instance import IndexedSeqs, InstanceCollector
+from papertide.search.engine import SearchEngine
+from papertide.store.instance import InstanceStore
+from papertide.store.jobs import JobStore
+from papertide.web.kit.dependencies import ServicesDep
+
+api = APIRouter(include_in_schema=False)
+
+
+@api.get("/metrics")
+def metrics(request: Request, services: ServicesDep) -> Response:
+    access = metrics_access(
+        services.settings, request.client.host if request.client else None, request.headers.get("authorization")
+    )
+    if access is Access.HIDDEN:
+        raise NotFound(f"no route matches {request.url.path}")
+    if access is Access.UNAUTHENTICATED:
+        raise Unauthorized("metrics need 'Authorization: Bearer <metrics_token>'")
+    if access is Access.REFUSED:
+        raise Forbidden("metrics are served to loopback clients or the metrics token's holders only")
+    engine = services.store.engine
+    collector = InstanceCollector(InstanceStore(engine).counts, JobStore(engine).jobs, _indexed(services.engine))
+    return Response(scrape(collector), media_type=CONTENT_TYPE)
+
+
+def _indexed(engine: SearchEngine) -> IndexedSeqs:
+    def seqs() -> dict[str, int | None]:
+        vectors = engine.vectors
+        return {"lexical": engine.lexical.last_seq, "vector": vectors.last_change_seq if vectors else None}
+
+    return seqs
