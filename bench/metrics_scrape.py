@@ -42,7 +42,8 @@ def fill(engine: Engine, count: int) -> None:
         """), {"abstract": _ABSTRACT})  # fmt: skip
         accounts = max(count // 10, 1)
         users = series.replace(str(count), str(accounts))
-        conn.execute(text(f"INSERT INTO users (email, created_at) SELECT 'u' || n || '@example.org', {now} FROM {users}"))
+        email = "'u' || n || '@example.org'"
+        conn.execute(text(f"INSERT INTO users (email, created_at) SELECT {email}, {now} FROM {users}"))
         conn.execute(text(f"INSERT INTO votes (user_pk, paper_pk, created_at) SELECT n, n, {now} FROM {users}"))
         if engine.dialect.name == "postgresql":
             conn.execute(text("ANALYZE"))

@@ -132,6 +132,7 @@ def create_app(
         follower=follower,
     )
     app.state.digest = digest.DigestServices.over(app.state.services, clock)
+    app.state.instance_metrics = metrics.instance_collector(store, engine)
     install_problem_handlers(app)
     app.add_middleware(OptionsMiddleware)
     app.add_middleware(CsrfCookieMiddleware, secure=settings.secure_cookies)

@@ -11,10 +11,11 @@ from fastapi import APIRouter, Request, Response
 from papertide.errors import Forbidden, NotFound, Unauthorized
 from papertide.metrics.access import Access, metrics_access
 from papertide.metrics.exposition import CONTENT_TYPE, scrape
-from papertide.metrics.instance import IndexedSeqs, InstanceCollector
+from papertide.metrics.instance import InstanceCollector
 from papertide.search.engine import SearchEngine
 from papertide.store.instance import InstanceStore
 from papertide.store.jobs import JobStore
+from papertide.store.papers.store import PaperStore
 from papertide.web.kit.dependencies import ServicesDep
 
 api = APIRouter(include_in_schema=False)
@@ -31,14 +32,14 @@ def metrics(request: Request, services: ServicesDep) -> Response:
         raise Unauthorized("metrics need 'Authorization: Bearer <metrics_token>'")
     if access is Access.REFUSED:
         raise Forbidden("metrics are served to loopback clients or the metrics token's holders only")
-    engine = services.store.engine
-    collector = InstanceCollector(InstanceStore(engine).counts, JobStore(engine).jobs, _indexed(services.engine))
-    return Response(scrape(collector), media_type=CONTENT_TYPE)
+    return Response(scrape(request.app.state.instance_metrics), media_type=CONTENT_TYPE)
 
 
-def _indexed(engine: SearchEngine) -> IndexedSeqs:
-    def seqs() -> dict[str, int | None]:
+def instance_collector(store: PaperStore, engine: SearchEngine) -> InstanceCollector:
+    """The collector of the instance's counts and this node's index lag: one per app (it keeps a count)."""
+
+    def indexed() -> dict[str, int | None]:
         vectors = engine.vectors
         return {"lexical": engine.lexical.last_seq, "vector": vectors.last_change_seq if vectors else None}
 
-    return seqs
+    return InstanceCollector(InstanceStore(store.engine).counts, JobStore(store.engine).jobs, indexed)
