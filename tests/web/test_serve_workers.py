@@ -9,8 +9,10 @@ of them see papers stored while they serve.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -24,9 +26,11 @@ import httpx
 
 from papertide.ingest.pipeline import ingest
 from papertide.store import open_store
+from papertide.store.db.engine import create_store_engine
 from papertide.web.server.http_protocol import MAX_HEAD_BYTES
 from tests.search.topical_papers import topical_papers
 from tests.web.live_server import free_port
+from tests.web.metrics_helpers import parse, total, value
 
 FOLLOW_S = "0.2"
 AGREEING_ANSWERS = 12  # answers in a row, from whichever worker the kernel hands each connection to
@@ -163,3 +167,44 @@ def test_a_worker_that_starts_slowly_is_not_killed_by_the_health_ping(database_u
     assert served.server.returncode == 0, logged
     assert "died" not in logged, logged  # uvicorn: "Child process [pid] died" when it killed one
     assert len(re.findall(r"Started server process \[\d+\]", logged)) == 2, logged  # the first two, never replaced
+
+
+def test_one_scrape_counts_every_worker_and_forgets_a_dead_ones_pool(database_url: str, tmp_path: Path) -> None:
+    """prometheus_client's multiprocess mode: each worker process writes its counts to files under the data
+    directory, and whichever worker answers /metrics merges them all. A worker killed and replaced keeps its
+    counts (those requests happened) but its pool leaves the live gauges. Every line it logs is JSON here."""
+    ingest(topical_papers()[:3], open_store(database_url))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERTIDE_")}
+    env["PAPERTIDE_LOG_FORMAT"] = "json"
+    stale = tmp_path / "data" / "metrics" / "counter_1.db"  # a previous run's file: removed at start
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"stale")
+    with serving_two_workers(database_url, tmp_path, env) as served:
+        base = served.base
+        workers = started_workers(served, 2)
+        assert not stale.exists()
+        requests = 40
+        for _ in range(requests):  # a connection each: the kernel hands them to both workers
+            assert httpx.get(f"{base}/healthz", timeout=10).status_code == 200
+        counted_by = {int(path.stem.rsplit("_", 1)[1]) for path in stale.parent.glob("counter_*.db")}
+        assert counted_by == set(workers)
+
+        def scrape() -> dict:
+            return parse(httpx.get(f"{base}/metrics", timeout=10).text)
+
+        per_process = create_store_engine(database_url).pool.size()
+        every_worker(lambda: total(scrape(), "papertide_http_requests_total", route="/healthz") == requests,
+                     "every worker's scrape to count every worker's requests")  # fmt: skip
+        every_worker(lambda: value(scrape(), "papertide_db_pool_size") == 2 * per_process, "pools of two")
+
+        os.kill(workers[0], signal.SIGKILL)  # uvicorn's supervisor starts another in its place
+        started_workers_after = 3
+        deadline = time.monotonic() + 90
+        while served.log_text().count("Application startup complete") < started_workers_after:
+            assert time.monotonic() < deadline, served.log_text()
+            time.sleep(0.1)
+        every_worker(lambda: value(scrape(), "papertide_db_pool_size") == 2 * per_process, "the dead pool gone")
+        assert total(scrape(), "papertide_http_requests_total", route="/healthz") == requests
+    lines = served.logged.splitlines()
+    assert lines and all(json.loads(line)["msg"] for line in lines)
+    assert any("Application startup complete" in json.loads(line)["msg"] for line in lines)
