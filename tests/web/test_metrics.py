@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -21,6 +22,7 @@ from papertide.store import PaperStore
 from papertide.store.accounts.store import AccountStore
 from papertide.web.app import create_app
 from tests.search.topical_papers import topical_papers
+from tests.web.live_server import serve
 from tests.web.metrics_helpers import parse, total, value
 from tests.web.signin import csrf_token
 
@@ -180,3 +182,16 @@ def test_token_access_without_a_token_is_a_configuration_error(tmp_path) -> None
         load_settings(data_dir=tmp_path, metrics_access="token")
     with pytest.raises(ConfigError, match="metrics_token"):
         load_settings(data_dir=tmp_path, metrics_access="token", metrics_token="short")
+
+
+def test_a_remote_client_behind_a_local_proxy_is_refused(indexed_app: FastAPI) -> None:
+    """uvicorn (as `papertide serve` runs it) takes the client address from X-Forwarded-For when the request
+    comes from a trusted proxy (127.0.0.1 by default): a reverse proxy on the same host does not make every
+    client a loopback one."""
+    with serve(indexed_app) as base:
+        direct = httpx.get(f"{base}/metrics", timeout=10)
+        forwarded = httpx.get(f"{base}/metrics", headers={"X-Forwarded-For": "203.0.113.9"}, timeout=10)
+        forwarded_loopback = httpx.get(f"{base}/metrics", headers={"X-Forwarded-For": "127.0.0.1"}, timeout=10)
+    assert direct.status_code == 200 and "papertide_papers" in direct.text
+    assert forwarded.status_code == 403
+    assert forwarded_loopback.status_code == 200
