@@ -75,7 +75,11 @@ class RedactingFilter(logging.Filter):
         self.secrets = list(secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage(), self.secrets)
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # arguments that do not fit the format: log what there is, redacted
+            message = f"{record.msg} {record.args}"
+        record.msg = redact(message, self.secrets)
         record.args = None
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):

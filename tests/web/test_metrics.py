@@ -17,6 +17,8 @@ from fastapi.testclient import TestClient
 from papertide.config import Settings, load_settings
 from papertide.errors import ConfigError
 from papertide.ingest.pipeline import ingest
+from papertide.metrics import POOL_IN_USE, POOL_SIZE
+from papertide.metrics.pool import watch_pool
 from papertide.search.upkeep.update import update_indexes
 from papertide.store import PaperStore
 from papertide.store.accounts.store import AccountStore
@@ -195,3 +197,13 @@ def test_a_remote_client_behind_a_local_proxy_is_refused(indexed_app: FastAPI) -
     assert direct.status_code == 200 and "papertide_papers" in direct.text
     assert forwarded.status_code == 403
     assert forwarded_loopback.status_code == 200
+
+
+def test_a_pool_is_counted_once_however_many_apps_share_it(own_store: PaperStore) -> None:
+    watch_pool(own_store.engine)
+    size, in_use = POOL_SIZE._value.get(), POOL_IN_USE._value.get()
+    watch_pool(own_store.engine)
+    assert POOL_SIZE._value.get() == size
+    with own_store.engine.connect():
+        assert POOL_IN_USE._value.get() == in_use + 1  # not 2: one listener
+    assert POOL_IN_USE._value.get() == in_use

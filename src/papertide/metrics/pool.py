@@ -12,8 +12,18 @@ def watch_pool(engine: Engine) -> None:
 
     Call once per engine (the web app's and the worker's); the gauges sum over the live processes.
     """
+    if event.contains(engine, "checkout", _checked_out):  # watched already (several apps over one store)
+        return
     size = getattr(engine.pool, "size", None)
     if callable(size):
         POOL_SIZE.inc(size())
-    event.listen(engine, "checkout", lambda *_: POOL_IN_USE.inc())
-    event.listen(engine, "checkin", lambda *_: POOL_IN_USE.dec())
+    event.listen(engine, "checkout", _checked_out)
+    event.listen(engine, "checkin", _checked_in)
+
+
+def _checked_out(*_: object) -> None:
+    POOL_IN_USE.inc()
+
+
+def _checked_in(*_: object) -> None:
+    POOL_IN_USE.dec()

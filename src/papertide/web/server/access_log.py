@@ -62,19 +62,20 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, send_and_record)
         finally:
-            duration_s = time.perf_counter() - started
-            method = scope["method"] if scope["method"] in _METHODS else "other"
-            route = route_template(scope)
-            HTTP_REQUESTS.labels(method, route, str(status)).inc()
-            HTTP_SECONDS.labels(method, route).observe(duration_s)
-            if self.logger.isEnabledFor(logging.INFO):
-                path = redact_path(scope["path"])
-                fields = {"method": scope["method"], "path": path, "status": status}
-                fields["duration_ms"] = round(duration_s * 1000, 2)
-                self.logger.info(
-                    "%s %s %s %.1f ms", scope["method"], path, status, fields["duration_ms"], extra={"fields": fields}
-                )
-            REQUEST_ID.reset(token)
+            try:
+                self._record(scope, status, time.perf_counter() - started)
+            finally:
+                REQUEST_ID.reset(token)
+
+    def _record(self, scope: Scope, status: int, duration_s: float) -> None:
+        known = scope["method"] if scope["method"] in _METHODS else "other"
+        route = route_template(scope)
+        HTTP_REQUESTS.labels(known, route, str(status)).inc()
+        HTTP_SECONDS.labels(known, route).observe(duration_s)
+        if self.logger.isEnabledFor(logging.INFO):
+            method, path, ms = scope["method"], redact_path(scope["path"]), round(duration_s * 1000, 2)
+            fields = {"method": method, "path": path, "status": status, "duration_ms": ms}
+            self.logger.info("%s %s %s %.1f ms", method, path, status, ms, extra={"fields": fields})
 
 
 def route_template(scope: Scope) -> str:
