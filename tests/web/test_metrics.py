@@ -8,6 +8,7 @@ and after what it does.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -118,6 +119,12 @@ def test_the_instance_counts_come_from_the_store_and_the_index_lag_from_this_nod
         update_indexes(store, services.settings, embed=False)
         caught_up = scrape(client)
         assert value(caught_up, "papertide_index_lag", index="lexical") == 0
+
+        first = topical_papers()[0]
+        ingest([replace(first, version=first.version + 1, title="A revised title")], store)  # a change, no new paper
+        changed = scrape(client)
+        assert value(changed, "papertide_papers") == 12
+        assert value(changed, "papertide_index_lag", index="lexical") == 1
         assert value(caught_up, "papertide_db_pool_size") >= 1
         assert "papertide_db_pool_connections_in_use" in {name for name, _ in caught_up}
 
