@@ -6,11 +6,12 @@ served lives in a context variable (:data:`REQUEST_ID`): set by the access log m
 carried into every line logged while serving that request, on the event loop or on the worker
 thread its handler runs on (both copy the context), and into the search, mail and error lines.
 
-Redaction happens in a filter on that handler, before any formatter sees the record: the
-configured secrets (SMTP password, secret key, metrics token, the database URL's password) are
-replaced wherever they appear, and by pattern: email addresses (``a***@example.org``), bearer
-and API tokens, the tokens in sign-in, confirm, manage and unsubscribe links, and passwords in
-URLs. A log file then holds nothing that signs anyone in or names a subscriber.
+Redaction happens in that handler's formatter, on each line as it is written (message, fields and
+traceback alike; other handlers, a test's, see the record as logged): the configured secrets (SMTP
+password, secret key, metrics token, the database URL's password) are replaced wherever they
+appear, and by pattern: email addresses (``a***@example.org``), bearer and API tokens, the tokens
+in sign-in, confirm, manage and unsubscribe links, and passwords in URLs. A log file then holds
+nothing that signs anyone in or names a subscriber.
 """
 
 from __future__ import annotations
@@ -67,32 +68,6 @@ def configured_secrets(settings: Settings) -> list[str]:
     return sorted((value for value in found if len(value) >= 4), key=len, reverse=True)
 
 
-class RedactingFilter(logging.Filter):
-    """Rewrites each record's message, fields and traceback with :func:`redact`; never drops a record."""
-
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        super().__init__()
-        self.secrets = list(secrets)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except (TypeError, ValueError):  # arguments that do not fit the format: log what there is, redacted
-            message = f"{record.msg} {record.args}"
-        record.msg = redact(message, self.secrets)
-        record.args = None
-        fields = getattr(record, "fields", None)
-        if isinstance(fields, dict):
-            record.fields = {k: redact(v, self.secrets) if isinstance(v, str) else v for k, v in fields.items()}
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = redact(record.exc_text, self.secrets)
-        if record.stack_info:
-            record.stack_info = redact(record.stack_info, self.secrets)
-        return True
-
-
 class RequestIdFilter(logging.Filter):
     """Stamps each record with the id of the request being served (None outside requests)."""
 
@@ -102,19 +77,25 @@ class RequestIdFilter(logging.Filter):
 
 
 class TextFormatter(logging.Formatter):
-    """``2026-12-07 19:30:00,123 INFO papertide.search [req 4f2a...]: message``"""
+    """``2026-12-07 19:30:00,123 INFO papertide.search [req 4f2a...]: message``, redacted."""
 
-    def __init__(self) -> None:
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s%(request)s: %(message)s")
+        self.secrets = list(secrets)
 
     def format(self, record: logging.LogRecord) -> str:
         request_id = getattr(record, "request_id", None)
         record.request = f" [req {request_id}]" if request_id else ""
-        return super().format(record)
+        return redact(super().format(record), self.secrets)
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object a line: ts, level, logger, msg, request_id, the record's ``fields`` and any traceback."""
+    """One JSON object a line: ts, level, logger, msg, request_id, the record's ``fields`` and any traceback;
+    every text in it redacted."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.secrets = list(secrets)
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -132,6 +113,9 @@ class JsonFormatter(logging.Formatter):
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
             entry["exc"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = record.stack_info
+        entry = {key: redact(value, self.secrets) if isinstance(value, str) else value for key, value in entry.items()}
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
@@ -153,9 +137,9 @@ class _StderrHandler(logging.StreamHandler):
 def log_handler(settings: Settings, handler: logging.Handler | None = None) -> logging.Handler:
     """``handler`` (default: standard error) formatting, stamping and redacting as ``settings`` say."""
     handler = handler or _StderrHandler()
-    handler.setFormatter(JsonFormatter() if settings.log_format == "json" else TextFormatter())
+    secrets = configured_secrets(settings)
+    handler.setFormatter(JsonFormatter(secrets) if settings.log_format == "json" else TextFormatter(secrets))
     handler.addFilter(RequestIdFilter())
-    handler.addFilter(RedactingFilter(configured_secrets(settings)))
     return handler
 
 

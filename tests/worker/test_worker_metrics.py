@@ -3,6 +3,7 @@ under the same access rules as the web app's /metrics; and a real ``papertide wo
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -78,7 +79,7 @@ def test_the_worker_port_follows_the_access_rules(tmp_path: Path) -> None:
         assert other.status_code == 404
 
 
-def test_a_running_worker_serves_its_job_runs(db_url: str, tmp_path: Path) -> None:
+def test_a_running_worker_serves_its_job_runs_and_logs_json_lines(db_url: str, tmp_path: Path) -> None:
     port = free_port()
     env = {name: value for name, value in os.environ.items() if not name.startswith("PAPERTIDE_")}
     env |= {
@@ -89,14 +90,16 @@ def test_a_running_worker_serves_its_job_runs(db_url: str, tmp_path: Path) -> No
         "PAPERTIDE_WORKER_HF_DAYS": "0",
         "PAPERTIDE_WORKER_EMBED": "false",
         "PAPERTIDE_WORKER_TICK_S": "0.5",
+        "PAPERTIDE_LOG_FORMAT": "json",
     }
-    worker = subprocess.Popen([sys.executable, "-m", "papertide", "worker"], env=env, stderr=subprocess.PIPE)
+    logged = tmp_path / "worker.log"
+    worker = subprocess.Popen([sys.executable, "-m", "papertide", "worker"], env=env, stderr=logged.open("w"))
     try:
         samples: dict = {}
         deadline = time.monotonic() + 120
         while value(samples, "papertide_job_runs_total", job="trending", outcome="ok") < 2:
             if time.monotonic() > deadline or worker.poll() is not None:
-                pytest.fail(f"no job runs on the worker's port; it logged:\n{worker.stderr.read().decode()}")
+                pytest.fail(f"no job runs on the worker's port; it logged:\n{logged.read_text()}")
             with suppress(httpx.TransportError):
                 samples = parse(httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text)
             time.sleep(0.2)
@@ -105,3 +108,6 @@ def test_a_running_worker_serves_its_job_runs(db_url: str, tmp_path: Path) -> No
     finally:
         worker.terminate()
         worker.wait(60)
+    lines = [json.loads(line) for line in logged.read_text().splitlines()]  # every line is JSON
+    assert any(line["msg"].startswith("job index") for line in lines)
+    assert all({"ts", "level", "logger", "msg"} <= line.keys() for line in lines)

@@ -58,7 +58,7 @@ def worker(
 
     if as_json and not once:  # a running worker reports in its log; only a single tick has one report
         raise typer.BadParameter("only a single tick prints a report: add --once", param_hint="--json")
-    configure_logging(ctx.obj, logging.INFO)
+    configure_logging(ctx.obj, logging.WARNING if once else logging.INFO)  # a single tick's report says what ran
     running = _worker(ctx.obj, store_of(ctx))
     if not once:
         metrics = serve_worker_metrics(ctx.obj)
