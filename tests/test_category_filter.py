@@ -26,7 +26,7 @@ def test_valid_patterns_pass(pattern: str) -> None:
 
 @pytest.mark.parametrize("pattern", ["", "cs.", "1cs", "cs.L_G", "cs.**", "cs.LG;drop", "çs.LG"])
 def test_a_bad_pattern_is_named(pattern: str) -> None:
-    with pytest.raises(QueryError, match="is not a category pattern such as cs.LG") as raised:
+    with pytest.raises(QueryError, match=r"is not a category pattern such as cs\.LG") as raised:
         check_pattern(pattern)
     assert repr(pattern) in str(raised.value)
 
