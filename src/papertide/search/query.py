@@ -44,7 +44,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 
-from papertide.category_filter import category_patterns, check_pattern, passes, split_patterns
+from papertide.category_filter import category_patterns, check_pattern, passes
 from papertide.errors import QueryError
 from papertide.model import parse_arxiv_id
 
@@ -390,7 +390,7 @@ class _Builder:
             self.text.append(value)
 
     def _add_categories(self, token: _Token) -> None:
-        patterns = split_patterns(token.value)
+        patterns = [piece for piece in re.split(r"[\s,]+", token.value) if piece]  # any white space, unlike a form's
         if not patterns:
             raise QueryError(f"{token.raw!r} names no category; write it right after the colon, e.g. cat:cs.LG")
         for pattern in patterns:
