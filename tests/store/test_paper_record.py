@@ -82,7 +82,9 @@ def test_the_content_hash_reads_every_field_but_source_and_signals(field: str) -
 
 
 def test_merged_fields_are_every_field_a_source_may_leave_empty() -> None:
-    assert set(paper_store._MERGED_FIELDS) == {f.name for f in dataclasses.fields(Paper)} - NEVER_MERGED
+    merged, links = set(paper_store._MERGED_FIELDS), set(paper_store._LINK_FIELDS)  # links: kept or replaced together
+    assert not merged & links
+    assert merged | links == {f.name for f in dataclasses.fields(Paper)} - NEVER_MERGED
 
 
 def test_an_empty_incoming_field_keeps_the_stored_value(store: PaperStore) -> None:
@@ -91,6 +93,5 @@ def test_an_empty_incoming_field_keeps_the_stored_value(store: PaperStore) -> No
     poorer = Paper(id=paper.id, title=paper.title, version=paper.version, source="poorer")
     assert store.write_batch([poorer]).unchanged == 1  # nothing it says is new (its source is not hashed)
     kept = store.get(paper.id).paper
-    assert {name: getattr(kept, name) for name in paper_store._MERGED_FIELDS} == {
-        name: getattr(paper, name) for name in paper_store._MERGED_FIELDS
-    }
+    merged = (*paper_store._MERGED_FIELDS, *paper_store._LINK_FIELDS)
+    assert {name: getattr(kept, name) for name in merged} == {name: getattr(paper, name) for name in merged}
