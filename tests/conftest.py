@@ -36,6 +36,16 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(created, ignore_errors=True)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked slow first, in their collected order otherwise.
+
+    ``make test`` runs two workers that steal from each other's queue when idle (``--dist worksteal``).
+    Collected last, the slowest tests (the worker crash test, the API fuzzing, ``serve --workers``:
+    each ~0.5-2.5 minutes on a busy machine) ran alone at the end while the other worker idled.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture
 def store(database_url: str) -> PaperStore:
     """A fresh store of the backend under test (see tests/postgres.py)."""

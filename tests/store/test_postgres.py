@@ -96,3 +96,22 @@ def test_a_test_database_is_dropped_with_connections_still_open(postgres: Postgr
         assert conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None
     with pytest.raises(StoreError):
         store.get("2401.00001")
+
+
+@pytest.mark.parametrize("use", ["write", "read"])
+def test_a_test_database_is_handed_on_only_if_no_session_opened_it(postgres: PostgresForTests, use: str) -> None:
+    with postgres.database_for_test() as unopened:
+        pass
+    with postgres.database_for_test() as url:
+        assert url == unopened  # never opened: the next test gets the same copy of the template
+        store = open_store(url)
+        if use == "write":
+            store.write_batch([make("2401.00001")])
+        else:
+            assert store.count() == 0
+        store.engine.dispose()
+    with postgres.database_for_test() as after:
+        assert after != url
+        fresh = open_store(after)
+        assert fresh.count() == 0
+        fresh.engine.dispose()

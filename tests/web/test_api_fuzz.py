@@ -35,6 +35,8 @@ from tests.postgres import fresh_database_url
 from tests.web.corpus import load_papers
 from tests.web.library_helpers import bearer
 
+pytestmark = pytest.mark.slow  # run first (tests/conftest.py): the two runs take minutes
+
 # schemathesis.specs.openapi.schemas is imported above, at collection, rather than lazily inside the first
 # from_asgi: pytest rewrites a plugin's modules as they are imported, and CPython 3.11.7's compile() can fail
 # there with "SystemError: AST constructor recursion depth mismatch" when called deep inside a running test.

@@ -18,16 +18,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from papertide.accounts.sign_in import normalise_email
+from papertide.category_filter import CATEGORY_LIST_PATTERN
 from papertide.config import Settings
 from papertide.digest.links import MANAGE
 from papertide.errors import InvalidInput, QueryError
 from papertide.mail.addresses import parse_address
+from papertide.search.query import build_filters
 from papertide.store import PaperStore
 from papertide.store.db.cursors import CURSOR_PATTERN, decode_cursor
 from papertide.store.db.schema import MAX_KEY
 from papertide.web.app import create_app
 from papertide.web.kit.border import EMAIL_PATTERN
-from papertide.web.kit.filters import CATEGORY_LIST_PATTERN, build_filters
 from tests.web.library_helpers import bearer
 from tests.web.live_server import serve
 from tests.web.signin import csrf_token, sign_in

@@ -28,6 +28,8 @@ from tests.postgres import PostgresForTests
 from tests.search.topical_papers import topical_papers
 from tests.web.live_server import serve
 
+pytestmark = pytest.mark.slow  # run first (tests/conftest.py): two nodes follow one database
+
 FOLLOW_S = 0.3
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pytest
 
 from papertide.ingest.pipeline import ingest
 from papertide.store import open_store
@@ -31,6 +32,8 @@ from papertide.web.server.http_protocol import MAX_HEAD_BYTES
 from tests.search.topical_papers import topical_papers
 from tests.web.live_server import free_port
 from tests.web.metrics_helpers import parse, total, value
+
+pytestmark = pytest.mark.slow  # run first (tests/conftest.py): each starts and stops a two-worker server
 
 FOLLOW_S = "0.2"
 AGREEING_ANSWERS = 12  # answers in a row, from whichever worker the kernel hands each connection to

@@ -79,6 +79,7 @@ def ask_for_sign_in(client: httpx.Client, email: str, host: str | None = None) -
     assert sent.status_code == 200, sent.text
 
 
+@pytest.mark.slow  # run first (tests/conftest.py)
 def test_serve_on_another_port_mails_and_feeds_links_to_that_port(
     tmp_path: Path, database_url: str, smtp_server: MailServer
 ) -> None:
@@ -107,6 +108,7 @@ def test_serve_on_another_port_mails_and_feeds_links_to_that_port(
     assert "names port" not in logged[0]  # no base URL configured: no port to disagree with
 
 
+@pytest.mark.slow  # run first (tests/conftest.py)
 def test_serve_warns_when_the_base_url_names_another_port(tmp_path: Path, database_url: str) -> None:
     port = free_port()
     configured = {"PAPERTIDE_BASE_URL": "http://127.0.0.1:8000"}

@@ -81,6 +81,7 @@ def test_digest_send_to_one_address_whatever_the_hour(data_dir: Path, smtp_serve
     assert [m["To"] for m in smtp_server.wait_for(1)] == ["reader@example.org"]
 
 
+@pytest.mark.slow  # run first (tests/conftest.py)
 def test_digest_send_refuses_bad_input_and_sends_nothing(data_dir: Path, smtp_server: MailServer) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "papertide", "digest", "send", "--to", "nobody@example.org"],
@@ -108,6 +109,7 @@ def test_worker_once_runs_the_schedule_and_status_shows_it(data_dir: Path, smtp_
     assert "digest outbox" in table and "sent" in table
 
 
+@pytest.mark.slow  # run first (tests/conftest.py)
 def test_worker_once_without_network_warns_once_per_source_and_logs_no_import_errors(tmp_path: Path) -> None:
     closed = MailServer().start()  # a port nothing listens on once it stops
     refused = f"http://127.0.0.1:{closed.port}/oai2"

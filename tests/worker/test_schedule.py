@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from papertide.config import Settings
 from papertide.digest.due import DigestComposer
 from papertide.digest.send import mailer_relay
@@ -26,6 +28,8 @@ from tests.clock import ControlledClock
 from tests.digest.conftest import paper
 from tests.mail_server import MailServer
 from tests.worker.conftest import subscribe
+
+pytestmark = pytest.mark.slow  # run first (tests/conftest.py): workers across a clock change
 
 BERLIN = ZoneInfo("Europe/Berlin")
 AUCKLAND = ZoneInfo("Pacific/Auckland")

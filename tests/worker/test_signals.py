@@ -5,12 +5,15 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine
 
 from papertide.store.digest.outbox import OutboxStore
 from papertide.store.jobs import JobStore
 from tests.worker.conftest import subscribe
 from tests.worker.processes import WAIT_S, mail_server_process, start_worker, worker_command
+
+pytestmark = pytest.mark.slow  # run first (tests/conftest.py): a worker process signalled mid-batch
 
 BATCH = 20  # tests/worker/worker_process.py's outbox_batch
 

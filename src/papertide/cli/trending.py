@@ -8,8 +8,8 @@ import typer
 from rich.table import Table
 
 from papertide.cli.app import JsonOption, app, err, out, print_json, store_of
+from papertide.search.query import build_filters
 from papertide.trending import Trending, Window
-from papertide.web.kit.filters import build_filters
 
 
 @app.command()

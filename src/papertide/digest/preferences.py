@@ -3,7 +3,7 @@
 :meth:`Preferences.parse` is the one door for input from forms and the API: every field is
 checked and bounded, and the first bad one raises :class:`~papertide.errors.InvalidInput` whose
 message starts with the field's name, before anything is stored. Category patterns arrive
-already split and spelled by the caller (the web layer's ``category_patterns``) and are checked
+already split and spelled by the caller (:func:`~papertide.category_filter.category_patterns`) and are checked
 here with the search engine's own :class:`~papertide.search.query.Filters`.
 """
 

@@ -13,11 +13,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from fnmatch import fnmatchcase
 from itertools import pairwise
 
 import numpy as np
 
+from papertide.category_filter import matches_any
 from papertide.search.query import Filters
 
 NO_DAY = np.iinfo(np.int32).min  # an undated paper: fails every date limit
@@ -215,7 +215,7 @@ class PaperTable:
         return np.sort(self.pks[self.mask(filters)])
 
     def _has_category(self, patterns: tuple[str, ...]) -> np.ndarray:
-        """Whether each row has a category matching one of ``patterns`` (as :meth:`Filters.category_matches`);
+        """Whether each row has a category matching one of ``patterns`` (as :func:`~papertide.category_filter.passes`);
         read-only, and kept for the next search with the same patterns while no rows are appended."""
         folded = tuple(sorted({pattern.lower() for pattern in patterns}))
         key = (folded, len(self))
@@ -226,7 +226,7 @@ class PaperTable:
                 return found
         found = np.zeros(len(self), dtype=np.bool_)
         for name, rows in zip(self.vocabulary, self._rows_of_category, strict=True):
-            if any(fnmatchcase(name.lower(), pattern) for pattern in folded):
+            if matches_any(folded, (name,)):
                 found[rows.values] = True
         found.flags.writeable = False
         with self._category_masks_lock:

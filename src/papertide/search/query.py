@@ -43,8 +43,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
-from fnmatch import fnmatchcase
 
+from papertide.category_filter import category_patterns, check_pattern, passes
 from papertide.errors import QueryError
 from papertide.model import parse_arxiv_id
 
@@ -83,11 +83,6 @@ class Term:
         return self.phrase or self.field is not None
 
 
-# ASCII letters, '-' and '.', with an optional trailing '*': nothing a backend must escape but '*'.
-_CATEGORY = re.compile(r"[a-z][a-z-]*(?:\.[a-z-]+\*?|\.\*|\*)?", re.IGNORECASE | re.ASCII)
-_CATEGORY_HELP = "a category pattern such as cs.LG, cs.*, hep-th or math.GT"
-
-
 @dataclass(frozen=True, slots=True)
 class Filters:
     """Constraints that select papers without scoring them.
@@ -106,8 +101,7 @@ class Filters:
 
     def __post_init__(self) -> None:
         for pattern in (*self.categories_include, *self.categories_exclude):
-            if not _CATEGORY.fullmatch(pattern):
-                raise QueryError(f"{pattern!r} is not {_CATEGORY_HELP}")
+            check_pattern(pattern)
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise QueryError(f"the date limits leave no dates: {self.date_from} is after {self.date_to}")
 
@@ -117,14 +111,7 @@ class Filters:
 
     def category_matches(self, categories: Iterable[str]) -> bool:
         """Whether a paper listed in ``categories`` passes the category filters."""
-        folded = [category.lower() for category in categories]
-
-        def any_match(patterns: tuple[str, ...]) -> bool:
-            return any(fnmatchcase(category, pattern.lower()) for pattern in patterns for category in folded)
-
-        if self.categories_include and not any_match(self.categories_include):
-            return False
-        return not any_match(self.categories_exclude)
+        return passes(categories, self.categories_include, self.categories_exclude)
 
     def date_matches(self, day: date | None) -> bool:
         """Whether a paper of this date passes; an undated paper fails any date limit."""
@@ -219,6 +206,17 @@ def _merged(terms: Iterable[Term]) -> tuple[Term, ...]:
         key = replace(term, count=1)
         counts[key] = counts.get(key, 0) + term.count
     return tuple(replace(term, count=count) for term, count in counts.items())
+
+
+def build_filters(
+    categories: Iterable[str] = (),
+    exclude: Iterable[str] = (),
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> Filters:
+    """Filters from typed values (form fields, query parameters, CLI options), each category value one or more
+    patterns; raises :class:`QueryError` for a bad pattern or an empty range."""
+    return Filters(category_patterns(categories), category_patterns(exclude), date_from, date_to)
 
 
 def merge_filters(parsed: ParsedQuery, extra: Filters) -> ParsedQuery:
@@ -392,12 +390,11 @@ class _Builder:
             self.text.append(value)
 
     def _add_categories(self, token: _Token) -> None:
-        patterns = [piece for piece in re.split(r"[\s,]+", token.value) if piece]
+        patterns = [piece for piece in re.split(r"[\s,]+", token.value) if piece]  # any white space, unlike a form's
         if not patterns:
             raise QueryError(f"{token.raw!r} names no category; write it right after the colon, e.g. cat:cs.LG")
         for pattern in patterns:
-            if not _CATEGORY.fullmatch(pattern):
-                raise QueryError(f"{token.raw!r}: {pattern!r} is not {_CATEGORY_HELP}")
+            check_pattern(pattern, token.raw)
         target = self.exclude if token.negated else self.include
         target.update(dict.fromkeys(_canonical(patterns)))
 

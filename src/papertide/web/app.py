@@ -53,6 +53,7 @@ from papertide.web.search import pages as search_page
 from papertide.web.server.access_log import AccessLogMiddleware, enable_access_log
 from papertide.web.server.options import OptionsMiddleware
 from papertide.web.server.security_headers import SecurityHeadersMiddleware
+from papertide.web.trending import api as trending_api
 from papertide.web.trending import pages as trending
 
 DESCRIPTION = """\
@@ -141,7 +142,7 @@ def create_app(
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(SiteMiddleware, site=site)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    routers = [health.api, metrics.api, api.api, trending.api, library_api.api, library_io.api, for_you.api]
+    routers = [health.api, metrics.api, api.api, trending_api.api, library_api.api, library_io.api, for_you.api]
     routers += [account_api.api, trending.pages]
     # library_io's pages before library's: /c/{id}.bib must not be taken for a collection id
     routers += [pages.pages, library_io.pages, library.pages, for_you.pages, search_page.pages, feeds.pages]

@@ -112,6 +112,11 @@ class BatchResult:
     unchanged: int = 0
 
 
+# The Paper record is declared once, in papertide.model; content_hash, _MERGED_FIELDS, _row and _paper_from_row
+# spell its fields out for speed and clarity, and tests/store/test_paper_record.py checks each against the
+# dataclass (every field stored, read back, hashed and merged; every column accounted for).
+
+
 def content_hash(paper: Paper) -> str:
     """A digest of everything a source says about a paper except signals (they have their own history)."""
     parts = [

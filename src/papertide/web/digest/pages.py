@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from papertide.category_filter import category_patterns
 from papertide.digest.alerts import search_text
 from papertide.digest.compose import Composer
 from papertide.digest.links import MANAGE, UNSUBSCRIBE
@@ -31,7 +32,6 @@ from papertide.web.feeds.pages import search_link
 from papertide.web.kit.auth import CsrfDep, OptionalUserDep, page_user
 from papertide.web.kit.border import DbId
 from papertide.web.kit.dependencies import Services, ServicesDep
-from papertide.web.kit.filters import category_patterns
 from papertide.web.kit.problems import page_with_error
 from papertide.web.kit.templating import templates
 

@@ -45,7 +45,7 @@ from papertide.web.kit.conditional import conditional_response
 from papertide.web.kit.dependencies import Services, ServicesDep
 from papertide.web.kit.filters import to_paper_filter
 from papertide.web.kit.params import CategoryFiltersDep, ModeParam, QueryParam
-from papertide.web.trending.pages import WindowParam, trending_items
+from papertide.web.trending.listing import WindowParam, trending_items
 
 pages = APIRouter(prefix="/feeds", include_in_schema=False)
 

@@ -8,12 +8,12 @@ from typing import Annotated
 from fastapi import Depends, Query
 from pydantic import BaseModel, Field, WithJsonSchema
 
+from papertide.category_filter import CATEGORY_LIST_PATTERN
 from papertide.errors import QueryError
 from papertide.search.engine import MAX_OFFSET, Mode, Sort
-from papertide.search.query import MAX_QUERY_CHARS, Filters
+from papertide.search.query import MAX_QUERY_CHARS, Filters, build_filters
 from papertide.store.db.cursors import CURSOR_PATTERN
 from papertide.web.kit.border import IsoDay, whole_number
-from papertide.web.kit.filters import CATEGORY_LIST_PATTERN, build_filters
 
 MAX_PATTERNS = 32
 
