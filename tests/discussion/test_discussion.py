@@ -24,7 +24,9 @@ class World:
         settings = load_settings(
             data_dir=tmp_path, comment_max_chars=200, comment_limit_per_hour=4, comment_new_account_limit_per_hour=2
         )
-        self.discussion = Discussion.over(self.accounts, RateLimiter(RateLimitStore(store.engine, self.clock)), settings)
+        self.discussion = Discussion.over(
+            self.accounts, RateLimiter(RateLimitStore(store.engine, self.clock)), settings
+        )
         store.write_batch([paper("2410.00001"), paper("2410.00002")])
         self.papers = [p.pk for p in store.get_many_by_id(["2410.00001", "2410.00002"])]
 
@@ -212,7 +214,7 @@ def test_roles_are_validated(world: World) -> None:
     alice = world.user("alice")
     with pytest.raises(InvalidInput, match="unknown role 'owner': the roles are moderator, admin"):
         roles.grant("owner", alice.email)
-    with pytest.raises(NotFound, match="no account for 'nobody@example.org'"):
+    with pytest.raises(NotFound, match=r"no account for 'nobody@example\.org'"):
         roles.grant("moderator", "nobody@example.org")
     assert roles.grant("admin", alice.email) and roles.moderates(alice)
     assert roles.revoke("admin", alice.email) and not roles.moderates(alice)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -21,10 +20,10 @@ XSS_PAYLOADS = [
     "<svg><script>alert(1)</script></svg>",
     "<body onload=alert(1)>",
     "<iframe src=javascript:alert(1)></iframe>",
-    "<a href=\"javascript:alert(1)\">x</a>",
-    "<div style=\"background:url(javascript:alert(1))\">x</div>",
-    "<div style=\"width: expression(alert(1))\">x</div>",
-    "<object data=\"data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==\"></object>",
+    '<a href="javascript:alert(1)">x</a>',
+    '<div style="background:url(javascript:alert(1))">x</div>',
+    '<div style="width: expression(alert(1))">x</div>',
+    '<object data="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg=="></object>',
     "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
     "<<SCRIPT>alert(1);//<</SCRIPT>",
     "<scr<script>ipt>alert(1)</scr</script>ipt>",
@@ -37,11 +36,11 @@ XSS_PAYLOADS = [
     "[click](%6A%61%76%61%73%63%72%69%70%74:alert(1))",
     "[click](vbscript:msgbox(1))",
     "[click](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
-    "[click](\"onmouseover=alert(1))",
+    '[click]("onmouseover=alert(1))',
     '[click](https://example.org "title\\" onmouseover=\\"alert(1)")',
     "![x](javascript:alert(1))",
     "![x](https://evil.example/track.png)",
-    "![x\" onerror=\"alert(1)](https://evil.example/x.png)",
+    '![x" onerror="alert(1)](https://evil.example/x.png)',
     "<javascript:alert(1)>",
     "[a]: javascript:alert(1)\n\n[a]",
     "`<script>alert(1)</script>`",
@@ -51,7 +50,9 @@ XSS_PAYLOADS = [
     "\\(<svg onload=alert(1)>\\)",
 ]
 
-_TAGS = {"p", "br", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li", "a", "hr"} | {f"h{n}" for n in range(1, 7)}
+_TAGS = {"p", "br", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li", "a", "hr"} | {
+    f"h{n}" for n in range(1, 7)
+}
 _ATTRIBUTES = {"a": {"href", "title", "rel"}, "ol": {"start"}}
 
 
