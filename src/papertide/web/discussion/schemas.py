@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from papertide.discussion import CommentView, CommentVote
+from papertide.discussion.rules import MAX_REPORT_CHARS
 from papertide.store.db.schema import MAX_KEY
 
 
@@ -70,14 +71,16 @@ class CommentThread(BaseModel):
 
 
 class CommentCreate(BaseModel):
-    body: str = Field(description="Markdown; TeX between $...$ is typeset. Raw HTML is shown as text.")
+    body: str = Field(
+        min_length=1, description="Markdown; TeX between $...$ is typeset. Raw HTML is shown as text. Not blank."
+    )
     parent: int | None = Field(
         default=None, ge=1, le=MAX_KEY, description="Reply to this comment (on the same paper, not deleted or hidden)."
     )
 
 
 class CommentEdit(BaseModel):
-    body: str = Field(description="The new Markdown; the comment is marked as edited.")
+    body: str = Field(min_length=1, description="The new Markdown, not blank; the comment is marked as edited.")
 
 
 class CommentVoteOut(BaseModel):
@@ -91,7 +94,9 @@ def comment_vote_out(state: CommentVote) -> CommentVoteOut:
 
 
 class ReportCreate(BaseModel):
-    reason: str = Field(description="What is wrong with the comment, for the moderators.")
+    reason: str = Field(
+        min_length=1, max_length=MAX_REPORT_CHARS, description="What is wrong with the comment, for the moderators."
+    )
 
 
 class ReportResult(BaseModel):
