@@ -33,8 +33,8 @@ def test_a_thread_keeps_order_and_the_paper_count_follows_every_change(
     comments, moderation = CommentStore(store.engine), ModerationStore(store.engine)
     first_paper, other_paper = papers
     alice, bob, mod = people
-    top = comments.add(first_paper, alice, "First!")
-    reply = comments.add(first_paper, bob, "A reply", parent_pk=top.pk)
+    top = comments.add(first_paper, alice, "First!", "<p>x</p>")
+    reply = comments.add(first_paper, bob, "A reply", "<p>x</p>", parent_pk=top.pk)
     assert reply.pk > top.pk and reply.parent_pk == top.pk
     assert [c.pk for c in comments.thread(first_paper)] == [top.pk, reply.pk]
     assert comments.counts(papers) == {first_paper: 2}
@@ -47,7 +47,7 @@ def test_a_thread_keeps_order_and_the_paper_count_follows_every_change(
     assert comments.counts(papers) == {first_paper: 2}
 
     deleted = comments.delete(top.pk, alice)
-    assert deleted.body == "" and deleted.deleted_at is not None
+    assert deleted.body == deleted.html == "" and deleted.deleted_at is not None
     assert comments.counts(papers) == {first_paper: 1}
     assert [c.pk for c in comments.thread(first_paper)] == [top.pk, reply.pk]  # the placeholder stays
     assert comments.counts([other_paper]) == {}
@@ -59,18 +59,18 @@ def test_replies_must_answer_a_shown_comment_on_the_same_paper(
 ) -> None:
     comments, moderation = CommentStore(store.engine), ModerationStore(store.engine)
     alice, bob, mod = people
-    top = comments.add(papers[0], alice, "Top")
+    top = comments.add(papers[0], alice, "Top", "<p>x</p>")
     with pytest.raises(InvalidInput, match="not on this paper"):
-        comments.add(papers[1], bob, "Across papers", parent_pk=top.pk)
+        comments.add(papers[1], bob, "Across papers", "<p>x</p>", parent_pk=top.pk)
     with pytest.raises(InvalidInput, match="not on this paper"):
-        comments.add(papers[0], bob, "To nothing", parent_pk=top.pk + 1000)
+        comments.add(papers[0], bob, "To nothing", "<p>x</p>", parent_pk=top.pk + 1000)
     moderation.set_hidden(top.pk, Actor(mod, "m"), "spam")
     with pytest.raises(InvalidInput, match="hidden by a moderator"):
-        comments.add(papers[0], bob, "To hidden", parent_pk=top.pk)
+        comments.add(papers[0], bob, "To hidden", "<p>x</p>", parent_pk=top.pk)
     moderation.set_hidden(top.pk, Actor(mod, "m"), None)
     comments.delete(top.pk, alice)
     with pytest.raises(InvalidInput, match="has been deleted"):
-        comments.add(papers[0], bob, "To deleted", parent_pk=top.pk)
+        comments.add(papers[0], bob, "To deleted", "<p>x</p>", parent_pk=top.pk)
     assert [c.pk for c in comments.thread(papers[0])] == [top.pk]  # nothing was stored
     assert comments.counts(papers) == {}
 
@@ -78,16 +78,16 @@ def test_replies_must_answer_a_shown_comment_on_the_same_paper(
 def test_only_the_author_edits_or_deletes(store: PaperStore, papers: list[int], people: list[int]) -> None:
     comments = CommentStore(store.engine)
     alice, bob, _ = people
-    mine = comments.add(papers[0], alice, "Mine")
+    mine = comments.add(papers[0], alice, "Mine", "<p>x</p>")
     with pytest.raises(NotFound):
-        comments.edit(mine.pk, bob, "Taken over")
+        comments.edit(mine.pk, bob, "Taken over", "<p>x</p>")
     with pytest.raises(NotFound):
         comments.delete(mine.pk, bob)
-    edited = comments.edit(mine.pk, alice, "Mine, better")
+    edited = comments.edit(mine.pk, alice, "Mine, better", "<p>x</p>")
     assert edited.body == "Mine, better" and edited.edited_at is not None
     comments.delete(mine.pk, alice)
     with pytest.raises(NotFound):
-        comments.edit(mine.pk, alice, "After deletion")
+        comments.edit(mine.pk, alice, "After deletion", "<p>x</p>")
     with pytest.raises(NotFound):
         comments.delete(mine.pk, alice)
 
@@ -95,7 +95,7 @@ def test_only_the_author_edits_or_deletes(store: PaperStore, papers: list[int], 
 def test_votes_add_up_under_concurrency_and_are_one_per_account(store: PaperStore, papers: list[int]) -> None:
     comments, accounts = CommentStore(store.engine), AccountStore(store.engine)
     voters = [accounts.get_or_create_user(f"voter{n}@example.org")[0].pk for n in range(12)]
-    target = comments.add(papers[0], voters[0], "Vote for me")
+    target = comments.add(papers[0], voters[0], "Vote for me", "<p>x</p>")
     with ThreadPoolExecutor(6) as pool:
         list(pool.map(lambda voter: comments.set_vote(target.pk, voter, True), voters + voters))
     assert comments.get(target.pk).score == 12
@@ -108,7 +108,10 @@ def test_votes_add_up_under_concurrency_and_are_one_per_account(store: PaperStor
 def test_reports_queue_and_moderation_log(store: PaperStore, papers: list[int], people: list[int]) -> None:
     comments, moderation = CommentStore(store.engine), ModerationStore(store.engine)
     alice, bob, mod = people
-    quiet, loud = comments.add(papers[0], alice, "quiet"), comments.add(papers[0], alice, "loud")
+    quiet, loud = (
+        comments.add(papers[0], alice, "quiet", "<p>x</p>"),
+        comments.add(papers[0], alice, "loud", "<p>x</p>"),
+    )
     assert moderation.report(quiet.pk, bob, "rude")
     assert moderation.report(loud.pk, bob, "spam") and moderation.report(loud.pk, mod, "spam too")
     assert not moderation.report(loud.pk, bob, "again")  # one report per account and comment
@@ -164,10 +167,13 @@ def test_deleting_an_account_empties_its_comments_and_keeps_replies(
 ) -> None:
     comments, accounts = CommentStore(store.engine), AccountStore(store.engine)
     alice, bob, _ = people
-    top = comments.add(papers[0], alice, "Top")
-    reply = comments.add(papers[0], bob, "Reply", parent_pk=top.pk)
+    top = comments.add(papers[0], alice, "Top", "<p>x</p>")
+    reply = comments.add(papers[0], bob, "Reply", "<p>x</p>", parent_pk=top.pk)
     assert comments.erase_author(alice) == 1
     accounts.delete_user(alice)
     left = comments.thread(papers[0])
-    assert [(c.pk, c.user_pk, c.body) for c in left] == [(top.pk, None, ""), (reply.pk, bob, "Reply")]
+    assert [(c.pk, c.user_pk, c.body, c.html) for c in left] == [
+        (top.pk, None, "", ""),
+        (reply.pk, bob, "Reply", "<p>x</p>"),
+    ]
     assert comments.counts(papers) == {papers[0]: 1}

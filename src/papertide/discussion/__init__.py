@@ -12,6 +12,7 @@ from papertide.accounts.rate_limits import RateLimiter
 from papertide.accounts.roles import Roles
 from papertide.config import Settings
 from papertide.discussion.moderation import Moderation
+from papertide.discussion.render import render_markdown
 from papertide.discussion.rules import MAX_REPORT_CHARS, CommentRules, Gate, checked_text
 from papertide.discussion.threads import CommentView, Order, Viewer, build, view, visible
 from papertide.errors import NotFound
@@ -84,11 +85,12 @@ class Discussion:
         """A new comment, or a reply to ``parent_pk`` (on the same paper, neither deleted nor hidden)."""
         body = self._gate.body(user, body)
         self._gate.admit(user)  # the parent is checked by the store, under its lock
-        return self.comments.add(paper_pk, user.pk, body, parent_pk)
+        return self.comments.add(paper_pk, user.pk, body, render_markdown(body), parent_pk)
 
     def edit(self, user: User, comment_pk: int, body: str) -> Comment:
         """Replace the text of one's own comment (marked edited); anyone else's is NotFound."""
-        return self.comments.edit(comment_pk, user.pk, self._gate.body(user, body))
+        body = self._gate.body(user, body)
+        return self.comments.edit(comment_pk, user.pk, body, render_markdown(body))
 
     def delete(self, user: User, comment_pk: int) -> Comment:
         """Delete one's own comment (replies stay under a placeholder); anyone else's is NotFound."""

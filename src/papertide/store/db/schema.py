@@ -469,6 +469,12 @@ comments = Table(
     ),
     Column("parent_pk", Integer, ForeignKey("comments.pk", ondelete="CASCADE"), comment="null: a top-level comment"),
     Column("body", Text, nullable=False, comment="Markdown as written; emptied when deleted"),
+    Column(
+        "html",
+        Text,
+        nullable=False,
+        comment="the body rendered and sanitised when written (papertide.discussion.render): pages only read it",
+    ),
     Column("score", Integer, nullable=False, server_default="0", comment="its comment_votes, kept current"),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("edited_at", DateTime(timezone=True)),

@@ -21,13 +21,14 @@ from papertide.store.db.schema import comment_votes, comments, paper_discussions
 
 @dataclass(frozen=True, slots=True)
 class Comment:
-    """One comment as stored; ``body`` is the Markdown source ("" once deleted)."""
+    """One comment as stored; ``body`` is the Markdown source and ``html`` its safe rendering ("" once deleted)."""
 
     pk: int
     paper_pk: int
     parent_pk: int | None
     user_pk: int | None
     body: str
+    html: str
     score: int
     created_at: datetime
     edited_at: datetime | None
@@ -48,6 +49,7 @@ def comment_from_row(row) -> Comment:
         parent_pk=row.parent_pk,
         user_pk=row.user_pk,
         body=row.body,
+        html=row.html,
         score=row.score,
         created_at=utc(row.created_at),
         edited_at=utc(row.edited_at),
@@ -93,7 +95,7 @@ _KEYS = bindparam("keys", expanding=True)
 class CommentStore(TableStore):
     """Post, edit, delete and vote on comments; read a paper's thread and papers' counts."""
 
-    def add(self, paper_pk: int, user_pk: int, body: str, parent_pk: int | None = None) -> Comment:
+    def add(self, paper_pk: int, user_pk: int, body: str, html: str, parent_pk: int | None = None) -> Comment:
         """Store a new comment; a reply's parent must be on the same paper and shown (checked under its lock,
         so a parent deleted or hidden at the same moment cannot gain a reply)."""
         now = self._clock()
@@ -108,7 +110,8 @@ class CommentStore(TableStore):
                     raise InvalidInput(f"comment {parent_pk} has been deleted: it cannot be replied to")
                 if parent.hidden_at is not None:
                     raise InvalidInput(f"comment {parent_pk} has been hidden by a moderator: it cannot be replied to")
-            row = {"paper_pk": paper_pk, "user_pk": user_pk, "parent_pk": parent_pk, "body": body, "created_at": now}
+            row = {"paper_pk": paper_pk, "user_pk": user_pk, "parent_pk": parent_pk, "body": body, "html": html}
+            row["created_at"] = now
             pk = conn.execute(insert(comments).values(row).returning(comments.c.pk)).scalar_one()
             shift_count(conn, paper_pk, 1, at=now)
             return comment_from_row(conn.execute(select(comments).where(comments.c.pk == pk)).one())
@@ -124,13 +127,15 @@ class CommentStore(TableStore):
         with self._reading() as conn:
             return [comment_from_row(row) for row in conn.execute(query)]
 
-    def edit(self, pk: int, user_pk: int, body: str) -> Comment:
+    def edit(self, pk: int, user_pk: int, body: str, html: str) -> Comment:
         """Replace the body of the account's own live comment; anyone else's, or a deleted one, is NotFound."""
         with self._writing() as conn:
             found = locked_comment(conn, pk)
             if found is None or found.user_pk != user_pk or found.deleted_at is not None:
                 raise NotFound(f"you have no comment {pk} to edit")
-            conn.execute(update(comments).where(comments.c.pk == pk).values(body=body, edited_at=self._clock()))
+            conn.execute(
+                update(comments).where(comments.c.pk == pk).values(body=body, html=html, edited_at=self._clock())
+            )
             return comment_from_row(conn.execute(select(comments).where(comments.c.pk == pk)).one())
 
     def delete(self, pk: int, user_pk: int) -> Comment:
@@ -140,7 +145,7 @@ class CommentStore(TableStore):
             found = locked_comment(conn, pk)
             if found is None or found.user_pk != user_pk or found.deleted_at is not None:
                 raise NotFound(f"you have no comment {pk} to delete")
-            conn.execute(update(comments).where(comments.c.pk == pk).values(body="", deleted_at=self._clock()))
+            conn.execute(update(comments).where(comments.c.pk == pk).values(body="", html="", deleted_at=self._clock()))
             if found.shown:
                 shift_count(conn, found.paper_pk, -1)
             return comment_from_row(conn.execute(select(comments).where(comments.c.pk == pk)).one())
@@ -158,7 +163,7 @@ class CommentStore(TableStore):
             conn.execute(
                 update(comments)
                 .where(comments.c.user_pk == user_pk, comments.c.deleted_at.is_(None))
-                .values(body="", deleted_at=now)
+                .values(body="", html="", deleted_at=now)
             )
             return len(mine)
 

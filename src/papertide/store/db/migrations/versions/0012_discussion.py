@@ -28,6 +28,7 @@ def upgrade() -> None:
         _user("user_pk", "SET NULL"),
         sa.Column("parent_pk", sa.Integer, sa.ForeignKey("comments.pk", ondelete="CASCADE")),
         sa.Column("body", sa.Text, nullable=False),
+        sa.Column("html", sa.Text, nullable=False),
         sa.Column("score", sa.Integer, nullable=False, server_default="0"),
         sa.Column("created_at", _TS, nullable=False),
         sa.Column("edited_at", _TS),
