@@ -169,6 +169,8 @@ def test_deleting_an_account_empties_its_comments_and_keeps_replies(
     alice, bob, _ = people
     top = comments.add(papers[0], alice, "Top", "<p>x</p>")
     reply = comments.add(papers[0], bob, "Reply", "<p>x</p>", parent_pk=top.pk)
+    [exported] = comments.personal_data(alice)
+    assert (exported["paper_id"], exported["body"], exported["deleted"]) == ("2410.00001", "Top", False)
     assert comments.erase_author(alice) == 1
     accounts.delete_user(alice)
     left = comments.thread(papers[0])

@@ -16,7 +16,7 @@ EXPORT_VERSION = 1
 
 def export_account(accounts: AccountStore, user: User) -> dict[str, Any]:
     """Everything stored about ``user``: account, sessions, API token names, votes, collections and notes,
-    and the digest subscription of its address.
+    the digest subscription of its address, and its comments.
 
     Secrets (token digests) are left out; they are not the user's data but keys to it.
     """
@@ -41,6 +41,7 @@ def export_account(accounts: AccountStore, user: User) -> dict[str, Any]:
         "votes": data.votes,
         "collections": data.collections,
         "digest": SubscriptionStore(accounts.engine, accounts.now).personal_data(user.email),
+        "comments": CommentStore(accounts.engine, accounts.now).personal_data(user.pk),
     }
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select
 
 from papertide.errors import InvalidInput, NotFound
 from papertide.store.db.base import TableStore, insert_ignoring_duplicates, utc
-from papertide.store.db.schema import comment_votes, comments, paper_discussions
+from papertide.store.db.schema import comment_votes, comments, paper_discussions, papers
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +149,30 @@ class CommentStore(TableStore):
             if found.shown:
                 shift_count(conn, found.paper_pk, -1)
             return comment_from_row(conn.execute(select(comments).where(comments.c.pk == pk)).one())
+
+    def personal_data(self, user_pk: int) -> list[dict]:
+        """The account's comments, for its data export: where, what, when (deleted ones are already empty)."""
+        query = (
+            select(papers.c.paper_id, comments)
+            .join(papers, papers.c.pk == comments.c.paper_pk)
+            .where(comments.c.user_pk == user_pk)
+            .order_by(comments.c.pk)
+        )
+        with self._reading() as conn:
+            rows = conn.execute(query).all()
+        return [
+            {
+                "id": row.pk,
+                "paper_id": row.paper_id,
+                "parent": row.parent_pk,
+                "body": row.body,
+                "created_at": utc(row.created_at),
+                "edited_at": utc(row.edited_at),
+                "deleted": row.deleted_at is not None,
+                "hidden_note": row.hidden_note,
+            }
+            for row in rows
+        ]
 
     def erase_author(self, user_pk: int) -> int:
         """Delete every comment of an account that is itself being deleted; returns how many there were."""
