@@ -1,7 +1,7 @@
 """discussion: comments, their votes and reports, per-paper counts; account roles, commenting suspensions, moderation log
 
 Revision ID: 0012
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-07
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0011"
+down_revision = "0013"  # 0013 landed on main first: later migrations follow it (see 0007)
 branch_labels = None
 depends_on = None
 
