@@ -36,6 +36,8 @@ NOT_RUN_HERE = {
     "ingest arxiv": "needs the arXiv API: tests/test_cli.py replays recorded responses",
     "ingest hf-daily": "needs Hugging Face: tests/test_cli.py replays recorded responses",
     "db migrate-to": "needs a second, empty database: tests/test_cli_db.py",
+    "admin grant": "needs an account: tests/test_cli_admin.py",
+    "admin revoke": "needs an account: tests/test_cli_admin.py",
 }
 
 
@@ -91,6 +93,7 @@ def test_the_json_of_every_command_cheap_to_run_parses(tmp_path: Path, monkeypat
         "status": ["status"],
         "mail list": ["mail", "list"],
         "mail show": ["mail", "show"],
+        "admin list": ["admin", "list"],
     }
     with_json = {path for path, command in commands() if has_json(command)}
     assert with_json == set(runs) | set(NOT_RUN_HERE), "run a new command here, or say in NOT_RUN_HERE why not"
@@ -113,3 +116,4 @@ def test_the_json_of_every_command_cheap_to_run_parses(tmp_path: Path, monkeypat
     newest = printed["mail list"][-1]
     assert printed["mail show"]["number"] == newest["number"] and printed["mail show"]["subject"] == newest["subject"]
     assert isinstance(printed["mail show"]["text"], str)
+    assert printed["admin list"] == []

@@ -206,6 +206,26 @@ class Settings(BaseSettings):
         description="Most entries one import may hold; papers found are added in one transaction.",
     )
 
+    # -- discussion (README "Discussion and moderation") -----------------------------------------
+    comment_max_chars: int = Field(
+        default=10_000,
+        ge=100,
+        le=100_000,
+        description="Longest comment accepted, in characters of Markdown; a longer one is refused whole.",
+    )
+    comment_limit_per_hour: int = Field(
+        default=30, ge=1, description="Comments (replies included) one account may post per hour."
+    )
+    comment_new_account_limit_per_hour: int = Field(
+        default=5,
+        ge=1,
+        description="Comments per hour for an account younger than comment_new_account_hours, which may also "
+        "post no links: the first day of an account is when spam comes.",
+    )
+    comment_new_account_hours: int = Field(
+        default=24, ge=0, le=24 * 30, description="How long an account counts as new for the comment rules."
+    )
+
     # -- trending (README "Trending": the score, a worked example, and why these values) ---------
     trending_hf_upvote_weight: float = Field(
         default=1.0, ge=0, description="What one Hugging Face upvote gained in the window counts, in local upvotes."

@@ -23,6 +23,8 @@ from schemathesis.openapi.checks import RejectedPositiveData
 
 from papertide.config import load_settings
 from papertide.digest.alerts import validate_alert
+from papertide.discussion.render import has_link
+from papertide.discussion.rules import MAX_REPORT_CHARS, checked_text
 from papertide.errors import InvalidInput
 from papertide.library.collections import clean_name
 from papertide.library.imports import decode, read_references
@@ -74,8 +76,14 @@ def _broken_rule(case: schemathesis.Case, response: schemathesis.Response) -> st
         return "q and related are exclusive"
     if str(given.get("submitted_from") or "") > str(given.get("submitted_to") or "9999"):
         return "a date range must not be reversed"
+    if "/comments" in case.operation.path and given.get("parent") is not None:
+        return "a reply answers a comment on the same paper, neither deleted nor hidden"
+    if "/comments" in case.operation.path and has_link(str(given.get("body") or "")):
+        return "accounts younger than a day cannot post links"
     judges = {
         "q": lambda: parse_query(str(given["q"])),
+        "body": lambda: checked_text(str(given["body"]), what="comment", limit=load_settings().comment_max_chars),
+        "reason": lambda: checked_text(str(given["reason"]), what="reason", limit=MAX_REPORT_CHARS),
         "name": lambda: clean_name(str(given["name"])),
         "kind": lambda: validate_alert(str(given["kind"]), str(given.get("value", ""))),
     }

@@ -8,6 +8,7 @@ from papertide.accounts.rate_limits import RateLimiter
 from papertide.errors import NotFound
 from papertide.store.accounts.store import AccountStore, User
 from papertide.store.digest.subscriptions import SubscriptionStore
+from papertide.store.discussion.comments import CommentStore
 
 EXPORT_FORMAT = "papertide-account-export"
 EXPORT_VERSION = 1
@@ -15,7 +16,7 @@ EXPORT_VERSION = 1
 
 def export_account(accounts: AccountStore, user: User) -> dict[str, Any]:
     """Everything stored about ``user``: account, sessions, API token names, votes, collections and notes,
-    and the digest subscription of its address.
+    the digest subscription of its address, and its comments.
 
     Secrets (token digests) are left out; they are not the user's data but keys to it.
     """
@@ -40,12 +41,15 @@ def export_account(accounts: AccountStore, user: User) -> dict[str, Any]:
         "votes": data.votes,
         "collections": data.collections,
         "digest": SubscriptionStore(accounts.engine, accounts.now).personal_data(user.email),
+        "comments": CommentStore(accounts.engine, accounts.now).personal_data(user.pk),
     }
 
 
 def delete_account(accounts: AccountStore, limiter: RateLimiter, user: User) -> None:
     """Remove the user with their sessions, tokens, votes (which leave the counts), collections, and the
-    digest subscription of their address, even one made by address alone before the account existed."""
+    digest subscription of their address, even one made by address alone before the account existed. Their
+    comments are deleted as if by them: emptied, with a placeholder where others replied."""
+    CommentStore(accounts.engine, accounts.now).erase_author(user.pk)
     SubscriptionStore(accounts.engine, accounts.now).delete_by_email(user.email)
     accounts.delete_user(user.pk)
     limiter.forget_address(user.email)

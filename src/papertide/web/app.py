@@ -18,6 +18,7 @@ from papertide.accounts.rate_limits import RateLimiter
 from papertide.accounts.sessions import Sessions
 from papertide.accounts.sign_in import SignInLinks
 from papertide.config import Settings, load_settings
+from papertide.discussion import Discussion
 from papertide.library import Library
 from papertide.logs import configure_logging
 from papertide.mail import Mailer
@@ -36,6 +37,8 @@ from papertide.web.accounts import pages as account_pages
 from papertide.web.accounts import sign_in
 from papertide.web.digest import api as digest_api
 from papertide.web.digest import pages as digest
+from papertide.web.discussion import api as discussion_api
+from papertide.web.discussion import pages as discussion
 from papertide.web.docs import pages as api_docs
 from papertide.web.feeds import pages as feeds
 from papertide.web.kit.auth import CsrfCookieMiddleware
@@ -129,6 +132,7 @@ def create_app(
         trending=Trending.from_settings(settings, store, background_catch_up=True),
         library=Library.over(store, engine, settings),
         search_texts=SearchTextStore(store.engine, clock),
+        discussion=Discussion.over(accounts, rate_limiter, settings),
         site=site,
         follower=follower,
     )
@@ -142,11 +146,13 @@ def create_app(
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(SiteMiddleware, site=site)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    routers = [health.api, metrics.api, api.api, trending_api.api, library_api.api, library_io.api, for_you.api]
-    routers += [account_api.api, trending.pages]
+    # The discussion's API before the papers': GET /api/v1/papers/{id:path} would take .../comments as an id.
+    routers = [health.api, metrics.api, discussion_api.api, api.api, trending_api.api, library_api.api]
+    routers += [library_io.api, for_you.api, account_api.api, trending.pages]
     # library_io's pages before library's: /c/{id}.bib must not be taken for a collection id
     routers += [pages.pages, library_io.pages, library.pages, for_you.pages, search_page.pages, feeds.pages]
     routers += [api_docs.pages, sign_in.pages, account_pages.pages, digest.pages, digest_api.api]
+    routers += [discussion.pages]
     for router in routers:
         app.include_router(router)
     return app

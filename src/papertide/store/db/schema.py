@@ -449,3 +449,104 @@ paper_vectors = Table(
     Column("embedded_at", DateTime(timezone=True), nullable=False),
     Index("ix_paper_vectors_model_seq", "model", "paper_seq"),
 )
+
+
+# -- discussion: comments, their votes and reports; roles, suspensions, the moderation log -------
+# Comments are never removed by their author or a moderator, only marked: a deleted comment with
+# replies stays as a placeholder, a hidden one stays visible to its author and moderators. Keys
+# grow with every comment, so "comments after pk N" is an incremental read (notifications, feeds).
+
+comments = Table(
+    "comments",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True, comment="grows with every comment"),
+    Column("paper_pk", Integer, ForeignKey("papers.pk", ondelete="CASCADE"), nullable=False),
+    Column(
+        "user_pk",
+        Integer,
+        ForeignKey("users.pk", ondelete="SET NULL"),
+        comment="null once the author's account is deleted (its comments are emptied first)",
+    ),
+    Column("parent_pk", Integer, ForeignKey("comments.pk", ondelete="CASCADE"), comment="null: a top-level comment"),
+    Column("body", Text, nullable=False, comment="Markdown as written; emptied when deleted"),
+    Column(
+        "html",
+        Text,
+        nullable=False,
+        comment="the body rendered and sanitised when written (papertide.discussion.render): pages only read it",
+    ),
+    Column("score", Integer, nullable=False, server_default="0", comment="its comment_votes, kept current"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("edited_at", DateTime(timezone=True)),
+    Column("deleted_at", DateTime(timezone=True)),
+    Column("hidden_at", DateTime(timezone=True), comment="set by a moderator: only author and moderators see it"),
+    Column("hidden_note", Text, comment="the moderator's reason, shown with the hidden comment"),
+    Index("ix_comments_paper_created", "paper_pk", "created_at", "pk"),
+    Index("ix_comments_created_at", "created_at", "paper_pk"),
+    Index("ix_comments_user_created", "user_pk", "created_at"),
+    Index("ix_comments_parent_pk", "parent_pk"),
+)
+
+paper_discussions = Table(
+    "paper_discussions",
+    metadata,
+    Column("paper_pk", Integer, ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True),
+    Column("comments", Integer, nullable=False, comment="comments neither deleted nor hidden, kept current"),
+    Column("last_comment_at", DateTime(timezone=True), nullable=False),
+    Index("ix_paper_discussions_last_comment_at", "last_comment_at"),
+    comment="one row per paper ever commented on: its count for cards, without counting rows",
+)
+
+comment_votes = Table(
+    "comment_votes",
+    metadata,
+    Column("user_pk", Integer, ForeignKey("users.pk", ondelete="CASCADE"), primary_key=True),
+    Column("comment_pk", Integer, ForeignKey("comments.pk", ondelete="CASCADE"), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_comment_votes_comment_pk", "comment_pk"),
+)
+
+comment_reports = Table(
+    "comment_reports",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("comment_pk", Integer, ForeignKey("comments.pk", ondelete="CASCADE"), nullable=False),
+    Column("reporter_pk", Integer, ForeignKey("users.pk", ondelete="CASCADE"), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("resolved_at", DateTime(timezone=True), comment="set when a moderator acted on the comment"),
+    Column("resolved_by", Integer, ForeignKey("users.pk", ondelete="SET NULL")),
+    UniqueConstraint("comment_pk", "reporter_pk", name="uq_comment_reports_comment_reporter"),
+    Index("ix_comment_reports_open", "resolved_at", "created_at"),
+)
+
+account_roles = Table(
+    "account_roles",
+    metadata,
+    Column("user_pk", Integer, ForeignKey("users.pk", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(32), primary_key=True, comment="papertide.accounts.roles.ROLES, e.g. moderator, admin"),
+    Column("granted_at", DateTime(timezone=True), nullable=False),
+)
+
+commenting_suspensions = Table(
+    "commenting_suspensions",
+    metadata,
+    Column("user_pk", Integer, ForeignKey("users.pk", ondelete="CASCADE"), primary_key=True),
+    Column("suspended_at", DateTime(timezone=True), nullable=False),
+    Column("suspended_by", Integer, ForeignKey("users.pk", ondelete="SET NULL")),
+    Column("note", Text, nullable=False),
+)
+
+moderation_log = Table(
+    "moderation_log",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor_pk", Integer, ForeignKey("users.pk", ondelete="SET NULL"), comment="null: the command line"),
+    Column("actor", String(254), nullable=False, comment="who, as shown: an address, or 'command line'"),
+    Column("action", String(32), nullable=False, comment="hide, restore, dismiss, suspend, unsuspend, grant, revoke"),
+    Column("target_kind", String(16), nullable=False, comment="comment or account"),
+    Column("target_pk", Integer, nullable=False),
+    Column("note", Text, nullable=False),
+    Index("ix_moderation_log_at", "at"),
+)

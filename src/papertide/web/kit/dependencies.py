@@ -15,6 +15,7 @@ from papertide.accounts.rate_limits import RateLimiter
 from papertide.accounts.sessions import Sessions
 from papertide.accounts.sign_in import SignInLinks
 from papertide.config import Settings
+from papertide.discussion import Discussion
 from papertide.library import Library
 from papertide.mail import Mailer
 from papertide.search.engine import SearchEngine, SearchResponse
@@ -46,6 +47,7 @@ class Services:
     trending: Trending
     library: Library
     search_texts: SearchTextStore  # long search texts behind short result-page addresses (web.search_page)
+    discussion: Discussion  # comments under papers, and their moderation (web.discussion)
     site: SiteAddress  # where links point: see papertide.web.kit.site
     follower: IndexFollower | None = None  # this node's index catch-up, when it follows the database
 

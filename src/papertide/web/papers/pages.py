@@ -10,11 +10,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
+from papertide.discussion import Order
 from papertide.errors import QueryError
 from papertide.search.query import Filters
 from papertide.store.papers.store import StoredPaper
 from papertide.trending import Trending, TrendingItem
 from papertide.trending import Window as TrendingWindow
+from papertide.web.discussion.pages import section as discussion_section
 from papertide.web.feeds.links import new_papers_link
 from papertide.web.kit.auth import page_user
 from papertide.web.kit.dependencies import ServicesDep
@@ -65,18 +67,25 @@ def new_papers(
 # walk, run by Services.lookup (on the event loop over SQLite). Searches (~10 ms, mostly outside the
 # GIL) and listings stay on threads.
 @pages.get("/paper/{paper_id:path}")
-async def paper(request: Request, services: ServicesDep, paper_id: str) -> Response:
+async def paper(request: Request, services: ServicesDep, paper_id: str, comments: Order = Order.BEST) -> Response:
     wanted = canonical_id(paper_id)
     if wanted != paper_id:  # versioned or pasted ids get one address, which caches and bookmarks well
         return RedirectResponse(f"/paper/{quote(wanted)}", status_code=301)
 
     def lookup() -> dict:
-        page_user(request)  # the signed-in reader, read here rather than while the template renders
+        user = page_user(request)  # the signed-in reader, read here rather than while the template renders
         stored = find_paper(services.store, wanted)
         similar = [search_hit(hit) for hit in services.engine.similar_to(stored, limit=SIMILAR_COUNT)]
         by_authors = [search_hit(hit) for hit in services.engine.by_same_authors(stored, limit=SECTION_COUNT)]
         trending = [trending_paper(item) for item in _trending_beside(services.trending, stored)]
-        return {"paper": paper_detail(stored), "similar": similar, "by_authors": by_authors, "trending": trending}
+        discussion = discussion_section(services, user, stored, comments)
+        return {
+            "paper": paper_detail(stored),
+            "similar": similar,
+            "by_authors": by_authors,
+            "trending": trending,
+            "discussion": discussion,
+        }
 
     return templates.TemplateResponse(request, "paper.html", await services.lookup(lookup))
 
