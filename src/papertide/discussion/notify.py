@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import quote
 
 import jinja2
 
@@ -148,9 +147,27 @@ def enqueue_notifications(
     while scanned := follows.follow_commenters():
         report["comments_scanned"] += scanned
     window = hour_window(now)
-    due = follows.due(now, limit=batch)
-    if not due:
-        return report
+    while due := follows.due(now, limit=batch):
+        items = _notifications(due, comments, papers, bounces, mail, window, now)
+        stored = outbox.enqueue_notifications(items)
+        report["enqueued"] += sum(1 for item, new in zip(items, stored, strict=True) if new and item.message)
+        report["suspended"] += sum(1 for item, new in zip(items, stored, strict=True) if new and not item.message)
+        report["already"] += stored.count(False)
+        if not any(stored):  # what is left is due again next hour, or changed under us: the next tick sees
+            break
+    return report
+
+
+def _notifications(
+    due: list[Due],
+    comments: CommentStore,
+    papers: PaperStore,
+    bounces: BounceStore,
+    mail: NotificationMail,
+    window: str,
+    now: datetime,
+) -> list[NewNotification]:
+    """The rendered mail of each follower in ``due`` (a skip for a suspended address)."""
     suspended = bounces.suspended([d.address for d in due])
     found = {p.pk: p for p in papers.get_many(sorted({d.paper_pk for d in due}))}
     items = []
@@ -158,19 +175,9 @@ def enqueue_notifications(
         paper = found.get(follower.paper_pk)
         if follower.address.lower() in suspended:
             items.append(NewNotification(follower, window, None, SUSPENDED))
-            report["suspended"] += 1
             continue
         said = [c for c in (comments.get(pk) for pk in follower.comment_pks) if c is not None and c.shown]
-        if paper is None or not said:
-            continue
-        message = mail.message(follower, paper.paper_id, paper.title, said, window, now)
-        items.append(NewNotification(follower, window, message))
-    stored = outbox.enqueue_notifications(items)
-    report["enqueued"] += sum(1 for item, new in zip(items, stored, strict=True) if new and item.message)
-    report["already"] += stored.count(False)
-    return report
-
-
-def paper_path(paper_id: str) -> str:
-    """The paper page's local path (feeds and the unfollow page link back to it)."""
-    return f"/paper/{quote(paper_id, safe='/:')}"
+        if paper is not None and said:
+            message = mail.message(follower, paper.paper_id, paper.title, said, window, now)
+            items.append(NewNotification(follower, window, message))
+    return items

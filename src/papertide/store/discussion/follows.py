@@ -78,7 +78,7 @@ class FollowStore(TableStore):
             if current == following:
                 return False
             values = {"following": following, "changed_at": now}
-            if following:
+            if following or current is None:
                 values["seen_pk"] = _latest_comment(conn, paper_pk)
             if current is None:
                 conn.execute(discussion_follows.insert().values(user_pk=user_pk, paper_pk=paper_pk, **values))
