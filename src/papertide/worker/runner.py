@@ -198,6 +198,15 @@ class Worker:
         finally:
             self.job_store.stopped(self.worker_id)
 
+    def notify_now(self) -> tuple[dict, DeliveryReport]:
+        """Enqueue the discussion mail due now, then send everything due: the ``discussion-mail`` job
+        without its lease (the notification outbox's unique keys make a concurrent run store nothing twice)."""
+        self._beat("discussion mail")
+        try:
+            return self._notify(), self.deliver()
+        finally:
+            self.job_store.stopped(self.worker_id)
+
     def deliver(self) -> DeliveryReport:
         """Send what the outbox holds, batch by batch, until nothing is due or the worker stops."""
         self._beat("send")

@@ -126,7 +126,8 @@ class FollowStore(TableStore):
 
     def _commented(self, conn: Connection, user_pk: int, paper_pk: int, comment_pk: int, at: datetime) -> None:
         first = {"user_pk": user_pk, "paper_pk": paper_pk, "following": True, "changed_at": at, "seen_pk": comment_pk}
-        if conn.execute(insert_ignoring_duplicates(conn, discussion_follows).values(first)).rowcount:
+        inserted = insert_ignoring_duplicates(conn, discussion_follows).values(first).returning(_f.user_pk)
+        if conn.execute(inserted).first() is not None:  # (rowcount is -1 here on PostgreSQL)
             return
         mine = and_(_f.user_pk == user_pk, _f.paper_pk == paper_pk)
         conn.execute(
