@@ -55,6 +55,7 @@ from papertide.web.search import pages as search_page
 from papertide.web.server.access_log import AccessLogMiddleware, configure_access_log
 from papertide.web.server.options import OptionsMiddleware
 from papertide.web.server.security_headers import SecurityHeadersMiddleware
+from papertide.web.trending import discussed
 from papertide.web.trending import pages as trending
 
 DESCRIPTION = """\
@@ -149,7 +150,7 @@ def create_app(
     routers += [pages.pages, library_io.pages, library.pages, for_you.pages, search_page.pages, feeds.pages]
     routers += [api_docs.pages, sign_in.pages, account_pages.pages, digest.pages, digest_api.api]
     routers += [discussion.pages]
-    routers += [follows.pages, discussion_feed.pages]
+    routers += [follows.pages, discussion_feed.pages, discussed.pages, discussed.api]
     for router in routers:
         app.include_router(router)
     return app
