@@ -1,4 +1,4 @@
-"""Crash safety of discussion notifications: a worker sending 600 of them is killed with SIGKILL eight times.
+"""Crash safety of discussion notifications: a worker sending 400 of them is killed with SIGKILL eight times.
 
 The same harness as the digests' (tests/worker/test_crash.py): a mail server in its own process
 that records each message before answering "250", kills at random moments, and at the end each
@@ -28,7 +28,7 @@ from tests.worker.test_crash import kill_at_random
 
 pytestmark = pytest.mark.slow
 
-PAPERS = 30
+PAPERS = 20
 FOLLOWERS_EACH = 20
 KILLS = 8
 
