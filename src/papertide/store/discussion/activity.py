@@ -44,12 +44,14 @@ class DiscussionActivity(TableStore):
 
     def most_discussed(self, since: datetime, limit: int, offset: int = 0) -> list[Discussed]:
         """Papers by how many shown comments they gained since ``since``, most first (ties: newest paper key)."""
+        # MATERIALIZED: the window's shown comments are read from the partial index alone; left to itself,
+        # SQLite's planner scans every comment in (paper, time) order for the GROUP BY (50k comments: 74 ms).
+        recent = select(_c.paper_pk).where(_c.created_at >= since, SHOWN).cte("recent").prefix_with("MATERIALIZED")
         counted = func.count().label("n")
         query = (
-            select(_c.paper_pk, counted)
-            .where(_c.created_at >= since, SHOWN)
-            .group_by(_c.paper_pk)
-            .order_by(counted.desc(), _c.paper_pk.desc())
+            select(recent.c.paper_pk, counted)
+            .group_by(recent.c.paper_pk)
+            .order_by(counted.desc(), recent.c.paper_pk.desc())
             .limit(limit)
             .offset(offset)
         )

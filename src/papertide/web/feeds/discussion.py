@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -52,6 +53,13 @@ def discussion(request: Request, services: ServicesDep, paper_id: str, fmt: str)
     )
 
 
+@lru_cache(maxsize=4096)
+def _comment_html(_pk: int, _edited_at: datetime | None, body: str) -> str:
+    """A comment's sanitised HTML, kept per comment and edit: rendering costs ~1.5 ms a comment, and a
+    feed reader polls the same 50 comments again and again."""
+    return xml_text(render_markdown(body))
+
+
 def _render(link: FeedLink, base: str, listed: list[Comment], changed: datetime, fmt: FeedFormat) -> bytes:
     generator = FeedGenerator()
     self_url, page_url = base + link.url(fmt), base + link.page_url
@@ -73,7 +81,7 @@ def _render(link: FeedLink, base: str, listed: list[Comment], changed: datetime,
         item.title(f"{'Reply' if comment.parent_pk else 'Comment'} by {author}")
         item.link(href=url, rel="alternate", type="text/html")
         item.author({"name": author})
-        text = xml_text(render_markdown(comment.body))
+        text = _comment_html(comment.pk, comment.edited_at, comment.body)
         if fmt is FeedFormat.ATOM:
             item.content(text, type="html")
         else:

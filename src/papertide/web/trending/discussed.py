@@ -2,6 +2,7 @@
 
 Counted from the comments everyone can read that were written in the last seven days (deleted and
 hidden ones never count), most first; one index range of shown comments, then the listed papers by key.
+The count is kept for the rest of the minute it was made in (a comment shows in the tab within a minute).
 """
 
 from __future__ import annotations
@@ -9,12 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
+from weakref import WeakKeyDictionary
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
+from sqlalchemy import Engine
 
-from papertide.store.discussion.activity import DiscussionActivity
+from papertide.store.discussion.activity import Discussed, DiscussionActivity
 from papertide.web.kit.dependencies import Services, ServicesDep
 from papertide.web.kit.problems import problem_responses
 from papertide.web.kit.schemas import PaperSummary, paper_summary
@@ -37,10 +40,21 @@ class DiscussedPaper:
         return f"{self.comments} comment{'s' if self.comments != 1 else ''} this week"
 
 
+# The week's count per (engine, minute, limit): the tab and the API answer from it for the rest of the minute,
+# and a new minute counts again. Counting reads a week of comment index entries (tens of thousands at 1M).
+_counted: WeakKeyDictionary[Engine, dict[tuple[datetime, int], list[Discussed]]] = WeakKeyDictionary()
+
+
 def most_discussed(services: Services, limit: int) -> tuple[datetime, list[DiscussedPaper]]:
-    """Since when comments count, and the papers with most of them since, most first."""
-    since = services.accounts.now() - WEEK
-    counted = DiscussionActivity(services.store.engine).most_discussed(since, limit)
+    """Since when comments count (to the minute), and the papers with most of them since, most first."""
+    since = (services.accounts.now() - WEEK).replace(second=0, microsecond=0)
+    engine = services.store.engine
+    cached = _counted.setdefault(engine, {})
+    if (since, limit) not in cached:
+        if len(cached) > 16:
+            cached.clear()
+        cached[since, limit] = DiscussionActivity(engine).most_discussed(since, limit)
+    counted = cached[since, limit]
     found = {stored.pk: stored for stored in services.store.get_many([c.paper_pk for c in counted])}
     return since, [DiscussedPaper(paper_summary(found[c.paper_pk]), c.comments) for c in counted if c.paper_pk in found]
 
