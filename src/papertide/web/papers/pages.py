@@ -10,17 +10,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-<<<<<<< HEAD
 from papertide.discussion import Order
 from papertide.errors import QueryError
 from papertide.search.query import Filters
 from papertide.store.papers.store import StoredPaper
 from papertide.trending import Trending, TrendingItem
 from papertide.trending import Window as TrendingWindow
-from papertide.web.discussion.pages import section as discussion_section
-=======
 from papertide.web.discussion.follows import follow_section
->>>>>>> 06215a3 (Follow a discussion (issue 24): migration 0015 with follows, a notification outbox of the digests' shape and a partial index of shown comments; FollowStore, NotificationOutbox (OutboxStore generalised over its table), the worker's discussion-mail job and its sending, the Follow form, the one-click unfollow link, and each discussion's Atom/RSS feed)
+from papertide.web.discussion.pages import section as discussion_section
 from papertide.web.feeds.links import new_papers_link
 from papertide.web.kit.auth import page_user
 from papertide.web.kit.dependencies import ServicesDep
@@ -80,7 +77,6 @@ async def paper(request: Request, services: ServicesDep, paper_id: str, comments
         user = page_user(request)  # the signed-in reader, read here rather than while the template renders
         stored = find_paper(services.store, wanted)
         similar = [search_hit(hit) for hit in services.engine.similar_to(stored, limit=SIMILAR_COUNT)]
-<<<<<<< HEAD
         by_authors = [search_hit(hit) for hit in services.engine.by_same_authors(stored, limit=SECTION_COUNT)]
         trending = [trending_paper(item) for item in _trending_beside(services.trending, stored)]
         discussion = discussion_section(services, user, stored, comments)
@@ -90,10 +86,8 @@ async def paper(request: Request, services: ServicesDep, paper_id: str, comments
             "by_authors": by_authors,
             "trending": trending,
             "discussion": discussion,
+            "follow": follow_section(services, user, stored),
         }
-=======
-        return {"paper": paper_detail(stored), "similar": similar, "follow": follow_section(services, user, stored)}
->>>>>>> 06215a3 (Follow a discussion (issue 24): migration 0015 with follows, a notification outbox of the digests' shape and a partial index of shown comments; FollowStore, NotificationOutbox (OutboxStore generalised over its table), the worker's discussion-mail job and its sending, the Follow form, the one-click unfollow link, and each discussion's Atom/RSS feed)
 
     return templates.TemplateResponse(request, "paper.html", await services.lookup(lookup))
 
