@@ -35,6 +35,7 @@ from fastapi.testclient import TestClient
 from trending import DAY, NOW, _paper_times, _papers, _stamps
 
 from papertide.config import load_settings
+from papertide.discussion.render import render_markdown
 from papertide.ingest.pipeline import ingest
 from papertide.store import PaperStore
 from papertide.store.db.engine import create_store_engine, migrate
@@ -51,6 +52,8 @@ BODIES = (
     "See also [the earlier work](https://arxiv.org/abs/1706.03762), which proves a similar bound.",
     "Does the theorem still hold when $\\alpha > 1$? The proof seems to assume $\\alpha \\le 1$.\n\n- point one\n- two",
 )
+
+HTML = tuple(render_markdown(body) for body in BODIES)
 
 
 def build(size: str, rebuild: bool) -> tuple[Path, dict]:
@@ -117,12 +120,12 @@ def _write_comments(raw, papers_n: int, comments_n: int, discussed_n: int, rng: 
     for i in range(rest):
         hidden = stamps[i] if gone[i] and i % 2 else None
         deleted = stamps[i] if gone[i] and not i % 2 else None
-        body = "" if deleted else BODIES[i % len(BODIES)]
-        rows.append((int(on[i]), int(users[i]), None, body, stamps[i], deleted, hidden))
+        body, html = ("", "") if deleted else (BODIES[i % len(BODIES)], HTML[i % len(BODIES)])
+        rows.append((int(on[i]), int(users[i]), None, body, html, stamps[i], deleted, hidden))
     for chunk in range(0, len(rows), 200_000):
         raw.executemany(
-            "INSERT INTO comments (paper_pk, user_pk, parent_pk, body, score, created_at, deleted_at, hidden_at) "
-            "VALUES (?, ?, ?, ?, 0, ?, ?, ?)",
+            "INSERT INTO comments (paper_pk, user_pk, parent_pk, body, html, score, created_at, deleted_at, hidden_at) "
+            "VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)",
             rows[chunk : chunk + 200_000],
         )
         raw.commit()
@@ -130,9 +133,9 @@ def _write_comments(raw, papers_n: int, comments_n: int, discussed_n: int, rng: 
     for n, stamp in enumerate(_stamps(thread_times)):
         parent = first + int(rng.integers(0, n)) if n and n % 3 == 0 else None
         raw.execute(
-            "INSERT INTO comments (pk, paper_pk, user_pk, parent_pk, body, score, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (first + n, thread_paper, int(users[rest + n]), parent, BODIES[n % len(BODIES)], n % 7, stamp),
+            "INSERT INTO comments (pk, paper_pk, user_pk, parent_pk, body, html, score, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (first + n, thread_paper, int(users[rest + n]), parent, BODIES[n % 4], HTML[n % 4], n % 7, stamp),
         )
     raw.execute(
         "INSERT INTO paper_discussions (paper_pk, comments, last_comment_at) SELECT paper_pk, "

@@ -13,10 +13,10 @@ from fastapi.testclient import TestClient
 from papertide.config import load_settings
 from papertide.store import PaperStore
 from papertide.store.accounts.store import AccountStore
-from papertide.store.discussion.comments import CommentStore
 from papertide.store.discussion.moderation import Actor, ModerationStore
 from papertide.web.app import create_app
 from tests.clock import ControlledClock
+from tests.discussion.test_follow_mail import Commenting
 from tests.web.corpus import load_papers
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -30,7 +30,7 @@ class Site:
         self.papers = self.store.list_papers(limit=4).papers
         accounts = AccountStore(store.engine, self.clock)
         self.alice, self.bob = (accounts.get_or_create_user(f"{n}@example.org")[0].pk for n in ("alice", "bob"))
-        self.comments = CommentStore(store.engine, self.clock)
+        self.comments = Commenting(store.engine, self.clock)
         settings = load_settings(data_dir=tmp_path, base_url="http://testserver")
         self.client = TestClient(create_app(settings, self.store, clock=self.clock))
 
@@ -125,7 +125,7 @@ def test_a_discussion_is_an_atom_and_rss_feed_newest_first_and_escaped(site: Sit
 
     again = site.client.get(atom.request.url, headers={"If-None-Match": atom.headers["etag"]})
     assert again.status_code == 304
-    site.comments.edit(first.pk, site.alice, "Edited")
+    site.comments.edit(first.pk, site.alice, "Edited", "<p>Edited</p>")
     changed = site.client.get(atom.request.url, headers={"If-None-Match": atom.headers["etag"]})
     assert changed.status_code == 200 and b"Edited" in changed.content
 

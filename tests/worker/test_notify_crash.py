@@ -20,8 +20,8 @@ from sqlalchemy import Engine, insert
 
 from papertide.store import PaperStore
 from papertide.store.db.schema import users
-from papertide.store.discussion.comments import CommentStore
 from papertide.store.discussion.follows import FollowStore, NotificationOutbox
+from tests.discussion.test_follow_mail import Commenting
 from tests.store.test_votes import paper
 from tests.worker.processes import ServerProcess, mail_server_process, run_worker, start_worker, worker_command
 from tests.worker.test_crash import kill_at_random
@@ -51,7 +51,7 @@ def discussions(engine: Engine) -> set[tuple[int, int]]:
         conn.execute(insert(users), rows)
         user_pks = sorted(conn.execute(users.select().with_only_columns(users.c.pk)).scalars())
     speaker, readers = user_pks[0], user_pks[1:]
-    follows, comments, wanted = FollowStore(engine), CommentStore(engine), set()
+    follows, comments, wanted = FollowStore(engine), Commenting(engine), set()
     for index, paper_pk in enumerate(paper_pks):
         for reader in readers[index * FOLLOWERS_EACH : (index + 1) * FOLLOWERS_EACH]:
             follows.set_following(reader, paper_pk, True)

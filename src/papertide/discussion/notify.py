@@ -85,7 +85,7 @@ class NotificationMail:
         self._dkim = DkimKey.from_settings(settings)
 
     def unfollow_url(self, user_pk: int, paper_pk: int) -> str:
-        return f"{self.site.base_url}/discussion/unfollow/{self.links.token(user_pk, paper_pk)}"
+        return f"{self.site.base_url}/unfollow/{self.links.token(user_pk, paper_pk)}"
 
     def message(self, due: Due, paper_id: str, title: str, said: list[Comment], window: str, now: datetime) -> bytes:
         count = len(said)

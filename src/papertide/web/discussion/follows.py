@@ -62,7 +62,7 @@ def _unfollow_target(services: Services, token: str) -> tuple[int, StoredPaper]:
     return user_pk, found[0]
 
 
-@pages.get("/discussion/unfollow/{token}")
+@pages.get("/unfollow/{token}")
 def unfollow_page(request: Request, services: ServicesDep, token: str) -> Response:
     """The unfollow link opened in a browser: a button, so that a link scanner's GET changes nothing."""
     _user_pk, paper = _unfollow_target(services, token)
@@ -70,7 +70,7 @@ def unfollow_page(request: Request, services: ServicesDep, token: str) -> Respon
     return templates.TemplateResponse(request, "discussion_unfollow.html", context)
 
 
-@pages.post("/discussion/unfollow/{token}")
+@pages.post("/unfollow/{token}")
 def unfollow(request: Request, services: ServicesDep, token: str) -> Response:
     """RFC 8058 one-click unsubscribe, and the page's button: no cookie, CSRF token or sign-in needed."""
     user_pk, paper = _unfollow_target(services, token)

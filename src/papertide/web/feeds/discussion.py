@@ -1,7 +1,7 @@
 """Every paper's discussion as a feed: ``/feeds/paper/<id>/discussion.atom`` (or ``.rss``).
 
 The newest shown comments first (deleted and hidden ones never appear), each an entry linking to
-the comment on the paper's page, its text the sanitised HTML the page shows (Markdown rendered by
+the comment on the paper's page, its text the sanitised HTML the page shows (stored with the comment, see
 :func:`papertide.discussion.render.render_markdown`; the feed escapes it once more as XML, so no
 comment can add markup to the document). Validators follow the comments listed and their edits.
 """
@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from functools import lru_cache
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from feedgen.feed import FeedGenerator
 
 from papertide import __version__
-from papertide.discussion.render import render_markdown
 from papertide.discussion.threads import author_name
 from papertide.store.discussion.activity import DiscussionActivity
 from papertide.store.discussion.comments import Comment
@@ -53,13 +51,6 @@ def discussion(request: Request, services: ServicesDep, paper_id: str, fmt: str)
     )
 
 
-@lru_cache(maxsize=4096)
-def _comment_html(_pk: int, _edited_at: datetime | None, body: str) -> str:
-    """A comment's sanitised HTML, kept per comment and edit: rendering costs ~1.5 ms a comment, and a
-    feed reader polls the same 50 comments again and again."""
-    return xml_text(render_markdown(body))
-
-
 def _render(link: FeedLink, base: str, listed: list[Comment], changed: datetime, fmt: FeedFormat) -> bytes:
     generator = FeedGenerator()
     self_url, page_url = base + link.url(fmt), base + link.page_url
@@ -81,7 +72,7 @@ def _render(link: FeedLink, base: str, listed: list[Comment], changed: datetime,
         item.title(f"{'Reply' if comment.parent_pk else 'Comment'} by {author}")
         item.link(href=url, rel="alternate", type="text/html")
         item.author({"name": author})
-        text = _comment_html(comment.pk, comment.edited_at, comment.body)
+        text = xml_text(comment.html)
         if fmt is FeedFormat.ATOM:
             item.content(text, type="html")
         else:
