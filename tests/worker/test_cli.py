@@ -102,7 +102,8 @@ def test_worker_once_runs_the_schedule_and_status_shows_it(data_dir: Path, smtp_
     status = json.loads(run("status", "--json"))
     jobs = {job["name"]: job for job in status["jobs"]}
     assert {name: job["state"] for name, job in jobs.items()} == {
-        "ingest": "done", "index": "done", "trending": "done", "digests": "done", "upkeep": "done",
+        "ingest": "done", "index": "done", "trending": "done", "digests": "done", "discussion-mail": "done",
+        "upkeep": "done",
     }  # fmt: skip
     assert jobs["digests"]["detail"]["enqueued"] == 1
     table = run("status")

@@ -174,6 +174,7 @@ def test_a_worker_tick_ingests_then_indexes_once_a_day(
         ("index", True),
         ("trending", True),
         ("digests", True),
+        ("discussion-mail", True),
         ("upkeep", True),
     ]
     assert delivery.sent == 0
@@ -189,7 +190,8 @@ def test_a_worker_tick_ingests_then_indexes_once_a_day(
 
     clock.advance(minutes=5)
     results, _ = worker.tick()
-    assert [r.name for r in results] == ["trending", "digests"]  # the day's ingest and the index are done
+    # the day's ingest and the index are done
+    assert [r.name for r in results] == ["trending", "digests", "discussion-mail"]
 
 
 def test_unreachable_sources_fail_at_once_with_one_warning_each_and_the_tick_goes_on(
@@ -213,7 +215,8 @@ def test_unreachable_sources_fail_at_once_with_one_warning_each_and_the_tick_goe
         results, _ = worker.tick()
 
     assert [(r.name, r.ok) for r in results] == [
-        ("ingest", True), ("index", True), ("trending", True), ("digests", True), ("upkeep", True),
+        ("ingest", True), ("index", True), ("trending", True), ("digests", True), ("discussion-mail", True),
+        ("upkeep", True),
     ]  # fmt: skip
     skipped = results[0].detail
     assert set(skipped) == {"oai:cs", "oai:math", "hf-daily"}

@@ -2,7 +2,8 @@
 
 ``python -m tests.worker.worker_process send DATA_DIR SMTP_PORT DAY`` does what ``papertide
 digest send --date DAY`` does (enqueue every due digest, then send the outbox) and exits 0 when
-everything due is sent; ``... run DATA_DIR SMTP_PORT`` runs the worker's loop until SIGTERM.
+everything due is sent; ``... run DATA_DIR SMTP_PORT`` runs the worker's loop until SIGTERM;
+``... notify DATA_DIR SMTP_PORT`` enqueues the discussion notifications due and sends the outbox.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ def main(mode: str, data_dir: str, smtp_port: str, day: str | None = None) -> No
     mailer = Mailer.from_settings(settings)
     composer = PlainComposer(settings, SubscriptionStore(store.engine))
     worker = Worker(settings, store, composer, lambda: mailer_relay(mailer))
+    if mode == "notify":
+        enqueued, sent = worker.notify_now()
+        print(f"enqueued {enqueued} sent {sent.as_dict()}", flush=True)
+        return
     if mode == "send":
         enqueued, sent = worker.send_now(day=date.fromisoformat(day))
         print(f"enqueued {enqueued.as_dict()} sent {sent.as_dict()}", flush=True)

@@ -38,8 +38,10 @@ from papertide.web.accounts import sign_in
 from papertide.web.digest import api as digest_api
 from papertide.web.digest import pages as digest
 from papertide.web.discussion import api as discussion_api
+from papertide.web.discussion import follows
 from papertide.web.discussion import pages as discussion
 from papertide.web.docs import pages as api_docs
+from papertide.web.feeds import discussion as discussion_feed
 from papertide.web.feeds import pages as feeds
 from papertide.web.kit.auth import CsrfCookieMiddleware
 from papertide.web.kit.dependencies import Services
@@ -57,6 +59,7 @@ from papertide.web.server.access_log import AccessLogMiddleware, enable_access_l
 from papertide.web.server.options import OptionsMiddleware
 from papertide.web.server.security_headers import SecurityHeadersMiddleware
 from papertide.web.trending import api as trending_api
+from papertide.web.trending import discussed
 from papertide.web.trending import pages as trending
 
 DESCRIPTION = """\
@@ -153,6 +156,7 @@ def create_app(
     routers += [pages.pages, library_io.pages, library.pages, for_you.pages, search_page.pages, feeds.pages]
     routers += [api_docs.pages, sign_in.pages, account_pages.pages, digest.pages, digest_api.api]
     routers += [discussion.pages]
+    routers += [follows.pages, discussion_feed.pages, discussed.pages, discussed.api]
     for router in routers:
         app.include_router(router)
     return app

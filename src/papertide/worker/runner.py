@@ -13,6 +13,9 @@ The jobs, each under a database lease so that of several workers exactly one run
 - ``digests`` every tick: compose and store the digests that have come due (their subscriber's
   local hour reached); with ``worker_digest_shards`` > 1, one job per shard of the subscribers
   (``digests/0``, ``digests/1``, ...), which several workers take side by side;
+- ``discussion-mail`` every tick: the followers of discussions with new comments get one mail per
+  discussion at most hourly (:mod:`papertide.discussion.notify`), stored in its own outbox and sent
+  with the digests, by the same rules;
 - ``upkeep``  once per day: drop sent messages' bodies after ``outbox_keep_days``, forget workers
   gone for a week.
 
@@ -35,13 +38,17 @@ from datetime import date, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
+from papertide.accounts.keys import Signer, load_secret_key
 from papertide.config import Settings, environment_variable
 from papertide.digest.enqueue import Composer, EnqueueReport, Shard, enqueue_due
 from papertide.digest.send import Delivery, DeliveryPolicy, DeliveryReport, RelayOpener
+from papertide.discussion.notify import NotificationMail, enqueue_notifications
 from papertide.ingest.sources.http import client_from_settings
 from papertide.store.db.base import Clock, system_clock
 from papertide.store.digest.bounces import BouncePolicy, BounceStore
 from papertide.store.digest.outbox import OutboxStore
+from papertide.store.discussion.comments import CommentStore
+from papertide.store.discussion.follows import FollowStore, NotificationOutbox
 from papertide.store.jobs import JobStore
 from papertide.store.papers.store import PaperStore
 from papertide.worker.daily import daily_ingest, index_all, index_run_key, ingest_run_key
@@ -83,6 +90,11 @@ class Worker:
         self.outbox = OutboxStore(store.engine, clock)
         self.bounces = BounceStore(store.engine, clock, BouncePolicy.from_settings(settings))
         self.delivery = Delivery(self.outbox, self.bounces, open_relay, DeliveryPolicy.from_settings(settings))
+        self.notifications = NotificationOutbox(store.engine, clock)
+        self.notification_delivery = Delivery(
+            self.notifications, self.bounces, open_relay, DeliveryPolicy.from_settings(settings)
+        )
+        self._notification_mail: NotificationMail | None = None
         self.runner = JobRunner(
             self.job_store, self.worker_id, lease_s=settings.worker_job_lease_s, retry_s=settings.worker_retry_s
         )
@@ -99,6 +111,7 @@ class Worker:
             Job("index", lambda _now: index_run_key(store), lambda _stop: index_all(store, settings)),
             Job("trending", self._tick_key, lambda _stop: self._trending(), retry_s=settings.worker_tick_s),
             *self._digest_jobs(),
+            Job("discussion-mail", self._tick_key, lambda _stop: self._notify(), retry_s=settings.worker_tick_s),
             Job("upkeep", lambda now: now.date().isoformat(), lambda _stop: self._upkeep()),
         ]
 
@@ -157,6 +170,15 @@ class Worker:
         self._sent_meanwhile.add(sending)
         return report.as_dict() | {"sent_meanwhile": sending.sent}
 
+    def _notify(self) -> dict:
+        engine, clock = self.store.engine, self.clock
+        if self._notification_mail is None:
+            self._notification_mail = NotificationMail(self.settings, Signer(load_secret_key(self.settings)))
+        return enqueue_notifications(
+            FollowStore(engine, clock), self.notifications, CommentStore(engine, clock), self.store, self.bounces,
+            self._notification_mail, clock(),
+        )  # fmt: skip
+
     def _upkeep(self) -> dict:
         now = self.clock()
         purged = self.outbox.purge_messages(now - timedelta(days=self.settings.outbox_keep_days))
@@ -176,10 +198,21 @@ class Worker:
         finally:
             self.job_store.stopped(self.worker_id)
 
+    def notify_now(self) -> tuple[dict, DeliveryReport]:
+        """Enqueue the discussion mail due now, then send everything due: the ``discussion-mail`` job
+        without its lease (the notification outbox's unique keys make a concurrent run store nothing twice)."""
+        self._beat("discussion mail")
+        try:
+            return self._notify(), self.deliver()
+        finally:
+            self.job_store.stopped(self.worker_id)
+
     def deliver(self) -> DeliveryReport:
         """Send what the outbox holds, batch by batch, until nothing is due or the worker stops."""
         self._beat("send")
-        return self.delivery.run(self.worker_id, self.stopping)
+        report = self.delivery.run(self.worker_id, self.stopping)
+        report.add(self.notification_delivery.run(self.worker_id, self.stopping))
+        return report
 
     # -- the loop ------------------------------------------------------------------------------
 

@@ -550,3 +550,60 @@ moderation_log = Table(
     Column("note", Text, nullable=False),
     Index("ix_moderation_log_at", "at"),
 )
+
+
+# -- following a discussion -----------------------------------------------------------------
+# A follower's row stays when they stop (``following`` false), so that their older comments do not
+# make them follow again; ``seen_pk`` is the last comment they were told about (or that predates
+# their following). Notifications go through an outbox of the digests' shape (see
+# papertide.store.digest.outbox), one row per follower, paper and hour window.
+
+# Shown comments by time (partial: deleted and hidden ones are not in it): "most discussed this week"
+# counts its entries alone (papertide.store.discussion.activity).
+Index(
+    "ix_comments_shown_created",
+    comments.c.created_at,
+    comments.c.paper_pk,
+    sqlite_where=comments.c.deleted_at.is_(None) & comments.c.hidden_at.is_(None),
+    postgresql_where=comments.c.deleted_at.is_(None) & comments.c.hidden_at.is_(None),
+)
+
+discussion_follows = Table(
+    "discussion_follows",
+    metadata,
+    Column("user_pk", Integer, ForeignKey("users.pk", ondelete="CASCADE"), primary_key=True),
+    Column("paper_pk", Integer, ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True),
+    Column("following", Boolean, nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False, comment="when following last turned on or off"),
+    Column("seen_pk", Integer, nullable=False, comment="comments up to this key need no notification"),
+    Column("last_mail_at", DateTime(timezone=True), comment="when the last notification was enqueued"),
+    Index("ix_discussion_follows_paper", "paper_pk", "following"),
+)
+
+discussion_outbox = Table(
+    "discussion_outbox",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False, unique=True, comment="the Message-ID's unique part"),
+    Column("user_pk", Integer, ForeignKey("users.pk", ondelete="CASCADE"), nullable=False),
+    Column("paper_pk", Integer, ForeignKey("papers.pk", ondelete="CASCADE"), nullable=False),
+    Column("window", String(16), nullable=False, comment="the UTC hour the notification was enqueued in"),
+    Column("address", String(254), nullable=False),
+    Column("state", String(10), nullable=False, comment="pending, sending, sent, failed or skipped"),
+    Column("message", LargeBinary),
+    Column("comment_pks", JSON, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("uncertain", Integer, nullable=False),
+    Column("handoff_at", DateTime(timezone=True)),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("claimed_by", String(100)),
+    Column("claim_token", String(32)),
+    Column("lease_until", DateTime(timezone=True)),
+    Column("detail", Text),
+    Column("smtp_code", Integer),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+    UniqueConstraint("user_pk", "paper_pk", "window", name="uq_discussion_outbox_follower_window"),
+    Index("ix_discussion_outbox_state_next", "state", "next_attempt_at"),
+)

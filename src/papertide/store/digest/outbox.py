@@ -31,7 +31,6 @@ from papertide.store.db.schema import digest_outbox, subscriptions
 from papertide.store.digest.subscriptions import ACTIVE
 
 STATES = ("pending", "sending", "sent", "failed", "skipped")
-_o = digest_outbox.c
 
 
 def outbox_key(subscription_pk: int, period: str) -> str:
@@ -107,10 +106,17 @@ _CONCLUDED = {"handoff_at": None, "claimed_by": None, "claim_token": None, "leas
 
 
 class OutboxStore(TableStore):
-    """The outbox table; every method is one short transaction."""
+    """The outbox table; every method is one short transaction.
+
+    ``table`` is the digests'; discussion notifications keep their own table of the same shape (see
+    :mod:`papertide.store.discussion.notifications`) and reuse every claiming and concluding step.
+    """
+
+    table = digest_outbox
 
     def __init__(self, engine: Engine, clock: Clock = system_clock) -> None:
         super().__init__(engine, clock)
+        self._o = self.table.c
         self._claims = claims_for(engine)
 
     # -- enqueueing ----------------------------------------------------------------------------
@@ -126,7 +132,7 @@ class OutboxStore(TableStore):
         stored = []
         with self._writing() as conn:
             for digest, also in digests:
-                new = self._claims.insert_missing(conn, digest_outbox, self._row(digest, now))
+                new = self._claims.insert_missing(conn, self.table, self._row(digest, now))
                 if new and also is not None:
                     also(conn)
                 stored.append(new)
@@ -156,7 +162,7 @@ class OutboxStore(TableStore):
         if not wanted:
             return set()
         with self._reading() as conn:
-            rows = conn.execute(select(_o.subscription_pk, _o.period).where(_o.period.in_(wanted)))
+            rows = conn.execute(select(self._o.subscription_pk, self._o.period).where(self._o.period.in_(wanted)))
             return {(row.subscription_pk, row.period) for row in rows}
 
     # -- claiming and concluding ---------------------------------------------------------------
@@ -166,19 +172,19 @@ class OutboxStore(TableStore):
         now = self._clock()
         token = secrets.token_hex(16)
         ready = or_(
-            and_(_o.state == "pending", _o.next_attempt_at <= now),
-            and_(_o.state == "sending", _o.lease_until < now),
+            and_(self._o.state == "pending", self._o.next_attempt_at <= now),
+            and_(self._o.state == "sending", self._o.lease_until < now),
         )
         values = {
             "state": "sending",
             "claimed_by": worker_id,
             "claim_token": token,
             "lease_until": now + timedelta(seconds=lease_s),
-            "uncertain": _o.uncertain + case((_o.handoff_at.is_not(None), 1), else_=0),
+            "uncertain": self._o.uncertain + case((self._o.handoff_at.is_not(None), 1), else_=0),
             "updated_at": now,
         }
         with self._writing() as conn:
-            rows = self._claims.claim(conn, digest_outbox, ready, [_o.next_attempt_at, _o.pk], limit, values)
+            rows = self._claims.claim(conn, self.table, ready, [self._o.next_attempt_at, self._o.pk], limit, values)
         claimed = [Claimed(r.pk, r.key, r.address, r.message, r.attempts, r.uncertain, token) for r in rows]
         return sorted(claimed, key=lambda c: c.pk)
 
@@ -188,15 +194,15 @@ class OutboxStore(TableStore):
 
     def _conclude_on(self, conn: Connection, claim: Claimed, values: dict) -> bool:
         statement = (
-            update(digest_outbox)
-            .where(_o.pk == claim.pk, _o.claim_token == claim.token)
+            update(self.table)
+            .where(self._o.pk == claim.pk, self._o.claim_token == claim.token)
             .values(updated_at=self._clock(), **values)
         )
         return conn.execute(statement).rowcount == 1
 
     def _handoff_values(self, lease_s: float) -> dict:
         now = self._clock()
-        return {"handoff_at": now, "attempts": _o.attempts + 1, "lease_until": now + timedelta(seconds=lease_s)}
+        return {"handoff_at": now, "attempts": self._o.attempts + 1, "lease_until": now + timedelta(seconds=lease_s)}
 
     def _sent_values(self) -> dict:
         return {"state": "sent", "sent_at": self._clock(), "detail": None, **_CONCLUDED}
@@ -221,7 +227,7 @@ class OutboxStore(TableStore):
         """Back to pending until ``at``; ``uncertain`` when the relay may have taken it already."""
         values = {"state": "pending", "next_attempt_at": at, "detail": detail, "smtp_code": smtp_code, **_CONCLUDED}
         if uncertain:
-            values["uncertain"] = _o.uncertain + 1
+            values["uncertain"] = self._o.uncertain + 1
         return self._conclude(claim, values)
 
     def skipped(self, claim: Claimed, detail: str) -> bool:
@@ -240,9 +246,9 @@ class OutboxStore(TableStore):
         """Which of the claimed rows' subscriptions are still active: unsubscribing stops a digest not yet sent."""
         pks = [claim.pk for claim in claims]
         statement = (
-            select(_o.pk)
-            .join(subscriptions, subscriptions.c.pk == _o.subscription_pk)
-            .where(_o.pk.in_(pks), subscriptions.c.status == ACTIVE)
+            select(self._o.pk)
+            .join(subscriptions, subscriptions.c.pk == self._o.subscription_pk)
+            .where(self._o.pk.in_(pks), subscriptions.c.status == ACTIVE)
         )
         with self._reading() as conn:
             return set(conn.execute(statement).scalars())
@@ -251,25 +257,27 @@ class OutboxStore(TableStore):
 
     def get(self, key: str) -> OutboxRow | None:
         with self._reading() as conn:
-            row = conn.execute(select(digest_outbox).where(_o.key == key)).one_or_none()
+            row = conn.execute(select(self.table).where(self._o.key == key)).one_or_none()
         return _row(row) if row else None
 
     def rows(self, state: str | None = None) -> list[OutboxRow]:
-        statement = select(digest_outbox).order_by(_o.pk)
+        statement = select(self.table).order_by(self._o.pk)
         if state is not None:
-            statement = statement.where(_o.state == state)
+            statement = statement.where(self._o.state == state)
         with self._reading() as conn:
             return [_row(row) for row in conn.execute(statement)]
 
     def counts(self) -> dict[str, int]:
         """Rows per state (every state present, zero when none)."""
         with self._reading() as conn:
-            found = dict(conn.execute(select(_o.state, func.count()).group_by(_o.state)).all())
+            found = dict(conn.execute(select(self._o.state, func.count()).group_by(self._o.state)).all())
         return {state: found.get(state, 0) for state in STATES}
 
     def waiting(self) -> dict[str, int]:
         """Rows still to send (pending, sending): a range of the state index, cheap however long the history."""
-        statement = select(_o.state, func.count()).where(_o.state.in_(("pending", "sending"))).group_by(_o.state)
+        statement = (
+            select(self._o.state, func.count()).where(self._o.state.in_(("pending", "sending"))).group_by(self._o.state)
+        )
         with self._reading() as conn:
             found = dict(conn.execute(statement).all())
         return {state: found.get(state, 0) for state in ("pending", "sending")}
@@ -277,14 +285,14 @@ class OutboxStore(TableStore):
     def oldest_due(self) -> datetime | None:
         """When the longest-waiting pending row became due: how far sending lags."""
         with self._reading() as conn:
-            value = conn.execute(select(func.min(_o.next_attempt_at)).where(_o.state == "pending")).scalar()
+            value = conn.execute(select(func.min(self._o.next_attempt_at)).where(self._o.state == "pending")).scalar()
         return utc(value)
 
     def purge_messages(self, sent_before: datetime) -> int:
         """Drop the rendered message of rows sent before ``sent_before`` (the row and its key stay)."""
         statement = (
-            update(digest_outbox)
-            .where(_o.state == "sent", _o.sent_at < sent_before, _o.message.is_not(None))
+            update(self.table)
+            .where(self._o.state == "sent", self._o.sent_at < sent_before, self._o.message.is_not(None))
             .values(message=None)
         )
         with self._writing() as conn:

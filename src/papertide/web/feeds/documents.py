@@ -82,8 +82,8 @@ def render(feed: Feed, fmt: FeedFormat) -> bytes:
     generator = FeedGenerator()
     generator.load_extension("dc", atom=False, rss=True)  # RSS names authors with dc:creator
     generator.id(feed.self_url)
-    generator.title(_text(feed.title))
-    generator.description(_text(feed.description))
+    generator.title(xml_text(feed.title))
+    generator.description(xml_text(feed.description))
     generator.author(name="papertide")  # Atom wants an author on the feed when an entry has none
     generator.link(href=feed.self_url, rel="self", type=fmt.media_type)
     generator.link(href=feed.page_url, rel="alternate", type="text/html")  # the last link is RSS's <link>
@@ -100,13 +100,13 @@ def _add_entry(generator: FeedGenerator, entry: FeedEntry, fmt: FeedFormat) -> N
     item = generator.add_entry(order="append")
     item.id(entry.url)
     item.guid(entry.url, permalink=True)
-    item.title(_text(stored.title))
+    item.title(xml_text(stored.title))
     item.link(href=entry.url, rel="alternate", type="text/html")
-    authors = [_text(name) for name in stored.authors]
+    authors = [xml_text(name) for name in stored.authors]
     if authors:
         item.author([{"name": name} for name in authors])
         item.dc.dc_creator(authors)
-    paragraphs = [text for text in (_text(entry.note), _text(stored.abstract)) if text]
+    paragraphs = [text for text in (xml_text(entry.note), xml_text(stored.abstract)) if text]
     if fmt is FeedFormat.ATOM:
         item.summary("\n\n".join(paragraphs), type="text")
     else:
@@ -119,7 +119,8 @@ def _add_entry(generator: FeedGenerator, entry: FeedEntry, fmt: FeedFormat) -> N
         item.category(term=category, **label)
 
 
-def _text(value: str) -> str:
+def xml_text(value: str) -> str:
+    """``value`` without the characters XML 1.0 cannot carry (lxml refuses them)."""
     return _NOT_XML.sub("", value)
 
 

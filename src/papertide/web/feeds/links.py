@@ -7,10 +7,11 @@ defaults left out), so the same selection always has one URL, one ETag and one e
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from papertide.search.query import Filters
 from papertide.store.library.collections import Collection
+from papertide.store.papers.store import StoredPaper
 from papertide.taxonomy import describe
 from papertide.text import quoted
 from papertide.trending import Window
@@ -90,6 +91,17 @@ def collection_link(collection: Collection) -> FeedLink | None:
         description=f"Papers saved to “{collection.name}”, a public collection on papertide, latest saves first.",
         path=f"/feeds/c/{collection.public_id}",
         page=f"/c/{collection.public_id}",
+    )
+
+
+def discussion_link(paper: StoredPaper) -> FeedLink:
+    """A paper's discussion: its comments and replies, newest first."""
+    path = quote(paper.paper_id, safe="/:")
+    return FeedLink(
+        title=f"Discussion of “{paper.title}” · papertide",
+        description=f"Comments and replies on “{paper.title}” ({paper.paper_id}) on papertide, newest first.",
+        path=f"/feeds/paper/{path}/discussion",
+        page=f"/paper/{path}",
     )
 
 

@@ -52,7 +52,7 @@ pages = APIRouter(prefix="/feeds", include_in_schema=False)
 
 @pages.get("/new.{fmt}")
 def new_papers(request: Request, services: ServicesDep, filters: CategoryFiltersDep, fmt: str) -> Response:
-    feed_format, settings = _format(fmt), services.settings
+    feed_format, settings = format_of(fmt), services.settings
     page = services.store.list_papers(to_paper_filter(filters), limit=settings.feed_items)
     listed = [(paper, paper.listed_at, "") for paper in page.papers]
     return _answer(request, services, new_papers_link(filters), feed_format, listed)
@@ -67,7 +67,7 @@ def search(
     q: QueryParam = "",
     mode: ModeParam = DEFAULT_MODE,
 ) -> Response:
-    feed_format, settings = _format(fmt), services.settings
+    feed_format, settings = format_of(fmt), services.settings
     if not q.strip():  # a feed titled 'Search “”' would follow nothing; the newest papers have their own feed
         raise QueryError(f"q: a search feed needs a query; for the newest papers follow /feeds/new.{fmt}")
     response = services.engine.search(q, mode=mode, filters=filters, sort="newest", limit=settings.feed_items)
@@ -79,7 +79,7 @@ def search(
 def trending(
     request: Request, services: ServicesDep, filters: CategoryFiltersDep, fmt: str, window: WindowParam = Window.WEEK
 ) -> Response:
-    feed_format, settings = _format(fmt), services.settings
+    feed_format, settings = format_of(fmt), services.settings
     items = trending_items(services, window, filters, settings.feed_items)
     # Dated by submission (when a paper began to trend is not kept); each says why it trends.
     listed = [(item.paper, item.paper.listed_at, item.reason) for item in items]
@@ -90,7 +90,7 @@ def trending(
 
 @pages.get("/c/{public_id}.{fmt}")
 def collection(request: Request, services: ServicesDep, public_id: str, fmt: str) -> Response:
-    feed_format, settings = _format(fmt), services.settings
+    feed_format, settings = format_of(fmt), services.settings
     page = services.library.collections.public_papers(public_id, limit=settings.feed_items)
     link = collection_link(page.collection)
     assert link is not None  # public_papers finds public collections only
@@ -130,7 +130,8 @@ def _answer(
     )
 
 
-def _format(extension: str) -> FeedFormat:
+def format_of(extension: str) -> FeedFormat:
+    """The format an extension names; 404 naming the two there are for any other."""
     try:
         return FeedFormat(extension)
     except ValueError:

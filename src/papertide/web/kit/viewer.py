@@ -1,4 +1,5 @@
-"""What the signed-in reader has done, for the buttons a page draws: upvotes and saved papers.
+"""What the signed-in reader has done, for the buttons a page draws: upvotes and saved papers; and, for
+every reader, how many comments each card's paper has.
 
 Looked up only when a template asks (``viewer(request)``, once per request), so pages without
 vote or save buttons, and visitors, cost no query. A reader with a modest library (up to
@@ -6,7 +7,8 @@ vote or save buttons, and visitors, cost no query. A reader with a modest librar
 larger one (thousands of imported references) a listing template first hands over the papers it
 will draw (``viewer(request).prefetch(papers)``), which are then looked up together, so a page
 costs no more because a library is big (bench/README.md); a paper not handed over is looked up
-on its own.
+on its own. Comment counts are prefetched the same way for visitors too: one key lookup per card,
+in one query per page (``paper_discussions``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from starlette.requests import Request
 from papertide.library import Library
 from papertide.library.collections import DEFAULT_NAME
 from papertide.store.accounts.store import User
+from papertide.store.discussion.comments import CommentStore
 from papertide.web.kit.auth import page_user
 from papertide.web.kit.schemas import PaperSummary
 
@@ -35,9 +38,11 @@ class SaveTarget:
 
 
 class Viewer:
-    def __init__(self, user: User | None, library: Library) -> None:
+    def __init__(self, user: User | None, library: Library, comments: CommentStore) -> None:
         self.user = user
         self._library = library
+        self._comments = comments
+        self._comment_counts: dict[int, int] = {}
         self._votes_of: dict[int, bool] = {}
         self._saves_of: dict[int, set[str]] = {}
 
@@ -63,10 +68,12 @@ class Viewer:
         return mine or [SaveTarget("", DEFAULT_NAME)]
 
     def prefetch(self, papers: Iterable[PaperSummary]) -> str:
-        """Look up the reader's votes and saves of ``papers`` together (a large library's page); renders nothing."""
+        """Look up the papers' comment counts, and the reader's votes and saves of them, together; renders nothing."""
+        keys = [paper.store_key for paper in papers]
+        if wanted := [k for k in keys if k not in self._comment_counts]:
+            self._comment_counts.update(dict.fromkeys(wanted, 0) | self._comments.counts(wanted))
         if self.user is None:
             return ""
-        keys = [paper.store_key for paper in papers]
         if self._all_votes is None and (wanted := [k for k in keys if k not in self._votes_of]):
             voted = self._library.votes.voted_among(self.user, wanted)
             self._votes_of.update((key, key in voted) for key in wanted)
@@ -83,6 +90,12 @@ class Viewer:
         self.prefetch([paper])
         return self._votes_of[paper.store_key]
 
+    def comments(self, paper: PaperSummary) -> int:
+        """How many comments everyone can read under the paper."""
+        if paper.store_key not in self._comment_counts:
+            self.prefetch([paper])
+        return self._comment_counts[paper.store_key]
+
     def saved_in(self, paper: PaperSummary) -> set[str]:
         """The public ids of the reader's collections that hold the paper."""
         if self.user is None:
@@ -97,5 +110,6 @@ def viewer(request: Request) -> Viewer:
     """The reader of this request (a template global), built on first use."""
     state = request.scope.setdefault("state", {})
     if "viewer" not in state:
-        state["viewer"] = Viewer(page_user(request), request.app.state.services.library)
+        services = request.app.state.services
+        state["viewer"] = Viewer(page_user(request), services.library, CommentStore(services.store.engine))
     return state["viewer"]

@@ -16,6 +16,7 @@ from papertide.search.query import Filters
 from papertide.store.papers.store import StoredPaper
 from papertide.trending import Trending, TrendingItem
 from papertide.trending import Window as TrendingWindow
+from papertide.web.discussion.follows import follow_section
 from papertide.web.discussion.pages import section as discussion_section
 from papertide.web.feeds.links import new_papers_link
 from papertide.web.kit.auth import page_user
@@ -85,6 +86,7 @@ async def paper(request: Request, services: ServicesDep, paper_id: str, comments
             "by_authors": by_authors,
             "trending": trending,
             "discussion": discussion,
+            "follow": follow_section(services, user, stored),
         }
 
     return templates.TemplateResponse(request, "paper.html", await services.lookup(lookup))
