@@ -3,11 +3,13 @@ account, revoking its API tokens (the API refuses them at once), deleting it as 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from papertide.accounts.tokens import new_token, token_hash
 from papertide.config import load_settings
 from papertide.store import open_store
 from papertide.web.app import create_app
@@ -42,7 +44,8 @@ def post(client: TestClient, path: str, data: dict | None = None):
 def test_every_admin_url_is_404_to_signed_out_readers_members_and_moderators(client: TestClient) -> None:
     target, _ = bearer(client, "someone@example.org")
     [token] = services_of(client).accounts.api_tokens(target.pk)
-    urls = [f"/admin/accounts/{target.pk}/delete", f"/admin/accounts/{target.pk}/tokens/{token.pk}/revoke"]
+    urls = [f"/admin/accounts/{target.pk}/{action}" for action in ("delete", "suspend", "unsuspend")]
+    urls.append(f"/admin/accounts/{target.pk}/tokens/{token.pk}/revoke")
     for who in (None, "member@example.org", "mod@example.org"):
         client.cookies.clear()
         if who is not None:
@@ -52,9 +55,10 @@ def test_every_admin_url_is_404_to_signed_out_readers_members_and_moderators(cli
         assert client.get("/admin").status_code == 404
         assert client.get("/admin?email=someone@example.org").status_code == 404
         for url in urls:
-            answer = post(client, url, {"confirm": target.email})
+            answer = post(client, url, {"confirm": target.email, "note": "spam"})
             assert answer.status_code == 404, (who, url)
     assert services_of(client).accounts.user(target.pk) is not None
+    assert services_of(client).accounts.suspension_note(target.pk) is None
     assert len(services_of(client).accounts.api_tokens(target.pk)) == 1
 
 
@@ -67,6 +71,9 @@ def test_forms_without_the_csrf_token_are_refused_and_change_nothing(client: Tes
     assert refused.status_code == 403
     refused = client.post(f"/admin/accounts/{target.pk}/tokens/{token.pk}/revoke")
     assert refused.status_code == 403
+    refused = client.post(f"/admin/accounts/{target.pk}/suspend", data={"note": "spam"})
+    assert refused.status_code == 403
+    assert services_of(client).accounts.suspension_note(target.pk) is None
     assert services_of(client).accounts.user(target.pk) is not None
     assert len(services_of(client).accounts.api_tokens(target.pk)) == 1
     assert [entry.action for entry in services_of(client).discussion.moderation.log(10)] == ["grant"]
@@ -132,3 +139,48 @@ def test_deleting_an_account_needs_its_address_and_removes_what_self_deletion_re
     assert (entry.actor, entry.action, entry.target_kind, entry.target_pk) == (
         "root@example.org", "delete", "account", target.pk,
     )  # fmt: skip
+
+
+def sign_in_link(client: TestClient, email: str) -> str:
+    """A fresh emailed sign-in link's path, as if mailed (the mail round trip is tested in test_accounts)."""
+    accounts = services_of(client).accounts
+    token = new_token()
+    accounts.add_login_token(token_hash(token), email, "/", accounts.now() + timedelta(minutes=10))
+    return f"/signin/{token}"
+
+
+def test_a_suspended_account_cannot_sign_in_or_use_its_session_or_tokens_until_lifted(client: TestClient) -> None:
+    services = services_of(client)
+    target, headers = bearer(client, "someone@example.org")
+    sign_in(client, "someone@example.org")
+    session = dict(client.cookies)
+    assert client.get("/account").status_code == 200
+    me = admin(client)
+    assert post(client, f"/admin/accounts/{target.pk}/suspend", {"note": "  "}).status_code == 400
+    own = post(client, f"/admin/accounts/{me.pk}/suspend", {"note": "oops"})
+    assert own.status_code == 400 and "own account" in own.text
+    assert services.accounts.suspension_note(target.pk) is None and services.accounts.suspension_note(me.pk) is None
+
+    suspended = post(client, f"/admin/accounts/{target.pk}/suspend", {"note": "spam  bot"})
+    assert suspended.status_code == 303 and suspended.headers["location"].startswith("/admin?email=someone")
+    assert "Suspended: spam bot" in client.get("/admin?email=someone@example.org").text
+    assert post(client, f"/admin/accounts/{target.pk}/suspend", {"note": "again"}).status_code == 303
+    assert services.accounts.suspension_note(target.pk) == "spam bot"  # the first suspension stands
+
+    client.cookies.clear()
+    assert client.get("/api/v1/account", headers=headers).status_code == 401
+    client.cookies.update(session)
+    assert client.get("/account", follow_redirects=False).status_code == 303  # the session no longer signs in
+    client.cookies.clear()
+    link = sign_in_link(client, "someone@example.org")
+    refused = post_form(client, link, page=link, follow_redirects=False)
+    assert refused.status_code == 403 and "suspended" in refused.text
+
+    admin(client)
+    assert post(client, f"/admin/accounts/{target.pk}/unsuspend").status_code == 303
+    actions = [(e.action, e.target_pk, e.note) for e in services.discussion.moderation.log(10)]
+    assert actions[:2] == [("unsuspend", target.pk, ""), ("suspend", target.pk, "spam bot")]
+    client.cookies.clear()
+    assert client.get("/api/v1/account", headers=headers).status_code == 200
+    link = sign_in_link(client, "someone@example.org")
+    assert post_form(client, link, page=link, follow_redirects=False).status_code == 303

@@ -42,6 +42,7 @@ class AccountView:
     user: User
     roles: frozenset[str]
     tokens: list[ApiToken]
+    suspended: str | None  # why, when it is
 
 
 def disk_use(folder: Path) -> int:
@@ -92,7 +93,8 @@ class Administration:
         found = self._accounts.user_by_email(email.strip())
         if found is None:
             return None
-        return AccountView(found, self._roles.of(found), self._accounts.api_tokens(found.pk))
+        tokens = self._accounts.api_tokens(found.pk)
+        return AccountView(found, self._roles.of(found), tokens, self._accounts.suspension_note(found.pk))
 
     def account(self, user: User | None, account_pk: int) -> User:
         self._actor(user)
@@ -113,6 +115,29 @@ class Administration:
         delete_account(self._accounts, self._limiter, target)
         self._log.record(actor, "delete", ("account", target.pk), "")
         return target
+
+    def suspend(self, user: User | None, account_pk: int, note: str) -> bool:
+        """Stop an account's sign-in, sessions and API tokens until lifted; False if it already was suspended."""
+        actor = self._actor(user)
+        target = self.account(user, account_pk)
+        note = " ".join(note.split())
+        if not note:
+            raise InvalidInput("note: say why the account is suspended (the log keeps it)")
+        if target.pk == actor.pk:
+            raise InvalidInput("account: an admin cannot suspend their own account")
+        added = self._accounts.suspend(target.pk, actor.pk, note)
+        if added:
+            self._log.record(actor, "suspend", ("account", target.pk), note)
+        return added
+
+    def unsuspend(self, user: User | None, account_pk: int) -> bool:
+        """Lift an account's suspension; returns whether it was suspended."""
+        actor = self._actor(user)
+        target = self.account(user, account_pk)
+        removed = self._accounts.unsuspend(target.pk)
+        if removed:
+            self._log.record(actor, "unsuspend", ("account", target.pk), "")
+        return removed
 
     def revoke_token(self, user: User | None, account_pk: int, token_pk: int) -> None:
         """Revoke one API token of an account: the API refuses it from the next request on."""

@@ -1,4 +1,4 @@
-"""``/admin``: the instance at a glance, accounts (find, delete), their API tokens (revoke), and the log.
+"""``/admin``: the instance at a glance, accounts (find, suspend, delete), their API tokens (revoke), and the log.
 
 Every page and form answers 404 to anyone who is not an admin, signed in or not (the checks live in
 accounts.administration). Forms post with the CSRF token and come back with a 303 (post/redirect/get).
@@ -57,3 +57,17 @@ def revoke_token(services: ServicesDep, user: OptionalUserDep, account_id: Key, 
     owner = services.admin.account(user, account_id)
     services.admin.revoke_token(user, account_id, token_id)
     return _back_to(owner.email)
+
+
+@pages.post("/admin/accounts/{account_id}/suspend", dependencies=[CsrfDep])
+def suspend(
+    services: ServicesDep, user: OptionalUserDep, account_id: Key, note: Annotated[str, Form()] = ""
+) -> Response:
+    services.admin.suspend(user, account_id, note)
+    return _back_to(services.admin.account(user, account_id).email)
+
+
+@pages.post("/admin/accounts/{account_id}/unsuspend", dependencies=[CsrfDep])
+def unsuspend(services: ServicesDep, user: OptionalUserDep, account_id: Key) -> Response:
+    services.admin.unsuspend(user, account_id)
+    return _back_to(services.admin.account(user, account_id).email)
