@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from papertide.accounts.tokens import new_token, token_hash
 from papertide.config import load_settings
 from papertide.store import open_store
+from papertide.store.digest.bounces import BouncePolicy, BounceStore
 from papertide.web.app import create_app
 from tests.postgres import fresh_database_url
 from tests.web.corpus import load_papers
@@ -80,13 +81,20 @@ def test_forms_without_the_csrf_token_are_refused_and_change_nothing(client: Tes
 
 
 def test_the_overview_and_finding_an_account(client: TestClient) -> None:
+    services = services_of(client)
     bearer(client, "someone@example.org")
+    services.store.write_batch([], checkpoint=("arxiv:oai:cs", "2026-12-06"))
+    BounceStore(services.store.engine, policy=BouncePolicy(threshold=1.0)).record(
+        "gone@example.org", hard=True, reason="550 no such user"
+    )
     admin(client)
     page = client.get("/admin")
     assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
     papers = services_of(client).store.count()
     assert f'<dd id="admin-papers">{papers}</dd>' in page.text and papers > 0
     assert "pending 0" in page.text  # the outbox by state
+    assert "arxiv:oai:cs 20" in page.text  # the checkpoint's time
+    assert "gone@example.org (since" in page.text
     found = client.get("/admin", params={"email": " SomeOne@example.org "}).text
     assert "someone@example.org" in found and "Revoke tests" in found
     assert "There is no account for nobody@example.org" in client.get("/admin?email=nobody@example.org").text

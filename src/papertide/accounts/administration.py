@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from papertide.accounts.personal_data import delete_account
@@ -17,12 +18,15 @@ from papertide.accounts.rate_limits import RateLimiter
 from papertide.accounts.roles import Roles
 from papertide.errors import InvalidInput, NotFound
 from papertide.store.accounts.store import AccountStore, ApiToken, User
+from papertide.store.digest.bounces import BounceStore, Suspension
 from papertide.store.digest.outbox import OutboxStore
 from papertide.store.discussion.moderation import Actor, LogEntry, ModerationStore
 from papertide.store.jobs import JobState, JobStore
 from papertide.store.papers.store import PaperStore
 
 ADMIN = "admin"
+# How many bounce-suspended addresses the overview lists.
+BOUNCED_SHOWN = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,8 +35,10 @@ class Overview:
 
     papers: int
     change_seq: int
+    last_ingest: dict[str, datetime]  # per checkpoint (source and feed)
     jobs: list[JobState]
     outbox: dict[str, int]
+    bounced: list[Suspension]  # addresses that get no mail until their owner resumes it
     data_dir: Path
     data_bytes: int
 
@@ -81,8 +87,10 @@ class Administration:
         return Overview(
             papers=papers.count(),
             change_seq=papers.max_change_seq(),
+            last_ingest=papers.checkpoint_times(),
             jobs=JobStore(engine, clock).jobs(),
             outbox=OutboxStore(engine, clock).counts(),
+            bounced=BounceStore(engine, clock).suspensions(BOUNCED_SHOWN),
             data_dir=self._data_dir,
             data_bytes=disk_use(self._data_dir),
         )
