@@ -20,7 +20,7 @@ import jinja2
 from papertide.accounts.rate_limits import RateLimiter, mail_limits
 from papertide.accounts.tokens import LinkState, new_token, token_hash
 from papertide.config import Settings
-from papertide.errors import Gone, InvalidInput, NotFound, PapertideError
+from papertide.errors import Forbidden, Gone, InvalidInput, NotFound, PapertideError
 from papertide.mail import Mailer, compose
 from papertide.store.accounts.store import AccountStore, User
 
@@ -158,6 +158,8 @@ class SignInLinks:
             # It was used or expired a moment ago; only a clock stepping back could call it usable now.
             raise checked.error or replace(checked, state=LinkState.EXPIRED).error
         user, _ = self._accounts.get_or_create_user(link.email)
+        if self._accounts.suspension_note(user.pk) is not None:
+            raise Forbidden("this account is suspended by the site's admins: it cannot sign in")
         return user, safe_next(link.next_url)
 
     def _message(self, address: str, token: str, expires_at: datetime) -> EmailMessage:

@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from threadpoolctl import threadpool_limits
 
 from papertide import __version__
+from papertide.accounts.administration import Administration
 from papertide.accounts.keys import Signer, load_secret_key
 from papertide.accounts.rate_limits import RateLimiter
 from papertide.accounts.sessions import Sessions
@@ -35,6 +36,7 @@ from papertide.web import health, metrics
 from papertide.web.accounts import api as account_api
 from papertide.web.accounts import pages as account_pages
 from papertide.web.accounts import sign_in
+from papertide.web.admin import pages as admin
 from papertide.web.digest import api as digest_api
 from papertide.web.digest import pages as digest
 from papertide.web.discussion import api as discussion_api
@@ -121,6 +123,7 @@ def create_app(
     mailer = Mailer.from_settings(settings)
     rate_limiter = RateLimiter(RateLimitStore(store.engine, clock))
     site = SiteAddress(settings, served)
+    discussions = Discussion.over(accounts, rate_limiter, settings)
     app.state.services = Services(
         settings=settings,
         store=store,
@@ -135,7 +138,8 @@ def create_app(
         trending=Trending.from_settings(settings, store, background_catch_up=True),
         library=Library.over(store, engine, settings),
         search_texts=SearchTextStore(store.engine, clock),
-        discussion=Discussion.over(accounts, rate_limiter, settings),
+        discussion=discussions,
+        admin=Administration(accounts, discussions.roles, discussions.moderation, rate_limiter, settings.data_dir),
         site=site,
         follower=follower,
     )
@@ -155,7 +159,7 @@ def create_app(
     # library_io's pages before library's: /c/{id}.bib must not be taken for a collection id
     routers += [pages.pages, library_io.pages, library.pages, for_you.pages, search_page.pages, feeds.pages]
     routers += [api_docs.pages, sign_in.pages, account_pages.pages, digest.pages, digest_api.api]
-    routers += [discussion.pages]
+    routers += [discussion.pages, admin.pages]
     routers += [follows.pages, discussion_feed.pages, discussed.pages, discussed.api]
     for router in routers:
         app.include_router(router)

@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from papertide.errors import StoreError
-from papertide.store.db.base import TableStore, utc
+from papertide.store.db.base import TableStore, insert_ignoring_duplicates, utc
 from papertide.store.db.schema import (
+    account_suspensions,
     api_tokens,
     collection_items,
     collections,
@@ -86,6 +87,10 @@ class PersonalData:
     api_tokens: list[ApiToken]
     votes: list[dict]
     collections: list[dict]
+
+
+# Suspended accounts (see AccountStore.suspend) are left out of every session and API token lookup.
+_NOT_SUSPENDED = ~exists().where(account_suspensions.c.user_pk == users.c.pk)
 
 
 def _user(row) -> User:
@@ -201,7 +206,7 @@ class AccountStore(TableStore):
         query = (
             select(users, sessions.c.created_at.label("started_at"))
             .join(sessions, sessions.c.user_pk == users.c.pk)
-            .where(sessions.c.token_hash == token_hash, sessions.c.expires_at > self._clock())
+            .where(sessions.c.token_hash == token_hash, sessions.c.expires_at > self._clock(), _NOT_SUSPENDED)
         )
         with self._reading() as conn:
             row = conn.execute(query).one_or_none()
@@ -221,6 +226,28 @@ class AccountStore(TableStore):
         live = (sessions.c.user_pk == user_pk) & (sessions.c.expires_at > self._clock())
         with self._reading() as conn:
             return conn.execute(select(func.count()).select_from(sessions).where(live)).scalar_one()
+
+    # -- suspension by an admin -------------------------------------------------------------------
+
+    def suspend(self, user_pk: int, by_pk: int | None, note: str) -> bool:
+        """Stop the account's sign-in, sessions and API tokens (kept, for a lifted suspension); False if it
+        already was suspended (the first suspension stands)."""
+        row = {"user_pk": user_pk, "suspended_at": self._clock(), "suspended_by": by_pk, "note": note}
+        with self._writing() as conn:
+            statement = insert_ignoring_duplicates(conn, account_suspensions).values(row)
+            return conn.execute(statement.returning(account_suspensions.c.user_pk)).first() is not None
+
+    def unsuspend(self, user_pk: int) -> bool:
+        """Lift the suspension; returns whether there was one."""
+        with self._writing() as conn:
+            query = delete(account_suspensions).where(account_suspensions.c.user_pk == user_pk)
+            return conn.execute(query).rowcount > 0
+
+    def suspension_note(self, user_pk: int) -> str | None:
+        """Why the account is suspended, or None when it is not."""
+        query = select(account_suspensions.c.note).where(account_suspensions.c.user_pk == user_pk)
+        with self._reading() as conn:
+            return conn.execute(query).scalar_one_or_none()
 
     # -- API tokens ----------------------------------------------------------------------------
 
@@ -263,7 +290,7 @@ class AccountStore(TableStore):
         query = select(users, *token_columns).join(api_tokens, api_tokens.c.user_pk == users.c.pk)
         now = self._clock()
         with self._writing() as conn:
-            row = conn.execute(query.where(api_tokens.c.token_hash == token_hash)).one_or_none()
+            row = conn.execute(query.where(api_tokens.c.token_hash == token_hash, _NOT_SUSPENDED)).one_or_none()
             if row is None:
                 return None
             conn.execute(update(api_tokens).where(api_tokens.c.pk == row.token_pk).values(last_used_at=now))

@@ -537,6 +537,16 @@ commenting_suspensions = Table(
     Column("note", Text, nullable=False),
 )
 
+# An admin's suspension of a whole account: no sign-in, no session, no API token works while it stands.
+account_suspensions = Table(
+    "account_suspensions",
+    metadata,
+    Column("user_pk", Integer, ForeignKey("users.pk", ondelete="CASCADE"), primary_key=True),
+    Column("suspended_at", DateTime(timezone=True), nullable=False),
+    Column("suspended_by", Integer, ForeignKey("users.pk", ondelete="SET NULL")),
+    Column("note", Text, nullable=False),
+)
+
 moderation_log = Table(
     "moderation_log",
     metadata,

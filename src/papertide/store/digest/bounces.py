@@ -135,6 +135,13 @@ class BounceStore(TableStore):
             rows = conn.execute(select(_b.address).where(_b.address.in_(wanted), _b.suspended_at.is_not(None)))
             return set(rows.scalars())
 
+    def suspensions(self, limit: int) -> list[Suspension]:
+        """The latest ``limit`` suspended addresses, newest first (the admin page)."""
+        query = select(mail_bounces).where(_b.suspended_at.is_not(None)).order_by(_b.suspended_at.desc())
+        with self._reading() as conn:
+            rows = conn.execute(query.limit(limit)).all()
+        return [Suspension(row.address, utc(row.suspended_at), row.score, row.last_reason) for row in rows]
+
     def resume(self, address: str) -> bool:
         """Lift a suspension and clear the score (the owner says the address works); whether one was lifted."""
         with self._writing() as conn:

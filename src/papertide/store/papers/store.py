@@ -327,6 +327,12 @@ class PaperStore(TableStore):
         with self._reading() as conn:
             return conn.execute(select(checkpoints.c.value).where(checkpoints.c.key == key)).scalar_one_or_none()
 
+    def checkpoint_times(self) -> dict[str, datetime]:
+        """When each ingest checkpoint (one per source and feed) last moved: the admin page's 'last ingest'."""
+        with self._reading() as conn:
+            rows = conn.execute(select(checkpoints.c.key, checkpoints.c.updated_at).order_by(checkpoints.c.key))
+            return {row.key: utc(row.updated_at) for row in rows}
+
     # -- reading ---------------------------------------------------------------------------
 
     def get(self, paper_id: str) -> StoredPaper | None:

@@ -10,6 +10,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from papertide.accounts.administration import Administration
 from papertide.accounts.keys import Signer
 from papertide.accounts.rate_limits import RateLimiter
 from papertide.accounts.sessions import Sessions
@@ -48,6 +49,7 @@ class Services:
     library: Library
     search_texts: SearchTextStore  # long search texts behind short result-page addresses (web.search_page)
     discussion: Discussion  # comments under papers, and their moderation (web.discussion)
+    admin: Administration  # the /admin area (web.admin)
     site: SiteAddress  # where links point: see papertide.web.kit.site
     follower: IndexFollower | None = None  # this node's index catch-up, when it follows the database
 
