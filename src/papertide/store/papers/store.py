@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from papertide.errors import StoreError
 from papertide.model import Paper, Signal, Version, normalize_doi
+from papertide.store.authors.names import add_author_names
 from papertide.store.db.base import TableStore, hold_transaction_lock, utc
 from papertide.store.db.cursors import decode_cursor, encode_cursor
 from papertide.store.db.schema import checkpoints, paper_categories, paper_signals, papers
@@ -289,6 +290,7 @@ class PaperStore(TableStore):
             for category in dict.fromkeys(values["categories"])
         ]
         writer.add(conn, paper_categories, category_rows)
+        add_author_names(conn, (name for values in (*inserts, *(v for _, v in updates)) for name in values["authors"]))
         signal_changed = self._add_signals(conn, [(pk_by_id[p.id], p.signals) for p in batch if p.signals])
         # A paper whose text is unchanged but whose signals moved was still updated.
         moved = signal_changed - set(changed_pks)
