@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from urllib.parse import quote
 
 from papertide.errors import InvalidInput, NotFound
 from papertide.text import fold
@@ -104,3 +105,8 @@ def checked_name(name: str) -> str:
     if not name_key(name):
         raise NotFound(f"no author is named {name[:60]!r}: a name needs letters or digits")
     return name
+
+
+def author_path(name: str) -> str:
+    """The author page of ``name``: every character but letters and digits escaped, ``/``, ``?`` and ``#`` too."""
+    return "/author/" + quote(name, safe="")

@@ -34,6 +34,7 @@ from papertide.web import health, metrics
 from papertide.web.accounts import api as account_api
 from papertide.web.accounts import pages as account_pages
 from papertide.web.accounts import sign_in
+from papertide.web.authors import pages as authors
 from papertide.web.digest import api as digest_api
 from papertide.web.digest import pages as digest
 from papertide.web.docs import pages as api_docs
@@ -146,7 +147,7 @@ def create_app(
     routers += [account_api.api, trending.pages]
     # library_io's pages before library's: /c/{id}.bib must not be taken for a collection id
     routers += [pages.pages, library_io.pages, library.pages, for_you.pages, search_page.pages, feeds.pages]
-    routers += [api_docs.pages, sign_in.pages, account_pages.pages, digest.pages, digest_api.api]
+    routers += [api_docs.pages, sign_in.pages, account_pages.pages, digest.pages, digest_api.api, authors.pages]
     for router in routers:
         app.include_router(router)
     return app
