@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from papertide.author_names import author_path, checked_name, name_key
-from papertide.authors.profile import Authors, Order
+from papertide.authors.profile import AuthorProfile, Authors, Order
 from papertide.digest.alerts import AUTHOR
 from papertide.errors import Conflict, InvalidInput
 from papertide.store.accounts.store import User
@@ -46,6 +46,12 @@ def _followed(request: Request, user: User | None, spellings: tuple[str, ...]) -
     return [alert for alert in alerts if alert.kind == AUTHOR and name_key(alert.value) in spellings]
 
 
+def _alert_value(profile: AuthorProfile) -> str:
+    """The name as papers write it, for an alert or a search; its key where it holds a double quote, which
+    ``author:"..."`` cannot."""
+    return profile.name if '"' not in profile.name else name_key(profile.name)
+
+
 def _page(request: Request, services: ServicesDep, name: str, order: Order, page: int) -> dict:
     profile = Authors(services.engine).profile(name, order, page, PAGE_SIZE)
     user = page_user(request)
@@ -59,7 +65,7 @@ def _page(request: Request, services: ServicesDep, name: str, order: Order, page
         "pages": -(-(profile.total if order is Order.NEWEST else profile.analysed) // PAGE_SIZE),
         "following": bool(_followed(request, user, profile.spellings)),
         "feed": author_link(name_key(profile.name), profile.name),  # one feed, however the URL spells it
-        "search": f'author:"{profile.spellings[0]}"',
+        "search": f'author:"{_alert_value(profile)}"',
     }
 
 
@@ -90,9 +96,7 @@ def follow(
             if mine is None or not mine.is_active:
                 mine = subscriptions.subscribe_user(user)
             if not _followed(request, user, profile.spellings):
-                # As papers write it, unless that holds a double quote, which an alert's query cannot.
-                value = profile.name if '"' not in profile.name else profile.spellings[0]
-                subscriptions.add_alert(mine, AUTHOR, value)
+                subscriptions.add_alert(mine, AUTHOR, _alert_value(profile))
         else:
             mine = subscriptions.of_user(user)
             for alert in _followed(request, user, profile.spellings):
