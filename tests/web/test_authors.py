@@ -48,6 +48,7 @@ PAPERS = [
     Paper(id="2501.00009", title="Smith three", authors=["J. Smith"], categories=["math.AG"], submitted=day(9)),
     # Names a URL must carry intact.
     Paper(id="2501.00010", title="Slashed", authors=["AC/DC Collaboration", "Who? #1 Ünïcode 李"], submitted=day(10)),
+    Paper(id="2501.00011", title="Quoted", authors=['Evil "><script>alert(1)</script>'], submitted=day(11)),
 ]  # fmt: skip
 SCHMIDHUBER = {"2501.00001", "2501.00002", "2501.00003", "2501.00004", "2501.00006"}
 
@@ -125,6 +126,17 @@ def test_names_round_trip_through_their_urls(client: TestClient) -> None:
         assert listed(response.text) == ["2501.00010"]
         assert f'href="{path}"' in client.get("/paper/2501.00010").text  # the paper page links it
         assert f'href="{path}"' in client.get("/search", params={"q": "Slashed"}).text  # and so do cards
+
+
+def test_names_are_escaped_in_the_page_and_its_links(client: TestClient) -> None:
+    name = 'Evil "><script>alert(1)</script>'
+    page = client.get(author_path(name)).text
+    assert listed(page) == ["2501.00011"]
+    assert "<script>alert(1)" not in page
+    assert "<h1>Evil &#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;</h1>" in page
+    assert f'href="{author_path(name)}"' in page and "%22%3E%3Cscript%3E" in author_path(name)
+    # The page's search link cannot quote a double quote: it searches the name's key instead.
+    assert "<code>author:&#34;evil script alert 1 script&#34;</code>" in page
 
 
 def test_unknown_and_absurd_names_are_clear_errors(client: TestClient) -> None:
