@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 from urllib.parse import quote
 
 from papertide.errors import InvalidInput, NotFound
@@ -57,6 +58,8 @@ def name_words(name: str) -> list[str]:
     return [word for word in words if len(word.encode()) < _LONGEST_WORD_BYTES]
 
 
+# Names repeat: a collaboration's thousands on each of its papers, a co-author on each shared paper.
+@lru_cache(maxsize=1 << 16)
 def name_key(name: str) -> str:
     """``name`` reduced to what identifies its spelling: folded words joined by spaces ("" for no words)."""
     return " ".join(name_words(name))

@@ -3,8 +3,8 @@
 The papers are those the search ``author:"Name"`` finds (the lexical index's author field, with the
 name's other unambiguous spelling: :mod:`papertide.search.author_terms`), so the page and the search
 always agree. Co-authors, categories and the "most upvoted" order are drawn from the
-:data:`ANALYSED` newest of them: an author page costs the same at 1M papers as at 1,000, however
-prolific the name.
+:data:`ANALYSED` newest of them, and "most upvoted" orders the :data:`RANKED` newest: an author page
+costs the same at 1M papers as at 1,000, however prolific the name (``bench/authors.py``).
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ from papertide.errors import NotFound
 from papertide.search.author_terms import with_author_spellings
 from papertide.search.engine import SearchEngine
 from papertide.search.query import ParsedQuery, parse_query
-from papertide.store.papers.store import StoredPaper
+from papertide.store.papers.store import Byline, StoredPaper
 from papertide.taxonomy import describe
 
-# The newest papers co-authors, categories and "most upvoted" are drawn from.
-ANALYSED = 300
+# The newest papers "most upvoted" orders (pks and vote counts only), and those co-authors and
+# categories are drawn from (their whole author lists: a collaboration's run to thousands).
+RANKED = 5000
+ANALYSED = 100
 # Authors of one paper counted as co-authors: a collaboration's paper signs with thousands of names.
 AUTHORS_PER_PAPER = 100
 COAUTHORS_SHOWN = 12
@@ -49,7 +51,8 @@ class AuthorProfile:
     name: str  # as most of the papers write it
     spellings: tuple[str, ...]  # the name keys matched: its own, and the unambiguous other form
     total: int  # papers in all
-    analysed: int  # of them, the newest that co-authors, categories and "most upvoted" come from
+    analysed: int  # of them, the newest that co-authors and categories come from
+    ranked: int  # of them, the newest that "most upvoted" orders
     papers: list[StoredPaper]  # the page asked for
     coauthors: list[Named]
     categories: list[Named]
@@ -81,19 +84,19 @@ class Authors:
         """One page of ``name``'s papers in ``order`` with what is said about them; :class:`NotFound` if none."""
         query = self.matching(name)
         lexical, store = self._engine.lexical, self._engine.store
-        hits = lexical.search(query, limit=ANALYSED, newest=True)
+        hits = lexical.search(query, limit=RANKED, newest=True)
         if not hits.total:
             raise _unknown(name)
-        analysed = store.get_many([pk for pk, _ in hits.hits])
+        newest = [pk for pk, _ in hits.hits]
         offset = (page - 1) * per_page
         if order is Order.UPVOTED:
-            ranked = sorted(analysed, key=lambda p: (p.votes, p.listed_at), reverse=True)
-            shown = ranked[offset : offset + per_page]
-        elif offset + per_page <= len(analysed):
-            shown = analysed[offset : offset + per_page]
-        else:  # beyond the analysed papers: a page of the index's own newest-first order
-            deeper = lexical.search(query, limit=per_page, offset=offset, newest=True)
-            shown = store.get_many([pk for pk, _ in deeper.hits])
+            votes = store.votes_of(newest)
+            shown = sorted(newest, key=lambda pk: -votes.get(pk, 0))[offset : offset + per_page]  # stable: newest first
+        elif offset + per_page <= len(newest):
+            shown = newest[offset : offset + per_page]
+        else:  # beyond them: a page of the index's own newest-first order
+            shown = [pk for pk, _ in lexical.search(query, limit=per_page, offset=offset, newest=True).hits]
+        analysed = store.bylines(newest[:ANALYSED])
         term = query.terms[0]
         spellings = (term.text, *term.also)
         return AuthorProfile(
@@ -101,7 +104,8 @@ class Authors:
             spellings=spellings,
             total=hits.total,
             analysed=len(analysed),
-            papers=shown,
+            ranked=len(newest),
+            papers=store.get_many(shown),
             coauthors=coauthors(analysed, spellings),
             categories=categories(analysed),
         )
@@ -114,33 +118,38 @@ def _unknown(name: str) -> NotFound:
     )
 
 
-def _written(papers: Sequence[StoredPaper], spellings: tuple[str, ...], fallback: str) -> str:
+def _written(bylines: Sequence[Byline], spellings: tuple[str, ...], fallback: str) -> str:
     """The way most papers write the name: ``Jürgen Schmidhuber`` rather than a URL's ``jurgen schmidhuber``."""
     written = Counter(
-        author for paper in papers for author in paper.authors[:AUTHORS_PER_PAPER] if name_key(author) in spellings
+        author for line in bylines for author in line.authors[:AUTHORS_PER_PAPER] if name_key(author) in spellings
     )
     return written.most_common(1)[0][0] if written else fallback
 
 
-def coauthors(papers: Sequence[StoredPaper], spellings: tuple[str, ...]) -> list[Named]:
+def coauthors(bylines: Sequence[Byline], spellings: tuple[str, ...]) -> list[Named]:
     """Who signs most often beside the author (the author's own spellings aside), each as most papers write them."""
+    signed: Counter[tuple[str, str]] = Counter()  # (key, as written): how often
+    for line in bylines:
+        keys = {}
+        for author in line.authors[:AUTHORS_PER_PAPER]:
+            keys.setdefault(name_key(author), author)
+        signed.update((key, author) for key, author in keys.items() if key and not _is_own(key, spellings))
     counts: Counter[str] = Counter()
-    written: dict[str, Counter[str]] = {}
-    for paper in papers:
-        seen = set()
-        for author in paper.authors[:AUTHORS_PER_PAPER]:
-            key = name_key(author)
-            if not key or key in seen or any(contains_name(key, own) for own in spellings):
-                continue
-            seen.add(key)
-            counts[key] += 1
-            written.setdefault(key, Counter())[author] += 1
+    written: dict[str, tuple[int, str]] = {}
+    for (key, author), count in signed.items():
+        counts[key] += count
+        if count > written.get(key, (0, ""))[0]:
+            written[key] = (count, author)
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:COAUTHORS_SHOWN]
-    return [Named(written[key].most_common(1)[0][0], count) for key, count in ranked]
+    return [Named(written[key][1], count) for key, count in ranked]
 
 
-def categories(papers: Sequence[StoredPaper]) -> list[Named]:
+def _is_own(key: str, spellings: tuple[str, ...]) -> bool:
+    return any(contains_name(key, own) for own in spellings)
+
+
+def categories(bylines: Sequence[Byline]) -> list[Named]:
     """The categories the papers are listed in, commonest first, with their names."""
-    counts = Counter(category for paper in papers for category in dict.fromkeys(paper.paper.categories))
+    counts = Counter(category for line in bylines for category in dict.fromkeys(line.categories))
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:CATEGORIES_SHOWN]
     return [Named(category, count, describe(category)) for category, count in ranked]

@@ -62,7 +62,7 @@ def _page(request: Request, services: ServicesDep, name: str, order: Order, page
         "order": order,
         "orders": list(Order),
         "page": page,
-        "pages": -(-(profile.total if order is Order.NEWEST else profile.analysed) // PAGE_SIZE),
+        "pages": -(-(profile.total if order is Order.NEWEST else profile.ranked) // PAGE_SIZE),
         "following": bool(_followed(request, user, profile.spellings)),
         "feed": author_link(name_key(profile.name), profile.name),  # one feed, however the URL spells it
         "search": f'author:"{_alert_value(profile)}"',
