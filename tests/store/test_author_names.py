@@ -44,13 +44,14 @@ def test_a_name_too_long_for_its_column_once_folded_is_left_out(store: PaperStor
     assert stored_names(store) == {"ada lovelace": "a lovelace"}
 
 
-def test_the_migration_records_the_names_of_papers_stored_before_it(tmp_path) -> None:
-    engine = create_store_engine(f"sqlite:///{tmp_path / 'old.db'}")
+def test_the_migration_records_the_names_of_papers_stored_before_it(database_url: str) -> None:
+    engine = create_store_engine(database_url)
+    migrate(engine)
     config = _alembic_config()
     old = [Paper(id="0704.0001", title="A", authors=["Zoë Ångström", "J. Smith"]), Paper(id="0704.0002", title="B")]
     with engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, "0011")  # the schema before author names
+        command.downgrade(config, "0011")  # the schema before author names
         table = Table("papers", MetaData(), autoload_with=conn)
         rows = [_row(paper, content_hash(paper), seq, NOW) for seq, paper in enumerate(old, 1)]
         conn.execute(insert(table), [{**row, "created_at": NOW, "listed_at": NOW} for row in rows])
@@ -58,3 +59,4 @@ def test_the_migration_records_the_names_of_papers_stored_before_it(tmp_path) ->
     with engine.connect() as conn:
         found = dict(conn.execute(select(author_names.c.name_key, author_names.c.initials_key)).all())
     assert found == {"zoe angstrom": "z angstrom", "j smith": None}
+    engine.dispose()
