@@ -21,6 +21,7 @@ from papertide.store import open_store
 from papertide.web.app import create_app
 from tests.postgres import fresh_database_url
 from tests.web.signin import csrf_token, sign_in
+from tests.web.voting import add_voter, vote
 
 BASE = "https://papers.example.org"
 
@@ -158,6 +159,15 @@ def test_the_feed_lists_the_pages_papers(client: TestClient) -> None:
     assert {entry.link.rsplit("/", 1)[1] for entry in parsed.entries} == SCHMIDHUBER
     assert parsed.feed.title == "Papers by Jürgen Schmidhuber · papertide"
     assert client.get("/feeds/author/nobody.atom").status_code == 404
+
+
+def test_most_upvoted_puts_the_most_voted_first(own: TestClient) -> None:
+    store = own.app.state.services.store
+    for n, paper_id in enumerate(["2501.00001", "2501.00001", "2501.00003"]):
+        vote(store, add_voter(store, f"voter{n}-{paper_id}@example.org"), paper_id)
+    page = own.get(author_path("J. Schmidhuber"), params={"order": "upvoted"}).text
+    assert listed(page) == ["2501.00001", "2501.00003", "2501.00006", "2501.00004", "2501.00002"]
+    assert 'aria-current="page">Most upvoted<' in page
 
 
 def test_following_is_one_click_and_again_stops(own: TestClient) -> None:
