@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, Table, insert, select
 
 from papertide.model import Paper
@@ -15,6 +16,8 @@ from papertide.store.db.schema import author_names
 from papertide.store.papers.store import _row, content_hash
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
+# The revision 0014 follows, whichever the chain puts before it.
+BEFORE = ScriptDirectory.from_config(_alembic_config()).get_revision("0014").down_revision
 
 
 def stored_names(store: PaperStore) -> dict[str, str | None]:
@@ -51,7 +54,7 @@ def test_the_migration_records_the_names_of_papers_stored_before_it(database_url
     old = [Paper(id="0704.0001", title="A", authors=["Zoë Ångström", "J. Smith"]), Paper(id="0704.0002", title="B")]
     with engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.downgrade(config, "0011")  # the schema before author names
+        command.downgrade(config, BEFORE)  # the schema before author names
         table = Table("papers", MetaData(), autoload_with=conn)
         rows = [_row(paper, content_hash(paper), seq, NOW) for seq, paper in enumerate(old, 1)]
         conn.execute(insert(table), [{**row, "created_at": NOW, "listed_at": NOW} for row in rows])

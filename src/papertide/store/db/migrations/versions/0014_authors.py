@@ -1,7 +1,7 @@
 """author_names: every spelling of an author's name, so an author page can tell when initials are unambiguous
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-07
 """
 
@@ -12,7 +12,7 @@ from papertide.model import MAX_AUTHOR_LENGTH
 from papertide.store.authors.names import add_author_names
 
 revision = "0014"
-down_revision = "0011"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
