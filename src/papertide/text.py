@@ -167,11 +167,17 @@ def plain_math(text: str) -> str:
     return "".join(_math_segment(part) if i % 2 else part for i, part in enumerate(parts))
 
 
+def shown_authors(authors: Sequence[str], shown: int = 3) -> tuple[list[str], bool]:
+    """The names a card or a digest shows, and whether "et al." follows them (never for just one more name)."""
+    if len(authors) <= shown + 1:
+        return list(authors), False
+    return list(authors[:shown]), True
+
+
 def short_authors(authors: Sequence[str], shown: int = 3) -> str:
     """The first few names and "et al." for a card or a digest; the full list is on the paper page."""
-    if len(authors) <= shown + 1:
-        return ", ".join(authors)
-    return f"{', '.join(authors[:shown])} et al."
+    names, more = shown_authors(authors, shown)
+    return ", ".join(names) + (" et al." if more else "")
 
 
 def snippet(text: str, limit: int = 300) -> str:

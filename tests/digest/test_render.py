@@ -198,3 +198,19 @@ def test_every_mail_the_mailer_sends_is_signed_when_a_key_is_configured(world: W
     received = smtp_server.wait_for(1)[0]
     assert received.raw.count(b"DKIM-Signature:") == 1
     assert dkim.verify(received.raw, dnsfunc=published_key)
+
+
+def test_author_names_link_to_their_pages_in_both_parts(world: World) -> None:
+    mail = DigestMail(world.settings, SIGNER)
+    digest = composed(world)
+    links = _Links()
+    links.feed(mail.html(digest))
+    assert "https://papers.example.org/author/Zo%C3%AB%20%C3%98rsted" in links.hrefs
+    assert "https://papers.example.org/author/Ada%20Lovelace" in links.hrefs
+    assert not any("Grace" in href for href in links.hrefs)  # "et al." names get no link
+    text = mail.text(digest)
+    assert re.search(r"Lovelace et al\.[^\n]*\n   Authors: https://", text)  # a line of its own, under the names
+    assert (
+        "   Authors: https://papers.example.org/author/Zo%C3%AB%20%C3%98rsted "
+        "https://papers.example.org/author/%C5%81ukasz%20Kaiser https://papers.example.org/author/Ada%20Lovelace\n"
+    ) in text

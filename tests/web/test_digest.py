@@ -453,6 +453,7 @@ def test_the_preview_shows_the_next_delivery_not_the_one_already_sent(
 
     page = client.get(f"{manage}/preview").text
     assert "Arrived After The Last Digest" in page and "What the next delivery" in page
+    assert '<a class="author-link" href="/author/Ada%20Lovelace">Ada Lovelace</a>' in page  # author pages (issue 24)
     sign_in(client, "next@example.org")
     preview = client.get("/api/v1/digest/subscription/preview").json()
     assert preview["period"] == (latest.day + timedelta(days=1)).isoformat() and preview["not_sent"] is None

@@ -83,7 +83,9 @@ def test_older_pages_follow_the_cursor_and_keep_the_filters(settings: Settings, 
 def test_cards_show_what_a_reader_scans_for(client: TestClient) -> None:
     html = client.get("/new", params={"window": "day"}).text
     assert "GPT-4o System Card" in html
-    assert "OpenAI, Aaron Hurst, Adam Lerer et al." in html
+    # Each name links to its author page (issue 24): the text reads as before.
+    assert re.search(r'<a class="author-link" href="/author/OpenAI">OpenAI</a>, <a [^>]+>Aaron Hurst</a>, ', html)
+    assert re.search(r'<a class="author-link" href="/author/Adam%20Lerer">Adam Lerer</a> et al.</span>', html)
     assert '<time datetime="2024-10-25">25 Oct 2024</time>' in html
     assert 'title="Machine Learning">cs.LG</a>' in html
     assert 'href="https://arxiv.org/pdf/2410.21276"' in html
@@ -106,7 +108,7 @@ def test_paper_page_shows_everything_with_math_left_for_katex(client: TestClient
     html = response.text
     assert "<h1 data-math>The Large N Limit of Superconformal Field Theories and Supergravity</h1>" in html
     assert "$AdS_5\\times S^5$" in html
-    assert 'href="/search?q=author%3A%22Juan%20M.%20Maldacena%22">Juan M. Maldacena</a>' in html
+    assert 'href="/author/Juan%20M.%20Maldacena">Juan M. Maldacena</a>' in html  # author pages (issue 24)
     assert 'href="https://doi.org/10.1023/A:1026654312961"' in html
     assert "Adv.Theor.Math.Phys.2:231-252,1998" in html
     assert '<time datetime="1998-01-22">22 Jan 1998</time>' in html

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 
+from papertide.author_names import MAX_NAME_CHARS
 from papertide.errors import InvalidInput, QueryError
 from papertide.search.query import MAX_QUERY_CHARS, ParsedQuery, parse_query
 from papertide.text import quoted
@@ -17,7 +18,7 @@ from papertide.text import quoted
 SEARCH, AUTHOR = "search", "author"
 KINDS = (SEARCH, AUTHOR)
 MAX_ALERTS = 20
-MAX_AUTHOR_CHARS = 200
+MAX_AUTHOR_CHARS = MAX_NAME_CHARS  # what an author page takes
 
 
 def search_text(kind: str, value: str) -> str:

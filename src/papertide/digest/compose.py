@@ -37,6 +37,7 @@ from papertide.digest.preferences import Preferences, Section
 from papertide.digest.schedule import Period, previous_cutoff
 from papertide.errors import QueryError
 from papertide.library.for_you import ForYou, because_text
+from papertide.search.author_terms import with_author_spellings
 from papertide.search.engine import SearchEngine
 from papertide.search.lexical.index import LexicalIndex
 from papertide.search.query import Filters
@@ -296,7 +297,7 @@ class Composer:
 
         def search() -> list[int]:
             try:
-                query = alert_query(kind, value)
+                query = with_author_spellings(alert_query(kind, value), self._engine.author_names)
             except QueryError:  # stored under an older parser: it can match nothing now
                 return []
             if arrivals.lexical is None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from urllib.parse import quote, urlsplit
 
 from papertide.accounts.keys import Signer
+from papertide.author_names import author_path
 from papertide.config import Settings
 from papertide.errors import Forbidden
 from papertide.store.db.schema import MAX_KEY
@@ -65,6 +66,9 @@ class DigestLinks:
 
     def confirm_url(self, token: str) -> str:
         return f"{self.base_url}/digest/confirm/{token}"
+
+    def author_url(self, name: str) -> str:
+        return self.base_url + author_path(name)
 
     def paper_url(self, paper_id: str) -> str:
         return f"{self.base_url}/paper/{quote(paper_id, safe='/:')}"

@@ -25,7 +25,7 @@ from papertide.mail import compose
 from papertide.mail.dkim import DkimKey, sign
 from papertide.store.digest.outbox import outbox_key
 from papertide.store.digest.subscriptions import Subscription
-from papertide.text import plain_math, short_authors, snippet
+from papertide.text import plain_math, short_authors, shown_authors, snippet
 
 ABSTRACT_CHARS = 280
 _SHOWN_CATEGORIES = 3
@@ -135,6 +135,11 @@ class DigestMail:
                         "number": numbered,
                         "title": plain_math(paper.title),
                         "authors": short_authors(paper.authors),
+                        "author_pages": [
+                            {"name": name, "url": self.links.author_url(name)}
+                            for name in shown_authors(paper.authors)[0]
+                        ],
+                        "more_authors": shown_authors(paper.authors)[1],
                         "categories": ", ".join(paper.paper.categories[:_SHOWN_CATEGORIES]),
                         "abstract": plain_math(snippet(paper.abstract, ABSTRACT_CHARS)),
                         "reason": plain_math(item.reason),

@@ -30,12 +30,14 @@ from papertide.config import Settings
 from papertide.errors import NotFound, PapertideError, QueryError
 from papertide.metrics.search import record_search, stage, timed_search
 from papertide.search import recommend as neighbours
+from papertide.search.author_terms import with_author_spellings
 from papertide.search.highlight import highlight, query_terms, snippet
 from papertide.search.hybrid import Candidates, fuse
 from papertide.search.lexical.index import LexicalHits, LexicalIndex
 from papertide.search.query import Filters, ParsedQuery, Term, merge_filters, parse_query
 from papertide.search.semantic.embed import Embedder, load_embedder
 from papertide.search.semantic.index import VectorHit, VectorIndex, vectors_dir
+from papertide.store.authors.names import AuthorNameStore
 from papertide.store.papers.store import PaperStore, StoredPaper
 
 Mode = Literal["hybrid", "lexical", "semantic"]
@@ -114,6 +116,7 @@ class SearchEngine:
         map_graph: bool = False,
     ) -> None:
         self.store = store
+        self.author_names = AuthorNameStore(store.engine)
         self.lexical = lexical
         self.embedder = embedder
         self._vectors_directory = vectors_directory
@@ -225,6 +228,7 @@ class SearchEngine:
             parsed = parse_query(text, operators=operators)
             if filters is not None:
                 parsed = merge_filters(parsed, filters)
+            parsed = with_author_spellings(parsed, self.author_names)
         warnings = list(parsed.warnings)
         exact = True
         if not parsed.positive_terms:

@@ -68,7 +68,9 @@ class Term:
 
     Positive free words add to the score, ``count`` times as much as a word typed once; phrases
     and field terms are :attr:`required`. A negated term excludes every paper it matches. An
-    author term matches a paper if one author's name contains its words (its phrase, if quoted).
+    author term matches a paper if one author's name contains its words (its phrase, if quoted),
+    or the words of one of ``also``: the other spellings of the same name, such as the one full
+    name its initials stand for (see :func:`papertide.author_names.spellings`).
     """
 
     text: str
@@ -76,6 +78,7 @@ class Term:
     phrase: bool = False
     negated: bool = False
     count: int = 1
+    also: tuple[str, ...] = ()
 
     @property
     def required(self) -> bool:

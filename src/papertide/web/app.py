@@ -37,6 +37,7 @@ from papertide.web.accounts import api as account_api
 from papertide.web.accounts import pages as account_pages
 from papertide.web.accounts import sign_in
 from papertide.web.admin import pages as admin
+from papertide.web.authors import pages as authors
 from papertide.web.digest import api as digest_api
 from papertide.web.digest import pages as digest
 from papertide.web.discussion import api as discussion_api
@@ -159,7 +160,7 @@ def create_app(
     # library_io's pages before library's: /c/{id}.bib must not be taken for a collection id
     routers += [pages.pages, library_io.pages, library.pages, for_you.pages, search_page.pages, feeds.pages]
     routers += [api_docs.pages, sign_in.pages, account_pages.pages, digest.pages, digest_api.api]
-    routers += [discussion.pages, admin.pages]
+    routers += [discussion.pages, admin.pages, authors.pages]
     routers += [follows.pages, discussion_feed.pages, discussed.pages, discussed.api]
     for router in routers:
         app.include_router(router)

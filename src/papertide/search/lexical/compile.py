@@ -147,9 +147,17 @@ def _word(schema: tantivy.Schema, word: str, weight: float) -> tantivy.Query:
 
 
 def _term_query(term: Term, schema: tantivy.Schema) -> tantivy.Query | None:
-    """A required or negated term: its phrase in its field, or in the combined field; None if it has no words."""
+    """A required or negated term: its phrase in its field, or in the combined field, or any of its other
+    spellings' phrases; None if it has no words."""
     field, analyzer = _FIELDS[term.field]
-    tokens = analyzer.tokens(term.text)
+    found = [query for text in (term.text, *term.also) if (query := _phrase(text, field, analyzer, schema)) is not None]
+    if len(found) < 2:
+        return found[0] if found else None
+    return Query.boolean_query([(Occur.Should, query) for query in found])
+
+
+def _phrase(text: str, field: str, analyzer: Analyzer, schema: tantivy.Schema) -> tantivy.Query | None:
+    tokens = analyzer.tokens(text)
     if not tokens:
         return None
     if len(tokens) == 1:

@@ -28,7 +28,7 @@ from sqlalchemy import (
     event,
 )
 
-from papertide.model import MAX_CATEGORY_LENGTH, MAX_ID_LENGTH, MAX_SOURCE_LENGTH
+from papertide.model import MAX_AUTHOR_LENGTH, MAX_CATEGORY_LENGTH, MAX_ID_LENGTH, MAX_SOURCE_LENGTH
 from papertide.store.db.vector_column import EmbeddingVector
 
 metadata = MetaData()
@@ -87,6 +87,19 @@ paper_categories = Table(
     Column("paper_pk", Integer, ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True),
     Column("category", String(MAX_CATEGORY_LENGTH), primary_key=True),
     Index("ix_paper_categories_category", "category", "paper_pk"),
+)
+
+# -- author names ----------------------------------------------------------------------------
+# Every spelling of an author's name the library has held, by papertide.author_names.name_key: what an
+# author page needs to tell whether initials ("j smith") stand for exactly one full name. Papers are
+# found by the lexical index's author field, which keeps the same words.
+
+author_names = Table(
+    "author_names",
+    metadata,
+    Column("name_key", String(MAX_AUTHOR_LENGTH), primary_key=True, comment="author_names.name_key(name)"),
+    Column("initials_key", String(MAX_AUTHOR_LENGTH), comment="its initials form, for full names only"),
+    Index("ix_author_names_initials_key", "initials_key"),
 )
 
 paper_signals = Table(

@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from papertide.errors import StoreError
 from papertide.model import Paper, Signal, Version, normalize_doi
+from papertide.store.authors.names import add_author_names
 from papertide.store.db.base import TableStore, hold_transaction_lock, utc
 from papertide.store.db.cursors import decode_cursor, encode_cursor
 from papertide.store.db.schema import checkpoints, paper_categories, paper_signals, papers
@@ -61,6 +62,9 @@ _SIGNALS_OF = select(paper_signals).join(
     & (paper_signals.c.name == _LATEST.c.name)
     & (paper_signals.c.observed_at == _LATEST.c.latest),
 )
+_BYLINES = select(papers.c.pk, papers.c.listed_at, papers.c.authors, papers.c.categories).where(
+    papers.c.pk.in_(_KEYS)
+)
 _SUBMITTED_OF = select(papers.c.pk, papers.c.submitted_at).where(papers.c.pk.in_(_KEYS))
 _MAX_CHANGE_SEQ = select(func.coalesce(func.max(papers.c.change_seq), 0))
 
@@ -84,6 +88,17 @@ class StoredPaper:
     @property
     def paper_id(self) -> str:
         return self.paper.id
+
+
+@dataclass(frozen=True, slots=True)
+class Byline:
+    """Who signed a paper, where it is listed, when, and its upvotes here: what an author page counts over."""
+
+    pk: int
+    listed_at: datetime
+    authors: list[str]
+    categories: list[str]
+    votes: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +304,7 @@ class PaperStore(TableStore):
             for category in dict.fromkeys(values["categories"])
         ]
         writer.add(conn, paper_categories, category_rows)
+        add_author_names(conn, (name for values in (*inserts, *(v for _, v in updates)) for name in values["authors"]))
         signal_changed = self._add_signals(conn, [(pk_by_id[p.id], p.signals) for p in batch if p.signals])
         # A paper whose text is unchanged but whose signals moved was still updated.
         moved = signal_changed - set(changed_pks)
@@ -364,6 +380,28 @@ class PaperStore(TableStore):
             by_pk[row.paper_pk].signals[row.name] = Signal(row.name, row.value, utc(row.observed_at))
         for pk, count in vote_counts(conn, list(by_pk)).items():
             by_pk[pk].votes = count
+
+    def bylines(self, pks: Sequence[int]) -> list[Byline]:
+        """The bylines of papers by store key, in the order asked (missing keys left out).
+
+        Two narrow queries: hydrating whole papers parses every JSON column, and a collaboration's
+        paper carries its thousands of names twice (as given and for display).
+        """
+        if not pks:
+            return []
+        with self._reading() as conn:
+            rows = {row.pk: row for row in conn.execute(_BYLINES, {"keys": list(pks)})}
+            votes = vote_counts(conn, list(rows))
+        return [
+            Byline(pk, utc(row.listed_at), list(row.authors), list(row.categories), votes.get(pk, 0))
+            for pk in pks
+            if (row := rows.get(pk)) is not None
+        ]
+
+    def votes_of(self, pks: Sequence[int]) -> dict[int, int]:
+        """Upvotes here of those of ``pks`` that have any: one indexed query."""
+        with self._reading() as conn:
+            return vote_counts(conn, list(pks))
 
     def newest_submitted(self) -> datetime | None:
         """The latest submission time in the library (an index lookup); None when no paper is dated."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
+from papertide.author_names import author_path
 from papertide.search.query import Filters
 from papertide.store.library.collections import Collection
 from papertide.store.papers.store import StoredPaper
@@ -68,6 +69,16 @@ def search_link(q: str, mode: str, filters: Filters) -> FeedLink:
         page="/search",
         params=(("q", q), *mode_param, *_filter_params(filters)),
         page_params=(("sort", "newest"),),
+    )
+
+
+def author_link(key: str, name: str) -> FeedLink:
+    """The feed of an author's papers, at the address of the name's key: one feed however the name is spelt."""
+    return FeedLink(
+        title=f"Papers by {name} · papertide",
+        description=f"Papers in papertide by authors named {name}, newest first (grouped by name, not identity).",
+        path=f"/feeds/author/{quote(key, safe='')}",
+        page=author_path(name),
     )
 
 

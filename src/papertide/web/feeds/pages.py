@@ -5,6 +5,7 @@ page it mirrors (see the README's "Feeds"; names and addresses are in :mod:`.fee
 
 - ``/feeds/new.atom`` / ``.rss``: the newest papers; ``category`` and ``exclude`` as on ``/new``.
 - ``/feeds/search.atom?q=...``: a search, in the search page's query language and ``mode``.
+- ``/feeds/author/<name>.atom``: the papers of an author page, newest first.
 - ``/feeds/trending.atom?window=week``: trending papers, best first, as on the home page, each
   saying why it trends.
 - ``/feeds/c/<public_id>.atom``: a public collection, latest saves first, each paper dated when it
@@ -29,6 +30,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from papertide.author_names import checked_name, name_key
+from papertide.authors.profile import Authors
 from papertide.errors import NotFound, QueryError
 from papertide.store.papers.store import StoredPaper
 from papertide.trending import Window
@@ -36,6 +39,7 @@ from papertide.web.feeds.documents import Feed, FeedEntry, FeedFormat, render
 from papertide.web.feeds.links import (
     DEFAULT_MODE,
     FeedLink,
+    author_link,
     collection_link,
     new_papers_link,
     search_link,
@@ -73,6 +77,17 @@ def search(
     response = services.engine.search(q, mode=mode, filters=filters, sort="newest", limit=settings.feed_items)
     listed = [(hit.paper, hit.paper.listed_at, "") for hit in response.results]
     return _answer(request, services, search_link(q, mode, filters), feed_format, listed)
+
+
+@pages.get("/author/{name:path}.{fmt}")
+def author(request: Request, services: ServicesDep, name: str, fmt: str) -> Response:
+    """The papers an author page lists, newest first; 404 for a name without papers."""
+    feed_format, settings = format_of(fmt), services.settings
+    found = Authors(services.engine).newest(name, settings.feed_items)
+    listed = [(paper, paper.listed_at, "") for paper in found]
+    key = name_key(checked_name(name))
+    written = next((a for p in found for a in p.authors if name_key(a) == key), name)
+    return _answer(request, services, author_link(key, written), feed_format, listed)
 
 
 @pages.get("/trending.{fmt}")

@@ -14,9 +14,10 @@ from markupsafe import Markup, escape
 from starlette.requests import Request
 
 from papertide import __version__
+from papertide.author_names import author_path
 from papertide.code_links import is_web_address
 from papertide.taxonomy import CATEGORIES, POPULAR, describe
-from papertide.text import short_authors, snippet
+from papertide.text import short_authors, shown_authors, snippet
 from papertide.web.kit.auth import csrf_token, page_user, sign_in_url
 from papertide.web.kit.shown import PAGE_AUTHORS
 from papertide.web.kit.viewer import viewer
@@ -69,7 +70,8 @@ def _environment() -> jinja2.Environment:
         auto_reload=False,  # templates ship with the package; skip a stat per render
     )
     env.filters.update(
-        day=day, short_authors=short_authors, snippet=snippet, category_name=describe, inline_code=inline_code
+        day=day, short_authors=short_authors, snippet=snippet, category_name=describe, inline_code=inline_code,
+        author_url=author_path, shown_authors=shown_authors,
     )
     env.tests["web_address"] = is_web_address
     env.globals.update(

@@ -1,0 +1,1 @@
+"""Author names as stored: the spellings behind author pages."""
