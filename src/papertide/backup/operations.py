@@ -122,7 +122,7 @@ def restore_backup(settings: Settings, path: Path, *, force: bool = False, embed
     try:
         papers = store.count()
         if papers != manifest.papers:
-            raise StoreError(f"{path}: the restored database holds {papers} papers, its manifest says {manifest.papers}")
+            raise StoreError(f"{path}: the restored database holds {papers} papers, the manifest {manifest.papers}")
         indexing = update_indexes(store, settings, embed=embed)
     finally:
         store.engine.dispose()

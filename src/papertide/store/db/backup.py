@@ -92,7 +92,7 @@ def restore_database(engine: Engine, payload: Path, *, replace: bool) -> None:
     command = [_pg_tool("pg_restore"), "--single-transaction", "--exit-on-error", "--no-owner", "--no-privileges"]
     if replace:
         command += ["--clean", "--if-exists"]
-    _run_pg(command + ["--dbname", _libpq_uri(engine), str(payload)], engine)
+    _run_pg([*command, "--dbname", _libpq_uri(engine), str(payload)], engine)
 
 
 def _sqlite_path(engine: Engine) -> str:
@@ -132,7 +132,7 @@ def _postgres_snapshot(engine: Engine, path: Path) -> Snapshot:
             count = conn.execute(select(func.count()).select_from(papers)).scalar_one()
         # The exported snapshot lives as long as this transaction: pg_dump runs inside it.
         command = [pg_dump, "--format=custom", "--snapshot", snapshot, "--file", str(path)]
-        _run_pg(command + ["--dbname", _libpq_uri(engine)], engine)
+        _run_pg([*command, "--dbname", _libpq_uri(engine)], engine)
     return Snapshot("postgresql", path, revision, count)
 
 
