@@ -32,6 +32,7 @@ def backup(
         f"{report.file}: {_size(report.bytes)} in {report.seconds:.1f} s; search indexes not included "
         "(`papertide restore` rebuilds them)",
         highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -63,9 +64,10 @@ def restore(
     out.print(
         f"restored {report.papers:,} papers into {report.database}{migrated} in {report.seconds:.1f} s",
         highlight=False,
+        soft_wrap=True,
     )
     if report.indexing is not None:
-        out.print(report.indexing.describe(), highlight=False)
+        out.print(report.indexing.describe(), highlight=False, soft_wrap=True)
 
 
 def _size(count: int) -> str:
