@@ -156,7 +156,7 @@ def test_a_backup_taken_during_votes_saves_and_an_ingest_is_one_moment_of_the_or
         with sqlite3.connect(tmp_path / "payload" / "papertide.db") as snapshot:
             assert snapshot.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
 
-    restore_backup(target, report.file, embed=False)
+    restore_backup(target, report.file, indexes="lexical")
     restored = counts(open_store(target.resolved_database_url))
     for name in restored:
         assert before[name] <= restored[name] <= after[name], name
@@ -214,7 +214,8 @@ def test_a_backup_from_an_older_schema_is_migrated_on_restore(
     backup = create_backup(source, tmp_path / "old.tar")
     assert backup.manifest.schema_revision == old
 
-    report = restore_backup(target, backup.file, embed=False)
+    report = restore_backup(target, backup.file, indexes="none")
+    assert report.indexing is None
     assert (report.backup_revision, report.revision) == (old, schema_revisions()[0])
     assert current_revision(create_store_engine(target.resolved_database_url)) == schema_revisions()[0]
 
@@ -277,7 +278,7 @@ def test_restoring_into_a_database_that_holds_data_is_refused_unless_forced(orig
         restore_backup(occupied, backup)
     store = open_store(original.resolved_database_url)
     AccountStore(store.engine).get_or_create_user("after-the-backup@example.org")
-    restore_backup(occupied, backup, force=True, embed=False)
+    restore_backup(occupied, backup, force=True, indexes="lexical")
     assert counts(open_store(original.resolved_database_url)) == before
     replaced = open_store(original.resolved_database_url)  # the old engine still reads the replaced SQLite file
     assert AccountStore(replaced.engine).user_by_email("after-the-backup@example.org") is None
@@ -296,7 +297,9 @@ def test_the_cli_prints_size_and_time_and_json(original: Settings, target: Setti
     assert "backed up 14 papers" in result.stdout and " kB in " in result.stdout
 
     into = ["--data-dir", str(target.data_dir), "--database-url", target.resolved_database_url]
-    result = CliRunner().invoke(app, [*into, "restore", str(file), "--lexical-only", "--json"], catch_exceptions=False)
+    result = CliRunner().invoke(
+        app, [*into, "restore", str(file), "--indexes", "lexical", "--json"], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     printed = json.loads(result.stdout)
     assert printed["papers"] == 14 and printed["indexing"]["lexical"] == 14 and printed["indexing"]["vectors"] is None

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from papertide import __version__
 from papertide.accounts.keys import KEY_FILE
@@ -85,13 +86,16 @@ def create_backup(settings: Settings, path: Path) -> BackupReport:
     return BackupReport(path, path.stat().st_size, time.perf_counter() - started, manifest)
 
 
-def restore_backup(settings: Settings, path: Path, *, force: bool = False, embed: bool = True) -> RestoreReport:
+def restore_backup(
+    settings: Settings, path: Path, *, force: bool = False, indexes: Literal["all", "lexical", "none"] = "all"
+) -> RestoreReport:
     """Make the configured (empty) database and data directory an installation restored from ``path``.
 
     Every check that can fail comes before anything is changed: the manifest, the schema revision
     (a backup newer than this code is refused), an empty target (unless ``force``), each file's
     checksum. Then the database is restored (and migrated when the backup is older), the signing key
-    put back, and the search indexes rebuilt (``embed`` off: lexical only, `papertide index` later).
+    put back, and the search indexes rebuilt: ``indexes`` "lexical" leaves the vectors, "none" both, to
+    `papertide index` (or a node's follower) later.
     """
     started = time.perf_counter()
     manifest = read_manifest(path)
@@ -123,7 +127,7 @@ def restore_backup(settings: Settings, path: Path, *, force: bool = False, embed
         papers = store.count()
         if papers != manifest.papers:
             raise StoreError(f"{path}: the restored database holds {papers} papers, the manifest {manifest.papers}")
-        indexing = update_indexes(store, settings, embed=embed)
+        indexing = None if indexes == "none" else update_indexes(store, settings, embed=indexes == "all")
     finally:
         store.engine.dispose()
     return RestoreReport(

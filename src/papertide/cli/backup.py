@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from papertide.cli.app import JsonOption, app, err, out, print_json
+
+
+class Indexes(enum.StrEnum):
+    all = "all"
+    lexical = "lexical"
+    none = "none"
 
 
 @app.command()
@@ -43,16 +50,20 @@ def restore(
     force: Annotated[
         bool, typer.Option("--force", help="Replace what the target database holds (stop the service first).")
     ] = False,
-    lexical_only: Annotated[
-        bool, typer.Option("--lexical-only", help="Rebuild only the lexical index; `papertide index` embeds later.")
-    ] = False,
+    indexes: Annotated[
+        Indexes,
+        typer.Option(
+            "--indexes",
+            help="Which search indexes to rebuild now: all, lexical (`papertide index` embeds later) or none.",
+        ),
+    ] = Indexes.all,
     as_json: JsonOption = False,
 ) -> None:
     """Restore a backup into an empty database and data directory, migrate it, and rebuild the search indexes."""
     from papertide.backup import restore_backup
 
     with err.status("restoring (the search indexes are rebuilt last)"):
-        report = restore_backup(ctx.obj, file, force=force, embed=not lexical_only)
+        report = restore_backup(ctx.obj, file, force=force, indexes=indexes.value)
     if as_json:
         print_json({**dataclasses.asdict(report), "file": str(report.file), "seconds": round(report.seconds, 3)})
         return
