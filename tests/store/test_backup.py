@@ -30,6 +30,8 @@ from papertide.errors import InvalidInput, StoreError
 from papertide.ingest.pipeline import ingest
 from papertide.model import Paper
 from papertide.search.engine import SearchEngine
+from papertide.search.semantic.files import VectorFiles
+from papertide.search.semantic.index import vectors_dir
 from papertide.search.upkeep.update import update_indexes
 from papertide.store import PaperStore, open_store
 from papertide.store.accounts.store import AccountStore
@@ -42,6 +44,7 @@ from papertide.web.app import create_app
 from tests.postgres import BACKEND, PostgresForTests, client_programs
 from tests.web.corpus import load_papers
 
+VECTOR_FILES = ("manifest.json", "vectors.f32", "rows.bin", "categories.i32")
 INGEST_BATCH = 25
 SAVE_BATCH = 3
 QUERIES = ["language model", "image generation", "safety evaluation", "reinforcement learning", "cat:cs.CL", "vision"]
@@ -170,13 +173,19 @@ def test_a_restore_answers_the_same_searches_pages_and_feeds(original: Settings,
     update_indexes(store, original)
     key = load_secret_key(original)
     backup = create_backup(original, tmp_path / "papertide.tar")
-    assert {f.name for f in backup.manifest.files} == {"papertide.db" if BACKEND == "sqlite" else "papertide.dump",
-                                                      KEY_FILE}  # fmt: skip
+    names = {f.name for f in backup.manifest.files}
+    if BACKEND == "sqlite":  # the embeddings live in the vector index only: they come along
+        assert names == {"papertide.db", KEY_FILE, *(f"vectors/{n}" for n in VECTOR_FILES)}
+    else:  # they are in the database
+        assert names == {"papertide.dump", KEY_FILE} and "paper_vectors" in backup.manifest.excluded["vector index"]
     assert backup.manifest.schema_revision == schema_revisions()[0]
-    assert "search indexes" in backup.manifest.excluded
+    assert {"lexical index", "vector graph"} <= backup.manifest.excluded.keys()
 
     report = restore_backup(target, backup.file)
-    assert report.indexing is not None and report.indexing.vectors.vectors == store.count()
+    vectors = report.indexing.vectors
+    assert vectors.vectors == store.count() and vectors.embedded == 0  # none embedded again
+    if BACKEND == "postgresql":
+        assert vectors.copied == store.count()  # from the restored paper_vectors
     assert (target.data_dir / KEY_FILE).read_bytes().strip() == key  # sessions and signed links stay valid
     engines = [SearchEngine.open(s, open_store(s.resolved_database_url)) for s in (original, target)]
     for query in QUERIES:
@@ -330,20 +339,45 @@ def test_postgresql_without_pg_dump_says_what_to_install(
     postgres.drop_database(name)
 
 
+def test_the_vectors_copied_are_the_committed_ones_only(original: Settings, tmp_path: Path) -> None:
+    """A writer's appended but uncommitted rows (the tail before its manifest is replaced) stay out."""
+    update_indexes(open_store(original.resolved_database_url), original)
+    files = VectorFiles(vectors_dir(original))
+    committed = files.read_manifest()
+    with (vectors_dir(original) / "vectors.f32").open("ab") as tail:
+        tail.write(b"\0" * 4 * committed.dim * 3)  # three rows mid-commit
+    copied = files.copy_committed(tmp_path / "copy")
+    assert copied == committed
+    assert (tmp_path / "copy" / "vectors.f32").stat().st_size == committed.rows * committed.dim * 4
+    assert VectorFiles(tmp_path / "copy").read_manifest() == committed
+    assert VectorFiles(tmp_path / "none").copy_committed(tmp_path / "copy-of-none") is None
+
+
+def test_a_manifest_naming_a_file_outside_the_archive_is_refused(
+    original: Settings, target: Settings, tmp_path: Path
+) -> None:
+    load_secret_key(original)
+    good = create_backup(original, tmp_path / "good.tar")
+    evil = _rewritten(good.file, tmp_path / "evil.tar", rename={KEY_FILE: f"../../{KEY_FILE}"})
+    with pytest.raises(InvalidInput, match=rf"evil.tar: its manifest names '../../{KEY_FILE}', outside"):
+        restore_backup(target, evil)
+    assert _untouched(target) and not (tmp_path / KEY_FILE).exists()
+
+
 def _without_csrf(page: str) -> str:
     """A page without its per-request CSRF token."""
     return re.sub(r'name="csrf-token"\s+content="[^"]*"', "", page)
 
 
-def _rewritten(good: Path, path: Path, **changes: object) -> Path:
-    """``good`` with manifest fields changed (its files and checksums as they were)."""
+def _rewritten(good: Path, path: Path, rename: dict[str, str] | None = None, **changes: object) -> Path:
+    """``good`` with manifest fields changed and files renamed (their contents and checksums as they were)."""
     manifest = read_manifest(good)
     scratch = path.with_suffix(".files")
-    scratch.mkdir()
     with tarfile.open(good) as tar:
         tar.extractall(scratch, filter="data")
     describe = {name: getattr(manifest, name) for name in manifest.__dataclass_fields__ if name != "files"}
-    write_archive(path, [(f.name, scratch / f.name) for f in manifest.files], {**describe, **changes})
+    renamed = [((rename or {}).get(f.name, f.name), scratch / f.name) for f in manifest.files]
+    write_archive(path, renamed, {**describe, **changes})
     shutil.rmtree(scratch)
     return path
 

@@ -3,6 +3,7 @@
 ::
 
     papertide.db | papertide.dump   the database snapshot (SQLite file, or pg_dump's custom format)
+    vectors/                        the vector index's committed files, where the database holds no embeddings
     secret_key                      the data directory's signing key, when it has one
     manifest.json                   versions, schema revision, embedding model, and each file's size and sha256
 
@@ -154,7 +155,10 @@ def extract_verified(path: Path, manifest: Manifest, directory: Path) -> dict[st
                 raise InvalidInput(
                     f"{path}: {expected.name} holds {member.size} bytes, its manifest says {expected.bytes}"
                 )
+            if Path(expected.name).is_absolute() or ".." in Path(expected.name).parts:
+                raise InvalidInput(f"{path}: its manifest names {expected.name!r}, outside the archive's folder")
             target = directory / expected.name
+            target.parent.mkdir(parents=True, exist_ok=True)
             digest = hashlib.sha256()
             source = tar.extractfile(member)
             with target.open("wb") as out:

@@ -1,10 +1,13 @@
 """``papertide backup`` and ``restore``: a snapshot of a running installation, and an installation made from one.
 
 What a backup holds: the database (every paper, account, vote, collection, subscription, outbox row,
-checkpoint and, on PostgreSQL, the stored embeddings) and the data directory's signing key. What it
-leaves out: the search indexes, derived state that :func:`restore_backup` rebuilds from the restored
-database (the lexical index from the papers; the vectors copied from the database where they are
-kept there, else embedded again), and the local Maildir (mail already delivered).
+checkpoint and, on PostgreSQL, the stored embeddings), the data directory's signing key and, where the
+embeddings are not kept in the database (SQLite), the vector index's committed vectors: derived state,
+but embedding them again takes hours at a million papers (about 56 a second on two cores). They are
+copied before the database, so they never hold a change the database snapshot lacks; restore indexes
+whatever changed after them. What it leaves out, rebuilt by :func:`restore_backup` from the restored
+database: the lexical index and the vectors' HNSW graph (minutes at a million), and the local Maildir
+(mail already delivered).
 """
 
 from __future__ import annotations
@@ -23,16 +26,22 @@ from papertide.backup.archive import Manifest, extract_verified, read_manifest, 
 from papertide.config import Settings
 from papertide.errors import InvalidInput, StoreError
 from papertide.search.semantic.embed import load_embedder
+from papertide.search.semantic.files import VectorFiles
+from papertide.search.semantic.index import vectors_dir
 from papertide.search.upkeep.embedding_job import model_key
 from papertide.search.upkeep.update import IndexingReport, update_indexes
 from papertide.store import open_store
 from papertide.store.db.backup import PAYLOAD, dialect_of, restore_database, snapshot_database, tables_in
 from papertide.store.db.engine import create_store_engine, current_revision, migrate, schema_revisions
 
-EXCLUDED = {
-    "search indexes": "derived from the database: `papertide restore` rebuilds them (`papertide index` by hand)",
+VECTORS = "vectors"  # the folder of the vector index's files in the archive
+_LEFT_OUT = {
+    "lexical index": "derived from the database: `papertide restore` rebuilds it (or `papertide index`)",
+    "vector graph": "the HNSW graph over the vectors, a cache: rebuilt with the vector index",
     "mail": "the local Maildir (<data dir>/mail) holds mail already delivered",
 }
+_VECTORS_IN_DATABASE = "the embeddings are in the database (paper_vectors): the vector index is copied from there"
+_NO_VECTORS = "no vector index had been built: `papertide index` embeds the papers"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +72,19 @@ def create_backup(settings: Settings, path: Path) -> BackupReport:
     path = path.absolute()
     if not path.parent.is_dir():
         raise InvalidInput(f"cannot write the backup {path}: {path.parent} is not a directory")
+    dialect = dialect_of(engine)
+    excluded = dict(_LEFT_OUT)
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".papertide-backup-") as scratch:
+        files: list[tuple[str, Path]] = []
+        if settings.vectors_in_database(dialect):
+            excluded["vector index"] = _VECTORS_IN_DATABASE
+        elif VectorFiles(vectors_dir(settings)).copy_committed(Path(scratch, VECTORS)) is None:
+            excluded["vector index"] = _NO_VECTORS
+        else:  # copied first: the database snapshot then holds every change the vectors do
+            files += [(f"{VECTORS}/{f.name}", f) for f in sorted(Path(scratch, VECTORS).iterdir())]
         snapshot = snapshot_database(engine, Path(scratch))
         engine.dispose()
-        files = [(snapshot.path.name, snapshot.path)]
+        files.insert(0, (snapshot.path.name, snapshot.path))
         key = settings.data_dir / KEY_FILE
         if key.is_file():
             files.append((KEY_FILE, key))
@@ -80,7 +98,7 @@ def create_backup(settings: Settings, path: Path) -> BackupReport:
                 "schema_revision": snapshot.revision,
                 "embedding_model": {"name": embedder.name, "version": embedder.version, "key": model_key(embedder)},
                 "papers": snapshot.papers,
-                "excluded": EXCLUDED,
+                "excluded": excluded,
             },
         )
     return BackupReport(path, path.stat().st_size, time.perf_counter() - started, manifest)
@@ -94,8 +112,8 @@ def restore_backup(
     Every check that can fail comes before anything is changed: the manifest, the schema revision
     (a backup newer than this code is refused), an empty target (unless ``force``), each file's
     checksum. Then the database is restored (and migrated when the backup is older), the signing key
-    put back, and the search indexes rebuilt: ``indexes`` "lexical" leaves the vectors, "none" both, to
-    `papertide index` (or a node's follower) later.
+    and any vectors put back, and the search indexes brought up to date: ``indexes`` "lexical" leaves
+    the vectors, "none" both, to `papertide index` (or a node's follower) later.
     """
     started = time.perf_counter()
     manifest = read_manifest(path)
@@ -117,11 +135,14 @@ def restore_backup(
         if KEY_FILE in files:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             shutil.move(files[KEY_FILE], settings.data_dir / KEY_FILE)
+        # The indexes of whatever was here before describe another database's change sequence.
+        shutil.rmtree(settings.index_dir, ignore_errors=True)
+        if any(name.startswith(f"{VECTORS}/") for name in files):
+            vectors_dir(settings).parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(Path(scratch, VECTORS), vectors_dir(settings))
     migrate(engine)
     revision = current_revision(engine)
     engine.dispose()
-    # The indexes of whatever was here before describe another database's change sequence.
-    shutil.rmtree(settings.index_dir, ignore_errors=True)
     store = open_store(settings.resolved_database_url)
     try:
         papers = store.count()
@@ -159,4 +180,4 @@ def _check_compatible(path: Path, manifest: Manifest, dialect: str) -> None:
         )
 
 
-__all__ = ["EXCLUDED", "BackupReport", "RestoreReport", "create_backup", "restore_backup"]
+__all__ = ["BackupReport", "RestoreReport", "create_backup", "restore_backup"]
