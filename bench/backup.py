@@ -111,6 +111,7 @@ def main() -> int:
         CACHE.mkdir(exist_ok=True)
         with tempfile.TemporaryDirectory(dir=CACHE) as scratch:  # beside the store: a 1M backup is gigabytes
             results.append(run(backend, args.papers, Path(scratch)))
+        print(json.dumps(results[-1]), flush=True)
     table = Table(title=f"backup and restore at {args.papers:,} papers")
     for column in ("backend", "database", "backup", "file", "restore (db)", "lexical index"):
         table.add_column(column, justify="right")
