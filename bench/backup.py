@@ -12,7 +12,7 @@ durable, in a temporary directory) is loaded by the same ingest. Measured, one r
   left out: on SQLite they are embedded again (about 56 papers/s on two cores, so hours at 1M), on
   PostgreSQL copied from the restored ``paper_vectors`` (2.0 minutes at 1M, bench/README.md).
 
-    python bench/backup.py [--papers 20000] [--backends sqlite,postgresql] [--json out.json]
+    python bench/backup.py [--papers 20000] [--backends sqlite,postgresql] [--no-lexical] [--json out.json]
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def sqlite_store(papers: int) -> Path:
     return path
 
 
-def run(backend: str, papers: int, scratch: Path) -> dict:
+def run(backend: str, papers: int, scratch: Path, *, lexical: bool = True) -> dict:
     server = LocalPostgres(scratch / "pg") if backend == "postgresql" else None
     if server is None:
         source = load_settings(data_dir=scratch / "source", database_url=f"sqlite:///{sqlite_store(papers)}")
@@ -69,9 +69,13 @@ def run(backend: str, papers: int, scratch: Path) -> dict:
         result = {"backend": backend, "papers": stored, "database_bytes": _database_bytes(source)}
         backup = create_backup(source, scratch / "papertide.tar")
         result.update(backup_s=round(backup.seconds, 2), backup_bytes=backup.bytes)
+        print(f"  backup: {result['backup_s']} s, {backup.bytes:,} bytes", flush=True)
         restored = restore_backup(target, backup.file, indexes="none")
         result["restore_s"] = round(restored.seconds, 2)
         assert restored.papers == stored, (restored.papers, stored)
+        print(f"  restore (database): {result['restore_s']} s", flush=True)
+        if not lexical:
+            return {**result, "lexical_indexed": None, "lexical_index_s": None}
         started = time.perf_counter()
         result["lexical_indexed"] = LexicalIndex.open(target.index_dir / "lexical").update_from(
             open_store(target.resolved_database_url)
@@ -103,6 +107,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--papers", type=int, default=20_000, help="papers in the store (1000000: the 1M store)")
     parser.add_argument("--backends", default="sqlite", help="comma-separated: sqlite, postgresql")
+    parser.add_argument("--no-lexical", action="store_true", help="skip timing the lexical index's rebuild")
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args()
     corpus_or_exit()
@@ -110,7 +115,7 @@ def main() -> int:
     for backend in args.backends.split(","):
         CACHE.mkdir(exist_ok=True)
         with tempfile.TemporaryDirectory(dir=CACHE) as scratch:  # beside the store: a 1M backup is gigabytes
-            results.append(run(backend, args.papers, Path(scratch)))
+            results.append(run(backend, args.papers, Path(scratch), lexical=not args.no_lexical))
         print(json.dumps(results[-1]), flush=True)
     table = Table(title=f"backup and restore at {args.papers:,} papers")
     for column in ("backend", "database", "backup", "file", "restore (db)", "lexical index"):
@@ -118,7 +123,7 @@ def main() -> int:
     for r in results:
         sizes = (f"{r['database_bytes'] / 1e6:,.0f} MB", f"{r['backup_bytes'] / 1e6:,.0f} MB")
         table.add_row(r["backend"], sizes[0], f"{r['backup_s']} s", sizes[1], f"{r['restore_s']} s",
-                      f"{r['lexical_index_s']} s")  # fmt: skip
+                      f"{r['lexical_index_s'] or '-'} s")  # fmt: skip
     Console().print(table)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
