@@ -4,6 +4,7 @@ answers like the original, and a damaged or misplaced backup is refused before a
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -386,3 +387,48 @@ def _untouched(target: Settings) -> bool:
     """The target holds no tables and no signing key: nothing was restored."""
     engine = create_store_engine(target.resolved_database_url)
     return tables_in(engine) == [] and not (target.data_dir / KEY_FILE).exists()
+
+
+def test_pg_dump_failing_is_reported_with_what_it_said(
+    postgres: PostgresForTests, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = f"olddump_{uuid.uuid4().hex[:12]}"
+    settings = load_settings(data_dir=tmp_path, database_url=postgres.create_database(name))
+    programs = tmp_path / "bin"
+    programs.mkdir()
+    fake = programs / "pg_dump"  # an older pg_dump, as a machine with the wrong client package has
+    fake.write_text("#!/bin/sh\necho 'pg_dump: error: aborting because of server version mismatch' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(programs))
+    with pytest.raises(StoreError, match=r"pg_dump failed for postgresql.*olddump_.*: pg_dump: error: aborting because"):
+        create_backup(settings, tmp_path / "pg.tar")
+    assert not (tmp_path / "pg.tar").exists()
+    postgres.drop_database(name)
+
+
+def test_backups_of_what_cannot_be_backed_up_or_to_nowhere_are_refused(original: Settings, tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match=r"cannot write the backup .*nowhere/b.tar: .*nowhere is not a directory"):
+        create_backup(original, tmp_path / "nowhere" / "b.tar")
+    memory = load_settings(data_dir=tmp_path / "memory", database_url="sqlite:///:memory:")
+    with pytest.raises(InvalidInput, match="an in-memory SQLite database cannot be backed up"):
+        create_backup(memory, tmp_path / "memory.tar")
+
+
+def test_damaged_or_foreign_manifests_are_refused(original: Settings, target: Settings, tmp_path: Path) -> None:
+    good = create_backup(original, tmp_path / "good.tar")
+    payload = next(f.name for f in good.manifest.files if f.name.startswith("papertide."))
+    cases = {
+        "format.tar": ({"format": 2}, r"format.tar: backup format 2, this papertide reads 1"),
+        "renamed.tar": ({"rename": {payload: "database"}}, rf"renamed.tar: its manifest lists no {payload}"),
+    }
+    for name, (changes, refused) in cases.items():
+        with pytest.raises(InvalidInput, match=refused):
+            restore_backup(target, _rewritten(good.file, tmp_path / name, **changes))
+    garbled = tmp_path / "garbled.tar"
+    with tarfile.open(garbled, "w") as tar:
+        info = tarfile.TarInfo(MANIFEST)
+        info.size = 9
+        tar.addfile(info, io.BytesIO(b"{not json"))
+    with pytest.raises(InvalidInput, match=r"garbled.tar: its manifest.json is damaged \(JSONDecodeError"):
+        restore_backup(target, garbled)
+    assert _untouched(target)
