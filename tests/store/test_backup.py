@@ -400,7 +400,9 @@ def test_pg_dump_failing_is_reported_with_what_it_said(
     fake.write_text("#!/bin/sh\necho 'pg_dump: error: aborting because of server version mismatch' >&2\nexit 1\n")
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", str(programs))
-    with pytest.raises(StoreError, match=r"pg_dump failed for postgresql.*olddump_.*: pg_dump: error: aborting because"):
+    with pytest.raises(
+        StoreError, match=r"pg_dump failed for postgresql.*olddump_.*: pg_dump: error: aborting because"
+    ):
         create_backup(settings, tmp_path / "pg.tar")
     assert not (tmp_path / "pg.tar").exists()
     postgres.drop_database(name)
