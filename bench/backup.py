@@ -123,7 +123,7 @@ def main() -> int:
     for r in results:
         sizes = (f"{r['database_bytes'] / 1e6:,.0f} MB", f"{r['backup_bytes'] / 1e6:,.0f} MB")
         table.add_row(r["backend"], sizes[0], f"{r['backup_s']} s", sizes[1], f"{r['restore_s']} s",
-                      f"{r['lexical_index_s'] or '-'} s")  # fmt: skip
+                      f"{r['lexical_index_s']} s" if r["lexical_index_s"] is not None else "-")  # fmt: skip
     Console().print(table)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
