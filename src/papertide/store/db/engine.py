@@ -134,6 +134,11 @@ def current_revision(engine: Engine) -> str | None:
         raise StoreError(f"cannot read the schema revision of {engine.url!r}: {exc}") from exc
 
 
+def schema_revisions() -> list[str]:
+    """Every schema revision this code knows, newest (the head) first."""
+    return [script.revision for script in ScriptDirectory.from_config(_alembic_config()).walk_revisions()]
+
+
 def is_current(engine: Engine) -> bool:
     """Whether the database is at the newest schema revision."""
     head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
