@@ -13,7 +13,7 @@ EXPORT_FORMAT = "papertide-account-export"
 EXPORT_VERSION = 1
 
 
-def export_account(accounts: AccountStore, user: User) -> dict[str, Any]:
+def export_account(accounts: AccountStore, subscriptions: SubscriptionStore, user: User) -> dict[str, Any]:
     """Everything stored about ``user``: account, sessions, API token names, votes, collections and notes,
     and the digest subscription of its address.
 
@@ -39,13 +39,15 @@ def export_account(accounts: AccountStore, user: User) -> dict[str, Any]:
         ],
         "votes": data.votes,
         "collections": data.collections,
-        "digest": SubscriptionStore(accounts.engine, accounts.now).personal_data(user.email),
+        "digest": subscriptions.personal_data(user.email),
     }
 
 
-def delete_account(accounts: AccountStore, limiter: RateLimiter, user: User) -> None:
+def delete_account(
+    accounts: AccountStore, subscriptions: SubscriptionStore, limiter: RateLimiter, user: User
+) -> None:
     """Remove the user with their sessions, tokens, votes (which leave the counts), collections, and the
     digest subscription of their address, even one made by address alone before the account existed."""
-    SubscriptionStore(accounts.engine, accounts.now).delete_by_email(user.email)
+    subscriptions.delete_by_email(user.email)
     accounts.delete_user(user.pk)
     limiter.forget_address(user.email)

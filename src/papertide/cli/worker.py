@@ -10,34 +10,28 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from papertide.cli.app import JsonOption, app, out, parse_day, print_json, store_of
+from papertide.cli.app import JsonOption, app, out, parse_day, print_json, services_of
 from papertide.cli.digest import digest_app
-from papertide.config import Settings
-from papertide.store import PaperStore
 
 if TYPE_CHECKING:
-    from papertide.digest.due import DigestComposer
     from papertide.digest.enqueue import EnqueueReport
     from papertide.digest.send import DeliveryReport
+    from papertide.services import Services
     from papertide.worker.runner import Worker
 
 
-def _worker(settings: Settings, store: PaperStore, digests: DigestComposer | None = None) -> Worker:
-    """A worker composing with the digest package (``digests``, else one of its own) and sending through the
-    mail module."""
+def _worker(services: Services) -> Worker:
+    """A worker composing with the digest package and sending through the mail module."""
     from threadpoolctl import threadpool_limits
 
-    from papertide.digest.due import DigestComposer
     from papertide.digest.send import mailer_relay
-    from papertide.mail import Mailer
     from papertide.worker.runner import Worker
 
     # Composing a digest multiplies small matrices (For you); a BLAS pool per product only fights the
     # worker's other threads and processes for the cores. Measured, 2,000 x 384 by a vector on two busy
     # cores: 0.36 ms on one thread, 10.7 ms on two. Index builds (faiss, OpenMP) keep their threads.
     threadpool_limits(limits=1, user_api="blas")
-    mailer = Mailer.from_settings(settings)
-    return Worker(settings, store, digests or DigestComposer.open(settings, store), lambda: mailer_relay(mailer))
+    return Worker(services, services.digests, lambda: mailer_relay(services.mailer))
 
 
 def _log_to_stderr(level: int) -> None:
@@ -63,7 +57,7 @@ def worker(
     if as_json and not once:  # a running worker reports in its log; only a single tick has one report
         raise typer.BadParameter("only a single tick prints a report: add --once", param_hint="--json")
     _log_to_stderr(logging.INFO)
-    running = _worker(ctx.obj, store_of(ctx))
+    running = _worker(services_of(ctx))
     if not once:
         run_until_signalled(running)
         return
@@ -90,16 +84,12 @@ def digest_send(
     """Send the digests due now, as the worker does every tick (or the one of --to); running it again sends
     nothing twice. Says why nothing went out where nothing did. Exits 1 when a digest failed or could not be
     composed."""
-    from papertide.digest.due import DigestComposer
-
     _log_to_stderr(logging.WARNING)
-    settings: Settings = ctx.obj
-    store = store_of(ctx)
-    digests = DigestComposer.open(settings, store)
+    services = services_of(ctx)
     on_day = parse_day(day, "--date")
-    enqueued, delivery = _worker(settings, store, digests).send_now(day=on_day, to=to)
+    enqueued, delivery = _worker(services).send_now(day=on_day, to=to)
     # Nobody was due: say why, subscriber by subscriber (paused, already sent, not their day...).
-    not_due = digests.not_due(store.now(), day=on_day) if to is None and not enqueued.due else {}
+    not_due = services.digests.not_due(services.clock(), day=on_day) if to is None and not enqueued.due else {}
     if as_json:
         print_json({"enqueue": enqueued.as_dict(), "delivery": delivery.as_dict(), "not_due": not_due})
     else:
@@ -131,7 +121,7 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Show the workers, their jobs' last runs and the digest outbox."""
     from papertide.worker.status import worker_status
 
-    report = worker_status(store_of(ctx).engine, ctx.obj)
+    report = worker_status(services_of(ctx).stores, ctx.obj)
     if as_json:
         print_json(report)
         return

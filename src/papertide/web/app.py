@@ -12,45 +12,24 @@ from fastapi.staticfiles import StaticFiles
 from threadpoolctl import threadpool_limits
 
 from papertide import __version__
-from papertide.accounts.keys import Signer, load_secret_key
-from papertide.accounts.rate_limits import RateLimiter
 from papertide.accounts.sessions import Sessions
 from papertide.accounts.sign_in import SignInLinks
 from papertide.config import Settings, load_settings
-from papertide.library import Library
-from papertide.mail import Mailer
 from papertide.search.engine import SearchEngine
 from papertide.search.upkeep.follower import IndexFollower
-from papertide.store import PaperStore, open_configured_store
-from papertide.store.accounts.rate_limits import RateLimitStore
-from papertide.store.accounts.store import AccountStore
-from papertide.store.db.base import Clock, system_clock
-from papertide.store.search_texts import SearchTextStore
-from papertide.trending import Trending
-from papertide.web import health
-from papertide.web.accounts import api as account_api
-from papertide.web.accounts import pages as account_pages
-from papertide.web.accounts import sign_in
-from papertide.web.digest import api as digest_api
-from papertide.web.digest import pages as digest
-from papertide.web.docs import pages as api_docs
-from papertide.web.feeds import pages as feeds
+from papertide.services import Services
+from papertide.store import PaperStore
+from papertide.store.db.base import Clock
+from papertide.web import accounts, digest, docs, feeds, health, library, papers, search, trending
+from papertide.web.kit import dependencies
 from papertide.web.kit.auth import CsrfCookieMiddleware
-from papertide.web.kit.dependencies import Services
 from papertide.web.kit.problems import install_problem_handlers
 from papertide.web.kit.site import SiteAddress, SiteMiddleware
 from papertide.web.kit.templating import STATIC_DIR
 from papertide.web.kit.windows import NewestDays
-from papertide.web.library import api as library_api
-from papertide.web.library import for_you
-from papertide.web.library import pages as library
-from papertide.web.library import transfer as library_io
-from papertide.web.papers import api, pages
-from papertide.web.search import pages as search_page
 from papertide.web.server.access_log import AccessLogMiddleware, configure_access_log
 from papertide.web.server.options import OptionsMiddleware
 from papertide.web.server.security_headers import SecurityHeadersMiddleware
-from papertide.web.trending import pages as trending
 
 DESCRIPTION = """\
 Research papers from arXiv and Hugging Face: trending and newest listings, search and similar papers.
@@ -65,14 +44,15 @@ def create_app(
     store: PaperStore | None = None,
     engine: SearchEngine | None = None,
     *,
-    clock: Clock = system_clock,
+    clock: Clock | None = None,
     served: str | None = None,
 ) -> FastAPI:
     """Build the app over ``store`` and ``engine`` (defaults: those ``settings`` names).
 
-    ``clock`` is the accounts' "now" (link and session expiry, rate limits); tests control it.
-    ``served`` is the address ``papertide serve`` listens at: with no base URL configured, links
-    point there when a request's host is not trusted (see :mod:`papertide.web.kit.site`).
+    ``clock`` is the stores' "now" (link and session expiry, rate limits; default: the paper
+    store's); tests control it. ``served`` is the address ``papertide serve`` listens at: with no
+    base URL configured, links point there when a request's host is not trusted (see
+    :mod:`papertide.web.kit.site`).
 
     The engine searches the indexes as ``papertide index`` last left them; a store without
     indexes still serves every page, and search finds nothing until they are built.
@@ -80,9 +60,9 @@ def create_app(
     # Requests already run on a thread each; BLAS and OpenMP pools inside them only oversubscribe
     # the cores (measured: paper pages 84 -> 267 req/s on two cores with one thread per pool).
     threadpool_limits(limits=1)
-    store = store or open_configured_store(settings)
-    engine = engine or SearchEngine.open(settings, store)
-    follow_s = settings.index_follow_interval(store.engine.dialect.name)
+    services = Services(settings, store, clock=clock, search=engine, background_catch_up=True)
+    store, stores = services.papers, services.stores
+    follow_s = settings.index_follow_interval(store.backend)
     follower = IndexFollower(store, settings, follow_s) if follow_s else None
 
     @asynccontextmanager
@@ -103,31 +83,29 @@ def create_app(
         title="papertide",
         version=__version__,
         description=DESCRIPTION,
-        docs_url=None,  # Swagger UI and ReDoc load from CDNs; /docs is served by api_docs instead
+        docs_url=None,  # Swagger UI and ReDoc load from CDNs; /docs is served by the docs area instead
         redoc_url=None,
     )
-    accounts = AccountStore(store.engine, clock)
-    mailer = Mailer.from_settings(settings)
-    rate_limiter = RateLimiter(RateLimitStore(store.engine, clock))
     site = SiteAddress(settings, served)
-    app.state.services = Services(
+    app.state.services = dependencies.Services(
         settings=settings,
         store=store,
-        engine=engine,
+        stores=stores,
+        engine=services.search,
         newest_days=NewestDays(store),
-        accounts=accounts,
-        sessions=Sessions(accounts, days=settings.session_days),
-        signer=Signer(load_secret_key(settings)),
-        mailer=mailer,
-        rate_limiter=rate_limiter,
-        sign_in=SignInLinks(settings, accounts, rate_limiter, mailer, site_url=site.current),
-        trending=Trending.from_settings(settings, store, background_catch_up=True),
-        library=Library.over(store, engine, settings),
-        search_texts=SearchTextStore(store.engine, clock),
+        accounts=stores.accounts,
+        sessions=Sessions(stores.accounts, days=settings.session_days),
+        signer=services.signer,
+        mailer=services.mailer,
+        rate_limiter=services.rate_limiter,
+        sign_in=SignInLinks(settings, stores.accounts, services.rate_limiter, services.mailer, site_url=site.current),
+        trending=services.trending,
+        library=services.library,
+        search_texts=stores.search_texts,
         site=site,
         follower=follower,
     )
-    app.state.digest = digest.DigestServices.over(app.state.services, clock)
+    app.state.digest = digest.pages.DigestServices.over(services, site)
     install_problem_handlers(app)
     app.add_middleware(OptionsMiddleware)
     app.add_middleware(CsrfCookieMiddleware, secure=settings.secure_cookies)
@@ -136,13 +114,16 @@ def create_app(
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(SiteMiddleware, site=site)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    routers = [health.api, api.api, trending.api, library_api.api, library_io.api, for_you.api]
-    routers += [account_api.api, trending.pages]
-    # library_io's pages before library's: /c/{id}.bib must not be taken for a collection id
-    routers += [pages.pages, library_io.pages, library.pages, for_you.pages, search_page.pages, feeds.pages]
-    routers += [api_docs.pages, sign_in.pages, account_pages.pages, digest.pages, digest_api.api]
-    for router in routers:
-        app.include_router(router)
+    # The areas, the JSON API first; their order is the order routes are tried in (and listed in the docs).
+    app.include_router(health.router)
+    for area in (papers, trending, library, accounts):
+        app.include_router(area.api.router)
+    for area in (trending, papers, library, search, feeds, docs):
+        app.include_router(area.pages.router)
+    app.include_router(accounts.sign_in.router)
+    app.include_router(accounts.pages.router)
+    app.include_router(digest.pages.router)
+    app.include_router(digest.api.router)
     return app
 
 

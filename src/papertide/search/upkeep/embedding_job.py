@@ -102,7 +102,7 @@ def index_vectors(
 
     started = time.perf_counter()
     embedder = embedder or with_demo_vectors(load_embedder(settings.embedder, settings.embed_max_tokens))
-    shared = PaperVectorStore(store.engine) if settings.vectors_in_database(store.engine.dialect.name) else None
+    shared = store.vectors if settings.vectors_in_database(store.backend) else None
     report = IndexReport()
     batch_size = batch_size or (BATCH_SIZE if shared is None else COPY_BATCH_SIZE)
     if shared is not None and embed_missing:

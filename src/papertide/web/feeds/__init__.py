@@ -1,1 +1,5 @@
 """RSS and Atom feeds of what the pages list."""
+
+from papertide.web.feeds import pages
+
+__all__ = ["pages"]

@@ -45,12 +45,12 @@ from papertide.web.kit.conditional import conditional_response
 from papertide.web.kit.dependencies import Services, ServicesDep
 from papertide.web.kit.filters import to_paper_filter
 from papertide.web.kit.params import CategoryFiltersDep, ModeParam, QueryParam
-from papertide.web.trending.pages import WindowParam, trending_items
+from papertide.web.trending.listing import WindowParam, trending_items
 
-pages = APIRouter(prefix="/feeds", include_in_schema=False)
+router = APIRouter(prefix="/feeds", include_in_schema=False)
 
 
-@pages.get("/new.{fmt}")
+@router.get("/new.{fmt}")
 def new_papers(request: Request, services: ServicesDep, filters: CategoryFiltersDep, fmt: str) -> Response:
     feed_format, settings = _format(fmt), services.settings
     page = services.store.list_papers(to_paper_filter(filters), limit=settings.feed_items)
@@ -58,7 +58,7 @@ def new_papers(request: Request, services: ServicesDep, filters: CategoryFilters
     return _answer(request, services, new_papers_link(filters), feed_format, listed)
 
 
-@pages.get("/search.{fmt}")
+@router.get("/search.{fmt}")
 def search(
     request: Request,
     services: ServicesDep,
@@ -75,7 +75,7 @@ def search(
     return _answer(request, services, search_link(q, mode, filters), feed_format, listed)
 
 
-@pages.get("/trending.{fmt}")
+@router.get("/trending.{fmt}")
 def trending(
     request: Request, services: ServicesDep, filters: CategoryFiltersDep, fmt: str, window: WindowParam = Window.WEEK
 ) -> Response:
@@ -88,7 +88,7 @@ def trending(
     return _answer(request, services, link, feed_format, listed, changed_at=services.trending.as_of)
 
 
-@pages.get("/c/{public_id}.{fmt}")
+@router.get("/c/{public_id}.{fmt}")
 def collection(request: Request, services: ServicesDep, public_id: str, fmt: str) -> Response:
     feed_format, settings = _format(fmt), services.settings
     page = services.library.collections.public_papers(public_id, limit=settings.feed_items)

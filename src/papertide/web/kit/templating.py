@@ -17,9 +17,9 @@ from papertide import __version__
 from papertide.taxonomy import CATEGORIES, POPULAR, describe
 from papertide.text import short_authors, snippet
 from papertide.web.kit.auth import csrf_token, page_user, sign_in_url
+from papertide.web.kit.demo_note import demo_loaded_at
 from papertide.web.kit.shown import PAGE_AUTHORS
 from papertide.web.kit.viewer import viewer
-from papertide.web.papers.demo_note import demo_loaded_at
 
 TEMPLATES_DIR = Path(__file__).parents[1] / "templates"
 STATIC_DIR = Path(__file__).parents[1] / "static"

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
+from papertide.library.lookup import canonical_id, find_paper
 from papertide.web.feeds.links import new_papers_link
 from papertide.web.kit.auth import page_user
 from papertide.web.kit.dependencies import ServicesDep
@@ -17,15 +18,14 @@ from papertide.web.kit.params import CategoryFiltersDep, CursorParam
 from papertide.web.kit.schemas import paper_detail, paper_summary, search_hit
 from papertide.web.kit.templating import STATIC_DIR, templates
 from papertide.web.kit.windows import Window
-from papertide.web.papers.lookup import canonical_id, find_paper
 
 PAGE_SIZE = 20
 SIMILAR_COUNT = 5
 
-pages = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 
-@pages.get("/new")
+@router.get("/new")
 def new_papers(
     request: Request,
     services: ServicesDep,
@@ -57,7 +57,7 @@ def new_papers(
 # async, like the API's paper lookups: a paper page is a few indexed reads and one narrow vector
 # walk, run by Services.lookup (on the event loop over SQLite). Searches (~10 ms, mostly outside the
 # GIL) and listings stay on threads.
-@pages.get("/paper/{paper_id:path}")
+@router.get("/paper/{paper_id:path}")
 async def paper(request: Request, services: ServicesDep, paper_id: str) -> Response:
     wanted = canonical_id(paper_id)
     if wanted != paper_id:  # versioned or pasted ids get one address, which caches and bookmarks well
@@ -72,7 +72,7 @@ async def paper(request: Request, services: ServicesDep, paper_id: str) -> Respo
     return templates.TemplateResponse(request, "paper.html", await services.lookup(lookup))
 
 
-@pages.get("/favicon.ico")
+@router.get("/favicon.ico")
 async def favicon() -> Response:
     """The site's icon where browsers look for it by default: on documents without an icon link (a feed)."""
     return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")
