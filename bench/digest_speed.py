@@ -70,12 +70,13 @@ from papertide.mail import Mailer
 from papertide.model import Paper, Signal
 from papertide.search.engine import SearchEngine
 from papertide.search.lexical.index import LexicalIndex
-from papertide.store import PaperStore, open_store
+from papertide.store import PaperStore, Stores, open_store
 from papertide.store.db.engine import create_store_engine
 from papertide.store.db.schema import alerts, mail_bounces, papers, subscriptions, users, votes
 from papertide.store.digest.bounces import BounceStore
 from papertide.store.digest.outbox import OutboxStore
 from papertide.store.digest.subscriptions import ACTIVE, SubscriptionStore
+from papertide.store.trending import TrendingStore
 from papertide.trending import ScoreParams, Trending
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -283,11 +284,13 @@ def work(settings: Settings, shard: Shard, results: multiprocessing.Queue, ready
     threadpool_limits(limits=1, user_api="blas")  # as `papertide worker` does
     store = PaperStore(create_store_engine(settings.resolved_database_url), clock=clock)
     stages = Stages()
-    subscriptions_store = SubscriptionStore(store.engine, clock=clock)
-    trending = Trending(store, ScoreParams.from_settings(settings), refresh_after=timedelta(hours=1), clock=clock)
+    stores = Stores.beside(store, settings)
+    subscriptions_store = stores.subscriptions
+    params = ScoreParams.from_settings(settings)
+    trending = Trending(store, stores.trending, params, refresh_after=timedelta(hours=1))
     engine = SearchEngine.open(settings, store)
-    for_you = Library.over(store, engine, settings).for_you
-    composer = Composer(settings, store, engine, subscriptions_store, trending, for_you)
+    for_you = Library.over(stores, engine, settings).for_you
+    composer = Composer(settings, store, engine, subscriptions_store, stores.accounts, trending, for_you)
     mail = DigestMail(settings, Signer(load_secret_key(settings)))
     composer.compose = stages.wrap("compose", composer.compose)
     mail.message = stages.wrap("render", mail.message)
@@ -327,7 +330,7 @@ def measure(name: str, subscribers: int, processes: int, seed: int, cache: Path,
             alert_count, account_count = subscribe(store, subscribers, random.Random(seed))
             params = ScoreParams.from_settings(settings)
             started = time.perf_counter()
-            Trending(store, params, refresh_after=timedelta(hours=1), clock=clock).refresh()
+            Trending(store, TrendingStore(store.engine, clock), params, refresh_after=timedelta(hours=1)).refresh()
             refresh_s = time.perf_counter() - started
             store.engine.dispose()  # the workers open their own connections
 

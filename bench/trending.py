@@ -333,7 +333,7 @@ class Clock:
 def measure(store: PaperStore, queries: int) -> dict:
     params = ScoreParams.from_settings(load_settings(data_dir=CACHE))
     clock = Clock()
-    trending = Trending(store, params, refresh_after=timedelta(seconds=30), clock=clock)
+    trending = Trending(store, TrendingStore(store.engine, clock), params, refresh_after=timedelta(seconds=30))
     results: dict = {}
     started = time.process_time()
     report = trending.refresh(full=True)
@@ -344,7 +344,7 @@ def measure(store: PaperStore, queries: int) -> dict:
         "rows": report.rows,
     }
     print(f"full refresh: {report.seconds:.1f} s, {report.rows:,} papers with attention", flush=True)
-    reader = Trending(store, params, refresh_after=timedelta(seconds=30), clock=clock)
+    reader = Trending(store, TrendingStore(store.engine, clock), params, refresh_after=timedelta(seconds=30))
     results["first_load_s"] = _timed(reader.ranking)
     ranking = reader.ranking()
     results["ranking_mb"] = round(

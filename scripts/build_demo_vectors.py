@@ -13,8 +13,8 @@ import tempfile
 import numpy as np
 
 from papertide.ingest.demo import load_demo
-from papertide.ingest.demo.vectors import MANIFEST_FILE, VECTORS_FILE, ShippedVectors
 from papertide.search.semantic.embed import load_embedder
+from papertide.search.upkeep.demo_vectors import MANIFEST_FILE, VECTORS_FILE, ShippedVectors
 from papertide.search.upkeep.embedding_job import model_key, paper_text, text_digest
 from papertide.store import open_store
 

@@ -452,15 +452,15 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'papertide.db'}"
 
-    def vectors_in_database(self, dialect: str) -> bool:
-        """Whether embeddings come from the database for a store of ``dialect``."""
-        return self.vectors_in_db if self.vectors_in_db is not None else dialect == "postgresql"
+    def vectors_in_database(self, backend: str) -> bool:
+        """Whether embeddings come from the database for a store of ``backend`` (a store's ``backend``)."""
+        return self.vectors_in_db if self.vectors_in_db is not None else backend == "postgresql"
 
-    def index_follow_interval(self, dialect: str) -> float:
-        """Seconds between a web node's index catch-ups for a store of ``dialect`` (0: it does not follow)."""
+    def index_follow_interval(self, backend: str) -> float:
+        """Seconds between a web node's index catch-ups for a store of ``backend`` (0: it does not follow)."""
         if self.index_follow_s is not None:
             return self.index_follow_s
-        return 10.0 if self.vectors_in_database(dialect) else 0.0
+        return 10.0 if self.vectors_in_database(backend) else 0.0
 
     @property
     def mail_dir(self) -> Path:

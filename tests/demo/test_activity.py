@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from papertide.config import Settings, load_settings
 from papertide.ingest.demo import load_demo, replay_demo
 from papertide.ingest.demo.activity import ACCOUNTS, FEATURED, LISTING_SPAN
+from papertide.store import Stores
 from papertide.store.db.schema import paper_signals, papers, users, votes
 from papertide.store.demo_activity import DemoActivityStore
 from papertide.store.papers.store import PaperStore
@@ -42,10 +43,10 @@ def real_observations(store: PaperStore) -> list[tuple]:
 def test_replay_places_activity_before_now_and_a_later_one_moves_it_without_duplicates(demo) -> None:
     store, clock, settings = demo
     true_facts, true_observations = facts(store), real_observations(store)
-    first = replay_demo(store, settings)
+    first = replay_demo(Stores.beside(store), settings)
     assert first.listed == FEATURED and first.votes > 0 and first.observations > 0
     clock.advance(days=1500)
-    second = replay_demo(store, settings)
+    second = replay_demo(Stores.beside(store), settings)
     assert (second.listed, second.observations, second.votes) == (first.listed, first.observations, first.votes)
 
     now = clock()
@@ -71,7 +72,7 @@ def test_replay_places_activity_before_now_and_a_later_one_moves_it_without_dupl
 def test_the_latest_upvote_count_shown_is_the_recorded_one(demo) -> None:
     store, _, settings = demo
     recorded = store.get("2410.17243").signals["hf_upvotes"].value
-    replay_demo(store, settings)
+    replay_demo(Stores.beside(store), settings)
     assert store.get("2410.17243").signals["hf_upvotes"].value == recorded
 
 
@@ -80,10 +81,10 @@ def test_a_reader_s_own_votes_survive_a_replay(demo) -> None:
     from papertide.store.library.votes import VoteStore
 
     store, clock, settings = demo
-    replay_demo(store, settings)
+    replay_demo(Stores.beside(store), settings)
     reader, _ = AccountStore(store.engine, clock).get_or_create_user("reader@example.org")
     VoteStore(store.engine, clock).set_vote(reader.pk, store.get("0704.0001").pk, True)
-    replay_demo(store, settings)
+    replay_demo(Stores.beside(store), settings)
     assert VoteStore(store.engine).voted_pks(reader.pk) == [store.get("0704.0001").pk]
 
 

@@ -16,14 +16,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from papertide.config import Settings, load_settings
-from papertide.digest.due import DigestComposer
 from papertide.digest.preferences import Preferences
 from papertide.digest.schedule import preview_period
 from papertide.digest.send import mailer_relay
 from papertide.ingest.demo import load_demo, replay_demo
 from papertide.mail import Mailer
 from papertide.search.upkeep.update import update_indexes
-from papertide.store import open_store
+from papertide.services import Services
+from papertide.store import Stores, open_store
 from papertide.store.digest.subscriptions import SubscriptionStore
 from papertide.store.papers.store import PaperStore
 from papertide.web.app import create_app
@@ -68,7 +68,7 @@ def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         )
         store = PaperStore(open_store(settings.resolved_database_url).engine, clock)
         load_demo(store)
-        replay_demo(store, settings)
+        replay_demo(Stores.beside(store), settings)
         update_indexes(store, settings)
         with TestClient(create_app(settings, store, clock=clock)) as client:
             yield Demo(settings, clock, store, client, mail)
@@ -129,14 +129,15 @@ def subscribe(demo: Demo, email: str) -> None:
 def test_a_new_subscriber_gets_a_digest_with_content(demo: Demo) -> None:
     email = f"subscriber-{demo.clock().date()}@example.org"
     subscribe(demo, email)
-    digests = DigestComposer.open(demo.settings, demo.store)
+    services = Services(demo.settings, demo.store, clock=demo.clock)
+    digests = services.digests
     subscription = digests.subscriptions.by_email(email)
     period = preview_period(Preferences.from_dict(subscription.preferences), demo.clock())
     digest = digests.composer.compose(subscription, period)
     assert digest is not None and digest.count >= 1  # the preview
 
     mailer = Mailer.from_settings(demo.settings)
-    worker = Worker(demo.settings, demo.store, digests, lambda: mailer_relay(mailer), clock=demo.clock)
+    worker = Worker(services, digests, lambda: mailer_relay(mailer))
     enqueued, delivered = worker.send_now(to=email)
     assert delivered.sent == 1, (enqueued, delivered)
     assert any(email in message.envelope_to for message in demo.mail.wait_for(1))
@@ -154,7 +155,7 @@ def test_a_second_load_refreshes_without_duplicating(demo: Demo) -> None:
             )
 
     before = counts()
-    replay_demo(demo.store, demo.settings)
+    replay_demo(Stores.beside(demo.store), demo.settings)
     assert counts() == before
 
 

@@ -16,6 +16,7 @@ from papertide.library import Library
 from papertide.model import Paper, Signal
 from papertide.search.engine import SearchEngine
 from papertide.search.lexical.index import LexicalIndex
+from papertide.store import Stores
 from papertide.store.db.engine import create_store_engine, migrate
 from papertide.store.digest.subscriptions import Subscription, SubscriptionStore
 from papertide.store.papers.store import PaperStore
@@ -97,6 +98,9 @@ def world(tmp_path: Path) -> World:
     subscriptions = SubscriptionStore(engine, clock=clock)
     lexical = LexicalIndex.open(settings.index_dir / "lexical")
     search = SearchEngine(store, lexical, None, None)
-    trending = Trending(store, ScoreParams.from_settings(settings), refresh_after=timedelta(minutes=5), clock=clock)
-    composer = Composer(settings, store, search, subscriptions, trending, Library.over(store, search, settings).for_you)
+    stores = Stores.beside(store, settings)
+    params = ScoreParams.from_settings(settings)
+    trending = Trending(store, stores.trending, params, refresh_after=timedelta(minutes=5))
+    for_you = Library.over(stores, search, settings).for_you
+    composer = Composer(settings, store, search, subscriptions, stores.accounts, trending, for_you)
     return World(settings, clock, store, subscriptions, lexical, trending, composer)

@@ -9,6 +9,7 @@ from papertide.digest.preferences import Section
 from papertide.library import Library
 from papertide.search.engine import SearchEngine
 from papertide.search.upkeep.embedding_job import index_vectors
+from papertide.store import Stores
 from papertide.store.accounts.store import AccountStore
 from papertide.store.library.votes import VoteStore
 from tests.digest.conftest import World, at
@@ -24,9 +25,10 @@ def test_for_you_brings_new_papers_like_the_ones_the_account_upvoted(world: Worl
     world.arrive(news, at=at(30, 20, month=11))
     index_vectors(world.store, world.settings)
     engine = SearchEngine.open(world.settings, world.store)
+    stores = Stores.beside(world.store, world.settings)
     composer = Composer(
-        world.settings, world.store, engine, world.subscriptions, world.trending,
-        Library.over(world.store, engine, world.settings).for_you,
+        world.settings, world.store, engine, world.subscriptions, stores.accounts, world.trending,
+        Library.over(stores, engine, world.settings).for_you,
     )  # fmt: skip
 
     user, _ = AccountStore(world.store.engine, world.clock).get_or_create_user("member@example.org")

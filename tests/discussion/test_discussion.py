@@ -10,8 +10,7 @@ from papertide.accounts.rate_limits import RateLimiter
 from papertide.config import load_settings
 from papertide.discussion import Discussion, Order
 from papertide.errors import Forbidden, InvalidInput, NotFound, TooLarge, TooManyRequests
-from papertide.store import PaperStore
-from papertide.store.accounts.rate_limits import RateLimitStore
+from papertide.store import PaperStore, Stores
 from papertide.store.accounts.store import AccountStore, User
 from tests.clock import ControlledClock
 from tests.store.test_votes import paper
@@ -24,9 +23,8 @@ class World:
         settings = load_settings(
             data_dir=tmp_path, comment_max_chars=200, comment_limit_per_hour=4, comment_new_account_limit_per_hour=2
         )
-        self.discussion = Discussion.over(
-            self.accounts, RateLimiter(RateLimitStore(store.engine, self.clock)), settings
-        )
+        stores = Stores.beside(store, settings, self.clock)
+        self.discussion = Discussion.over(stores, RateLimiter(stores.rate_limits), settings)
         store.write_batch([paper("2410.00001"), paper("2410.00002")])
         self.papers = [p.pk for p in store.get_many_by_id(["2410.00001", "2410.00002"])]
 

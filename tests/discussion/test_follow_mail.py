@@ -15,6 +15,7 @@ from papertide.config import Settings, load_settings
 from papertide.digest.send import mailer_relay
 from papertide.discussion.render import render_markdown
 from papertide.mail import Mailer
+from papertide.services import Services
 from papertide.store import PaperStore
 from papertide.store.accounts.store import AccountStore
 from papertide.store.db.schema import discussion_outbox
@@ -57,7 +58,8 @@ class World:
         self.follows = FollowStore(store.engine, self.clock)
         self.settings = settings
         mailer = Mailer.from_settings(settings)
-        self.worker = Worker(settings, self.store, NoDigests(), lambda: mailer_relay(mailer), clock=self.clock)
+        services = Services(settings, self.store, clock=self.clock)
+        self.worker = Worker(services, NoDigests(), lambda: mailer_relay(mailer))
         self.worker.jobs = [job for job in self.worker.default_jobs() if job.name == "discussion-mail"]
 
     def tick(self, minutes: float = 0) -> None:

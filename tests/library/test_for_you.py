@@ -42,7 +42,7 @@ def reader(corpus, request: pytest.FixtureRequest) -> User:
 def parts(corpus) -> tuple[ForYou, Collections, Votes, PaperStore]:
     store, engine = corpus
     votes, collections = VoteStore(store.engine), CollectionStore(store.engine)
-    return ForYou(votes, collections, store, engine), Collections(collections, store), Votes(votes), store
+    return ForYou(votes, collections, store, engine), Collections(collections, store), Votes(votes, store), store
 
 
 def test_nothing_to_go_on_yet(parts, reader) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import create_engine
 from papertide.errors import StoreError
 from papertide.search.query import Filters
 from papertide.store import PaperStore
+from papertide.store.trending import TrendingStore
 from papertide.trending import Trending, Window
 from papertide.trending.service import EVERYTHING
 from tests.trending.world import PARAMS, World
@@ -234,7 +235,7 @@ def test_a_warm_up_that_cannot_read_the_store_logs_and_the_next_request_gets_the
     tmp_path, caplog: pytest.LogCaptureFixture
 ) -> None:
     missing = PaperStore(create_engine(f"sqlite:///{tmp_path / 'no-such-dir' / 'papertide.db'}"))
-    trending = Trending(missing, PARAMS, refresh_after=timedelta(seconds=30))
+    trending = Trending(missing, TrendingStore(missing.engine), PARAMS, refresh_after=timedelta(seconds=30))
     with caplog.at_level("ERROR", logger="papertide.trending.service"):
         trending.warm_up()
         for thread in [t for t in threading.enumerate() if t.name == "trending-warm-up"]:

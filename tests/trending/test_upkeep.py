@@ -290,8 +290,8 @@ def test_a_web_process_catches_up_in_the_background_and_answers_from_the_previou
     world.paper("2411.00001", age=timedelta(days=1))
     world.paper("2411.00002", age=timedelta(days=1))
     voter = world.user("reader@example.org")
-    web = Trending(world.store, PARAMS, refresh_after=timedelta(seconds=30), clock=world.clock,
-                   background_catch_up=True)  # fmt: skip
+    web = Trending(world.store, TrendingStore(world.store.engine, world.clock), PARAMS,
+                   refresh_after=timedelta(seconds=30), background_catch_up=True)  # fmt: skip
     worker = world.trending()
     world.vote(voter, "2411.00001")
     worker.refresh()

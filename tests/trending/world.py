@@ -13,6 +13,7 @@ from papertide.model import Paper, Signal
 from papertide.store import PaperStore
 from papertide.store.db.engine import create_store_engine, migrate
 from papertide.store.db.schema import users, votes
+from papertide.store.trending import TrendingStore
 from papertide.trending import ScoreParams, Trending
 
 START = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -48,7 +49,9 @@ class World:
 
     def trending(self, params: ScoreParams = PARAMS, clock: Clock | None = None) -> Trending:
         """A trending service, as one process would have it."""
-        return Trending(self.store, params, refresh_after=timedelta(seconds=30), clock=clock or self.clock)
+        clock = clock or self.clock
+        store = TrendingStore(self.store.engine, clock)
+        return Trending(self.store, store, params, refresh_after=timedelta(seconds=30))
 
     def paper(self, paper_id: str, categories: tuple[str, ...] = ("cs.LG",), age: timedelta | None = None) -> int:
         """Store a paper submitted ``age`` before now (default: a year); returns its store key."""

@@ -207,9 +207,9 @@ def test_a_remote_client_behind_a_local_proxy_is_refused(indexed_app: FastAPI) -
 
 
 def test_a_pool_is_counted_once_however_many_apps_share_it(own_store: PaperStore) -> None:
-    watch_pool(own_store.engine)
+    watch_pool(own_store)
     size, in_use = POOL_SIZE._value.get(), POOL_IN_USE._value.get()
-    watch_pool(own_store.engine)
+    watch_pool(own_store)
     assert POOL_SIZE._value.get() == size
     with own_store.engine.connect():
         assert POOL_IN_USE._value.get() == in_use + 1  # not 2: one listener

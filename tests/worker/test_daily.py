@@ -12,6 +12,7 @@ from papertide.config import Settings, load_settings
 from papertide.errors import SourceError
 from papertide.ingest.sources.http import HttpClient
 from papertide.search.lexical.index import LexicalIndex
+from papertide.services import Services
 from papertide.store import PaperStore, open_store
 from papertide.worker.daily import daily_ingest, oai_since_key
 from papertide.worker.runner import Worker
@@ -167,7 +168,7 @@ def test_a_worker_tick_ingests_then_indexes_once_a_day(
     server.route("/oai2", Reply(HEP_TH))
     server.route("/api/daily_papers", Reply(b"[]"))
     settings = settings.model_copy(update={"worker_ingest_hour_utc": 3, "http_retries": 0})
-    worker = Worker(settings, store, NoDigests(), no_relay, clock=clock)
+    worker = Worker(Services(settings, store, clock=clock), NoDigests(), no_relay)
 
     results, delivery = worker.tick()  # 02:00 UTC: before the ingest hour; the empty store is indexed
     assert [(r.name, r.ok) for r in results] == [
@@ -209,7 +210,7 @@ def test_unreachable_sources_fail_at_once_with_one_warning_each_and_the_tick_goe
             "http_retries": 4,  # the default: five tries with backoff would take 31 s per source
         }
     )
-    worker = Worker(settings, store, NoDigests(), no_relay, clock=clock)
+    worker = Worker(Services(settings, store, clock=clock), NoDigests(), no_relay)
 
     with caplog.at_level(logging.INFO, logger="papertide"):
         results, _ = worker.tick()

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from papertide.config import load_settings
 from papertide.ingest.pipeline import ingest
+from papertide.services import Services
 from papertide.store import open_store
 from papertide.store.papers.vectors import PaperVectorStore
 from papertide.worker.runner import Worker
@@ -19,7 +20,8 @@ def test_workers_embed_into_the_database_once(postgres: PostgresForTests, tmp_pa
     store = open_store(url)
     ingest(topical_papers(), store)
     workers = [
-        Worker(load_settings(data_dir=tmp_path / n, database_url=url), store, NoDigests(), no_relay) for n in "ab"
+        Worker(Services(load_settings(data_dir=tmp_path / n, database_url=url), store), NoDigests(), no_relay)
+        for n in "ab"
     ]
     assert workers[0].embed_shared() == 12
     assert workers[1].embed_shared() == 0  # nothing left for the second
@@ -31,5 +33,5 @@ def test_with_vectors_kept_by_each_node_the_worker_embeds_nothing_into_the_datab
     url = f"sqlite:///{tmp_path / 'lite.db'}"
     store = open_store(url)
     ingest(topical_papers(), store)
-    worker = Worker(load_settings(data_dir=tmp_path, database_url=url), store, NoDigests(), no_relay)
+    worker = Worker(Services(load_settings(data_dir=tmp_path, database_url=url), store), NoDigests(), no_relay)
     assert worker.embed_shared() == 0

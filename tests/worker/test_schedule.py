@@ -17,10 +17,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from papertide.config import Settings
-from papertide.digest.due import DigestComposer
 from papertide.digest.send import mailer_relay
 from papertide.ingest.pipeline import ingest
 from papertide.mail import Mailer
+from papertide.services import Services
 from papertide.store import open_store
 from papertide.store.papers.store import PaperStore
 from papertide.worker.runner import Worker
@@ -48,7 +48,8 @@ def walk(settings: Settings, start: datetime, days: int) -> dict[int, int]:
     store = PaperStore(open_store(settings.resolved_database_url).engine, clock=clock)
     pks = {n: subscribe(store.engine, 1, clock, first=n, **prefs)[0].pk for n, prefs in SUBSCRIBERS.items()}
     mailer = Mailer.from_settings(settings)
-    worker = Worker(settings, store, DigestComposer.open(settings, store), lambda: mailer_relay(mailer), clock=clock)
+    services = Services(settings, store, clock=clock)
+    worker = Worker(services, services.digests, lambda: mailer_relay(mailer))
     worker.jobs = [job for job in worker.default_jobs() if job.name == "digests"]
     clock.now = start - timedelta(minutes=30)
     for tick in range(days * 48 + 1):

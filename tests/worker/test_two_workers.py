@@ -8,6 +8,7 @@ from collections import Counter
 from papertide.config import Settings
 from papertide.digest.send import mailer_relay
 from papertide.mail import Mailer
+from papertide.services import Services
 from papertide.store import open_store
 from papertide.store.db.engine import create_store_engine
 from papertide.store.digest.outbox import OutboxStore
@@ -34,7 +35,7 @@ def test_two_workers_share_the_digest_shards_and_send_each_digest_once(
         store = PaperStore(create_store_engine(settings.resolved_database_url), clock=clock)  # as another process
         mailer = Mailer.from_settings(settings)
         composer = PlainComposer(settings, SubscriptionStore(store.engine, clock))
-        worker = Worker(settings, store, composer, lambda: mailer_relay(mailer), clock=clock, worker_id=name)
+        worker = Worker(Services(settings, store, clock=clock), composer, lambda: mailer_relay(mailer), worker_id=name)
         worker.jobs = [job for job in worker.default_jobs() if job.name.startswith("digests")]
         start.wait()
         results[name] = worker.once()

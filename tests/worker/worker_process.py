@@ -15,6 +15,7 @@ from pathlib import Path
 from papertide.config import load_settings
 from papertide.digest.send import mailer_relay
 from papertide.mail import Mailer
+from papertide.services import Services
 from papertide.store import open_configured_store
 from papertide.store.digest.subscriptions import SubscriptionStore
 from papertide.worker.runner import Worker, run_until_signalled
@@ -34,7 +35,7 @@ def main(mode: str, data_dir: str, smtp_port: str, day: str | None = None) -> No
     store = open_configured_store(settings)
     mailer = Mailer.from_settings(settings)
     composer = PlainComposer(settings, SubscriptionStore(store.engine))
-    worker = Worker(settings, store, composer, lambda: mailer_relay(mailer))
+    worker = Worker(Services(settings, store), composer, lambda: mailer_relay(mailer))
     if mode == "notify":
         enqueued, sent = worker.notify_now()
         print(f"enqueued {enqueued} sent {sent.as_dict()}", flush=True)

@@ -17,12 +17,11 @@ from papertide.accounts.personal_data import delete_account
 from papertide.accounts.rate_limits import RateLimiter
 from papertide.accounts.roles import Roles
 from papertide.errors import InvalidInput, NotFound
-from papertide.store.accounts.store import AccountStore, ApiToken, User
-from papertide.store.digest.bounces import BounceStore, Suspension
-from papertide.store.digest.outbox import OutboxStore
-from papertide.store.discussion.moderation import Actor, LogEntry, ModerationStore
-from papertide.store.jobs import JobState, JobStore
-from papertide.store.papers.store import PaperStore
+from papertide.store import Stores
+from papertide.store.accounts.store import ApiToken, User
+from papertide.store.digest.bounces import Suspension
+from papertide.store.discussion.moderation import Actor, LogEntry
+from papertide.store.jobs import JobState
 
 ADMIN = "admin"
 # How many bounce-suspended addresses the overview lists.
@@ -64,12 +63,11 @@ def disk_use(folder: Path) -> int:
 
 
 class Administration:
-    def __init__(
-        self, accounts: AccountStore, roles: Roles, log: ModerationStore, limiter: RateLimiter, data_dir: Path
-    ) -> None:
-        self._accounts = accounts
+    def __init__(self, stores: Stores, roles: Roles, limiter: RateLimiter, data_dir: Path) -> None:
+        self._stores = stores
+        self._accounts = stores.accounts
         self._roles = roles
-        self._log = log
+        self._log = stores.moderation
         self._limiter = limiter
         self._data_dir = data_dir
 
@@ -81,16 +79,17 @@ class Administration:
             raise NotFound("there is no such page")
         return Actor(user.pk, user.email)
 
-    def overview(self, user: User | None, papers: PaperStore) -> Overview:
+    def overview(self, user: User | None) -> Overview:
         self._actor(user)
-        engine, clock = self._accounts.engine, self._accounts.now
+        stores = self._stores
+        papers = stores.papers
         return Overview(
             papers=papers.count(),
             change_seq=papers.max_change_seq(),
             last_ingest=papers.checkpoint_times(),
-            jobs=JobStore(engine, clock).jobs(),
-            outbox=OutboxStore(engine, clock).counts(),
-            bounced=BounceStore(engine, clock).suspensions(BOUNCED_SHOWN),
+            jobs=stores.jobs.jobs(),
+            outbox=stores.outbox.counts(),
+            bounced=stores.bounces.suspensions(BOUNCED_SHOWN),
             data_dir=self._data_dir,
             data_bytes=disk_use(self._data_dir),
         )
@@ -120,7 +119,7 @@ class Administration:
             raise InvalidInput("account: delete your own account from your account page, not from /admin")
         if confirm.strip().lower() != target.email:
             raise InvalidInput(f"confirm: type the address {target.email} exactly to delete the account")
-        delete_account(self._accounts, self._limiter, target)
+        delete_account(self._stores, self._limiter, target)
         self._log.record(actor, "delete", ("account", target.pk), "")
         return target
 

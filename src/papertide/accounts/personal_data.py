@@ -6,20 +6,20 @@ from typing import Any
 
 from papertide.accounts.rate_limits import RateLimiter
 from papertide.errors import NotFound
-from papertide.store.accounts.store import AccountStore, User
-from papertide.store.digest.subscriptions import SubscriptionStore
-from papertide.store.discussion.comments import CommentStore
+from papertide.store import Stores
+from papertide.store.accounts.store import User
 
 EXPORT_FORMAT = "papertide-account-export"
 EXPORT_VERSION = 1
 
 
-def export_account(accounts: AccountStore, user: User) -> dict[str, Any]:
+def export_account(stores: Stores, user: User) -> dict[str, Any]:
     """Everything stored about ``user``: account, sessions, API token names, votes, collections and notes,
     the digest subscription of its address, and its comments.
 
     Secrets (token digests) are left out; they are not the user's data but keys to it.
     """
+    accounts = stores.accounts
     data = accounts.personal_data(user.pk)
     if data is None:
         raise NotFound("this account no longer exists")
@@ -40,16 +40,16 @@ def export_account(accounts: AccountStore, user: User) -> dict[str, Any]:
         ],
         "votes": data.votes,
         "collections": data.collections,
-        "digest": SubscriptionStore(accounts.engine, accounts.now).personal_data(user.email),
-        "comments": CommentStore(accounts.engine, accounts.now).personal_data(user.pk),
+        "digest": stores.subscriptions.personal_data(user.email),
+        "comments": stores.comments.personal_data(user.pk),
     }
 
 
-def delete_account(accounts: AccountStore, limiter: RateLimiter, user: User) -> None:
+def delete_account(stores: Stores, limiter: RateLimiter, user: User) -> None:
     """Remove the user with their sessions, tokens, votes (which leave the counts), collections, and the
     digest subscription of their address, even one made by address alone before the account existed. Their
     comments are deleted as if by them: emptied, with a placeholder where others replied."""
-    CommentStore(accounts.engine, accounts.now).erase_author(user.pk)
-    SubscriptionStore(accounts.engine, accounts.now).delete_by_email(user.email)
-    accounts.delete_user(user.pk)
+    stores.comments.erase_author(user.pk)
+    stores.subscriptions.delete_by_email(user.email)
+    stores.accounts.delete_user(user.pk)
     limiter.forget_address(user.email)

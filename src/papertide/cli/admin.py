@@ -8,10 +8,7 @@ import typer
 from rich.table import Table
 
 from papertide.accounts.roles import ROLES, Roles
-from papertide.cli.app import JsonOption, app, out, print_json, store_of
-from papertide.store.accounts.roles import RoleStore
-from papertide.store.accounts.store import AccountStore
-from papertide.store.discussion.moderation import ModerationStore
+from papertide.cli.app import JsonOption, app, out, print_json, services_of
 
 admin_app = typer.Typer(help=f"Account roles ({', '.join(ROLES)}): grant, revoke, list. Every change is logged.")
 app.add_typer(admin_app, name="admin")
@@ -21,8 +18,8 @@ EmailArgument = Annotated[str, typer.Argument(help="The account's email address 
 
 
 def _roles(ctx: typer.Context) -> Roles:
-    engine = store_of(ctx).engine
-    return Roles(RoleStore(engine), AccountStore(engine), ModerationStore(engine))
+    stores = services_of(ctx).stores
+    return Roles(stores.roles, stores.accounts, stores.moderation)
 
 
 def _report(action: str, role: str, email: str, changed: bool, as_json: bool) -> None:

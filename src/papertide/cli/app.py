@@ -13,7 +13,8 @@ from rich.console import Console
 
 from papertide.config import environment_variable, load_settings
 from papertide.logs import configure_logging
-from papertide.store import PaperStore, open_configured_store
+from papertide.services import Services
+from papertide.store import PaperStore
 
 app = typer.Typer(
     help="papertide: find, search and follow research papers.",
@@ -50,11 +51,16 @@ def environment_of(ctx: typer.Context) -> dict[str, str]:
     return {environment_variable(name): str(value) for name, value in ctx.meta["overrides"].items()}
 
 
+def services_of(ctx: typer.Context) -> Services:
+    """The stores and services of the configured database, opened (and migrated) once per command."""
+    if "services" not in ctx.meta:
+        ctx.meta["services"] = Services(ctx.obj)
+    return ctx.meta["services"]
+
+
 def store_of(ctx: typer.Context) -> PaperStore:
-    """The store of the configured database, opened (and migrated) once per command."""
-    if "store" not in ctx.meta:
-        ctx.meta["store"] = open_configured_store(ctx.obj)
-    return ctx.meta["store"]
+    """The paper store of :func:`services_of`."""
+    return services_of(ctx).papers
 
 
 def print_json(data: Any) -> None:

@@ -6,8 +6,7 @@ from typing import Annotated
 
 import typer
 
-from papertide.cli.app import JsonOption, app, err, out, parse_day, print_json, store_of
-from papertide.config import Settings
+from papertide.cli.app import JsonOption, app, err, out, parse_day, print_json, services_of
 
 digest_app = typer.Typer(help="Daily digests: what subscribers get.", no_args_is_help=True)
 app.add_typer(digest_app, name="digest")
@@ -24,26 +23,23 @@ def digest_preview(
     as_json: JsonOption = False,
 ) -> None:
     """Print the digest EMAIL would get, without sending it or recording anything; or why none would go."""
-    from papertide.digest.due import DigestComposer
     from papertide.digest.enqueue import SUSPENDED
     from papertide.digest.preferences import Preferences
     from papertide.digest.schedule import preview_period
     from papertide.errors import NotFound
-    from papertide.store.digest.bounces import BounceStore
 
-    settings: Settings = ctx.obj
-    store = store_of(ctx)
-    digests = DigestComposer.open(settings, store)  # the worker's composer: the preview shows what it sends
+    services = services_of(ctx)
+    digests = services.digests  # the worker's composer: the preview shows what it sends
     subscription = digests.subscriptions.by_email(email)
     if subscription is None:
         raise NotFound(f"no digest subscription for {email!r}")
     preferences = Preferences.from_dict(subscription.preferences)
-    period = preview_period(preferences, store.now(), parse_day(day, "--date"))
+    period = preview_period(preferences, services.clock(), parse_day(day, "--date"))
     digest = digests.composer.compose(subscription, period)
     why_not = digests.composer.why_empty(subscription, period) if digest is None else None
     # What would stop it however full it is: the subscription's state, or the address's bounces.
     held = f"this subscription is {subscription.status}" if subscription.status != "active" else None
-    if BounceStore(store.engine, store.now).suspension(subscription.email) is not None:
+    if services.stores.bounces.suspension(subscription.email) is not None:
         held = f"this {SUSPENDED}"
     mail = digests.mail
     if as_json:

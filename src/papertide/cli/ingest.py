@@ -20,7 +20,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from papertide.cli.app import JsonOption, app, err, out, parse_day, print_json, store_of
+from papertide.cli.app import JsonOption, app, err, out, parse_day, print_json, services_of, store_of
 from papertide.config import Settings
 from papertide.errors import RecordError, SourceError
 from papertide.ingest.pipeline import IngestSummary, ingest
@@ -263,5 +263,5 @@ def demo(ctx: typer.Context, as_json: JsonOption = False) -> None:
         lambda on_bytes: JsonlSource(DEMO_CORPUS, on_progress=on_bytes).items(),
         as_json=as_json,
         by_bytes=True,
-        then=lambda store: replay_demo(store, ctx.obj),
+        then=lambda _store: replay_demo(services_of(ctx).stores, ctx.obj),
     )

@@ -18,7 +18,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from papertide.cli.app import JsonOption, app, day_of, err, out, print_json, store_of
+from papertide.cli.app import JsonOption, app, day_of, err, out, print_json, services_of, store_of
 from papertide.config import Settings
 from papertide.store import PaperStore
 
@@ -81,10 +81,7 @@ def search(
     as_json: JsonOption = False,
 ) -> None:
     """Search the store and print ranked results."""
-    from papertide.search.engine import SearchEngine
-
-    settings: Settings = ctx.obj
-    response = SearchEngine.open(settings, store_of(ctx)).search(query, mode=mode, sort=sort, limit=limit)
+    response = services_of(ctx).search.search(query, mode=mode, sort=sort, limit=limit)
     for warning in response.warnings:
         err.print(f"[yellow]note:[/] {warning}", highlight=False)
     if as_json:

@@ -19,7 +19,7 @@ app.add_typer(export_app, name="export")
 def init(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Create the data directory and the database, or migrate it to the current schema."""
     store = store_of(ctx)
-    url, count = store.engine.url.render_as_string(hide_password=True), store.count()
+    url, count = store.address, store.count()
     if as_json:
         print_json({"database": url, "papers": count})
         return

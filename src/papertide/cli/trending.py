@@ -7,9 +7,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from papertide.cli.app import JsonOption, app, err, out, print_json, store_of
+from papertide.cli.app import JsonOption, app, err, out, print_json, services_of
 from papertide.search.query import build_filters
-from papertide.trending import Trending, Window
+from papertide.trending import Window
 
 
 @app.command()
@@ -28,7 +28,7 @@ def trending(
         chosen = Window(window)
     except ValueError:
         raise typer.BadParameter(f"{window!r} is not one of day, week, month", param_hint="--window") from None
-    service = Trending.from_settings(ctx.obj, store_of(ctx))
+    service = services_of(ctx).trending
     if refresh or full:
         report = service.refresh(full=full)
         err.print(

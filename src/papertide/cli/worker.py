@@ -9,27 +9,22 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from papertide.cli.app import JsonOption, app, out, parse_day, print_json, store_of
+from papertide.cli.app import JsonOption, app, out, parse_day, print_json, services_of
 from papertide.cli.digest import digest_app
-from papertide.config import Settings
 from papertide.logs import configure_logging
-from papertide.store import PaperStore
 
 if TYPE_CHECKING:
-    from papertide.digest.due import DigestComposer
     from papertide.digest.enqueue import EnqueueReport
     from papertide.digest.send import DeliveryReport
+    from papertide.services import Services
     from papertide.worker.runner import Worker
 
 
-def _worker(settings: Settings, store: PaperStore, digests: DigestComposer | None = None) -> Worker:
-    """A worker composing with the digest package (``digests``, else one of its own) and sending through the
-    mail module."""
+def _worker(services: Services) -> Worker:
+    """A worker composing with the digest package and sending through the mail module."""
     from threadpoolctl import threadpool_limits
 
-    from papertide.digest.due import DigestComposer
     from papertide.digest.send import mailer_relay
-    from papertide.mail import Mailer
     from papertide.metrics.pool import watch_pool
     from papertide.worker.runner import Worker
 
@@ -37,9 +32,8 @@ def _worker(settings: Settings, store: PaperStore, digests: DigestComposer | Non
     # worker's other threads and processes for the cores. Measured, 2,000 x 384 by a vector on two busy
     # cores: 0.36 ms on one thread, 10.7 ms on two. Index builds (faiss, OpenMP) keep their threads.
     threadpool_limits(limits=1, user_api="blas")
-    watch_pool(store.engine)
-    mailer = Mailer.from_settings(settings)
-    return Worker(settings, store, digests or DigestComposer.open(settings, store), lambda: mailer_relay(mailer))
+    watch_pool(services.papers)
+    return Worker(services, services.digests, lambda: mailer_relay(services.mailer))
 
 
 @app.command()
@@ -59,7 +53,7 @@ def worker(
     if as_json and not once:  # a running worker reports in its log; only a single tick has one report
         raise typer.BadParameter("only a single tick prints a report: add --once", param_hint="--json")
     configure_logging(ctx.obj, logging.WARNING if once else logging.INFO)  # a single tick's report says what ran
-    running = _worker(ctx.obj, store_of(ctx))
+    running = _worker(services_of(ctx))
     if not once:
         metrics = serve_worker_metrics(ctx.obj)
         try:
@@ -91,15 +85,11 @@ def digest_send(
     """Send the digests due now, as the worker does every tick (or the one of --to); running it again sends
     nothing twice. Says why nothing went out where nothing did. Exits 1 when a digest failed or could not be
     composed."""
-    from papertide.digest.due import DigestComposer
-
-    settings: Settings = ctx.obj
-    store = store_of(ctx)
-    digests = DigestComposer.open(settings, store)
+    services = services_of(ctx)
     on_day = parse_day(day, "--date")
-    enqueued, delivery = _worker(settings, store, digests).send_now(day=on_day, to=to)
+    enqueued, delivery = _worker(services).send_now(day=on_day, to=to)
     # Nobody was due: say why, subscriber by subscriber (paused, already sent, not their day...).
-    not_due = digests.not_due(store.now(), day=on_day) if to is None and not enqueued.due else {}
+    not_due = services.digests.not_due(services.clock(), day=on_day) if to is None and not enqueued.due else {}
     if as_json:
         print_json({"enqueue": enqueued.as_dict(), "delivery": delivery.as_dict(), "not_due": not_due})
     else:
@@ -131,7 +121,7 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Show the workers, their jobs' last runs and the digest outbox."""
     from papertide.worker.status import worker_status
 
-    report = worker_status(store_of(ctx).engine, ctx.obj)
+    report = worker_status(services_of(ctx).stores, ctx.obj)
     if as_json:
         print_json(report)
         return

@@ -8,7 +8,7 @@ The sender (the worker) uses this package through these calls, each with a guara
   due now in the subscriber's zone and hour, None if none is (paused, not yet confirmed, recorded).
   ``Period.key`` (the local delivery day) with the subscription pk keys the outbox row and the
   Message-ID (:func:`papertide.store.digest.outbox.outbox_key`).
-- ``Composer(settings, store, engine, subscriptions, trending, for_you).compose(subscription, period)``
+- ``Composer(settings, store, engine, subscriptions, accounts, trending, for_you).compose(subscription, period)``
   (:mod:`papertide.digest.compose`) ``-> ComposedDigest | None``: None means nothing new (the
   sender records a skip). Reads stored state only, never sends, never records: composing twice
   gives the same digest until one is recorded. One Composer serves many subscribers (it caches

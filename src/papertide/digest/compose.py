@@ -181,6 +181,7 @@ class Composer:
         store: PaperStore,
         engine: SearchEngine,
         subscriptions: SubscriptionStore,
+        accounts: AccountStore,
         trending: Trending,
         for_you: ForYou,
     ) -> None:
@@ -190,7 +191,7 @@ class Composer:
         self._subscriptions = subscriptions
         self._trending = trending
         self._for_you = for_you
-        self._accounts = AccountStore(store.engine, store.now)
+        self._accounts = accounts
         self._windows: OrderedDict[tuple[datetime, datetime], _Arrivals] = OrderedDict()
         self._arrivals: OrderedDict[tuple[int, ...], _Arrivals] = OrderedDict()
         self._trends: OrderedDict[tuple, list[TrendingItem]] = OrderedDict()

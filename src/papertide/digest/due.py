@@ -12,10 +12,6 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import date, datetime
 
-from sqlalchemy import Connection
-
-from papertide.accounts.keys import Signer, load_secret_key
-from papertide.config import Settings
 from papertide.digest.compose import Composer
 from papertide.digest.enqueue import Composed, DueDigest
 from papertide.digest.preferences import Preferences
@@ -23,9 +19,8 @@ from papertide.digest.render import DigestMail
 from papertide.digest.schedule import Period, due_period, period_on, preview_period, why_not_due
 from papertide.errors import NotFound
 from papertide.mail.dkim import wire_bytes
-from papertide.store.db.base import Clock
+from papertide.store.db.base import Clock, Transaction
 from papertide.store.digest.subscriptions import Subscription, SubscriptionStore, record_digest
-from papertide.store.papers.store import PaperStore
 
 
 class DigestComposer:
@@ -36,20 +31,6 @@ class DigestComposer:
         self.composer = composer
         self.mail = mail
         self.clock = clock
-
-    @classmethod
-    def open(cls, settings: Settings, store: PaperStore) -> DigestComposer:
-        """The composer over ``store`` and the search indexes ``settings`` name, on the store's clock."""
-        from papertide.library import Library
-        from papertide.search.engine import SearchEngine
-        from papertide.trending import Trending
-
-        subscriptions = SubscriptionStore(store.engine, store.now)
-        engine = SearchEngine.open(settings, store)
-        trending = Trending.from_settings(settings, store)
-        for_you = Library.over(store, engine, settings).for_you
-        composer = Composer(settings, store, engine, subscriptions, trending, for_you)
-        return cls(subscriptions, composer, DigestMail(settings, Signer(load_secret_key(settings))), store.now)
 
     def _active(self) -> Iterator[Subscription]:
         after = 0
@@ -90,7 +71,7 @@ class DigestComposer:
         digest = self.composer.compose(subscription, period)
         papers = tuple(digest.paper_pks) if digest is not None else ()
 
-        def record(conn: Connection) -> None:
+        def record(conn: Transaction) -> None:
             record_digest(conn, subscription.pk, period.key, period.cutoff, papers, now)
 
         if digest is None:

@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
-from sqlalchemy import Connection
-
 from papertide.errors import PapertideError, StoreError
+from papertide.store.db.base import Transaction
 from papertide.store.digest.bounces import BounceStore
 from papertide.store.digest.outbox import NewDigest, OutboxStore, outbox_key
 
@@ -56,7 +55,7 @@ class Composed:
     message: bytes | None
     paper_pks: tuple[int, ...] = ()
     detail: str | None = None
-    record: Callable[[Connection], None] | None = None
+    record: Callable[[Transaction], None] | None = None
 
 
 class Composer(Protocol):

@@ -16,8 +16,8 @@ from papertide.discussion.render import render_markdown
 from papertide.discussion.rules import MAX_REPORT_CHARS, CommentRules, Gate, checked_text
 from papertide.discussion.threads import CommentView, Order, Viewer, build, view, visible
 from papertide.errors import NotFound
-from papertide.store.accounts.roles import RoleStore
-from papertide.store.accounts.store import AccountStore, User
+from papertide.store import Stores
+from papertide.store.accounts.store import User
 from papertide.store.discussion.comments import Comment, CommentStore
 from papertide.store.discussion.moderation import ModerationStore
 
@@ -44,13 +44,12 @@ class Discussion:
         self._gate = gate
 
     @classmethod
-    def over(cls, accounts: AccountStore, limiter: RateLimiter, settings: Settings) -> Discussion:
-        """The discussions of ``accounts``' database, on its clock, under ``settings``' rules."""
-        engine, clock = accounts.engine, accounts.now
-        moderation = ModerationStore(engine, clock)
-        roles = Roles(RoleStore(engine, clock), accounts, moderation)
+    def over(cls, stores: Stores, limiter: RateLimiter, settings: Settings) -> Discussion:
+        """The discussions of ``stores``' database under ``settings``' rules."""
+        moderation, accounts = stores.moderation, stores.accounts
+        roles = Roles(stores.roles, accounts, moderation)
         gate = Gate(CommentRules.from_settings(settings), limiter, moderation)
-        return cls(CommentStore(engine, clock), moderation, roles, gate, Moderation(moderation, roles, accounts))
+        return cls(stores.comments, moderation, roles, gate, Moderation(moderation, roles, accounts))
 
     @property
     def max_chars(self) -> int:

@@ -12,10 +12,7 @@ from papertide.library.for_you import ForYou
 from papertide.library.imports import Importer, ImportLimits
 from papertide.library.votes import Votes
 from papertide.search.engine import SearchEngine
-from papertide.store.library.collections import CollectionStore
-from papertide.store.library.votes import VoteStore
-from papertide.store.papers.keys import PaperKeyStore
-from papertide.store.papers.store import PaperStore
+from papertide.store import Stores
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,15 +23,13 @@ class Library:
     for_you: ForYou
 
     @classmethod
-    def over(cls, store: PaperStore, engine: SearchEngine, settings: Settings) -> Library:
-        """The library of the accounts in ``store``'s database, on the store's clock."""
-        vote_store = VoteStore(store.engine, store.now)
-        collection_store = CollectionStore(store.engine, store.now)
-        collections = Collections(collection_store, store)
+    def over(cls, stores: Stores, engine: SearchEngine, settings: Settings) -> Library:
+        """The library of the accounts in ``stores``' database, recommending through ``engine``."""
+        collections = Collections(stores.collections, stores.papers)
         limits = ImportLimits(max_bytes=settings.import_max_bytes, max_entries=settings.import_max_entries)
         return cls(
-            votes=Votes(vote_store),
+            votes=Votes(stores.votes, stores.papers),
             collections=collections,
-            importer=Importer(PaperKeyStore(store.engine, store.now), collections, limits),
-            for_you=ForYou(vote_store, collection_store, store, engine),
+            importer=Importer(stores.paper_keys, collections, limits),
+            for_you=ForYou(stores.votes, stores.collections, stores.papers, engine),
         )

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, event
-
 from papertide.metrics import POOL_IN_USE, POOL_SIZE
+from papertide.store.db.base import TableStore
 
 
-def watch_pool(engine: Engine) -> None:
-    """Count ``engine``'s checked-out connections into :data:`POOL_IN_USE`, its pool size into :data:`POOL_SIZE`.
+def watch_pool(store: TableStore) -> None:
+    """Count ``store``'s checked-out connections into :data:`POOL_IN_USE`, its pool size into :data:`POOL_SIZE`.
 
-    Call once per engine (the web app's and the worker's); the gauges sum over the live processes.
+    Call once per store (the web app's and the worker's); the gauges sum over the live processes.
     """
-    if event.contains(engine, "checkout", _checked_out):  # watched already (several apps over one store)
-        return
-    size = getattr(engine.pool, "size", None)
-    if callable(size):
-        POOL_SIZE.inc(size())
-    event.listen(engine, "checkout", _checked_out)
-    event.listen(engine, "checkin", _checked_in)
+    size = store.watch_pool(_checked_out, _checked_in)
+    if size is not None:
+        POOL_SIZE.inc(size)
 
 
 def _checked_out(*_: object) -> None:

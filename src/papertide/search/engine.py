@@ -37,7 +37,6 @@ from papertide.search.lexical.index import LexicalHits, LexicalIndex
 from papertide.search.query import Filters, ParsedQuery, Term, merge_filters, parse_query
 from papertide.search.semantic.embed import Embedder, load_embedder
 from papertide.search.semantic.index import VectorHit, VectorIndex, vectors_dir
-from papertide.store.authors.names import AuthorNameStore
 from papertide.store.papers.store import PaperStore, StoredPaper
 
 Mode = Literal["hybrid", "lexical", "semantic"]
@@ -116,7 +115,7 @@ class SearchEngine:
         map_graph: bool = False,
     ) -> None:
         self.store = store
-        self.author_names = AuthorNameStore(store.engine)
+        self.author_names = store.author_names
         self.lexical = lexical
         self.embedder = embedder
         self._vectors_directory = vectors_directory

@@ -51,15 +51,16 @@ class Trending:
     def __init__(
         self,
         papers: PaperStore,
+        store: TrendingStore,
         params: ScoreParams,
         *,
         refresh_after: timedelta,
         clock: Clock | None = None,
         background_catch_up: bool = False,
     ) -> None:
-        self._clock = clock or papers.now
+        self._clock = clock or store.now
         self._papers = papers
-        self._store = TrendingStore(papers.engine, self._clock)
+        self._store = store
         self.params = params
         self.refresh_after = refresh_after
         self._background = background_catch_up
@@ -68,10 +69,12 @@ class Trending:
         self._refresh_lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Settings, papers: PaperStore, *, background_catch_up: bool = False) -> Trending:
+    def from_settings(
+        cls, settings: Settings, papers: PaperStore, store: TrendingStore, *, background_catch_up: bool = False
+    ) -> Trending:
         params = ScoreParams.from_settings(settings)
         refresh_after = timedelta(seconds=settings.trending_refresh_s)
-        return cls(papers, params, refresh_after=refresh_after, background_catch_up=background_catch_up)
+        return cls(papers, store, params, refresh_after=refresh_after, background_catch_up=background_catch_up)
 
     # -- reading -------------------------------------------------------------------------------
 

@@ -14,56 +14,41 @@ from threadpoolctl import threadpool_limits
 
 from papertide import __version__
 from papertide.accounts.administration import Administration
-from papertide.accounts.keys import Signer, load_secret_key
-from papertide.accounts.rate_limits import RateLimiter
 from papertide.accounts.sessions import Sessions
 from papertide.accounts.sign_in import SignInLinks
 from papertide.config import Settings, load_settings
 from papertide.discussion import Discussion
-from papertide.library import Library
 from papertide.logs import configure_logging
-from papertide.mail import Mailer
 from papertide.metrics.pool import watch_pool
 from papertide.search.engine import SearchEngine
 from papertide.search.upkeep.follower import IndexFollower
-from papertide.store import PaperStore, open_configured_store
-from papertide.store.accounts.rate_limits import RateLimitStore
-from papertide.store.accounts.store import AccountStore
-from papertide.store.db.base import Clock, system_clock
-from papertide.store.search_texts import SearchTextStore
-from papertide.trending import Trending
-from papertide.web import health, metrics
-from papertide.web.accounts import api as account_api
-from papertide.web.accounts import pages as account_pages
-from papertide.web.accounts import sign_in
-from papertide.web.admin import pages as admin
-from papertide.web.authors import pages as authors
-from papertide.web.digest import api as digest_api
-from papertide.web.digest import pages as digest
-from papertide.web.discussion import api as discussion_api
-from papertide.web.discussion import follows
-from papertide.web.discussion import pages as discussion
-from papertide.web.docs import pages as api_docs
-from papertide.web.feeds import discussion as discussion_feed
-from papertide.web.feeds import pages as feeds
+from papertide.services import Services
+from papertide.store import PaperStore
+from papertide.store.db.base import Clock
+from papertide.web import (
+    accounts,
+    admin,
+    authors,
+    digest,
+    discussion,
+    docs,
+    feeds,
+    health,
+    library,
+    metrics,
+    papers,
+    search,
+    trending,
+)
+from papertide.web.kit import dependencies
 from papertide.web.kit.auth import CsrfCookieMiddleware
-from papertide.web.kit.dependencies import Services
 from papertide.web.kit.problems import install_problem_handlers
 from papertide.web.kit.site import SiteAddress, SiteMiddleware
 from papertide.web.kit.templating import STATIC_DIR
 from papertide.web.kit.windows import NewestDays
-from papertide.web.library import api as library_api
-from papertide.web.library import for_you
-from papertide.web.library import pages as library
-from papertide.web.library import transfer as library_io
-from papertide.web.papers import api, pages
-from papertide.web.search import pages as search_page
 from papertide.web.server.access_log import AccessLogMiddleware, enable_access_log
 from papertide.web.server.options import OptionsMiddleware
 from papertide.web.server.security_headers import SecurityHeadersMiddleware
-from papertide.web.trending import api as trending_api
-from papertide.web.trending import discussed
-from papertide.web.trending import pages as trending
 
 DESCRIPTION = """\
 Research papers from arXiv and Hugging Face: trending and newest listings, search and similar papers.
@@ -78,14 +63,15 @@ def create_app(
     store: PaperStore | None = None,
     engine: SearchEngine | None = None,
     *,
-    clock: Clock = system_clock,
+    clock: Clock | None = None,
     served: str | None = None,
 ) -> FastAPI:
     """Build the app over ``store`` and ``engine`` (defaults: those ``settings`` names).
 
-    ``clock`` is the accounts' "now" (link and session expiry, rate limits); tests control it.
-    ``served`` is the address ``papertide serve`` listens at: with no base URL configured, links
-    point there when a request's host is not trusted (see :mod:`papertide.web.kit.site`).
+    ``clock`` is the stores' "now" (link and session expiry, rate limits; default: the paper
+    store's); tests control it. ``served`` is the address ``papertide serve`` listens at: with no
+    base URL configured, links point there when a request's host is not trusted (see
+    :mod:`papertide.web.kit.site`).
 
     The engine searches the indexes as ``papertide index`` last left them; a store without
     indexes still serves every page, and search finds nothing until they are built.
@@ -93,10 +79,10 @@ def create_app(
     # Requests already run on a thread each; BLAS and OpenMP pools inside them only oversubscribe
     # the cores (measured: paper pages 84 -> 267 req/s on two cores with one thread per pool).
     threadpool_limits(limits=1)
-    store = store or open_configured_store(settings)
-    watch_pool(store.engine)
-    engine = engine or SearchEngine.open(settings, store)
-    follow_s = settings.index_follow_interval(store.engine.dialect.name)
+    services = Services(settings, store, clock=clock, search=engine, background_catch_up=True)
+    store, stores = services.papers, services.stores
+    watch_pool(store)
+    follow_s = settings.index_follow_interval(store.backend)
     follower = IndexFollower(store, settings, follow_s) if follow_s else None
 
     @asynccontextmanager
@@ -117,35 +103,33 @@ def create_app(
         title="papertide",
         version=__version__,
         description=DESCRIPTION,
-        docs_url=None,  # Swagger UI and ReDoc load from CDNs; /docs is served by api_docs instead
+        docs_url=None,  # Swagger UI and ReDoc load from CDNs; /docs is served by the docs area instead
         redoc_url=None,
     )
-    accounts = AccountStore(store.engine, clock)
-    mailer = Mailer.from_settings(settings)
-    rate_limiter = RateLimiter(RateLimitStore(store.engine, clock))
     site = SiteAddress(settings, served)
-    discussions = Discussion.over(accounts, rate_limiter, settings)
-    app.state.services = Services(
+    discussions = Discussion.over(stores, services.rate_limiter, settings)
+    app.state.services = dependencies.Services(
         settings=settings,
         store=store,
-        engine=engine,
+        stores=stores,
+        engine=services.search,
         newest_days=NewestDays(store),
-        accounts=accounts,
-        sessions=Sessions(accounts, days=settings.session_days),
-        signer=Signer(load_secret_key(settings)),
-        mailer=mailer,
-        rate_limiter=rate_limiter,
-        sign_in=SignInLinks(settings, accounts, rate_limiter, mailer, site_url=site.current),
-        trending=Trending.from_settings(settings, store, background_catch_up=True),
-        library=Library.over(store, engine, settings),
-        search_texts=SearchTextStore(store.engine, clock),
+        accounts=stores.accounts,
+        sessions=Sessions(stores.accounts, days=settings.session_days),
+        signer=services.signer,
+        mailer=services.mailer,
+        rate_limiter=services.rate_limiter,
+        sign_in=SignInLinks(settings, stores.accounts, services.rate_limiter, services.mailer, site_url=site.current),
+        trending=services.trending,
+        library=services.library,
+        search_texts=stores.search_texts,
         discussion=discussions,
-        admin=Administration(accounts, discussions.roles, discussions.moderation, rate_limiter, settings.data_dir),
+        admin=Administration(stores, discussions.roles, services.rate_limiter, settings.data_dir),
         site=site,
         follower=follower,
     )
-    app.state.digest = digest.DigestServices.over(app.state.services, clock)
-    app.state.instance_metrics = metrics.instance_collector(store, engine)
+    app.state.digest = digest.pages.DigestServices.over(services, site)
+    app.state.instance_metrics = metrics.instance_collector(stores, services.search)
     install_problem_handlers(app)
     app.add_middleware(OptionsMiddleware)
     app.add_middleware(CsrfCookieMiddleware, secure=settings.secure_cookies)
@@ -154,16 +138,23 @@ def create_app(
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(SiteMiddleware, site=site)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # The areas, the JSON API first; their order is the order routes are tried in (and listed in the docs).
     # The discussion's API before the papers': GET /api/v1/papers/{id:path} would take .../comments as an id.
-    routers = [health.api, metrics.api, discussion_api.api, api.api, trending_api.api, library_api.api]
-    routers += [library_io.api, for_you.api, account_api.api, trending.pages]
-    # library_io's pages before library's: /c/{id}.bib must not be taken for a collection id
-    routers += [pages.pages, library_io.pages, library.pages, for_you.pages, search_page.pages, feeds.pages]
-    routers += [api_docs.pages, sign_in.pages, account_pages.pages, digest.pages, digest_api.api]
-    routers += [discussion.pages, admin.pages, authors.pages]
-    routers += [follows.pages, discussion_feed.pages, discussed.pages, discussed.api]
-    for router in routers:
-        app.include_router(router)
+    app.include_router(health.router)
+    app.include_router(metrics.router)
+    for area in (discussion, papers, trending, library, accounts):
+        app.include_router(area.api.router)
+    for area in (trending, papers, library, search, feeds, docs):
+        app.include_router(area.pages.router)
+    app.include_router(accounts.sign_in.router)
+    app.include_router(accounts.pages.router)
+    app.include_router(digest.pages.router)
+    app.include_router(digest.api.router)
+    for area in (discussion, admin, authors):
+        app.include_router(area.pages.router)
+    app.include_router(discussion.follows.router)
+    app.include_router(feeds.discussion.router)
+    app.include_router(trending.discussed.router)
     return app
 
 

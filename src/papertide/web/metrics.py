@@ -13,15 +13,13 @@ from papertide.metrics.access import Access, metrics_access
 from papertide.metrics.exposition import CONTENT_TYPE, scrape
 from papertide.metrics.instance import InstanceCollector
 from papertide.search.engine import SearchEngine
-from papertide.store.instance import InstanceStore
-from papertide.store.jobs import JobStore
-from papertide.store.papers.store import PaperStore
+from papertide.store import Stores
 from papertide.web.kit.dependencies import ServicesDep
 
-api = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False)
 
 
-@api.get("/metrics")
+@router.get("/metrics")
 def metrics(request: Request, services: ServicesDep) -> Response:
     access = metrics_access(
         services.settings, request.client.host if request.client else None, request.headers.get("authorization")
@@ -35,11 +33,11 @@ def metrics(request: Request, services: ServicesDep) -> Response:
     return Response(scrape(request.app.state.instance_metrics), media_type=CONTENT_TYPE)
 
 
-def instance_collector(store: PaperStore, engine: SearchEngine) -> InstanceCollector:
+def instance_collector(stores: Stores, engine: SearchEngine) -> InstanceCollector:
     """The collector of the instance's counts and this node's index lag: one per app (it keeps a count)."""
 
     def indexed() -> dict[str, int | None]:
         vectors = engine.vectors
         return {"lexical": engine.lexical.last_seq, "vector": vectors.last_change_seq if vectors else None}
 
-    return InstanceCollector(InstanceStore(store.engine).counts, JobStore(store.engine).jobs, indexed)
+    return InstanceCollector(stores.instance.counts, stores.jobs.jobs, indexed)

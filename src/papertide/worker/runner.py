@@ -38,25 +38,17 @@ from datetime import date, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
-from papertide.accounts.keys import Signer, load_secret_key
 from papertide.config import Settings, environment_variable
 from papertide.digest.enqueue import Composer, EnqueueReport, Shard, enqueue_due
 from papertide.digest.send import Delivery, DeliveryPolicy, DeliveryReport, RelayOpener
 from papertide.discussion.notify import NotificationMail, enqueue_notifications
 from papertide.ingest.sources.http import client_from_settings
-from papertide.store.db.base import Clock, system_clock
-from papertide.store.digest.bounces import BouncePolicy, BounceStore
-from papertide.store.digest.outbox import OutboxStore
-from papertide.store.discussion.comments import CommentStore
-from papertide.store.discussion.follows import FollowStore, NotificationOutbox
-from papertide.store.jobs import JobStore
-from papertide.store.papers.store import PaperStore
+from papertide.services import Services
 from papertide.worker.daily import daily_ingest, index_all, index_run_key, ingest_run_key
 from papertide.worker.jobs import Job, JobResult, JobRunner
 
 if TYPE_CHECKING:
     from papertide.search.semantic.embed import Embedder
-    from papertide.trending.service import Trending
 
 log = logging.getLogger("papertide.worker")
 
@@ -72,25 +64,24 @@ class Worker:
 
     def __init__(
         self,
-        settings: Settings,
-        store: PaperStore,
+        services: Services,
         composer: Composer,
         open_relay: RelayOpener,
         *,
-        clock: Clock = system_clock,
         worker_id: str | None = None,
         jobs: list[Job] | None = None,
     ) -> None:
-        self.settings = settings
-        self.store = store
+        self.services = services
+        self.settings = settings = services.settings
+        self.store = services.papers
         self.composer = composer
-        self.clock = clock
+        self.clock = services.clock
         self.worker_id = worker_id or new_worker_id()
-        self.job_store = JobStore(store.engine, clock)
-        self.outbox = OutboxStore(store.engine, clock)
-        self.bounces = BounceStore(store.engine, clock, BouncePolicy.from_settings(settings))
+        self.job_store = services.stores.jobs
+        self.outbox = services.stores.outbox
+        self.bounces = services.stores.bounces
         self.delivery = Delivery(self.outbox, self.bounces, open_relay, DeliveryPolicy.from_settings(settings))
-        self.notifications = NotificationOutbox(store.engine, clock)
+        self.notifications = services.stores.notifications
         self.notification_delivery = Delivery(
             self.notifications, self.bounces, open_relay, DeliveryPolicy.from_settings(settings)
         )
@@ -98,7 +89,6 @@ class Worker:
         self.runner = JobRunner(
             self.job_store, self.worker_id, lease_s=settings.worker_job_lease_s, retry_s=settings.worker_retry_s
         )
-        self._trending_service: Trending | None = None
         self._embedder: Embedder | None = None
         self.jobs = self.default_jobs() if jobs is None else jobs
         self._stop = threading.Event()
@@ -122,24 +112,19 @@ class Worker:
             return daily_ingest(self.store, self.settings, http, self.clock)
 
     def _trending(self) -> dict:
-        if self._trending_service is None:  # built at first use: `digest send` never needs it
-            from papertide.trending.service import Trending
-
-            self._trending_service = Trending.from_settings(self.settings, self.store)
-        report = self._trending_service.refresh()
+        report = self.services.trending.refresh()  # built at first use: `digest send` never needs it
         return {"full": report.full, "changes": report.changes, "papers": report.papers, "rows": report.rows}
 
     def embed_shared(self) -> int:
         """Embed papers into the database, batch by batch, until none waits or the worker stops; how many."""
-        if not self.settings.vectors_in_database(self.store.engine.dialect.name):
+        if not self.settings.vectors_in_database(self.store.backend):
             return 0
         from papertide.search.semantic.embed import load_embedder  # the model loads only where it is needed
         from papertide.search.upkeep.embedding_job import embed_pending
-        from papertide.store.papers.vectors import PaperVectorStore
 
         if self._embedder is None:
             self._embedder = load_embedder(self.settings.embedder, self.settings.embed_max_tokens)
-        vectors, done = PaperVectorStore(self.store.engine, self.clock), 0
+        vectors, done = self.store.vectors, 0
         self._beat("embed")
         while not self.stopping():
             claimed, embedded = embed_pending(vectors, self._embedder)
@@ -171,12 +156,12 @@ class Worker:
         return report.as_dict() | {"sent_meanwhile": sending.sent}
 
     def _notify(self) -> dict:
-        engine, clock = self.store.engine, self.clock
+        stores = self.services.stores
         if self._notification_mail is None:
-            self._notification_mail = NotificationMail(self.settings, Signer(load_secret_key(self.settings)))
+            self._notification_mail = NotificationMail(self.settings, self.services.signer)
         return enqueue_notifications(
-            FollowStore(engine, clock), self.notifications, CommentStore(engine, clock), self.store, self.bounces,
-            self._notification_mail, clock(),
+            stores.follows, self.notifications, stores.comments, self.store, self.bounces,
+            self._notification_mail, self.clock(),
         )  # fmt: skip
 
     def _upkeep(self) -> dict:

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
-
 from papertide.config import Settings
-from papertide.store.db.base import Clock, system_clock
-from papertide.store.digest.outbox import OutboxStore
-from papertide.store.jobs import JobStore, WorkerState
+from papertide.store import Stores
+from papertide.store.jobs import WorkerState
 
 SHOWN_WORKERS = timedelta(days=1)  # workers seen within this are listed, alive or not
 
@@ -35,11 +32,10 @@ def _worker(worker: WorkerState, now: datetime, alive: timedelta) -> dict:
     }
 
 
-def worker_status(engine: Engine, settings: Settings, clock: Clock = system_clock) -> dict:
+def worker_status(stores: Stores, settings: Settings) -> dict:
     """Workers seen in the last day, every job's last run, the outbox's rows per state."""
-    now = clock()
-    jobs = JobStore(engine, clock)
-    outbox = OutboxStore(engine, clock)
+    jobs, outbox = stores.jobs, stores.outbox
+    now = jobs.now()
     return {
         "workers": [_worker(w, now, alive_within(settings)) for w in jobs.workers(seen_since=now - SHOWN_WORKERS)],
         "jobs": [
@@ -61,11 +57,10 @@ def worker_status(engine: Engine, settings: Settings, clock: Clock = system_cloc
     }
 
 
-def readiness_summary(engine: Engine, settings: Settings, clock: Clock = system_clock) -> dict:
+def readiness_summary(stores: Stores, settings: Settings) -> dict:
     """The cheap part of the status for a probe: live workers, job states, digests waiting to go."""
-    now = clock()
-    jobs = JobStore(engine, clock)
-    outbox = OutboxStore(engine, clock)
+    jobs, outbox = stores.jobs, stores.outbox
+    now = jobs.now()
     alive = [w for w in jobs.workers(seen_since=now - alive_within(settings)) if w.stopped_at is None]
     return {
         "workers_alive": len(alive),

@@ -13,7 +13,7 @@ from papertide.config import Settings
 from papertide.ingest.demo.activity import ReplaySummary, replay_activity
 from papertide.ingest.pipeline import IngestSummary, ingest
 from papertide.ingest.sources.jsonl import JsonlSource
-from papertide.store import PaperStore, open_configured_store
+from papertide.store import PaperStore, Stores, open_configured_store
 
 DEMO_CORPUS = Path(__file__).parent / "papers.jsonl.gz"
 
@@ -24,12 +24,12 @@ def demo_ids() -> list[str]:
         return [json.loads(line)["id"] for line in lines if line.strip()]
 
 
-def replay_demo(store: PaperStore, settings: Settings) -> ReplaySummary:
-    """Replay the demo's activity as of the store's clock and bring trending up to it, so the first page shows it."""
+def replay_demo(stores: Stores, settings: Settings) -> ReplaySummary:
+    """Replay the demo's activity as of the stores' clock and bring trending up to it, so the first page shows it."""
     from papertide.trending import Trending
 
-    summary = replay_activity(store, demo_ids())
-    Trending.from_settings(settings, store).refresh()
+    summary = replay_activity(stores.papers, stores.demo_activity, demo_ids())
+    Trending.from_settings(settings, stores.papers, stores.trending).refresh()
     return summary
 
 
@@ -48,4 +48,4 @@ def install_demo(settings: Settings) -> None:
         load_demo(store)
         update_indexes(store, settings)
     finally:
-        store.engine.dispose()
+        store.close()

@@ -47,7 +47,7 @@ class ReplaySummary:
         )
 
 
-def replay_activity(store: PaperStore, paper_ids: list[str]) -> ReplaySummary:
+def replay_activity(store: PaperStore, activity: DemoActivityStore, paper_ids: list[str]) -> ReplaySummary:
     """Place the demo's activity relative to the store's clock, replacing any earlier replay."""
     now = store.now()
     stored = store.get_many_by_id(paper_ids)
@@ -66,7 +66,7 @@ def replay_activity(store: PaperStore, paper_ids: list[str]) -> ReplaySummary:
         for k in range(_votes_for(n))
     ]
     accounts = {email: now - ACCOUNT_AGE for email in ACCOUNTS}
-    DemoActivityStore(store.engine, store.now).replace(Replay(now, listed, observations, accounts, votes))
+    activity.replace(Replay(now, listed, observations, accounts, votes))
     return ReplaySummary(now, len(listed), len(observations), len(votes))
 
 

@@ -137,7 +137,8 @@ class OnnxEmbedder:
         self._threads = threads or _cores()
 
         self.name = name
-        self.model_sha256 = manifest["sha256"]  # shipped vectors are checked against it (papertide.ingest.demo.vectors)
+        # The demo's shipped vectors are checked against it (papertide.search.upkeep.demo_vectors).
+        self.model_sha256 = manifest["sha256"]
         self.dim = int(manifest["dim"])
         self.max_tokens = max_tokens
         # Truncating lower gives different vectors, so an index built that way must not look current.

@@ -90,7 +90,7 @@ def index_vectors(
     """Bring the vector index of ``settings`` up to date with ``store``: the one call behind ``papertide index``.
 
     ``embedder`` defaults to the configured one, taking the demo papers' vectors from those shipped
-    with the demo when that model made them (:mod:`papertide.ingest.demo.vectors`). ``progress`` is called
+    with the demo when that model made them (:mod:`papertide.search.upkeep.demo_vectors`). ``progress`` is called
     after every committed batch (``batch_size`` papers; by default :data:`BATCH_SIZE`, or
     :data:`COPY_BATCH_SIZE` when the vectors are copied from the database). A model change (or
     ``rebuild``) re-embeds everything. Once the index holds ``ann_min_rows`` papers an HNSW graph
@@ -98,11 +98,11 @@ def index_vectors(
     without one are embedded there first (unless ``embed_missing`` is off: a node that leaves it to
     the workers), then copied.
     """
-    from papertide.ingest.demo.vectors import with_demo_vectors  # the demo module imports this one
+    from papertide.search.upkeep.demo_vectors import with_demo_vectors  # it imports this module
 
     started = time.perf_counter()
     embedder = embedder or with_demo_vectors(load_embedder(settings.embedder, settings.embed_max_tokens))
-    shared = PaperVectorStore(store.engine) if settings.vectors_in_database(store.engine.dialect.name) else None
+    shared = store.vectors if settings.vectors_in_database(store.backend) else None
     report = IndexReport()
     batch_size = batch_size or (BATCH_SIZE if shared is None else COPY_BATCH_SIZE)
     if shared is not None and embed_missing:

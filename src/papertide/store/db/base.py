@@ -7,13 +7,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, Insert, Table, text
+from sqlalchemy import Connection, Engine, Insert, Table, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from papertide.errors import StoreError
 
 Clock = Callable[[], datetime]
+# The open transaction a store hands to a callback that writes in it (e.g. the outbox running a
+# digest's history write): named here so that callers need not import SQLAlchemy to type it.
+Transaction = Connection
 
 
 def system_clock() -> datetime:
@@ -58,6 +61,40 @@ class TableStore:
     def now(self) -> datetime:
         """The store's idea of now: tests hand in a controlled clock."""
         return self._clock()
+
+    @property
+    def backend(self) -> str:
+        """The database's kind, ``sqlite`` or ``postgresql``: what settings that depend on it are given,
+        so that nothing outside the store looks at the engine."""
+        return self.engine.dialect.name
+
+    @property
+    def address(self) -> str:
+        """The database URL as it may be shown: the password hidden."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def ping(self) -> None:
+        """Ask the database to answer (a readiness probe); :class:`StoreError` when it does not."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            raise StoreError(f"readiness probe: {exc.__class__.__name__}: {exc}") from exc
+
+    def watch_pool(self, checked_out: Callable[..., object], checked_in: Callable[..., object]) -> int | None:
+        """Call ``checked_out`` and ``checked_in`` as the connection pool lends and takes back a connection
+        (pool-use metrics); the pool's size, or None when these callbacks watch this engine already (several
+        apps over one store) or the pool has no fixed size."""
+        if event.contains(self.engine, "checkout", checked_out):
+            return None
+        event.listen(self.engine, "checkout", checked_out)
+        event.listen(self.engine, "checkin", checked_in)
+        size = getattr(self.engine.pool, "size", None)
+        return size() if callable(size) else None
+
+    def close(self) -> None:
+        """Close the pooled connections (the engine opens new ones if the store is used again)."""
+        self.engine.dispose()
 
     @contextmanager
     def _reading(self) -> Iterator[Connection]:

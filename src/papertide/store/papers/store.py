@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy import (
     ColumnElement,
@@ -24,11 +25,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from papertide.errors import StoreError
 from papertide.model import Paper, Signal, Version, normalize_doi
-from papertide.store.authors.names import add_author_names
+from papertide.store.authors.names import AuthorNameStore, add_author_names
 from papertide.store.db.base import TableStore, hold_transaction_lock, utc
 from papertide.store.db.cursors import decode_cursor, encode_cursor
 from papertide.store.db.schema import checkpoints, paper_categories, paper_signals, papers
 from papertide.store.library.votes import vote_counts
+from papertide.store.papers.vectors import PaperVectorStore
 from papertide.store.papers.writes import paper_writer
 from papertide.text import title_key
 
@@ -250,6 +252,17 @@ def _stored_from_row(row) -> StoredPaper:
 
 class PaperStore(TableStore):
     """The papers in one database. Every write is one transaction: all of a batch or none of it."""
+
+    @cached_property
+    def vectors(self) -> PaperVectorStore:
+        """The papers' embeddings kept in the database, on the same clock: one per store, so that its
+        claims resume where the last one reached (see :meth:`PaperVectorStore.claim`)."""
+        return PaperVectorStore(self.engine, self._clock)
+
+    @cached_property
+    def author_names(self) -> AuthorNameStore:
+        """The spellings of the authors' names the papers hold (kept by every paper write)."""
+        return AuthorNameStore(self.engine, self._clock)
 
     # -- writing ---------------------------------------------------------------------------
 

@@ -9,10 +9,10 @@ from papertide.web.kit.dependencies import ServicesDep
 from papertide.web.kit.problems import problem_responses
 from papertide.web.kit.schemas import Account
 
-api = APIRouter(prefix="/api/v1", responses=problem_responses(401, 503))
+router = APIRouter(prefix="/api/v1", responses=problem_responses(401, 503))
 
 
-@api.get("/account", tags=["account"], summary="The account of this token")
+@router.get("/account", tags=["account"], summary="The account of this token")
 def account(services: ServicesDep, user: UserDep) -> Account:
     """Answers 401 without credentials, or with an unknown or revoked API token."""
     return Account(email=user.email, created_at=user.created_at, api_tokens=len(services.accounts.api_tokens(user.pk)))

@@ -26,7 +26,7 @@ from papertide.web.kit.dependencies import Services, ServicesDep
 from papertide.web.kit.problems import page_with_error
 from papertide.web.kit.templating import templates
 
-pages = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 TOKENS_PATH = "/account/tokens"
 NEW_TOKEN_COOKIE = "papertide_new_token"
@@ -48,13 +48,13 @@ def _account_context(request: Request, services: Services, user: User) -> dict:
     }
 
 
-@pages.get("/account")
+@router.get("/account")
 def account_page(request: Request, services: ServicesDep, user: UserDep, done: str | None = None) -> Response:
     context = {**_account_context(request, services, user), "done": DONE.get(done or "")}
     return templates.TemplateResponse(request, "account.html", context)
 
 
-@pages.get(TOKENS_PATH)
+@router.get(TOKENS_PATH)
 def tokens_page(request: Request, services: ServicesDep, user: UserDep) -> Response:
     """The account page; right after a token was created, with that token shown this once."""
     context = _account_context(request, services, user)
@@ -75,7 +75,7 @@ def tokens_page(request: Request, services: ServicesDep, user: UserDep) -> Respo
     return response
 
 
-@pages.post(TOKENS_PATH, dependencies=[CsrfDep])
+@router.post(TOKENS_PATH, dependencies=[CsrfDep])
 def create_token(
     request: Request,
     services: ServicesDep,
@@ -102,13 +102,13 @@ def create_token(
     return response
 
 
-@pages.post(TOKENS_PATH + "/{token_pk}/revoke", dependencies=[CsrfDep])
+@router.post(TOKENS_PATH + "/{token_pk}/revoke", dependencies=[CsrfDep])
 def revoke_token(services: ServicesDep, user: UserDep, token_pk: DbId) -> Response:
     revoke_api_token(services.accounts, user, token_pk)
     return RedirectResponse("/account?done=token-revoked", status_code=303)
 
 
-@pages.post("/account/signout-everywhere", dependencies=[CsrfDep])
+@router.post("/account/signout-everywhere", dependencies=[CsrfDep])
 def sign_out_everywhere(
     services: ServicesDep, user: UserDep, revoke_tokens: Annotated[bool, Form()] = False
 ) -> Response:
@@ -122,10 +122,10 @@ def sign_out_everywhere(
     return response
 
 
-@pages.get("/account/export")
+@router.get("/account/export")
 def export(services: ServicesDep, user: UserDep) -> Response:
     """All of the user's data as one JSON file, downloaded rather than shown."""
-    data = export_account(services.accounts, user)
+    data = export_account(services.stores, user)
     filename = f"papertide-{data['exported_at']:%Y-%m-%d}.json"
     return Response(
         orjson.dumps(data, option=orjson.OPT_INDENT_2),
@@ -134,7 +134,7 @@ def export(services: ServicesDep, user: UserDep) -> Response:
     )
 
 
-@pages.post("/account/delete", dependencies=[CsrfDep])
+@router.post("/account/delete", dependencies=[CsrfDep])
 def delete(request: Request, services: ServicesDep, user: UserDep, confirm: Annotated[str, Form()] = "") -> Response:
     """Delete the account after a recent sign-in and with its address typed to confirm; then say so, signed out."""
     context = _account_context(request, services, user)
@@ -147,7 +147,7 @@ def delete(request: Request, services: ServicesDep, user: UserDep, confirm: Anno
     if confirm.strip().lower() != user.email:
         error = InvalidInput("confirm: type your email address exactly as shown to delete the account")
         return page_with_error(request, "account.html", context, error)
-    delete_account(services.accounts, services.rate_limiter, user)
+    delete_account(services.stores, services.rate_limiter, user)
     forget_user(request)
     response = templates.TemplateResponse(request, "account_deleted.html", {"email": user.email})
     clear_session_cookie(response, services)

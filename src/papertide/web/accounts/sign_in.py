@@ -15,7 +15,7 @@ from papertide.web.kit.problems import page_with_error
 from papertide.web.kit.templating import templates
 from papertide.web.library import pending
 
-pages = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 NextQuery = Annotated[str | None, Query(alias="next")]
 NextField = Annotated[str, Form(alias="next")]
@@ -39,12 +39,12 @@ def _form_context(services: Services, email: str, next_url: str | None) -> dict:
     }
 
 
-@pages.get("/signin")
+@router.get("/signin")
 def sign_in_page(request: Request, services: ServicesDep, next_url: NextQuery = None) -> Response:
     return templates.TemplateResponse(request, "signin.html", _form_context(services, "", next_url))
 
 
-@pages.post("/signin", dependencies=[CsrfDep])
+@router.post("/signin", dependencies=[CsrfDep])
 def send_link(
     request: Request, services: ServicesDep, email: Annotated[str, Form()] = "", next_url: NextField = "/"
 ) -> Response:
@@ -59,13 +59,13 @@ def send_link(
     return templates.TemplateResponse(request, "signin_sent.html", {**context, "email": sent.email})
 
 
-@pages.get("/signin/{token}")
+@router.get("/signin/{token}")
 def sign_in_link(request: Request, services: ServicesDep, token: str) -> Response:
     """The page a mailed link opens: one button that signs in. Looking at it uses nothing up."""
     return _link_page(request, services, token, services.sign_in.check(token))
 
 
-@pages.post("/signin/{token}", dependencies=[CsrfDep])
+@router.post("/signin/{token}", dependencies=[CsrfDep])
 def use_sign_in_link(request: Request, services: ServicesDep, token: str) -> Response:
     """Use the link: start a session in this browser (ending the one it had), do the vote or save this
     browser pressed before signing in (web/library/pending.py), and go where it leads."""
@@ -88,7 +88,7 @@ def _link_page(request: Request, services: Services, token: str, link: LinkCheck
     return templates.TemplateResponse(request, "signin_link.html", context)
 
 
-@pages.post("/signout", dependencies=[CsrfDep])
+@router.post("/signout", dependencies=[CsrfDep])
 def sign_out(request: Request, services: ServicesDep) -> Response:
     """End this browser's session (signed out already: nothing to do) and go to the home page."""
     if session := request.cookies.get(SESSION_COOKIE):

@@ -17,18 +17,18 @@ from papertide.web.kit.auth import CsrfDep, OptionalUserDep
 from papertide.web.kit.dependencies import ServicesDep
 from papertide.web.kit.templating import templates
 
-pages = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 Key = Annotated[int, Path(ge=1, le=MAX_KEY)]
 LOG_LENGTH = 50
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
-@pages.get("/admin")
+@router.get("/admin")
 def admin_page(request: Request, services: ServicesDep, user: OptionalUserDep, email: str = "") -> Response:
     """The overview, the account searched for by ``email`` (if any), and the latest admin actions."""
     admin = services.admin
-    overview = admin.overview(user, services.store)  # NotFound for anyone who is not an admin
+    overview = admin.overview(user)  # NotFound for anyone who is not an admin
     found = admin.find(user, email) if email.strip() else None
     context = {
         "overview": overview,
@@ -44,7 +44,7 @@ def _back_to(email: str) -> RedirectResponse:
     return RedirectResponse(f"/admin?email={quote(email)}#account" if email else "/admin", status_code=303)
 
 
-@pages.post("/admin/accounts/{account_id}/delete", dependencies=[CsrfDep])
+@router.post("/admin/accounts/{account_id}/delete", dependencies=[CsrfDep])
 def delete_account(
     services: ServicesDep, user: OptionalUserDep, account_id: Key, confirm: Annotated[str, Form()] = ""
 ) -> Response:
@@ -52,14 +52,14 @@ def delete_account(
     return _back_to("")
 
 
-@pages.post("/admin/accounts/{account_id}/tokens/{token_id}/revoke", dependencies=[CsrfDep])
+@router.post("/admin/accounts/{account_id}/tokens/{token_id}/revoke", dependencies=[CsrfDep])
 def revoke_token(services: ServicesDep, user: OptionalUserDep, account_id: Key, token_id: Key) -> Response:
     owner = services.admin.account(user, account_id)
     services.admin.revoke_token(user, account_id, token_id)
     return _back_to(owner.email)
 
 
-@pages.post("/admin/accounts/{account_id}/suspend", dependencies=[CsrfDep])
+@router.post("/admin/accounts/{account_id}/suspend", dependencies=[CsrfDep])
 def suspend(
     services: ServicesDep, user: OptionalUserDep, account_id: Key, note: Annotated[str, Form()] = ""
 ) -> Response:
@@ -67,7 +67,7 @@ def suspend(
     return _back_to(services.admin.account(user, account_id).email)
 
 
-@pages.post("/admin/accounts/{account_id}/unsuspend", dependencies=[CsrfDep])
+@router.post("/admin/accounts/{account_id}/unsuspend", dependencies=[CsrfDep])
 def unsuspend(services: ServicesDep, user: OptionalUserDep, account_id: Key) -> Response:
     services.admin.unsuspend(user, account_id)
     return _back_to(services.admin.account(user, account_id).email)

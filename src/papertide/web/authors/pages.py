@@ -30,7 +30,7 @@ from papertide.web.library.pages import ReaderDep
 PAGE_SIZE = 20
 MAX_PAGE = 500  # 10,000 papers deep, as far as the search pages go
 
-pages = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 PageParam = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Which page of the papers, from 1.")]
 
@@ -69,14 +69,14 @@ def _page(request: Request, services: ServicesDep, name: str, order: Order, page
     }
 
 
-@pages.get("/author/{name:path}")
+@router.get("/author/{name:path}")
 def author_page(
     request: Request, services: ServicesDep, name: str, order: Order = Order.NEWEST, page: PageParam = 1
 ) -> Response:
     return templates.TemplateResponse(request, "author.html", _page(request, services, name, order, page))
 
 
-@pages.post("/authors/follow")
+@router.post("/authors/follow")
 def follow(
     request: Request,
     services: ServicesDep,

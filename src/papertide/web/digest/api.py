@@ -33,7 +33,7 @@ from papertide.web.kit.border import DbId
 from papertide.web.kit.dependencies import ServicesDep
 from papertide.web.kit.problems import problem_responses
 
-api = APIRouter(prefix="/api/v1/digest", tags=["digest"], responses=problem_responses(400, 401, 403, 422, 503))
+router = APIRouter(prefix="/api/v1/digest", tags=["digest"], responses=problem_responses(400, 401, 403, 422, 503))
 WRITE = [Depends(require_user), CsrfDep]
 
 
@@ -56,7 +56,7 @@ def _out(digest: DigestServices, subscription: Subscription) -> SubscriptionOut:
     return subscription_out(subscription, alerts, digest.mail.links.manage_url(subscription))
 
 
-@api.post(
+@router.post(
     "/subscribe",
     summary="Subscribe to the digest",
     dependencies=[Depends(_csrf_when_signed_in)],
@@ -78,24 +78,24 @@ def subscribe(
     return SubscribeResult(status="confirmation_sent", email=sent_to)
 
 
-@api.get("/subscription", summary="My subscription", responses=problem_responses(404))
+@router.get("/subscription", summary="My subscription", responses=problem_responses(404))
 def my_subscription(digest: DigestDep, user: UserDep) -> SubscriptionOut:
     return _out(digest, _mine(digest, user))
 
 
-@api.patch("/subscription", summary="Change my preferences", dependencies=WRITE, responses=problem_responses(404))
+@router.patch("/subscription", summary="Change my preferences", dependencies=WRITE, responses=problem_responses(404))
 def change_preferences(digest: DigestDep, user: UserDep, body: DigestPreferences) -> SubscriptionOut:
     """Only the fields given change; a bad one is a 400 naming it, and nothing changes."""
     return _out(digest, digest.subscriptions.change_preferences(_mine(digest, user), body.changes()))
 
 
-@api.delete("/subscription", summary="Unsubscribe", dependencies=WRITE, responses=problem_responses(404))
+@router.delete("/subscription", summary="Unsubscribe", dependencies=WRITE, responses=problem_responses(404))
 def unsubscribe(digest: DigestDep, user: UserDep) -> SubscriptionOut:
     """No digest goes out from now on; the settings and alerts are kept for a return."""
     return _out(digest, digest.subscriptions.unsubscribe(_mine(digest, user)))
 
 
-@api.post(
+@router.post(
     "/subscription/alerts",
     summary="Add an alert",
     status_code=201,
@@ -110,7 +110,7 @@ def add_alert(digest: DigestDep, user: UserDep, body: AlertIn) -> AlertOut:
     return alert_out(digest.subscriptions.add_alert(_mine(digest, user), body.kind, body.value))
 
 
-@api.delete(
+@router.delete(
     "/subscription/alerts/{alert_id}",
     summary="Remove an alert",
     status_code=204,
@@ -122,7 +122,7 @@ def remove_alert(digest: DigestDep, user: UserDep, alert_id: DbId) -> Response:
     return Response(status_code=204)
 
 
-@api.get("/subscription/preview", summary="Preview my next digest", responses=problem_responses(404))
+@router.get("/subscription/preview", summary="Preview my next digest", responses=problem_responses(404))
 def preview(services: ServicesDep, digest: DigestDep, user: UserDep) -> DigestPreview:
     subscription = _mine(digest, user)
     period = next_period(subscription, services.store.now())

@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+import papertide.services
 from papertide.category_filter import category_patterns
 from papertide.digest.alerts import search_text
 from papertide.digest.compose import Composer
@@ -25,17 +26,17 @@ from papertide.digest.schedule import is_paused, next_period
 from papertide.digest.subscriptions import Subscriptions
 from papertide.errors import Conflict, InvalidInput, MailError, NotFound, PapertideError, TooManyRequests
 from papertide.search.query import Filters
-from papertide.store.db.base import Clock
-from papertide.store.digest.subscriptions import Subscription, SubscriptionStore
+from papertide.store.digest.subscriptions import Subscription
 from papertide.web.accounts.sign_in import client_address
 from papertide.web.feeds.pages import search_link
 from papertide.web.kit.auth import CsrfDep, OptionalUserDep, page_user
 from papertide.web.kit.border import DbId
-from papertide.web.kit.dependencies import Services, ServicesDep
+from papertide.web.kit.dependencies import ServicesDep
 from papertide.web.kit.problems import page_with_error
+from papertide.web.kit.site import SiteAddress
 from papertide.web.kit.templating import templates
 
-pages = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 _MAIL_FAILED = (
     "The confirmation could not be sent just now: the mail server did not take the message. "
@@ -59,18 +60,14 @@ class DigestServices:
     composer: Composer
 
     @classmethod
-    def over(cls, services: Services, clock: Clock) -> DigestServices:
-        """The digest's rules over the app's store, search engine, trending, library, mailer, limits and key."""
-        settings, store = services.settings, services.store
-        subscriptions = SubscriptionStore(store.engine, clock)
-        mail = DigestMail(settings, services.signer, services.site.current)
-        return cls(
-            subscriptions=Subscriptions(settings, subscriptions, services.rate_limiter, services.mailer, mail),
-            mail=mail,
-            composer=Composer(
-                settings, store, services.engine, subscriptions, services.trending, services.library.for_you
-            ),
+    def over(cls, services: papertide.services.Services, site: SiteAddress) -> DigestServices:
+        """The digest's rules over the process's stores, composer, mailer, limits and key; links to ``site``."""
+        settings = services.settings
+        mail = DigestMail(settings, services.signer, site.current)
+        subscriptions = Subscriptions(
+            settings, services.stores.subscriptions, services.rate_limiter, services.mailer, mail
         )
+        return cls(subscriptions=subscriptions, mail=mail, composer=services.composer)
 
 
 async def _digest(request: Request) -> DigestServices:
@@ -126,7 +123,7 @@ def _form_context(subscription: Subscription | None = None, email: str = "") -> 
 # -- subscribing ---------------------------------------------------------------------------------
 
 
-@pages.get("/digest")
+@router.get("/digest")
 def digest_page(request: Request, digest: DigestDep, user: OptionalUserDep) -> Response:
     """What the digest is, and the form to get it; a subscriber who is signed in goes to their settings."""
     if user is not None and (mine := digest.subscriptions.of_user(user)) and mine.is_active:
@@ -134,7 +131,7 @@ def digest_page(request: Request, digest: DigestDep, user: OptionalUserDep) -> R
     return templates.TemplateResponse(request, "digest.html", _form_context(email=user.email if user else ""))
 
 
-@pages.post("/digest/subscribe", dependencies=[CsrfDep])
+@router.post("/digest/subscribe", dependencies=[CsrfDep])
 async def subscribe(request: Request, services: ServicesDep, digest: DigestDep, user: OptionalUserDep) -> Response:
     """Subscribe: in one click for the signed-in user's own address, else by a confirmation mail."""
     form = await request.form()
@@ -157,7 +154,7 @@ async def subscribe(request: Request, services: ServicesDep, digest: DigestDep, 
     return templates.TemplateResponse(request, "digest_sent.html", {**context, **sent}, status_code=202)
 
 
-@pages.get("/digest/confirm/{token}")
+@router.get("/digest/confirm/{token}")
 def confirm_page(request: Request, digest: DigestDep, token: str) -> Response:
     """The page the confirmation mail links to: one button. Opening it confirms nothing."""
     check = digest.subscriptions.check(token)
@@ -167,7 +164,7 @@ def confirm_page(request: Request, digest: DigestDep, token: str) -> Response:
     return templates.TemplateResponse(request, "digest_confirm.html", context)
 
 
-@pages.post("/digest/confirm/{token}", dependencies=[CsrfDep])
+@router.post("/digest/confirm/{token}", dependencies=[CsrfDep])
 def confirm(request: Request, digest: DigestDep, token: str) -> Response:
     try:
         subscription = digest.subscriptions.confirm(token)
@@ -213,12 +210,12 @@ def _manage_page(
     return templates.TemplateResponse(request, "digest_manage.html", context)
 
 
-@pages.get("/digest/manage/{token}")
+@router.get("/digest/manage/{token}")
 def manage_page(request: Request, digest: DigestDep, token: str, done: str | None = None) -> Response:
     return _manage_page(request, digest, _managed(digest, token), token, done)
 
 
-@pages.post("/digest/manage/{token}", dependencies=[CsrfDep])
+@router.post("/digest/manage/{token}", dependencies=[CsrfDep])
 async def save_preferences(request: Request, digest: DigestDep, token: str) -> Response:
     """Save the preferences form; a bad field shows the form again with its error and changes nothing."""
     subscription = _managed(digest, token)
@@ -230,7 +227,7 @@ async def save_preferences(request: Request, digest: DigestDep, token: str) -> R
     return RedirectResponse(f"/digest/manage/{token}?done=saved", status_code=303)
 
 
-@pages.post("/digest/manage/{token}/alerts", dependencies=[CsrfDep])
+@router.post("/digest/manage/{token}/alerts", dependencies=[CsrfDep])
 def add_alert(
     request: Request,
     digest: DigestDep,
@@ -247,27 +244,27 @@ def add_alert(
     return RedirectResponse(f"/digest/manage/{token}?done=alert-added#alerts", status_code=303)
 
 
-@pages.post("/digest/manage/{token}/alerts/{alert_pk}/delete", dependencies=[CsrfDep])
+@router.post("/digest/manage/{token}/alerts/{alert_pk}/delete", dependencies=[CsrfDep])
 def remove_alert(digest: DigestDep, token: str, alert_pk: DbId) -> Response:
     digest.subscriptions.remove_alert(_managed(digest, token), alert_pk)
     return RedirectResponse(f"/digest/manage/{token}?done=alert-removed#alerts", status_code=303)
 
 
-@pages.post("/digest/manage/{token}/links", dependencies=[CsrfDep])
+@router.post("/digest/manage/{token}/links", dependencies=[CsrfDep])
 def replace_links(digest: DigestDep, token: str) -> Response:
     """Revoke every manage and unsubscribe link sent so far (a forwarded digest, say)."""
     subscription = digest.subscriptions.revoke_links(_managed(digest, token))
     return RedirectResponse(_manage_path(digest, subscription, "links-replaced"), status_code=303)
 
 
-@pages.post("/digest/manage/{token}/resubscribe", dependencies=[CsrfDep])
+@router.post("/digest/manage/{token}/resubscribe", dependencies=[CsrfDep])
 def resubscribe(digest: DigestDep, token: str) -> Response:
     """Turn the digest on again: the signed link came to this address, which proves it as a confirmation would."""
     subscription = digest.subscriptions.store.activate(_managed(digest, token).pk)
     return RedirectResponse(_manage_path(digest, subscription, "resubscribed"), status_code=303)
 
 
-@pages.get("/digest/manage/{token}/preview")
+@router.get("/digest/manage/{token}/preview")
 def preview_page(request: Request, services: ServicesDep, digest: DigestDep, token: str) -> Response:
     """The digest this subscriber would get at the next delivery, composed now from what has arrived so far,
     neither sent nor recorded."""
@@ -289,7 +286,7 @@ def preview_page(request: Request, services: ServicesDep, digest: DigestDep, tok
     return templates.TemplateResponse(request, "digest_preview.html", context)
 
 
-@pages.get("/digest/preview")
+@router.get("/digest/preview")
 def my_preview(digest: DigestDep, user: OptionalUserDep) -> Response:
     """The signed-in subscriber's preview."""
     mine = digest.subscriptions.of_user(user) if user else None
@@ -301,7 +298,7 @@ def my_preview(digest: DigestDep, user: OptionalUserDep) -> Response:
 # -- unsubscribing -------------------------------------------------------------------------------
 
 
-@pages.get("/digest/unsubscribe/{token}")
+@router.get("/digest/unsubscribe/{token}")
 def unsubscribe_page(request: Request, digest: DigestDep, token: str) -> Response:
     """The link in a digest's body: a page with one button (opening it changes nothing)."""
     subscription = digest.mail.links.verify(UNSUBSCRIBE, token, digest.subscriptions.store)
@@ -309,7 +306,7 @@ def unsubscribe_page(request: Request, digest: DigestDep, token: str) -> Respons
     return templates.TemplateResponse(request, "digest_unsubscribe.html", context)
 
 
-@pages.post("/digest/unsubscribe/{token}")
+@router.post("/digest/unsubscribe/{token}")
 def unsubscribe(request: Request, digest: DigestDep, token: str) -> Response:
     """RFC 8058 one-click unsubscribe, and the page's button: no cookie, CSRF token or sign-in needed.
 

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from papertide.discussion import Order
+from papertide.library.lookup import canonical_id, find_paper
 from papertide.store.db.schema import MAX_KEY
 from papertide.store.papers.store import StoredPaper
 from papertide.web.discussion.schemas import (
@@ -29,9 +30,8 @@ from papertide.web.discussion.schemas import (
 from papertide.web.kit.auth import CsrfDep, OptionalUserDep, UserDep, require_user
 from papertide.web.kit.dependencies import Services, ServicesDep
 from papertide.web.kit.problems import problem_responses
-from papertide.web.papers.lookup import canonical_id, find_paper
 
-api = APIRouter(prefix="/api/v1", tags=["discussion"], responses=problem_responses(400, 401, 403, 422, 503))
+router = APIRouter(prefix="/api/v1", tags=["discussion"], responses=problem_responses(400, 401, 403, 422, 503))
 WRITE = [Depends(require_user), CsrfDep]
 CommentId = Annotated[int, Path(ge=1, le=MAX_KEY, description="The comment's id.")]
 OrderParam = Annotated[Order, Query(description="`best` (most upvoted first) or `newest` first.")]
@@ -42,7 +42,7 @@ def _paper_of(services: Services, paper_pk: int) -> StoredPaper:
     return paper
 
 
-@api.get("/papers/{paper_id:path}/comments", summary="A paper's discussion", responses=problem_responses(404))
+@router.get("/papers/{paper_id:path}/comments", summary="A paper's discussion", responses=problem_responses(404))
 def paper_comments(
     services: ServicesDep, user: OptionalUserDep, paper_id: str, order: OrderParam = Order.BEST
 ) -> CommentThread:
@@ -52,7 +52,7 @@ def paper_comments(
     return CommentThread(paper_id=paper.paper_id, order=order.value, comments=list(flattened(thread, paper.paper_id)))
 
 
-@api.post(
+@router.post(
     "/papers/{paper_id:path}/comments",
     summary="Comment on a paper, or reply to a comment",
     status_code=201,
@@ -67,13 +67,13 @@ def post_comment(services: ServicesDep, user: UserDep, paper_id: str, body: Comm
     return comment_out(services.discussion.one(posted.pk, user), paper.paper_id)
 
 
-@api.get("/comments/{comment_id}", summary="One comment", responses=problem_responses(404))
+@router.get("/comments/{comment_id}", summary="One comment", responses=problem_responses(404))
 def get_comment(services: ServicesDep, user: OptionalUserDep, comment_id: CommentId) -> CommentOut:
     item = services.discussion.one(comment_id, user)
     return comment_out(item, _paper_of(services, item.comment.paper_pk).paper_id)
 
 
-@api.patch(
+@router.patch(
     "/comments/{comment_id}",
     summary="Edit one's own comment",
     dependencies=WRITE,
@@ -85,7 +85,7 @@ def edit_comment(services: ServicesDep, user: UserDep, comment_id: CommentId, bo
     return comment_out(services.discussion.one(edited.pk, user), _paper_of(services, edited.paper_pk).paper_id)
 
 
-@api.delete(
+@router.delete(
     "/comments/{comment_id}",
     summary="Delete one's own comment",
     status_code=204,
@@ -98,7 +98,7 @@ def delete_comment(services: ServicesDep, user: UserDep, comment_id: CommentId) 
     return Response(status_code=204)
 
 
-@api.post(
+@router.post(
     "/comments/{comment_id}/vote",
     summary="Upvote a comment",
     dependencies=WRITE,
@@ -109,7 +109,7 @@ def vote_comment(services: ServicesDep, user: UserDep, comment_id: CommentId) ->
     return comment_vote_out(services.discussion.vote(user, comment_id, True))
 
 
-@api.delete(
+@router.delete(
     "/comments/{comment_id}/vote",
     summary="Withdraw an upvote of a comment",
     dependencies=WRITE,
@@ -119,7 +119,7 @@ def unvote_comment(services: ServicesDep, user: UserDep, comment_id: CommentId) 
     return comment_vote_out(services.discussion.vote(user, comment_id, False))
 
 
-@api.post(
+@router.post(
     "/comments/{comment_id}/report",
     summary="Report a comment to the moderators",
     dependencies=WRITE,

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from papertide.discussion.notify import UnfollowLinks
 from papertide.errors import NotFound
+from papertide.library.lookup import canonical_id, find_paper
 from papertide.store.accounts.store import User
 from papertide.store.discussion.follows import FollowStore
 from papertide.store.papers.store import StoredPaper
@@ -22,14 +23,13 @@ from papertide.web.feeds.links import discussion_link
 from papertide.web.kit.auth import CsrfDep, OptionalUserDep, sign_in_url
 from papertide.web.kit.dependencies import Services, ServicesDep
 from papertide.web.kit.templating import templates
-from papertide.web.papers.lookup import canonical_id, find_paper
 
-pages = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 
 def follows_of(services: Services) -> FollowStore:
     """The follow rows of the app's database, on the app's clock."""
-    return FollowStore(services.accounts.engine, services.accounts.now)
+    return services.stores.follows
 
 
 def follow_section(services: Services, user: User | None, paper: StoredPaper) -> dict[str, Any]:
@@ -42,7 +42,7 @@ def _discussion_path(paper: StoredPaper) -> str:
     return f"{discussion_link(paper).page_url}#discussion"
 
 
-@pages.post("/paper/{paper_id:path}/follow", dependencies=[CsrfDep])
+@router.post("/paper/{paper_id:path}/follow", dependencies=[CsrfDep])
 def follow(
     services: ServicesDep, user: OptionalUserDep, paper_id: str, following: Annotated[bool, Form()] = True
 ) -> Response:
@@ -62,7 +62,7 @@ def _unfollow_target(services: Services, token: str) -> tuple[int, StoredPaper]:
     return user_pk, found[0]
 
 
-@pages.get("/unfollow/{token}")
+@router.get("/unfollow/{token}")
 def unfollow_page(request: Request, services: ServicesDep, token: str) -> Response:
     """The unfollow link opened in a browser: a button, so that a link scanner's GET changes nothing."""
     _user_pk, paper = _unfollow_target(services, token)
@@ -70,7 +70,7 @@ def unfollow_page(request: Request, services: ServicesDep, token: str) -> Respon
     return templates.TemplateResponse(request, "discussion_unfollow.html", context)
 
 
-@pages.post("/unfollow/{token}")
+@router.post("/unfollow/{token}")
 def unfollow(request: Request, services: ServicesDep, token: str) -> Response:
     """RFC 8058 one-click unsubscribe, and the page's button: no cookie, CSRF token or sign-in needed."""
     user_pk, paper = _unfollow_target(services, token)

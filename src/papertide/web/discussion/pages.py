@@ -16,15 +16,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from papertide.discussion import Order
 from papertide.discussion.threads import count, view
+from papertide.library.lookup import canonical_id, find_paper
 from papertide.store.accounts.store import User
 from papertide.store.db.schema import MAX_KEY
 from papertide.store.papers.store import StoredPaper
 from papertide.web.kit.auth import CsrfDep, OptionalUserDep, UserDep, local_path
 from papertide.web.kit.dependencies import Services, ServicesDep
 from papertide.web.kit.templating import templates
-from papertide.web.papers.lookup import canonical_id, find_paper
 
-pages = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 CommentId = Annotated[int, Path(ge=1, le=MAX_KEY)]
 TextField = Annotated[str, Form()]
@@ -58,7 +58,7 @@ def see_other(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
 
 
-@pages.get("/discussion/{paper_id:path}")
+@router.get("/discussion/{paper_id:path}")
 def discussion_fragment(request: Request, services: ServicesDep, user: OptionalUserDep, paper_id: str) -> Response:
     """The section alone, as the paper page embeds it: what the script swaps in after a change."""
     paper = find_paper(services.store, canonical_id(paper_id))
@@ -67,7 +67,7 @@ def discussion_fragment(request: Request, services: ServicesDep, user: OptionalU
     return templates.TemplateResponse(request, "_discussion.html", context, headers={"Cache-Control": "no-store"})
 
 
-@pages.post("/paper/{paper_id:path}/comments", dependencies=[CsrfDep])
+@router.post("/paper/{paper_id:path}/comments", dependencies=[CsrfDep])
 def post_comment(
     services: ServicesDep,
     user: UserDep,
@@ -80,19 +80,19 @@ def post_comment(
     return see_other(f"/paper/{quote(paper.paper_id)}#comment-{posted.pk}")
 
 
-@pages.post("/comments/{comment_id}/edit", dependencies=[CsrfDep])
+@router.post("/comments/{comment_id}/edit", dependencies=[CsrfDep])
 def edit_comment(services: ServicesDep, user: UserDep, comment_id: CommentId, body: TextField = "") -> Response:
     services.discussion.edit(user, comment_id, body)
     return see_other(comment_path(services, comment_id))
 
 
-@pages.post("/comments/{comment_id}/delete", dependencies=[CsrfDep])
+@router.post("/comments/{comment_id}/delete", dependencies=[CsrfDep])
 def delete_comment(services: ServicesDep, user: UserDep, comment_id: CommentId) -> Response:
     services.discussion.delete(user, comment_id)
     return see_other(comment_path(services, comment_id))
 
 
-@pages.post("/comments/{comment_id}/vote", dependencies=[CsrfDep])
+@router.post("/comments/{comment_id}/vote", dependencies=[CsrfDep])
 def vote_comment(
     services: ServicesDep, user: UserDep, comment_id: CommentId, voted: Annotated[bool, Form()] = True
 ) -> Response:
@@ -100,7 +100,7 @@ def vote_comment(
     return see_other(comment_path(services, comment_id))
 
 
-@pages.post("/comments/{comment_id}/report", dependencies=[CsrfDep])
+@router.post("/comments/{comment_id}/report", dependencies=[CsrfDep])
 def report_comment(services: ServicesDep, user: UserDep, comment_id: CommentId, reason: TextField = "") -> Response:
     services.discussion.report(user, comment_id, reason)
     return see_other(comment_path(services, comment_id))
@@ -109,7 +109,7 @@ def report_comment(services: ServicesDep, user: UserDep, comment_id: CommentId, 
 # -- moderation ----------------------------------------------------------------------------------
 
 
-@pages.get("/moderation")
+@router.get("/moderation")
 def moderation(request: Request, services: ServicesDep, user: OptionalUserDep) -> Response:
     """The reported comments, most reported first, with what a moderator may do about each; and the log."""
     discussion = services.discussion
@@ -136,7 +136,7 @@ def _back(next_: str | None, services: Services, comment_pk: int | None = None) 
     return see_other(local_path(next_, fallback))
 
 
-@pages.post("/moderation/comments/{comment_id}/hide", dependencies=[CsrfDep])
+@router.post("/moderation/comments/{comment_id}/hide", dependencies=[CsrfDep])
 def hide(
     services: ServicesDep, user: OptionalUserDep, comment_id: CommentId, note: TextField = "", next_: NextField = None
 ) -> Response:
@@ -144,13 +144,13 @@ def hide(
     return _back(next_, services, comment_id)
 
 
-@pages.post("/moderation/comments/{comment_id}/restore", dependencies=[CsrfDep])
+@router.post("/moderation/comments/{comment_id}/restore", dependencies=[CsrfDep])
 def restore(services: ServicesDep, user: OptionalUserDep, comment_id: CommentId, next_: NextField = None) -> Response:
     services.discussion.moderators.restore(user, comment_id)
     return _back(next_, services, comment_id)
 
 
-@pages.post("/moderation/comments/{comment_id}/dismiss", dependencies=[CsrfDep])
+@router.post("/moderation/comments/{comment_id}/dismiss", dependencies=[CsrfDep])
 def dismiss(
     services: ServicesDep, user: OptionalUserDep, comment_id: CommentId, note: TextField = "", next_: NextField = None
 ) -> Response:
@@ -158,7 +158,7 @@ def dismiss(
     return _back(next_, services)
 
 
-@pages.post("/moderation/accounts/{account_id}/suspend", dependencies=[CsrfDep])
+@router.post("/moderation/accounts/{account_id}/suspend", dependencies=[CsrfDep])
 def suspend(
     services: ServicesDep,
     user: OptionalUserDep,
@@ -170,7 +170,7 @@ def suspend(
     return _back(next_, services)
 
 
-@pages.post("/moderation/accounts/{account_id}/unsuspend", dependencies=[CsrfDep])
+@router.post("/moderation/accounts/{account_id}/unsuspend", dependencies=[CsrfDep])
 def unsuspend(
     services: ServicesDep,
     user: OptionalUserDep,

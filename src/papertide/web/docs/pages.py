@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from papertide.web.kit.problems import DOCUMENTED_ERRORS, VALIDATION_TYPE, problem_type
 from papertide.web.kit.templating import templates
 
-pages = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False)
 
 _METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -77,7 +77,7 @@ def error_kinds() -> list[ErrorKind]:
     return [*kinds, validation]
 
 
-@pages.get("/docs", response_class=HTMLResponse)
+@router.get("/docs", response_class=HTMLResponse)
 def api_reference(request: Request) -> Response:
     context = {"operations": operations(request.app.openapi()), "errors": error_kinds(), "version": request.app.version}
     return templates.TemplateResponse(request, "api_docs.html", context)

@@ -1,1 +1,5 @@
-"""RSS and Atom feeds of what the pages list."""
+"""RSS and Atom feeds of what the pages list, and of each paper's discussion."""
+
+from papertide.web.feeds import discussion, pages
+
+__all__ = ["discussion", "pages"]

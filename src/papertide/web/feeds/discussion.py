@@ -17,23 +17,22 @@ from feedgen.feed import FeedGenerator
 
 from papertide import __version__
 from papertide.discussion.threads import author_name
-from papertide.store.discussion.activity import DiscussionActivity
+from papertide.library.lookup import canonical_id, find_paper
 from papertide.store.discussion.comments import Comment
 from papertide.web.feeds.documents import FeedFormat, xml_text
 from papertide.web.feeds.links import FeedLink, discussion_link
 from papertide.web.feeds.pages import format_of
 from papertide.web.kit.conditional import conditional_response
 from papertide.web.kit.dependencies import ServicesDep
-from papertide.web.papers.lookup import canonical_id, find_paper
 
-pages = APIRouter(prefix="/feeds", include_in_schema=False)
+router = APIRouter(prefix="/feeds", include_in_schema=False)
 
 
-@pages.get("/paper/{paper_id:path}/discussion.{fmt}")
+@router.get("/paper/{paper_id:path}/discussion.{fmt}")
 def discussion(request: Request, services: ServicesDep, paper_id: str, fmt: str) -> Response:
     fmt_ = format_of(fmt)
     paper = find_paper(services.store, canonical_id(paper_id))
-    listed = DiscussionActivity(services.store.engine).latest(paper.pk, services.settings.feed_items)
+    listed = services.stores.discussion_activity.latest(paper.pk, services.settings.feed_items)
     link, base = discussion_link(paper), services.site.current()
     moments = [moment for c in listed for moment in (c.created_at, c.edited_at) if moment is not None]
     changed = max(moments, default=paper.modified_at).astimezone(UTC).replace(microsecond=0)

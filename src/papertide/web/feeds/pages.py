@@ -51,10 +51,10 @@ from papertide.web.kit.filters import to_paper_filter
 from papertide.web.kit.params import CategoryFiltersDep, ModeParam, QueryParam
 from papertide.web.trending.listing import WindowParam, trending_items
 
-pages = APIRouter(prefix="/feeds", include_in_schema=False)
+router = APIRouter(prefix="/feeds", include_in_schema=False)
 
 
-@pages.get("/new.{fmt}")
+@router.get("/new.{fmt}")
 def new_papers(request: Request, services: ServicesDep, filters: CategoryFiltersDep, fmt: str) -> Response:
     feed_format, settings = format_of(fmt), services.settings
     page = services.store.list_papers(to_paper_filter(filters), limit=settings.feed_items)
@@ -62,7 +62,7 @@ def new_papers(request: Request, services: ServicesDep, filters: CategoryFilters
     return _answer(request, services, new_papers_link(filters), feed_format, listed)
 
 
-@pages.get("/search.{fmt}")
+@router.get("/search.{fmt}")
 def search(
     request: Request,
     services: ServicesDep,
@@ -79,7 +79,7 @@ def search(
     return _answer(request, services, search_link(q, mode, filters), feed_format, listed)
 
 
-@pages.get("/author/{name:path}.{fmt}")
+@router.get("/author/{name:path}.{fmt}")
 def author(request: Request, services: ServicesDep, name: str, fmt: str) -> Response:
     """The papers an author page lists, newest first; 404 for a name without papers."""
     feed_format, settings = format_of(fmt), services.settings
@@ -90,7 +90,7 @@ def author(request: Request, services: ServicesDep, name: str, fmt: str) -> Resp
     return _answer(request, services, author_link(key, written), feed_format, listed)
 
 
-@pages.get("/trending.{fmt}")
+@router.get("/trending.{fmt}")
 def trending(
     request: Request, services: ServicesDep, filters: CategoryFiltersDep, fmt: str, window: WindowParam = Window.WEEK
 ) -> Response:
@@ -103,7 +103,7 @@ def trending(
     return _answer(request, services, link, feed_format, listed, changed_at=services.trending.as_of)
 
 
-@pages.get("/c/{public_id}.{fmt}")
+@router.get("/c/{public_id}.{fmt}")
 def collection(request: Request, services: ServicesDep, public_id: str, fmt: str) -> Response:
     feed_format, settings = format_of(fmt), services.settings
     page = services.library.collections.public_papers(public_id, limit=settings.feed_items)

@@ -21,6 +21,7 @@ from papertide.library import Library
 from papertide.mail import Mailer
 from papertide.search.engine import SearchEngine, SearchResponse
 from papertide.search.upkeep.follower import IndexFollower
+from papertide.store import Stores
 from papertide.store.accounts.store import AccountStore
 from papertide.store.papers.store import PaperStore
 from papertide.store.search_texts import SearchTextStore
@@ -35,8 +36,11 @@ INLINE_SEARCH_CHARS = 300
 
 @dataclass(frozen=True, slots=True)
 class Services:
+    """What request handlers use: the process's services (:mod:`papertide.services`) and the web's own."""
+
     settings: Settings
     store: PaperStore
+    stores: Stores  # every per-concern store of the database (store and accounts among them)
     engine: SearchEngine
     newest_days: NewestDays
     accounts: AccountStore
@@ -61,7 +65,7 @@ class Services:
         database server each read is a round trip that would hold up every request the loop
         serves, so it goes to a worker thread (paper pages on PostgreSQL: 110 req/s on the loop).
         """
-        if self.store.engine.dialect.name == "sqlite":
+        if self.store.backend == "sqlite":
             return work()
         return await run_in_threadpool(work)
 

@@ -19,9 +19,9 @@ from papertide.code_links import is_web_address
 from papertide.taxonomy import CATEGORIES, POPULAR, describe
 from papertide.text import short_authors, shown_authors, snippet
 from papertide.web.kit.auth import csrf_token, page_user, sign_in_url
+from papertide.web.kit.demo_note import demo_loaded_at
 from papertide.web.kit.shown import PAGE_AUTHORS
 from papertide.web.kit.viewer import viewer
-from papertide.web.papers.demo_note import demo_loaded_at
 
 TEMPLATES_DIR = Path(__file__).parents[1] / "templates"
 STATIC_DIR = Path(__file__).parents[1] / "static"

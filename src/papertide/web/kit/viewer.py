@@ -111,5 +111,5 @@ def viewer(request: Request) -> Viewer:
     state = request.scope.setdefault("state", {})
     if "viewer" not in state:
         services = request.app.state.services
-        state["viewer"] = Viewer(page_user(request), services.library, CommentStore(services.store.engine))
+        state["viewer"] = Viewer(page_user(request), services.library, services.stores.comments)
     return state["viewer"]

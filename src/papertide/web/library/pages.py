@@ -16,17 +16,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from papertide.errors import InvalidInput
 from papertide.library.collections import Order
+from papertide.library.lookup import canonical_id, find_paper
 from papertide.store.accounts.store import User
 from papertide.web.feeds.links import collection_link
 from papertide.web.kit.auth import CsrfDep, OptionalUserDep, UserDep, local_path, sign_in_url, verify_csrf
 from papertide.web.kit.dependencies import Services, ServicesDep
 from papertide.web.kit.params import CursorParam
 from papertide.web.kit.templating import templates
+from papertide.web.library import for_you, transfer
 from papertide.web.library.pending import Action, PendingAction, remember
-from papertide.web.library.schemas import collection_detail, collection_summary
-from papertide.web.papers.lookup import canonical_id, find_paper
+from papertide.web.library.schemas import collection_detail, collection_summary, for_you_item, import_result
+from papertide.web.library.uploads import UploadDep
 
-pages = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 BackField = Annotated[str | None, Form(alias="next", description="The page to return to (a local path).")]
 OrderParam = Annotated[Order, Query(description="`newest` or `oldest` saved first.")]
@@ -42,6 +44,35 @@ def collection_path(public_id: str) -> str:
 
 def see_other(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
+
+
+# -- exports and imports (exports declared before /c/{public_id}, which would take "x.bib" for an id) --
+
+
+@router.get("/c/{public_id}.bib")
+def export_bibtex(services: ServicesDep, user: OptionalUserDep, public_id: str) -> Response:
+    """The whole collection as BibTeX, for a public collection or the owner's own."""
+    return transfer.bibtex_download(services, user, public_id)
+
+
+@router.get("/c/{public_id}.json")
+def export_json(services: ServicesDep, user: OptionalUserDep, public_id: str) -> Response:
+    collections = services.library.collections
+    everything = collections.all_papers(collections.visible(user, public_id))
+    body = collection_detail(everything, services.site.current()).model_dump_json(indent=2)
+    return transfer.download(body, "application/json", transfer.file_name(everything.collection.name, "json"))
+
+
+@router.post("/library/import", response_class=HTMLResponse, dependencies=transfer.UPLOAD_ROUTE)
+def import_page(request: Request, services: ServicesDep, user: UserDep, upload: UploadDep) -> Response:
+    """Import from the library page's form; the answer lists what matched and what did not."""
+    try:
+        report = transfer.run_import(services, user, upload.filename, upload.data, upload.fields.get("collection", ""))
+    except InvalidInput as exc:  # a malformed or oversized file: said on the page, nothing imported
+        context = {"error": exc.message, "filename": upload.filename}
+        return templates.TemplateResponse(request, "import_result.html", context, status_code=exc.status_code)
+    context = {"result": import_result(report, services.site.current()), "filename": upload.filename}
+    return templates.TemplateResponse(request, "import_result.html", context)
 
 
 # -- the buttons on every paper ------------------------------------------------------------------
@@ -70,7 +101,7 @@ def ask_to_sign_in(request: Request, services: Services, paper_id: str, pending:
     return response
 
 
-@pages.post("/paper/{paper_id:path}/vote")
+@router.post("/paper/{paper_id:path}/vote")
 def vote(
     request: Request,
     services: ServicesDep,
@@ -80,15 +111,15 @@ def vote(
     back: BackField = None,
 ) -> Response:
     """Set the reader's vote to ``voted``."""
-    paper = find_paper(services.store, canonical_id(paper_id))
     if user is None:
+        paper = find_paper(services.store, canonical_id(paper_id))
         wanted = PendingAction(Action.VOTE, paper.paper_id) if voted else None
         return ask_to_sign_in(request, services, paper.paper_id, wanted)
-    services.library.votes.set(user, paper, voted)
-    return see_other(local_path(back, paper_path(paper.paper_id)))
+    state = services.library.votes.cast(user, canonical_id(paper_id), voted)
+    return see_other(local_path(back, paper_path(state.paper_id)))
 
 
-@pages.post("/paper/{paper_id:path}/save")
+@router.post("/paper/{paper_id:path}/save")
 def save(
     request: Request,
     services: ServicesDep,
@@ -125,7 +156,7 @@ def save(
 # -- my library ----------------------------------------------------------------------------------
 
 
-@pages.get("/library")
+@router.get("/library")
 def library(
     request: Request,
     services: ServicesDep,
@@ -138,7 +169,7 @@ def library(
     return templates.TemplateResponse(request, "library.html", context)
 
 
-@pages.post("/library/new", dependencies=[CsrfDep])
+@router.post("/library/new", dependencies=[CsrfDep])
 def create_collection(
     services: ServicesDep,
     user: UserDep,
@@ -149,7 +180,7 @@ def create_collection(
     return see_other(collection_path(created.public_id))
 
 
-@pages.get("/library/{public_id}")
+@router.get("/library/{public_id}")
 def my_collection(
     request: Request,
     services: ServicesDep,
@@ -168,7 +199,7 @@ def my_collection(
     return templates.TemplateResponse(request, "collection.html", context)
 
 
-@pages.post("/library/{public_id}/rename", dependencies=[CsrfDep])
+@router.post("/library/{public_id}/rename", dependencies=[CsrfDep])
 def rename_collection(
     services: ServicesDep, user: UserDep, public_id: str, name: Annotated[str, Form(max_length=500)]
 ) -> Response:
@@ -176,19 +207,19 @@ def rename_collection(
     return see_other(collection_path(public_id))
 
 
-@pages.post("/library/{public_id}/visibility", dependencies=[CsrfDep])
+@router.post("/library/{public_id}/visibility", dependencies=[CsrfDep])
 def set_visibility(services: ServicesDep, user: UserDep, public_id: str, public: Annotated[bool, Form()]) -> Response:
     services.library.collections.update(user, public_id, public=public)
     return see_other(collection_path(public_id))
 
 
-@pages.post("/library/{public_id}/delete", dependencies=[CsrfDep])
+@router.post("/library/{public_id}/delete", dependencies=[CsrfDep])
 def delete_collection(services: ServicesDep, user: UserDep, public_id: str) -> Response:
     services.library.collections.delete(user, public_id)
     return see_other("/library")
 
 
-@pages.post("/library/{public_id}/note", dependencies=[CsrfDep])
+@router.post("/library/{public_id}/note", dependencies=[CsrfDep])
 def edit_note(
     services: ServicesDep,
     user: UserDep,
@@ -202,7 +233,7 @@ def edit_note(
     return see_other(local_path(back, collection_path(public_id)))
 
 
-@pages.post("/library/{public_id}/remove", dependencies=[CsrfDep])
+@router.post("/library/{public_id}/remove", dependencies=[CsrfDep])
 def remove_paper(
     services: ServicesDep, user: UserDep, public_id: str, paper: Annotated[str, Form()], back: BackField = None
 ) -> Response:
@@ -214,7 +245,7 @@ def remove_paper(
 # -- public collections --------------------------------------------------------------------------
 
 
-@pages.get("/c/{public_id}")
+@router.get("/c/{public_id}")
 def public_collection(
     request: Request,
     services: ServicesDep,
@@ -234,3 +265,22 @@ def public_collection(
         "feed": collection_link(page.collection),
     }
     return templates.TemplateResponse(request, "collection.html", context)
+
+
+# -- for you -----------------------------------------------------------------------------------------
+
+
+@router.get("/for-you", response_class=HTMLResponse)
+def for_you_page(
+    request: Request, services: ServicesDep, user: UserDep, window: for_you.WindowParam = None
+) -> Response:
+    answer = for_you.recommend(services, user, window, for_you.PAGE_SIZE)
+    context = {
+        "items": [for_you_item(recommendation) for recommendation in answer.found.recommendations],
+        "liked": answer.found.liked,
+        "window": answer.window,
+        "windows": list(for_you.ForYouWindow),
+        "since": answer.since,
+        "fallback_from": answer.fallback_from,
+    }
+    return templates.TemplateResponse(request, "for_you.html", context)

@@ -27,6 +27,7 @@ from fastapi import Request, Response
 from papertide.accounts.rate_limits import HOUR, Limit
 from papertide.accounts.tokens import new_token
 from papertide.errors import NotFound, TooManyRequests
+from papertide.library.lookup import find_paper
 from papertide.store.accounts.store import User
 from papertide.web.kit.auth import CSRF_COOKIE
 from papertide.web.kit.dependencies import Services
@@ -107,12 +108,10 @@ def finish(request: Request, response: Response, services: Services, user: User)
         log.info("a pending %s was refused: it was done already", pending.action)
         return None
     try:
-        paper = services.store.get(pending.paper_id)
-        if paper is None:
-            raise NotFound(f"no paper {pending.paper_id!r}")
         if pending.action is Action.VOTE:
-            services.library.votes.set(user, paper, True)
+            services.library.votes.cast(user, pending.paper_id, True)
         else:
+            paper = find_paper(services.store, pending.paper_id)
             services.library.collections.save(user, paper, pending.collection or None)
     except NotFound as exc:  # the paper went, or the collection is not this reader's
         log.info("a pending %s was not done: %s", pending.action, exc.message)

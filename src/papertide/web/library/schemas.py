@@ -203,3 +203,7 @@ def for_you_item(recommendation: Recommendation) -> ForYouItem:
         reason=recommendation.reason,
         because=Because(id=because.paper_id, title=because.title, saved=recommendation.saved),
     )
+
+
+# Saves may name the reader's default collection so, before it exists (the first save creates it).
+DEFAULT_ALIAS = "default"

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from papertide.library.lookup import canonical_id, find_paper
 from papertide.web.kit.dependencies import Services, ServicesDep
 from papertide.web.kit.filters import to_paper_filter
 from papertide.web.kit.params import (
@@ -33,13 +34,12 @@ from papertide.web.kit.schemas import (
     search_hit,
     search_results,
 )
-from papertide.web.papers.lookup import canonical_id, find_paper
 from papertide.web.server.body_limit import bounded_body_route
 
-api = APIRouter(prefix="/api/v1", responses=problem_responses(400, 422, 503))
+router = APIRouter(prefix="/api/v1", responses=problem_responses(400, 422, 503))
 
 
-@api.get("/papers", tags=["papers"], summary="List papers, newest first")
+@router.get("/papers", tags=["papers"], summary="List papers, newest first")
 def list_papers(
     services: ServicesDep,
     filters: ListingFiltersDep,
@@ -51,7 +51,7 @@ def list_papers(
 
 
 # Declared before /papers/{paper_id:path}, whose path pattern would otherwise swallow "/similar".
-@api.get(
+@router.get(
     "/papers/{paper_id:path}/similar",
     tags=["search"],
     summary="Papers similar in meaning",
@@ -70,13 +70,13 @@ async def similar_papers(
     return await services.lookup(lookup)
 
 
-@api.get("/papers/{paper_id:path}", tags=["papers"], summary="One paper", responses=problem_responses(404))
+@router.get("/papers/{paper_id:path}", tags=["papers"], summary="One paper", responses=problem_responses(404))
 async def get_paper(services: ServicesDep, paper_id: str) -> PaperDetail:
     """`paper_id` may carry a version or an `arXiv:` prefix; the answer is the latest version stored."""
     return await services.lookup(lambda: paper_detail(find_paper(services.store, canonical_id(paper_id))))
 
 
-@api.get("/search", tags=["search"], summary="Search papers")
+@router.get("/search", tags=["search"], summary="Search papers")
 async def search(services: ServicesDep, params: Annotated[SearchRequest, Query()]) -> SearchResults:
     """The filters narrow what the query's own `cat:` and `year:` terms select; both must hold.
 
@@ -94,7 +94,7 @@ async def search_by_body(services: ServicesDep, params: SearchBody) -> SearchRes
     return await _search(services, params)
 
 
-api.add_api_route(
+router.add_api_route(
     "/search",
     search_by_body,
     methods=["POST"],
@@ -119,6 +119,6 @@ async def _search(services: Services, params: SearchRequest) -> SearchResults:
     return search_results(text, params.sort, params.limit, params.offset, response, related=params.pasted)
 
 
-@api.get("/stats", tags=["library"], summary="What the library holds")
+@router.get("/stats", tags=["library"], summary="What the library holds")
 def stats(services: ServicesDep) -> Stats:
     return Stats(**services.store.stats())

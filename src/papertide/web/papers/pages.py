@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from papertide.discussion import Order
 from papertide.errors import QueryError
+from papertide.library.lookup import canonical_id, find_paper
 from papertide.search.query import Filters
 from papertide.store.papers.store import StoredPaper
 from papertide.trending import Trending, TrendingItem
@@ -26,16 +27,15 @@ from papertide.web.kit.params import CategoryFiltersDep, CursorParam
 from papertide.web.kit.schemas import paper_detail, paper_summary, search_hit, trending_paper
 from papertide.web.kit.templating import STATIC_DIR, templates
 from papertide.web.kit.windows import Window
-from papertide.web.papers.lookup import canonical_id, find_paper
 
 PAGE_SIZE = 20
 SIMILAR_COUNT = 5
 SECTION_COUNT = 5  # papers in "Trending" and "From the same authors"
 
-pages = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 
-@pages.get("/new")
+@router.get("/new")
 def new_papers(
     request: Request,
     services: ServicesDep,
@@ -67,7 +67,7 @@ def new_papers(
 # async, like the API's paper lookups: a paper page is a few indexed reads and one narrow vector
 # walk, run by Services.lookup (on the event loop over SQLite). Searches (~10 ms, mostly outside the
 # GIL) and listings stay on threads.
-@pages.get("/paper/{paper_id:path}")
+@router.get("/paper/{paper_id:path}")
 async def paper(request: Request, services: ServicesDep, paper_id: str, comments: Order = Order.BEST) -> Response:
     wanted = canonical_id(paper_id)
     if wanted != paper_id:  # versioned or pasted ids get one address, which caches and bookmarks well
@@ -106,7 +106,7 @@ def _trending_beside(trending: Trending, stored: StoredPaper) -> list[TrendingIt
     return [item for item in items if item.paper.pk != stored.pk][:SECTION_COUNT]
 
 
-@pages.get("/favicon.ico")
+@router.get("/favicon.ico")
 async def favicon() -> Response:
     """The site's icon where browsers look for it by default: on documents without an icon link (a feed)."""
     return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")

@@ -1,1 +1,5 @@
 """The search page."""
+
+from papertide.web.search import pages
+
+__all__ = ["pages"]

@@ -55,10 +55,10 @@ INLINE_TEXT_BYTES = 2_000
 MODES = {"hybrid": "Hybrid", "lexical": "Keywords", "semantic": "Meaning"}
 SORTS = {"relevance": "Relevance", "newest": "Newest"}
 
-pages = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 
-@pages.get("/search")
+@router.get("/search")
 async def search(
     request: Request,
     services: ServicesDep,
@@ -128,7 +128,7 @@ async def search_form(request: Request, services: ServicesDep) -> Response:
     return RedirectResponse(f"/search?{urlencode(params)}" if params else "/search", status_code=303)
 
 
-pages.add_api_route(
+router.add_api_route(
     "/search",
     search_form,
     methods=["POST"],

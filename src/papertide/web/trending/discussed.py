@@ -1,4 +1,4 @@
-"""The most discussed papers of the week: a tab beside Trending and New, and ``/api/v1/discussed``.
+"""The most discussed papers of the week: a tab beside Trending and New (``/api/v1/discussed`` in trending/api.py).
 
 Counted from the comments everyone can read that were written in the last seven days (deleted and
 hidden ones never count), most first; one index range of shown comments, then the listed papers by key.
@@ -9,25 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated
 from weakref import WeakKeyDictionary
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, Field
-from sqlalchemy import Engine
 
 from papertide.store.discussion.activity import Discussed, DiscussionActivity
 from papertide.web.kit.dependencies import Services, ServicesDep
-from papertide.web.kit.problems import problem_responses
 from papertide.web.kit.schemas import PaperSummary, paper_summary
 from papertide.web.kit.templating import templates
 
 WEEK = timedelta(days=7)
 PAGE_SIZE = 30
 
-pages = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
-api = APIRouter(prefix="/api/v1", responses=problem_responses(422, 503))
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,47 +35,26 @@ class DiscussedPaper:
         return f"{self.comments} comment{'s' if self.comments != 1 else ''} this week"
 
 
-# The week's count per (engine, minute, limit): the tab and the API answer from it for the rest of the minute,
+# The week's count per (store, minute, limit): the tab and the API answer from it for the rest of the minute,
 # and a new minute counts again. Counting reads a week of comment index entries (tens of thousands at 1M).
-_counted: WeakKeyDictionary[Engine, dict[tuple[datetime, int], list[Discussed]]] = WeakKeyDictionary()
+_counted: WeakKeyDictionary[DiscussionActivity, dict[tuple[datetime, int], list[Discussed]]] = WeakKeyDictionary()
 
 
 def most_discussed(services: Services, limit: int) -> tuple[datetime, list[DiscussedPaper]]:
     """Since when comments count (to the minute), and the papers with most of them since, most first."""
     since = (services.accounts.now() - WEEK).replace(second=0, microsecond=0)
-    engine = services.store.engine
-    cached = _counted.setdefault(engine, {})
+    activity = services.stores.discussion_activity
+    cached = _counted.setdefault(activity, {})
     if (since, limit) not in cached:
         if len(cached) > 16:
             cached.clear()
-        cached[since, limit] = DiscussionActivity(engine).most_discussed(since, limit)
+        cached[since, limit] = activity.most_discussed(since, limit)
     counted = cached[since, limit]
     found = {stored.pk: stored for stored in services.store.get_many([c.paper_pk for c in counted])}
     return since, [DiscussedPaper(paper_summary(found[c.paper_pk]), c.comments) for c in counted if c.paper_pk in found]
 
 
-@pages.get("/discussed")
+@router.get("/discussed")
 def discussed_page(request: Request, services: ServicesDep) -> Response:
     since, items = most_discussed(services, PAGE_SIZE)
     return templates.TemplateResponse(request, "discussed.html", {"items": items, "since": since})
-
-
-class DiscussedOut(BaseModel):
-    paper: PaperSummary
-    comments: int = Field(description="Comments written on it in the last seven days (neither deleted nor hidden).")
-
-
-class DiscussedList(BaseModel):
-    """The papers most discussed this week, most comments first."""
-
-    since: datetime = Field(description="Comments written since this moment count (seven days ago).")
-    papers: list[DiscussedOut]
-
-
-@api.get("/discussed", tags=["papers"], summary="Most discussed papers this week")
-def discussed(
-    services: ServicesDep, limit: Annotated[int, Query(ge=1, le=100, description="How many papers.")] = 20
-) -> DiscussedList:
-    """Papers by the number of comments written on them in the last seven days, most first."""
-    since, items = most_discussed(services, limit)
-    return DiscussedList(since=since, papers=[DiscussedOut(paper=i.paper, comments=i.comments) for i in items])

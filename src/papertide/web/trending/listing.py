@@ -1,4 +1,5 @@
-"""What the trending page, its API and its feed all show: one window parameter and one service call."""
+"""The trending list as the home page, the API and the feed ask for it (one module, so that each imports it
+without the others)."""
 
 from __future__ import annotations
 

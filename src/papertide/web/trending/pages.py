@@ -1,4 +1,4 @@
-"""The home page: trending papers, translating a request into one service call.
+"""Trending: the home page; ``/api/v1/trending`` (trending/api.py) and the feed make the same service call.
 
 Viewing it starts a background refresh when the stored attention is older than ``trending_refresh_s``
 (a worker may keep it fresh instead); the answer never waits for it.
@@ -20,10 +20,10 @@ from papertide.web.trending.listing import WindowParam, trending_items
 
 PAGE_SIZE = 30
 
-pages = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 
-@pages.get("/")
+@router.get("/")
 def home(
     request: Request, services: ServicesDep, filters: CategoryFiltersDep, window: WindowParam = Window.WEEK
 ) -> Response:

@@ -11,8 +11,6 @@ from datetime import datetime
 
 from fastapi import Request
 
-from papertide.store.demo_activity import DemoActivityStore
-
 TTL_S = 60.0  # a re-run of `papertide demo` shows on the pages within a minute
 
 
@@ -26,6 +24,6 @@ def demo_loaded_at(request: Request) -> datetime | None:
     cached = getattr(state, "demo_loaded_at", None)
     if cached and cached[0] > now:
         return cached[1]
-    loaded = DemoActivityStore(state.services.store.engine).loaded_at()
+    loaded = state.services.stores.demo_activity.loaded_at()
     state.demo_loaded_at = (now + TTL_S, loaded)  # a race only reads the row twice
     return loaded

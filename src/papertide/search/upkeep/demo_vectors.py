@@ -1,11 +1,12 @@
 """The demo papers' vectors, shipped so a fresh demo is searchable in seconds instead of a minute of embedding.
 
-``vectors.npz`` holds one float16 vector per demo paper (made by the shipped model from the text
-papertide embeds, see :func:`papertide.search.upkeep.embedding_job.paper_text`) and that text's digest;
-``vectors.json`` names the model, its version and the model file's sha256. At indexing time
-:func:`with_demo_vectors` answers a text from the file only when the model is the one named there
-and the text's digest is the one stored with the vector: any other model, or a paper whose text
-changed, is embedded as usual. scripts/build_demo_vectors.py writes both files.
+``vectors.npz`` (beside the demo corpus, in ``ingest/demo/``) holds one float16 vector per demo
+paper (made by the shipped model from the text papertide embeds, see
+:func:`papertide.search.upkeep.embedding_job.paper_text`) and that text's digest; ``vectors.json``
+names the model, its version and the model file's sha256. At indexing time :func:`with_demo_vectors`
+answers a text from the file only when the model is the one named there and the text's digest is
+the one stored with the vector: any other model, or a paper whose text changed, is embedded as
+usual. scripts/build_demo_vectors.py writes both files.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ from papertide.search.upkeep.embedding_job import model_key, text_digest
 
 log = logging.getLogger(__name__)
 
-VECTORS_FILE = Path(__file__).with_name("vectors.npz")
-MANIFEST_FILE = Path(__file__).with_name("vectors.json")
+# Beside the demo corpus they were made from (the module is search's: it is the embedding job's embedder).
+DEMO_DIR = Path(__file__).parents[2] / "ingest" / "demo"
+VECTORS_FILE = DEMO_DIR / "vectors.npz"
+MANIFEST_FILE = DEMO_DIR / "vectors.json"
 
 
 @dataclass(frozen=True, slots=True)
