@@ -14,8 +14,8 @@ from papertide.ingest.sources.http import HttpClient
 from papertide.ingest.sources.kaggle import KaggleSource
 from papertide.model import Paper
 from papertide.search.upkeep.update import update_indexes
+from papertide.services import Services
 from papertide.store import open_store
-from papertide.trending import Trending
 from tests.sources.replay import FIXTURES, RecordedServer, Reply, fixture_bytes
 from tests.web.corpus import load_papers
 from tests.web.voting import add_voter, vote
@@ -52,7 +52,7 @@ def build_library(data_dir: Path, database_url: str) -> Settings:
         for paper_id, count in VOTES.items():
             for voter in voters[:count]:
                 vote(store, voter, paper_id)
-        Trending.from_settings(settings, store).refresh()
+        Services(settings, store).trending.refresh()
     finally:
         store.engine.dispose()
     return settings

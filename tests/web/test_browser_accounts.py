@@ -33,7 +33,7 @@ def test_sign_in_with_the_mailed_link_make_a_token_and_sign_out(browser, site: S
     tab = new_tab(browser, site.url, viewport=DESKTOP)
     try:
         page = tab.open("/paper/0704.0506")
-        page.get_by_role("link", name="Sign in").click()
+        page.get_by_role("navigation", name="Site").get_by_role("link", name="Sign in").click()
         page.wait_for_url(lambda url: "/signin?next=" in url and url.endswith("0704.0506"))
         tab.screenshot("signin-light")
         page.get_by_label("Email address").fill("browser.reader@example.org")
@@ -65,7 +65,7 @@ def test_sign_in_with_the_mailed_link_make_a_token_and_sign_out(browser, site: S
 
         page.get_by_role("button", name="Sign out", exact=True).click()
         page.wait_for_url(site.url + "/")
-        assert page.get_by_role("link", name="Sign in").is_visible()
+        assert page.get_by_role("navigation", name="Site").get_by_role("link", name="Sign in").is_visible()
         assert not [c for c in page.context.cookies() if c["name"] == SESSION_COOKIE]
         page = tab.open("/account")
         assert "/signin?next=%2Faccount" in page.url
@@ -117,7 +117,7 @@ def test_deleting_the_account_in_the_browser(browser, site: Site) -> None:
         page.get_by_role("button", name="Delete my account").click()
         page.wait_for_load_state()
         assert page.locator("h1").inner_text() == "Your account has been deleted"
-        assert page.get_by_role("link", name="Sign in").is_visible()
+        assert page.get_by_role("navigation", name="Site").get_by_role("link", name="Sign in").is_visible()
         tab.screenshot("account-deleted-light")
         assert services.accounts.user_by_email("leaving@example.org") is None
     finally:
