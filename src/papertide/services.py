@@ -12,7 +12,6 @@ needs only some of them and opening the indexes or ranking trending costs time.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -68,14 +67,10 @@ class Services:
 
     @cached_property
     def trending(self) -> Trending:
-        from papertide.trending import ScoreParams, Trending
+        from papertide.trending import Trending
 
-        return Trending(
-            self.papers,
-            self.stores.trending,
-            ScoreParams.from_settings(self.settings),
-            refresh_after=timedelta(seconds=self.settings.trending_refresh_s),
-            background_catch_up=self._background_catch_up,
+        return Trending.from_settings(
+            self.settings, self.papers, self.stores.trending, background_catch_up=self._background_catch_up
         )
 
     @cached_property

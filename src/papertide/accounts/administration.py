@@ -84,7 +84,7 @@ class Administration:
         stores = self._stores
         papers = stores.papers
         return Overview(
-            papers=papers.count(),
+            papers=stores.instance.paper_count(),  # counted once per process, then only what was added
             change_seq=papers.max_change_seq(),
             last_ingest=papers.checkpoint_times(),
             jobs=stores.jobs.jobs(),
