@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Connection, String, and_, bindparam, delete, func, insert, select, type_coerce, update
 
@@ -103,10 +103,7 @@ _THREAD_COLUMNS = [
 
 def _stamp(value: str | datetime | None) -> datetime | None:
     """A time read raw: SQLite's naive UTC text, or PostgreSQL's aware datetime."""
-    if value is None:
-        return None
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
 def _thread_comment(row) -> Comment:
