@@ -66,7 +66,10 @@ class Discussion:
 
     def thread(self, paper_pk: int, user: User | None, order: Order = Order.BEST) -> list[CommentView]:
         """The paper's discussion as ``user`` (or a visitor) sees it."""
-        comments = self.comments.thread(paper_pk)
+        return self.arrange(self.comments.thread(paper_pk), user, order)
+
+    def arrange(self, comments: list[Comment], user: User | None, order: Order = Order.BEST) -> list[CommentView]:
+        """A paper's comments as read (``CommentStore.thread``) arranged as ``user`` (or a visitor) sees them."""
         return build(comments, self.viewer(user, [c.pk for c in comments]), order)
 
     def one(self, comment_pk: int, user: User | None) -> CommentView:

@@ -8,18 +8,21 @@ page and its forms answer 404 to anyone who does not moderate.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
+from weakref import WeakKeyDictionary
 
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 
-from papertide.discussion import Order
+from papertide.discussion import Discussion, Order
 from papertide.discussion.threads import count, view
 from papertide.library.lookup import canonical_id, find_paper
 from papertide.store.accounts.store import User
 from papertide.store.db.schema import MAX_KEY
 from papertide.store.papers.store import StoredPaper
+from papertide.web.discussion.rendered import RenderedCache
 from papertide.web.kit.auth import CsrfDep, OptionalUserDep, UserDep, local_path
 from papertide.web.kit.dependencies import Services, ServicesDep
 from papertide.web.kit.templating import templates
@@ -31,18 +34,37 @@ TextField = Annotated[str, Form()]
 NextField = Annotated[str | None, Form(alias="next")]
 
 
-def section(services: Services, user: User | None, paper: StoredPaper, order: Order = Order.BEST) -> dict[str, Any]:
-    """What the paper page's discussion section shows to ``user`` (the template is _discussion.html)."""
-    thread = services.discussion.thread(paper.pk, user, order)
-    return {
-        "paper_id": paper.paper_id,
-        "comments": thread,
-        "count": count(thread),
-        "order": order,
-        "orders": list(Order),
-        "moderator": services.discussion.roles.moderates(user),
-        "max_chars": services.discussion.max_chars,
-    }
+# Visitors' discussions, rendered once per state of each (web/discussion/rendered.py): the busiest kept.
+VISITOR_SECTIONS = 128
+_for_visitors: WeakKeyDictionary[Discussion, RenderedCache] = WeakKeyDictionary()
+
+
+def section(
+    request: Request, services: Services, user: User | None, paper: StoredPaper, order: Order = Order.BEST
+) -> Markup:
+    """The paper page's discussion section as ``user`` sees it (_discussion.html). A visitor's is kept by
+    the paper, the order and the comments as just read, so any post, edit, vote or moderation shows at once."""
+    discussion = services.discussion
+    comments = discussion.comments.thread(paper.pk)
+
+    def render() -> Markup:
+        thread = discussion.arrange(comments, user, order)
+        context = {
+            "paper_id": paper.paper_id,
+            "reader": user,
+            "comments": thread,
+            "count": count(thread),
+            "order": order,
+            "orders": list(Order),
+            "moderator": discussion.roles.moderates(user),
+            "max_chars": discussion.max_chars,
+        }
+        return Markup(templates.get_template("_discussion.html").render(request=request, discussion=context))
+
+    if user is not None:
+        return render()
+    cache = _for_visitors.setdefault(discussion, RenderedCache(VISITOR_SECTIONS))
+    return cache.get((paper.paper_id, order, tuple(comments)), render)
 
 
 def comment_path(services: Services, comment_pk: int) -> str:
@@ -63,8 +85,7 @@ def discussion_fragment(request: Request, services: ServicesDep, user: OptionalU
     """The section alone, as the paper page embeds it: what the script swaps in after a change."""
     paper = find_paper(services.store, canonical_id(paper_id))
     order = Order.NEWEST if request.query_params.get("comments") == Order.NEWEST else Order.BEST
-    context = {"discussion": section(services, user, paper, order)}
-    return templates.TemplateResponse(request, "_discussion.html", context, headers={"Cache-Control": "no-store"})
+    return HTMLResponse(section(request, services, user, paper, order), headers={"Cache-Control": "no-store"})
 
 
 @router.post("/paper/{paper_id:path}/comments", dependencies=[CsrfDep])

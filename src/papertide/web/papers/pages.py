@@ -79,7 +79,7 @@ async def paper(request: Request, services: ServicesDep, paper_id: str, comments
         similar = [search_hit(hit) for hit in services.engine.similar_to(stored, limit=SIMILAR_COUNT)]
         by_authors = [search_hit(hit) for hit in services.engine.by_same_authors(stored, limit=SECTION_COUNT)]
         trending = [trending_paper(item) for item in _trending_beside(services.trending, stored)]
-        discussion = discussion_section(services, user, stored, comments)
+        discussion = discussion_section(request, services, user, stored, comments)
         return {
             "paper": paper_detail(stored),
             "similar": similar,

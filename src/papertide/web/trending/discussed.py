@@ -2,7 +2,8 @@
 
 Counted from the comments everyone can read that were written in the last seven days (deleted and
 hidden ones never count), most first; one index range of shown comments, then the listed papers by key.
-The count is kept for the rest of the minute it was made in (a comment shows in the tab within a minute).
+The count is kept for the rest of the minute it was made in (a comment shows in the tab within a minute);
+the cards a visitor sees are rendered once for as long as nothing on them changes.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ from weakref import WeakKeyDictionary
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 
 from papertide.store.discussion.activity import Discussed, DiscussionActivity
+from papertide.web.discussion.rendered import RenderedCache
 from papertide.web.kit.dependencies import Services, ServicesDep
 from papertide.web.kit.schemas import PaperSummary, paper_summary
 from papertide.web.kit.templating import templates
+from papertide.web.kit.viewer import viewer
 
 WEEK = timedelta(days=7)
 PAGE_SIZE = 30
@@ -57,4 +61,24 @@ def most_discussed(services: Services, limit: int) -> tuple[datetime, list[Discu
 @router.get("/discussed")
 def discussed_page(request: Request, services: ServicesDep) -> Response:
     since, items = most_discussed(services, PAGE_SIZE)
-    return templates.TemplateResponse(request, "discussed.html", {"items": items, "since": since})
+    return templates.TemplateResponse(request, "discussed.html", {"cards": _cards(request, items), "since": since})
+
+
+# Visitors' card lists by everything the cards show (web/discussion/rendered.py): 30 cards are most of the
+# tab's time, and each minute's list is the same for every visitor until a paper or a count changes.
+_visitor_cards = RenderedCache(16)
+
+
+def _cards(request: Request, items: list[DiscussedPaper]) -> Markup:
+    """The cards (_discussed_cards.html) as this reader sees them; a visitor's kept by their papers as
+    summarised and counted just now, so a vote, an edit or a comment anywhere on them shows at once."""
+
+    def render() -> Markup:
+        return Markup(templates.get_template("_discussed_cards.html").render(request=request, items=items))
+
+    reader = viewer(request)
+    if reader.user is not None:
+        return render()
+    reader.prefetch(item.paper for item in items)
+    key = tuple((item.paper.model_dump_json(), item.comments, reader.comments(item.paper)) for item in items)
+    return _visitor_cards.get(key, render)
