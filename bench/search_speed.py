@@ -106,7 +106,8 @@ def build(name: str, base_size: int, *, rebuild_vectors: bool = False) -> tuple[
     """The cached data directory of corpus ``name`` (built now if missing) and facts about its build;
     ``base_size`` is how many corpus papers have a title.
     """
-    settings = Settings(data_dir=CACHE / f"search-{name}")
+    # No query embeddings kept: the timed passes repeat their queries, and every search must embed its own.
+    settings = Settings(data_dir=CACHE / f"search-{name}", query_embedding_cache=0)
     facts_path = settings.data_dir / "build.json"
     if facts_path.exists():
         facts = json.loads(facts_path.read_text())

@@ -79,6 +79,13 @@ class Settings(BaseSettings):
         "memory, so that the processes of one node share them (0.77 GB at 1M papers); `papertide serve --workers` "
         "above 1 turns it on. Measured at 2.7M papers: filtered semantic searches' p99 ~8 ms slower, p50 the same.",
     )
+    query_embedding_cache: int = Field(
+        default=1024,
+        ge=0,
+        le=1_000_000,
+        description="Query embeddings kept per search process (1.5 KB each with the shipped model; 0 keeps none): the "
+        "next page of a search, the same words from many users and scheduled feeds and alerts skip the model.",
+    )
     search_on_event_loop: bool = Field(
         default=False,
         description="Run a typed query's search on the web process's event loop over SQLite, not on a worker thread. "

@@ -22,6 +22,7 @@ from papertide.search.engine import SearchEngine, SearchResponse
 from papertide.search.lexical.index import LexicalIndex
 from papertide.search.query import Filters, parse_query
 from papertide.search.semantic.index import VectorIndex, vectors_dir
+from papertide.search.semantic.query_cache import QueryEmbeddingCache
 from papertide.search.upkeep.embedding_job import index_vectors
 from papertide.store import PaperStore
 from tests.search.test_lexical import PAPERS
@@ -423,6 +424,7 @@ class RecordingEmbedder:
 
 
 def test_a_hybrid_search_embeds_its_query_beside_the_lexical_leg(engine: SearchEngine) -> None:
+    engine.query_embeddings = QueryEmbeddingCache(0)  # the same query embedded each time (issue 27 keeps them)
     serial = engine.search("legged robot terrain", mode="hybrid")
     engine.embedder = recording = RecordingEmbedder(engine.embedder)
     response = engine.search("legged robot terrain", mode="hybrid")
@@ -463,6 +465,7 @@ class WaitingIndex(LexicalIndex):
 def test_a_query_is_embedded_while_its_phrases_and_exclusions_are_checked(
     engine: SearchEngine, mode: str, text: str
 ) -> None:
+    engine.query_embeddings = QueryEmbeddingCache(0)  # the same query embedded each time (issue 27 keeps them)
     expected = engine.search(text, mode=mode)
     engine.embedder = embedder = StartedEmbedder(engine.embedder)
     engine.lexical = waiting = WaitingIndex(engine.lexical, embedder)
@@ -545,3 +548,18 @@ def test_the_graphs_vectors_are_mapped_only_when_the_settings_say(
     graph = str(vectors_dir(settings) / "hnsw.faiss")
     assert (graph in Path("/proc/self/maps").read_text()) is mapped
     assert ids(engine.search("message passing on graphs", mode="semantic"))
+
+
+def test_the_next_page_and_the_same_search_again_skip_the_model(engine: SearchEngine) -> None:
+    calls = []
+    embed_query = engine.embedder.embed_query
+    engine.embedder.embed_query = lambda text: calls.append(text) or embed_query(text)  # type: ignore[method-assign]
+    first = engine.search("residual networks", mode="hybrid", limit=2)
+    second = engine.search("residual   networks", mode="hybrid", limit=2, offset=2)
+    again = engine.search("residual networks", mode="semantic", limit=2)
+    assert calls == ["residual networks"]
+    assert engine.query_embeddings.hits == 2 and engine.query_embeddings.misses == 1
+    assert ids(first) and ids(again) and not set(ids(first)) & set(ids(second))
+    engine.query_embeddings = QueryEmbeddingCache(0)
+    assert ids(engine.search("residual networks", mode="semantic", limit=2)) == ids(again)
+    assert len(calls) == 2

@@ -37,6 +37,8 @@ from papertide.search.lexical.index import LexicalHits, LexicalIndex
 from papertide.search.query import Filters, ParsedQuery, Term, merge_filters, parse_query
 from papertide.search.semantic.embed import Embedder, load_embedder
 from papertide.search.semantic.index import VectorHit, VectorIndex, vectors_dir
+from papertide.search.semantic.query_cache import QueryEmbeddingCache
+from papertide.search.upkeep.embedding_job import model_key
 from papertide.store.papers.store import PaperStore, StoredPaper
 
 Mode = Literal["hybrid", "lexical", "semantic"]
@@ -113,6 +115,7 @@ class SearchEngine:
         *,
         unusable: str = "the embedder cannot be loaded",
         map_graph: bool = False,
+        query_embeddings: int = 1024,
     ) -> None:
         self.store = store
         self.author_names = store.author_names
@@ -126,6 +129,7 @@ class SearchEngine:
         self.reload_interval_s = RELOAD_INTERVAL_S
         self._reloaded_at = -float("inf")  # time.monotonic() of the last background reload
         self._embedding = ThreadPoolExecutor(EMBEDDING_THREADS, thread_name_prefix="papertide-embed-query")
+        self.query_embeddings = QueryEmbeddingCache(query_embeddings)  # see Settings.query_embedding_cache
         if embedder is not None and vectors_directory is not None:
             self._open_vectors()
 
@@ -139,7 +143,10 @@ class SearchEngine:
             embedder = load_embedder(settings.embedder, settings.embed_max_tokens)
         except PapertideError as exc:
             return cls(store, lexical, None, None, unusable=exc.message)
-        return cls(store, lexical, embedder, vectors_dir(settings), map_graph=settings.map_vector_graph)
+        return cls(
+            store, lexical, embedder, vectors_dir(settings), map_graph=settings.map_vector_graph,
+            query_embeddings=settings.query_embedding_cache,
+        )  # fmt: skip
 
     @property
     def vectors(self) -> VectorIndex | None:
@@ -294,13 +301,20 @@ class SearchEngine:
         """The query's vector, made on a thread where lexical work comes first or beside it: a hybrid
         search's lexical leg, and in either mode the check of a phrase, field term or exclusion.
         onnxruntime runs outside the GIL, so the two overlap (bench/search_speed.py at 1M: ~2 ms
-        off a topic's hybrid search, ~12 ms off a pasted abstract's). Alone it is made here.
+        off a topic's hybrid search, ~12 ms off a pasted abstract's). Alone it is made here; a
+        query embedded lately is not embedded again.
         """
+        assert self.embedder is not None
+        key = self.query_embeddings.key(model_key(self.embedder), parsed.text_for_embedding())
+        if (kept := self.query_embeddings.get(key)) is not None:
+            made: Future[np.ndarray] = Future()
+            made.set_result(kept)
+            return made
         if mode == "hybrid" or _constraints(parsed) is not None:
             # with this context: the embedding's time counts as this search's stage
-            return self._embedding.submit(contextvars.copy_context().run, self._embed, parsed)
-        made: Future[np.ndarray] = Future()
-        made.set_result(self._embed(parsed))
+            return self._embedding.submit(contextvars.copy_context().run, self._embed, parsed, key)
+        made = Future()
+        made.set_result(self._embed(parsed, key))
         return made
 
     def _usable_mode(self, mode: Mode, parsed: ParsedQuery, vectors: VectorIndex | None, warnings: list[str]) -> Mode:
@@ -374,10 +388,10 @@ class SearchEngine:
         total = max(lexical.total, len(cosine))
         return Candidates(bm25, cosine, total, lexical.words, query, pool, lexical.total_exact)
 
-    def _embed(self, parsed: ParsedQuery) -> np.ndarray:
+    def _embed(self, parsed: ParsedQuery, key: tuple[str, str]) -> np.ndarray:
         assert self.embedder is not None
         with stage("embed"):
-            return self.embedder.embed_query(parsed.text_for_embedding())
+            return self.query_embeddings.put(key, self.embedder.embed_query(parsed.text_for_embedding()))
 
     def _semantic(
         self, parsed: ParsedQuery, vectors: VectorIndex, query: np.ndarray, evaluated: _Evaluated
