@@ -1,4 +1,4 @@
-"""What bench/quality.py measures on: every BEIR folder of ``../shared/data/eval`` and three tasks on the 87k papers.
+r"""What bench/quality.py measures on: every BEIR folder of ``../shared/data/eval`` and three tasks on the 87k papers.
 
 A :class:`Task` is a corpus of :class:`Paper` records, queries and graded judgments. The BEIR
 collections (SciFact, Cranfield, MEDLINE, NPL, and any folder added beside them) are read as
@@ -12,6 +12,23 @@ its text, since a title is the one field papertide requires. The 87k conference 
   phrase (half of them misquoted, with two words swapped, as people remember them), spaced,
   double, en and em dashes, and sometimes an unclosed quote.
 
+The long-query group (:func:`long_tasks`) is made from each BEIR collection's judgments: for
+every query with at least two relevant documents, one of them (drawn with a seed) is the
+*source*, its text becomes the query, and the query's other relevant documents are the targets
+("papers of the same small topic"). The source itself is left out of every ranking before it is
+scored (:attr:`Task.exclude`), so finding the pasted paper earns nothing. Three kinds:
+
+- ``abstract``: the source's title and text as they are (a pasted abstract);
+- ``paragraph``: the collection's own query with the source's first sentences (at most 60
+  words) around it, in one of a few seeded framings ("Background: ... Question: ...");
+- ``pasted``: the abstract as copied from a PDF or a LaTeX source: one or two 2-4-word spans
+  in stray double quotes (one left unclosed half the time), dashes (`` - ``, ``--``, en, em),
+  TeX (``$\alpha$``, ``\cite{key}``, ``\emph{word}``, ``$O(n^2)$``) and a reference list of
+  three entries whose titles are other, unjudged documents' first words; all seeded.
+
+SciFact's test split has only 23 queries with two or more relevant documents, so its long tasks
+draw from every qrels split there is (test and train); the others have a test split only.
+
 Nothing from the data is copied into the repository; absent data is skipped by the caller.
 """
 
@@ -23,7 +40,7 @@ import random
 import re
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from corpus import CORPUS, SHARED, corpus_records, record_authors
@@ -33,6 +50,7 @@ from papertide.text import fold, normalize
 
 EVAL = SHARED / "eval"
 CORPUS_TASKS = ("known-item", "abstract", "prose")
+LONG_KINDS = ("abstract", "paragraph", "pasted")
 
 
 @dataclass(slots=True)
@@ -43,6 +61,8 @@ class Task:
     papers: list[Paper]
     queries: dict[str, str]
     qrels: dict[str, dict[str, int]]
+    # Per query, papers left out of its ranking before scoring (a long query's own source).
+    exclude: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def baseline_text(self, paper: Paper) -> str:
         """The one field the baselines index: title and text, as BM25 over BEIR's ``title + text``."""
@@ -62,13 +82,29 @@ def beir_task(folder: Path, split: str = "test") -> Task | None:
     if not qrels_path.is_file():
         return None
     name = folder.name
+    qrels = _qrels(qrels_path, name)
+    queries = _queries(folder, qrels)
+    label = name if split == "test" else f"{name}/{split}"
+    return Task(label, beir_papers(folder), queries, qrels)
+
+
+def _qrels(path: Path, name: str) -> dict[str, dict[str, int]]:
     qrels: dict[str, dict[str, int]] = defaultdict(dict)
-    with qrels_path.open(encoding="utf-8") as rows:
+    with path.open(encoding="utf-8") as rows:
         for row in csv.DictReader(rows, delimiter="\t"):
             if int(row["score"]) > 0:
                 qrels[row["query-id"]][f"{name}:{row['corpus-id']}"] = int(row["score"])
+    return dict(qrels)
+
+
+def _queries(folder: Path, qrels: dict[str, dict[str, int]]) -> dict[str, str]:
     with (folder / "queries.jsonl").open(encoding="utf-8") as lines:
-        queries = {q["_id"]: q["text"] for q in map(json.loads, lines) if q["_id"] in qrels}
+        return {q["_id"]: q["text"] for q in map(json.loads, lines) if q["_id"] in qrels}
+
+
+def beir_papers(folder: Path) -> list[Paper]:
+    """A BEIR corpus as papers ``<folder>:<id>``; a record without a title becomes a title-only paper."""
+    name = folder.name
     papers = []
     with (folder / "corpus.jsonl").open(encoding="utf-8") as lines:
         for doc in map(json.loads, lines):
@@ -76,8 +112,109 @@ def beir_task(folder: Path, split: str = "test") -> Task | None:
             if not title.strip():  # title-only, as a library without abstracts holds its records
                 title, text = text, ""
             papers.append(Paper(id=f"{name}:{doc['_id']}", title=title, abstract=text, source=name))
-    label = name if split == "test" else f"{name}/{split}"
-    return Task(label, papers, queries, dict(qrels))
+    return papers
+
+
+# -- long queries from the BEIR judgments (see the module docstring) ----------------------------------
+
+MIN_SOURCE_WORDS = 20
+PARAGRAPH_CONTEXT_WORDS = 60
+
+
+def long_tasks(folder: Path, papers: list[Paper], kinds: tuple[str, ...] = LONG_KINDS, sample: int = 200) -> list[Task]:
+    """The long-query tasks of one collection, each over at most ``sample`` seeded queries (none if too few)."""
+    splits = sorted((folder / "qrels").glob("*.tsv"))
+    qrels: dict[str, dict[str, int]] = {}
+    queries: dict[str, str] = {}
+    for path in splits:  # query ids of different splits never collide in BEIR
+        split_qrels = _qrels(path, folder.name)
+        qrels.update(split_qrels)
+        queries.update(_queries(folder, split_qrels))
+    by_id = {paper.id: paper for paper in papers}
+    eligible = sorted(
+        qid for qid, relevant in qrels.items() if qid in queries and sum(doc in by_id for doc in relevant) >= 2
+    )
+    tasks = []
+    for kind in kinds:
+        rng = random.Random(f"{folder.name}:{kind}")
+        chosen = sorted(rng.sample(eligible, min(sample, len(eligible))), key=eligible.index)
+        task_queries, task_qrels, exclude = {}, {}, {}
+        for qid in chosen:
+            relevant = sorted(doc for doc in qrels[qid] if doc in by_id)
+            sources = [doc for doc in relevant if len(_source_text(by_id[doc]).split()) >= MIN_SOURCE_WORDS]
+            if not sources:
+                continue
+            source = rng.choice(sources)
+            text = _source_text(by_id[source])
+            if kind == "abstract":
+                task_queries[qid] = text
+            elif kind == "paragraph":
+                task_queries[qid] = _paragraph(queries[qid], text, rng)
+            else:
+                task_queries[qid] = _pasted(text, rng, papers, set(relevant))
+            task_qrels[qid] = {doc: gain for doc, gain in qrels[qid].items() if doc != source and doc in by_id}
+            exclude[qid] = frozenset({source})
+        if task_qrels:
+            tasks.append(Task(f"{folder.name} {kind}", papers, task_queries, task_qrels, exclude))
+    return tasks
+
+
+def _source_text(paper: Paper) -> str:
+    return f"{paper.title}. {paper.abstract}" if paper.abstract else paper.title
+
+
+def _sentences(text: str) -> list[str]:
+    return [piece.strip() for piece in re.split(r"(?<=[.!?])\s+", text) if piece.strip()]
+
+
+_FRAMINGS = (
+    "{context} {question}?",
+    "Background: {context} Question: {question}?",
+    "I am working on the following. {context} So my question is: {question}?",
+    "{question}? Context: {context}",
+)
+
+
+def _paragraph(question: str, text: str, rng: random.Random) -> str:
+    """The collection's question framed by the source's first sentences, cut at a word limit."""
+    context: list[str] = []
+    for sentence in _sentences(text):
+        context.extend(sentence.split())
+        if len(context) >= PARAGRAPH_CONTEXT_WORDS // 2:
+            break
+    context_text = " ".join(context[:PARAGRAPH_CONTEXT_WORDS])
+    return rng.choice(_FRAMINGS).format(context=context_text, question=question.strip().rstrip("?.").strip())
+
+
+_TEX = ("$\\alpha$", "$O(n^2)$", "$\\mathbb{R}^d$", "($p < 0.05$)", "$\\sim$")
+_DASHES = (" - ", " -- ", " \u2013 ", " \u2014 ", "--")
+_INITIALS = ("J. Smith", "A. Lee and K. Tanaka", "M. M\u00fcller et al.", "R. Gupta, S. Chen")
+
+
+def _pasted(text: str, rng: random.Random, papers: list[Paper], relevant: set[str]) -> str:
+    """``text`` as pasted from a PDF or LaTeX: stray quotes, dashes, TeX and a reference list (seeded)."""
+    words = text.split()
+    for _ in range(rng.randint(1, 2)):  # a quoted span of 2-4 words, half the time left unclosed
+        start = rng.randrange(max(1, len(words) - 4))
+        stop = min(len(words), start + rng.randint(2, 4))
+        words[start] = '"' + words[start]
+        if rng.random() < 0.5:
+            words[stop - 1] = words[stop - 1] + '"'
+    for _ in range(2):  # dashes between words
+        words.insert(rng.randrange(1, len(words)), rng.choice(_DASHES).strip() or "-")
+    at = rng.randrange(len(words))
+    words[at] = f"\\emph{{{words[at]}}}"
+    for snippet in rng.sample(_TEX, 2):
+        words.insert(rng.randrange(1, len(words)), snippet)
+    words.insert(rng.randrange(1, len(words)), f"\\cite{{{rng.choice('abcdefgh')}{rng.randint(1990, 2024)}}}.")
+    references = ["", "References"]
+    for number in range(1, 4):
+        other = rng.choice(papers)
+        while other.id in relevant:
+            other = rng.choice(papers)
+        title = " ".join(other.title.split()[:8])
+        references.append(f"[{number}] {rng.choice(_INITIALS)}. {title}. In Proc., {rng.randint(1960, 2024)}.")
+    return " ".join(words) + "\n".join(references)
 
 
 # -- the 87k conference papers -----------------------------------------------------------------

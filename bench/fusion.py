@@ -9,7 +9,10 @@ over the BEIR collections and over every task, then the known-item task's share 
 first. ``papertide`` is what :func:`papertide.search.hybrid.fuse` does now::
 
     nice -n 5 .venv/bin/python bench/fusion.py [--collections ...] [--tasks known-item,abstract,prose]
-        [--sample 500] [--known-item-sample 2000] [--depth 100] [--corpus-size N] [--json out.json]
+        [--sample 500] [--known-item-sample 2000] [--depth 100] [--corpus-size N]
+        [--long abstract,paragraph,pasted] [--long-sample 200] [--json out.json]
+
+The long-query tasks (``eval_sets.long_tasks``) have their own mean, ``mean, long``.
 """
 
 from __future__ import annotations
@@ -23,7 +26,18 @@ from pathlib import Path
 
 import numpy as np
 from corpus import CACHE, REAL
-from eval_sets import CORPUS_TASKS, Task, beir_task, conference_papers, corpus_available, corpus_tasks, eval_folders
+from eval_sets import (
+    CORPUS_TASKS,
+    LONG_KINDS,
+    Task,
+    beir_papers,
+    beir_task,
+    conference_papers,
+    corpus_available,
+    corpus_tasks,
+    eval_folders,
+    long_tasks,
+)
 from quality import CachedEmbedder, build_engine, ndcg_at, recall_at
 
 from papertide.search.engine import POOL_DEPTH, SearchEngine
@@ -79,9 +93,9 @@ def _reciprocal_ranks(lexical: np.ndarray, semantic: np.ndarray, k: int, weight:
 Share = float | Callable[[int], float]  # a fixed lexical share, or one by the query's scored words
 
 
-def by_length(at_9: float, per_doubling: float) -> Callable[[int], float]:
-    """A lexical share that falls by ``per_doubling`` each time the query's scored words double (0.2..0.7)."""
-    return lambda words: float(np.clip(at_9 + per_doubling * np.log2(max(1, words) / 9), 0.2, 0.7))
+def by_length(at_9: float, per_doubling: float, floor: float = 0.2) -> Callable[[int], float]:
+    """A lexical share that falls by ``per_doubling`` each time the query's scored words double (``floor``..0.7)."""
+    return lambda words: float(np.clip(at_9 + per_doubling * np.log2(max(1, words) / 9), floor, 0.7))
 
 
 def _normalised(normalise: str, lexical: np.ndarray, semantic: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -159,6 +173,12 @@ FUSIONS: dict[str, Fusion] = {
         for k in (1, 2, 3)
         for b in (0.25, 0.5, 0.75, 1.0)
     },
+    # Long queries (issue 25): the share's floor, with and without the first hit's feedback.
+    **{
+        f"floor {f} fb{k}": convex("minmax", by_length(0.475, -0.1, f), feedback=(k, 0.5) if k else None)
+        for f in (0.3, 0.35, 0.4, 0.45)
+        for k in (0, 1)
+    },
 }
 
 
@@ -172,11 +192,13 @@ def pools(engine: SearchEngine, task: Task, depth: int) -> dict[str, tuple[Candi
     }
 
 
-def score(fusion: Fusion, task_pools: dict, paper_id: dict[int, str]) -> dict[str, float]:
+def score(fusion: Fusion, task_pools: dict, paper_id: dict[int, str], task: Task) -> dict[str, float]:
     ndcg, recall, first = [], [], []
-    for pool, relevant in task_pools.values():
+    for query_id, (pool, relevant) in task_pools.items():
         # A required phrase no paper holds: an empty pool.
         ranked = [paper_id[pk] for pk in fusion(pool)] if pool.cosine or pool.bm25 else []
+        left_out = task.exclude.get(query_id, frozenset())
+        ranked = [doc for doc in ranked if doc not in left_out]
         ndcg.append(ndcg_at(ranked, relevant))
         recall.append(recall_at(ranked, relevant))
         first.append(bool(ranked) and ranked[0] in relevant)
@@ -190,7 +212,7 @@ def score(fusion: Fusion, task_pools: dict, paper_id: dict[int, str]) -> dict[st
 def _scores(engine: SearchEngine, task: Task, depth: int) -> dict[str, dict]:
     paper_id = {paper.pk: paper.paper_id for paper in engine.store.iter_papers(chunk=10_000)}
     task_pools = pools(engine, task, depth)
-    return {name: score(fusion, task_pools, paper_id) for name, fusion in FUSIONS.items()}
+    return {name: score(fusion, task_pools, paper_id, task) for name, fusion in FUSIONS.items()}
 
 
 def main() -> int:
@@ -201,24 +223,31 @@ def main() -> int:
     parser.add_argument("--known-item-sample", type=int, default=2000, help="titles searched for")
     parser.add_argument("--depth", type=int, default=POOL_DEPTH, help="candidates per retriever")
     parser.add_argument("--corpus-size", type=int, help="use only the first N conference papers")
+    parser.add_argument("--long", default=",".join(LONG_KINDS), help="long-query kinds (empty: none)")
+    parser.add_argument("--long-sample", type=int, default=200, help="queries per long-query task")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
+    kinds = tuple(kind for kind in args.long.split(",") if kind)
     names = None if args.collections is None else [n for n in args.collections.split(",") if n]
     embedder = load_embedder()
     results: dict[str, dict] = {}
-    collections = []
+    collections, long = [], []
     with tempfile.TemporaryDirectory(prefix="papertide-fusion-") as work:
         for folder in eval_folders():
             if names is not None and folder.name not in names:
                 continue
+            papers = beir_papers(folder)
             task = beir_task(folder)
-            if task is None:
-                continue
-            print(f"{task.name}: building the store and indexes", flush=True)
+            extra = long_tasks(folder, papers, kinds, args.long_sample) if kinds else []
+            print(f"{folder.name}: building the store and indexes", flush=True)
             cached = CachedEmbedder(embedder, CACHE / f"{folder.name}-vectors")
-            engine = build_engine(task.papers, Path(work) / folder.name, cached)
-            results[task.name] = _scores(engine, task, args.depth)
-            collections.append(task.name)
+            engine = build_engine(papers, Path(work) / folder.name, cached)
+            if task is not None:
+                results[task.name] = _scores(engine, task, args.depth)
+                collections.append(task.name)
+            for long_task in extra:
+                results[long_task.name] = _scores(engine, long_task, args.depth)
+                long.append(long_task.name)
         corpus_names = tuple(t for t in args.tasks.split(",") if t)
         if corpus_names and corpus_available():
             papers = conference_papers(args.corpus_size)
@@ -232,8 +261,10 @@ def main() -> int:
     report = {"tasks": results, "means": {}}
     if collections:
         report["means"]["mean, collections"] = _mean(results, collections)
-    if len(results) > len(collections) and collections:
-        report["means"]["mean, all tasks"] = _mean(results, list(results))
+    if long:
+        report["means"]["mean, long"] = _mean(results, long)
+    if len(results) > len(collections) + len(long) and collections:
+        report["means"]["mean, all tasks"] = _mean(results, [name for name in results if name not in long])
     print_table(report)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

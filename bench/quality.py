@@ -8,6 +8,12 @@ computes the plain baselines of ``baselines.py`` (bm25s, MiniLM exact search, th
 same papers and vectors. Reported per task: nDCG@10 and Recall@100 (and for known-item search
 the share of titles found first), then the mean over the BEIR collections and over every task.
 
+Two groups are reported apart. The short group is each collection's own queries (a few words to
+a sentence). The long group (``--long``, see ``eval_sets.long_tasks``) turns each collection's
+judgments into queries of a paragraph or an abstract: a relevant document's text (as it is, inside
+a question, or pasted with stray quotes, dashes, TeX and references) finding the query's other
+relevant documents, the source itself left out of every ranking. Each group has its own mean.
+
 Document vectors are cached under ``bench/.cache`` by text digest and model version (the 87k
 papers' from ``bench/corpus.py embed``), so only a first run embeds (a few minutes for the BEIR
 collections, about 50 minutes for the 87k papers on two cores); ``--corpus-size N`` limits the
@@ -15,7 +21,8 @@ collections, about 50 minutes for the 87k papers on two cores); ``--corpus-size 
 
     nice -n 5 .venv/bin/python bench/quality.py [--collections scifact,cranfield,medline,npl]
         [--splits test] [--tasks known-item,abstract,prose] [--sample 500] [--known-item-sample 2000]
-        [--corpus-size N] [--modes lexical,semantic,hybrid] [--no-baselines] [--json out.json]
+        [--corpus-size N] [--modes lexical,semantic,hybrid] [--long abstract,paragraph,pasted]
+        [--long-sample 200] [--no-baselines] [--json out.json]
 """
 
 from __future__ import annotations
@@ -32,7 +39,18 @@ from pathlib import Path
 import numpy as np
 from baselines import Bm25Baseline, DenseBaseline, rrf
 from corpus import CACHE, REAL
-from eval_sets import CORPUS_TASKS, Task, beir_task, conference_papers, corpus_available, corpus_tasks, eval_folders
+from eval_sets import (
+    CORPUS_TASKS,
+    LONG_KINDS,
+    Task,
+    beir_papers,
+    beir_task,
+    conference_papers,
+    corpus_available,
+    corpus_tasks,
+    eval_folders,
+    long_tasks,
+)
 
 from papertide.config import Settings
 from papertide.errors import QueryError
@@ -152,10 +170,13 @@ def ranked_ids(engine: SearchEngine, text: str, mode: str, limit: int = MAX_LIMI
 
 
 def scores(rankings: dict[str, list[str] | None], task: Task, seconds: float) -> dict:
-    ndcg, recall, first, refused = [], [], [], 0
+    ndcg, recall, first, refused, empty = [], [], [], 0, 0
     for query_id, relevant in task.qrels.items():
         ranked = rankings[query_id]
         refused += ranked is None
+        empty += ranked == []
+        if ranked and (left_out := task.exclude.get(query_id)):
+            ranked = [doc for doc in ranked if doc not in left_out]
         ndcg.append(ndcg_at(ranked or [], relevant))
         recall.append(recall_at(ranked or [], relevant))
         first.append(bool(ranked) and ranked[0] in relevant)
@@ -164,6 +185,7 @@ def scores(rankings: dict[str, list[str] | None], task: Task, seconds: float) ->
         "recall@100": round(float(np.mean(recall)), 4),
         "found_first": round(float(np.mean(first)), 4),
         "refused": refused,
+        "empty": empty,
         "ms_per_query": round(1000 * seconds / max(1, len(rankings)), 2),
     }
 
@@ -201,22 +223,27 @@ def baseline_scores(task: Task, engine: SearchEngine, cached: CachedEmbedder | N
     return results
 
 
-def beir(names: Sequence[str] | None, splits: Sequence[str], args: argparse.Namespace, embedder, work: Path) -> dict:
-    results = {}
+def beir(
+    names: Sequence[str] | None, splits: Sequence[str], args: argparse.Namespace, embedder, work: Path
+) -> tuple[dict, dict]:
+    """The short-query results (each split's own queries) and the long-query ones (``eval_sets.long_tasks``)."""
+    short, long = {}, {}
     folders = [folder for folder in eval_folders() if names is None or folder.name in names]
     if not folders:
         print("evaluation collections skipped: none found under ../shared/data/eval")
     for folder in folders:
+        papers = beir_papers(folder)
         tasks = [task for split in splits if (task := beir_task(folder, split)) is not None]
-        if not tasks:
+        extra = long_tasks(folder, papers, tuple(args.long), args.long_sample) if args.long else []
+        if not (tasks or extra):
             continue
         print(f"{folder.name}: building the store and indexes", flush=True)
         cached = CachedEmbedder(embedder, CACHE / f"{folder.name}-vectors") if _semantic(args) else None
-        engine = build_engine(tasks[0].papers, work / folder.name, cached)
-        for task in tasks:
+        engine = build_engine(papers, work / folder.name, cached)
+        for task, results in [*((task, short) for task in tasks), *((task, long) for task in extra)]:
             results[task.name] = run_task(task, engine, cached, args.modes, args.baselines)
             print_task(task.name, results[task.name])
-    return results
+    return short, long
 
 
 def conference(names: Sequence[str], args: argparse.Namespace, embedder, work: Path) -> dict:
@@ -266,14 +293,28 @@ def print_task(name: str, by_system: dict) -> None:
     print(f"  {name}: nDCG@10/R@100  {line}", flush=True)
 
 
+def long_means(results: dict[str, dict]) -> dict:
+    """The long group's mean per collection (over its kinds) and over every long task."""
+    collections = dict.fromkeys(name.split(" ")[0] for name in results)
+    rows = {
+        f"{collection} (mean of kinds)": means(results, [n for n in results if n.split(" ")[0] == collection])
+        for collection in collections
+    }
+    rows[f"mean, long ({len(results)} tasks)"] = means(results, list(results))
+    return rows
+
+
 def print_tables(report: dict) -> None:
+    for group, rows in (("short", {**report["tasks"], **report["means"]}), ("long", report.get("long", {}))):
+        if not rows:
+            continue
+        systems = [s for s in (*BASELINES, *MODES) if any(s in r for r in rows.values())]
+        for metric in ("ndcg@10", "recall@100"):
+            print(f"\n{group + ' ' + metric:<30}" + "".join(f"{system:>9}" for system in systems))
+            for name, by_system in rows.items():
+                cells = "".join(f"{by_system[s][metric]:>9.4f}" if s in by_system else f"{'':>9}" for s in systems)
+                print(f"{name:<30}{cells}")
     results = report["tasks"]
-    systems = [s for s in (*BASELINES, *MODES) if any(s in r for r in results.values())]
-    for metric in ("ndcg@10", "recall@100"):
-        print(f"\n{metric:<22}" + "".join(f"{system:>9}" for system in systems))
-        for name, by_system in {**results, **report["means"]}.items():
-            cells = "".join(f"{by_system[s][metric]:>9.4f}" if s in by_system else f"{'':>9}" for s in systems)
-            print(f"{name:<22}{cells}")
     for name, by_system in results.items():
         if name.endswith("known-item"):
             found = "  ".join(f"{s} {r['found_first']:.4f}" for s, r in by_system.items())
@@ -289,24 +330,31 @@ def main() -> int:
     parser.add_argument("--known-item-sample", type=int, default=2000, help="titles searched for")
     parser.add_argument("--corpus-size", type=int, help="use only the first N conference papers")
     parser.add_argument("--modes", default=",".join(MODES), help="search modes, comma-separated")
+    parser.add_argument("--long", default=",".join(LONG_KINDS), help="long-query kinds per collection (empty: none)")
+    parser.add_argument("--long-sample", type=int, default=200, help="queries per long-query task")
     parser.add_argument("--no-baselines", dest="baselines", action="store_false")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     args.modes = [mode for mode in args.modes.split(",") if mode]
+    args.long = [kind for kind in args.long.split(",") if kind]
     collections = None if args.collections is None else [name for name in args.collections.split(",") if name]
     embedder = load_embedder()
     report: dict = {"embedder": embedder.version}
     with tempfile.TemporaryDirectory(prefix="papertide-quality-") as work:
         splits = [split for split in args.splits.split(",") if split]
-        collection_results = beir(collections, splits, args, embedder, Path(work)) if collections != [] else {}
+        collection_results, long_results = (
+            beir(collections, splits, args, embedder, Path(work)) if collections != [] else ({}, {})
+        )
         corpus_results = conference([t for t in args.tasks.split(",") if t], args, embedder, Path(work))
     report["tasks"] = {**collection_results, **corpus_results}
     report["means"] = {}
     test_collections = [name for name in collection_results if "/" not in name]
     if test_collections:
-        report["means"]["mean, collections"] = means(report["tasks"], test_collections)
+        report["means"]["mean, short (collections)"] = means(report["tasks"], test_collections)
     if test_collections and corpus_results:
         report["means"]["mean, all tasks"] = means(report["tasks"], [*test_collections, *corpus_results])
+    if long_results:
+        report["long"] = {**long_results, **long_means(long_results)}
     print_tables(report)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -200,6 +200,24 @@ def test_the_windows_of_a_long_query_are_embedded_at_once(monkeypatch: pytest.Mo
     np.testing.assert_allclose(vector, alone, atol=1e-6)
 
 
+def test_a_query_just_over_the_window_is_the_plain_cut_nudged_by_its_tail(monkeypatch: pytest.MonkeyPatch) -> None:
+    embedder = OnnxEmbedder(max_tokens=64, threads=1)
+    text = " ".join(f"measurement {i} of heat transfer in supersonic flow" for i in range(8))  # ~70 tokens
+    plain = embedder.embed([text])[0]  # cut at the window, as a baseline embeds it
+    windows: list[list[int]] = []
+    run = embedder._run
+
+    def recording(sequences: list[list[int]]) -> np.ndarray:
+        windows.extend(sequences)
+        return run(sequences)
+
+    monkeypatch.setattr(embedder, "_run", recording)
+    vector = embedder.embed_query(text)
+    whole = embedder._whole_tokenizer.encode(text).ids
+    assert len(windows) == 2 and windows[0] == [*whole[:63], whole[-1]]  # the first window is the plain cut
+    assert len(windows[1]) < 16 and vector @ plain > 0.97
+
+
 def test_a_ten_thousand_character_query_embeds() -> None:
     embedder = OnnxEmbedder(threads=1)
     text = " ".join(f"measurement {i} of heat transfer in supersonic flow" for i in range(200))

@@ -8,6 +8,8 @@ import pytest
 from papertide.search.hybrid import (
     FEEDBACK,
     LEXICAL_SHARE,
+    LONG_QUERY_SHARE,
+    LONG_QUERY_WORDS,
     SHARE_BOUNDS,
     TYPICAL_WORDS,
     Candidates,
@@ -79,3 +81,16 @@ def test_without_the_first_hits_vector_there_is_no_feedback() -> None:
     bm25, cosine = {1: 5.0, 2: 1.0, 3: 1.0}, {2: 0.2, 3: 0.29}
     assert with_feedback(_unit(1, 0, 0), vectors, 1) is None
     assert fuse(_pool(bm25, cosine, TYPICAL_WORDS, vectors)) == fuse(_pool(bm25, cosine, TYPICAL_WORDS))
+
+
+def test_a_long_query_is_fused_at_a_fixed_share_without_feedback() -> None:
+    # The pool of test_the_first_hit_draws_the_papers_near_it_up: feedback would lift paper 2 over paper 3.
+    vectors = {1: _unit(1, 1, 0), 2: _unit(0.2, 1, 0), 3: _unit(0.3, 0, 1)}
+    cosine = {pk: float(vector @ _unit(1, 0, 0)) for pk, vector in vectors.items()}
+    bm25 = {1: 5.0, 2: 1.0, 3: 1.0}
+    with_vectors = VectorSet(list(vectors), np.stack(list(vectors.values())))
+    ranked = fuse(_pool(bm25, cosine, LONG_QUERY_WORDS + 1, with_vectors))
+    assert [pk for pk, _ in ranked] == [1, 3, 2]
+    spread = cosine[1] - cosine[2]
+    assert dict(ranked)[3] == pytest.approx((1 - LONG_QUERY_SHARE) * (cosine[3] - cosine[2]) / spread)
+    assert [pk for pk, _ in fuse(_pool(bm25, cosine, LONG_QUERY_WORDS, with_vectors))] == [1, 2, 3]

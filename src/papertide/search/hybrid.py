@@ -41,6 +41,14 @@ TYPICAL_WORDS = 9
 SHARE_BOUNDS = (0.2, 0.7)
 # Weight of the first hit's vector added to the query's before the cosines are computed again.
 FEEDBACK = 0.5
+# A query BM25 scores by more words than this (a paragraph question, a pasted abstract) is fused at a
+# fixed lexical share and without feedback. Long-query group of bench/quality.py (bench/fusion.py, mean
+# of 16 tasks): by length with feedback 0.4646, a fixed 0.45 without feedback 0.4736, the best of every
+# share and feedback tried. A long text names its topic in full: the first hit adds little, and it often
+# is the one paper the text is about rather than the topic; and its many words make BM25 as telling as
+# the embedding, where the share by length would fall to 0.2.
+LONG_QUERY_WORDS = 24
+LONG_QUERY_SHARE = 0.45
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +71,8 @@ def lexical_share(words: int) -> float:
 
 
 def fuse(pool: Candidates) -> list[tuple[int, float]]:
-    """The pool's papers, best first, as ``(pk, fused score in 0..1)``: both steps of the module's docstring.
+    """The pool's papers, best first, as ``(pk, fused score in 0..1)``: both steps of the module's docstring
+    (for a query of more than :data:`LONG_QUERY_WORDS` words, step 1 alone at :data:`LONG_QUERY_SHARE`).
 
     A paper missing from ``pool.bm25`` matched no word (0); one missing from ``pool.cosine`` has
     no vector yet: it gets the lowest cosine there is.
@@ -71,10 +80,11 @@ def fuse(pool: Candidates) -> list[tuple[int, float]]:
     candidates = list(dict.fromkeys([*pool.bm25, *pool.cosine]))
     if not candidates:
         return []
-    share = lexical_share(pool.words)
+    long = pool.words > LONG_QUERY_WORDS
+    share = LONG_QUERY_SHARE if long else lexical_share(pool.words)
     lexical = share * _min_max(np.array([pool.bm25.get(pk, 0.0) for pk in candidates]))
     fused = lexical + (1 - share) * _min_max(_cosines(candidates, pool.cosine))
-    moved = with_feedback(pool.query, pool.vectors, candidates[int(np.argmax(fused))])
+    moved = None if long else with_feedback(pool.query, pool.vectors, candidates[int(np.argmax(fused))])
     if moved is not None:
         again = dict(zip(pool.vectors.pks, (pool.vectors.vectors @ moved).tolist(), strict=True))
         fused = lexical + (1 - share) * _min_max(_cosines(candidates, again))

@@ -1,4 +1,4 @@
-"""The search-box query language, parsed once into a tree that every backend compiles.
+r"""The search-box query language, parsed once into a tree that every backend compiles.
 
 Syntax (whitespace separates terms)::
 
@@ -15,6 +15,12 @@ Questions and pasted prose are read as prose wherever the syntax would be a gues
 
 - A phrase opens with a ``"`` at the start of a term and closes at the next ``"``. A quote with
   no partner, or one inside a word (``5" screen``), is an ordinary character.
+- In prose longer than a sentence or two (more than :data:`PROSE_WORDS` words: a paragraph
+  question, a pasted abstract) a quoted phrase is a boost (:attr:`Term.boost`): its words are
+  free words, and papers holding the phrase score higher, but none has to. Quotes in prose mark
+  terms of art, titles and misremembered wordings far more often than "this or nothing". There
+  TeX markup (``\cite{key}``, ``\emph{word}``, ``$\alpha$``) is read as the text it shows, and a
+  trailing reference list ("References", "Bibliography") is left out: its titles are other papers'.
 - A ``-`` excludes only as an operator: at the start of a term (the query's start or after
   whitespace) and followed directly by a letter, a closed quote or a field name. Hyphens
   (``state-of-the-art``), spaced dashes (``a - b``), double dashes (``--``), en and em dashes and
@@ -52,6 +58,8 @@ from papertide.model import parse_arxiv_id
 MAX_QUERY_CHARS = 20_000
 # Phrases, field terms and exclusions, each a clause every candidate must be checked against.
 MAX_OPERATOR_TERMS = 32
+# More words than this (about two sentences) make a query prose: its quoted phrases are boosts.
+PROSE_WORDS = 30
 
 
 class Field(StrEnum):
@@ -67,7 +75,9 @@ class Term:
     """A word or phrase to match; ``text`` is as typed, unescaped, single-spaced, never empty.
 
     Positive free words add to the score, ``count`` times as much as a word typed once; phrases
-    and field terms are :attr:`required`. A negated term excludes every paper it matches. An
+    and field terms are :attr:`required`, except a ``boost`` phrase (quoted in prose): it adds
+    the phrase's score to the papers holding it and selects nothing (its words are also free
+    words of the query). A negated term excludes every paper it matches. An
     author term matches a paper if one author's name contains its words (its phrase, if quoted),
     or the words of one of ``also``: the other spellings of the same name, such as the one full
     name its initials stand for (see :func:`papertide.author_names.spellings`).
@@ -79,11 +89,17 @@ class Term:
     negated: bool = False
     count: int = 1
     also: tuple[str, ...] = ()
+    boost: bool = False
 
     @property
     def required(self) -> bool:
         """Whether a paper must match this (positive) term to be a result at all."""
-        return self.phrase or self.field is not None
+        return (self.phrase and not self.boost) or self.field is not None
+
+    @property
+    def free(self) -> bool:
+        """Whether this is a free word (or words) of the query, scored by BM25 word by word."""
+        return not (self.phrase or self.field is not None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,8 +170,8 @@ class ParsedQuery:
 
     @property
     def phrases(self) -> tuple[Term, ...]:
-        """The positive phrases not limited to a field: what :meth:`phrases_as_words` relaxes."""
-        return tuple(term for term in self.positive_terms if term.phrase and term.field is None)
+        """The positive required phrases not limited to a field: what :meth:`phrases_as_words` relaxes."""
+        return tuple(term for term in self.positive_terms if term.required and term.phrase and term.field is None)
 
     def text_for_embedding(self) -> str:
         """The topical text for the semantic retriever (:attr:`text`)."""
@@ -184,14 +200,41 @@ def parse_query(text: str, *, operators: bool = True) -> ParsedQuery:
     and field names are ordinary characters.
     """
     check_query_length(text)
-    cleaned = _clean(text)
+    prose = len(text.split()) > PROSE_WORDS
+    cleaned = _clean(_without_references(_tex_as_text(text)) if prose else text)
     if not operators:
         words = cleaned.split()
         return ParsedQuery(_merged(_free_words(words)), text=" ".join(words))
-    builder = _Builder()
+    builder = _Builder(prose)
     for token in _tokens(cleaned):
         builder.add(token)
     return builder.build()
+
+
+# \cite{a,b}, \ref{x}, \label{x}: keys, not words; \emph{word}, \textbf{word}: the word; $\alpha$: alpha.
+_TEX_KEYS = re.compile(r"\\(?:cite[pt]?|citet|citep|ref|eqref|label|url|footnote)\*?(?:\[[^\]]*\])*\{[^{}]*\}")
+_TEX_COMMAND = re.compile(r"\\[A-Za-z]+\*?")
+_TEX_MATH = re.compile(r"(?<![\w$])\$([^$]{1,80})\$(?![\w$])")
+# A reference list's heading, on its own line or before its first numbered entry, ends the prose.
+_REFERENCES = re.compile(
+    r"(?:^|\n|\s)(?:References|REFERENCES|Bibliography|BIBLIOGRAPHY)(?:\s*:)?\s*(?:\n|\[1\]|1\.\s)"
+)
+
+
+def _tex_as_text(text: str) -> str:
+    """TeX markup as the words it shows: citation and reference keys go, commands and braces go."""
+    text = _TEX_KEYS.sub(" ", text)
+    text = _TEX_MATH.sub(lambda match: f" {match[1]} ", text)
+    text = _TEX_COMMAND.sub(" ", text)
+    return text.replace("{", " ").replace("}", " ")
+
+
+def _without_references(text: str) -> str:
+    """The text before a trailing reference list (its heading past the text's first third)."""
+    for match in _REFERENCES.finditer(text):
+        if match.start() > len(text) // 3:
+            return text[: match.start()]
+    return text
 
 
 def _free_words(pieces: Iterable[str]) -> Iterator[Term]:
@@ -314,7 +357,8 @@ def _is_exclusion(text: str, position: int) -> bool:
 class _Builder:
     """Collects tokens into a :class:`ParsedQuery`."""
 
-    def __init__(self) -> None:
+    def __init__(self, prose: bool = False) -> None:
+        self.prose = prose  # quoted phrases are boosts
         self.terms: list[Term] = []
         self.text: list[str] = []
         self.include: dict[str, None] = {}
@@ -345,7 +389,7 @@ class _Builder:
 
     def build(self) -> ParsedQuery:
         terms = _merged(self.terms)
-        operators = [term for term in terms if term.required or term.negated]
+        operators = [term for term in terms if term.negated or not term.free]
         if len(operators) > MAX_OPERATOR_TERMS:
             dropped = set(operators[MAX_OPERATOR_TERMS:])
             self.warnings[
@@ -365,17 +409,18 @@ class _Builder:
     def _add_text(self, token: _Token) -> None:
         prefix = (token.prefix,) if token.prefix else ()
         if token.quoted:
-            self._words(token, *prefix, embed=False)
+            boost = self.prose and not token.negated
+            self._words(token, *prefix, *((token.value,) if boost else ()), embed=False)
             if prefix and not token.negated:
                 self.text.append(f"{token.prefix}:")
-            self._phrase(token.value, None, token.negated)
+            self._phrase(token.value, None, token.negated, boost)
         else:
             self._words(token, *prefix, token.value)
 
-    def _phrase(self, text: str, field: Field | None, negated: bool) -> None:
+    def _phrase(self, text: str, field: Field | None, negated: bool, boost: bool = False) -> None:
         text = " ".join(text.split())
         if any(char.isalnum() for char in text):
-            self.terms.append(Term(text, field, True, negated))
+            self.terms.append(Term(text, field, True, negated, boost=boost))
             if not negated and field is not Field.AUTHOR:
                 self.text.append(text)
 

@@ -9,7 +9,8 @@ provably keeps the best hits):
   nothing else. At least one must match unless a required term is present. A long query (a
   pasted abstract) is searched by its :data:`MAX_FREE_WORDS` most telling words, by term
   frequency x inverse document frequency, as Lucene's MoreLikeThis chooses them;
-- phrases: MUST clauses on the combined field; field terms: MUST clauses on their field;
+- phrases: MUST clauses on the combined field; field terms: MUST clauses on their field; a
+  boost phrase (quoted in prose, :attr:`Term.boost`): a SHOULD clause, adding its score;
 - negated terms: MUST_NOT clauses;
 - filters: MUST clauses scored zero, so they select without changing the ranking.
 """
@@ -71,7 +72,7 @@ def free_words(parsed: ParsedQuery, stats: TermStats | None = None) -> dict[str,
     is no other word. Given ``stats``, a query of more than :data:`MAX_FREE_WORDS` words keeps
     the most telling ones.
     """
-    free = [term for term in parsed.positive_terms if not term.required]
+    free = [term for term in parsed.positive_terms if term.free]
     counts = _counts(free, QUERY_TEXT)
     if not counts or (stats is not None and not any(stats.doc_freq(word) for word in counts)):
         counts = _counts(free, TEXT)  # stop words are indexed: a query of nothing else still finds them
@@ -105,6 +106,11 @@ def compile_query(
         (Occur.Must, query)
         for term in parsed.positive_terms
         if term.required and (query := _term_query(term, schema)) is not None
+    ]
+    free += [
+        (Occur.Should, query)
+        for term in parsed.positive_terms
+        if term.boost and (query := _term_query(term, schema)) is not None
     ]
     if not (free or required):
         # Only words too long to index match nothing; no terms at all is a listing.
@@ -147,7 +153,7 @@ def _word(schema: tantivy.Schema, word: str, weight: float) -> tantivy.Query:
 
 
 def _term_query(term: Term, schema: tantivy.Schema) -> tantivy.Query | None:
-    """A required or negated term: its phrase in its field, or in the combined field, or any of its other
+    """A required, boosting or negated term: its phrase in its field, or in the combined field, or any of its other
     spellings' phrases; None if it has no words."""
     field, analyzer = _FIELDS[term.field]
     found = [query for text in (term.text, *term.also) if (query := _phrase(text, field, analyzer, schema)) is not None]

@@ -74,7 +74,7 @@ def prunable(query: ParsedQuery) -> bool:
     Filters, required and excluded terms are left to the flat query: they already narrow what is
     scored, and a count bounded by the words' paper counts would ignore them.
     """
-    return query.filters.is_empty and not any(term.required or term.negated for term in query.terms)
+    return query.filters.is_empty and all(term.free and not term.negated for term in query.terms)
 
 
 def search(reach: WordReach, stats: TermStats, words: dict[str, float], limit: int) -> Pruned | None:

@@ -9,9 +9,7 @@ which are imported on first load to keep importing this module cheap.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
-import math
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -159,9 +157,12 @@ class OnnxEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         """Embed one query as a float32 vector of shape ``(dim,)``, all of it however long.
 
-        Text longer than the model's window (a pasted abstract or more) is cut into equal windows,
-        each embedded, and their vectors averaged by length: truncating would drop everything
-        after the first ~200 words. The windows run at once, one per thread, so a pasted abstract
+        Text longer than the model's window (a pasted abstract or more) is cut into full windows
+        from its start, each embedded, and their vectors averaged by length: truncating would drop
+        everything after the first ~200 words. The first window is the very text a plain cut at the
+        window embeds, so a text just over it is that vector nudged by its tail, never two halves
+        that each miss the start's context (bench/quality.py's long group: equal halves lost to the
+        plain cut on Cranfield's abstracts). The windows run at once, one per thread, so a pasted abstract
         waits for one window's pass rather than for all of them; past ``MAX_QUERY_WINDOWS`` windows,
         that many are taken, evenly spread, so a text's cost is bounded whatever its length.
         """
@@ -169,9 +170,8 @@ class OnnxEmbedder:
         if len(ids) <= self.max_tokens:
             return self._run([ids])[0]
         first, body, last = ids[0], ids[1:-1], ids[-1]  # [CLS] ... [SEP]
-        windows = math.ceil(len(body) / (self.max_tokens - 2))
-        bounds = np.linspace(0, len(body), windows + 1).round().astype(int)
-        chunks = [[first, *body[start:stop], last] for start, stop in itertools.pairwise(bounds)]
+        size = self.max_tokens - 2
+        chunks = [[first, *body[start : start + size], last] for start in range(0, len(body), size)]
         if len(chunks) > MAX_QUERY_WINDOWS:  # spread over the whole text rather than its start
             chunks = [chunks[i] for i in np.linspace(0, len(chunks) - 1, MAX_QUERY_WINDOWS).round().astype(int)]
         vectors = np.vstack(self._in_parallel([[chunk] for chunk in chunks]))
