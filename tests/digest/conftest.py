@@ -21,6 +21,7 @@ from papertide.store.db.engine import create_store_engine, migrate
 from papertide.store.digest.subscriptions import Subscription, SubscriptionStore
 from papertide.store.papers.store import PaperStore
 from papertide.trending import ScoreParams, Trending
+from tests.postgres import with_migrated_database
 
 
 class Clock:
@@ -89,8 +90,8 @@ def at(day: int, hour: int = 0, minute: int = 0, month: int = 12) -> datetime:
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> World:
-    settings = load_settings(data_dir=tmp_path, base_url="https://papers.example.org")
+def world(request: pytest.FixtureRequest, tmp_path: Path) -> World:
+    settings = load_settings(data_dir=with_migrated_database(request, tmp_path), base_url="https://papers.example.org")
     clock = Clock(at(1))
     engine = create_store_engine(settings.resolved_database_url)
     migrate(engine)

@@ -98,6 +98,13 @@ def test_loader_reports_identity(embedder: Embedder) -> None:
     assert load_embedder(max_tokens=128, threads=1).version == "all-MiniLM-L6-v2-onnx-int8-pc@1+t128"
 
 
+def test_a_process_loads_the_model_once_per_setting() -> None:
+    """Every app, engine and job of a process shares it: loading hashes the model and builds a session."""
+    assert load_embedder() is load_embedder()
+    assert load_embedder(max_tokens=128, threads=1) is load_embedder(max_tokens=128, threads=1)
+    assert load_embedder(max_tokens=128, threads=1) is not load_embedder()
+
+
 def test_unknown_embedder_name() -> None:
     with pytest.raises(ConfigError, match="'bm42'"):
         load_embedder("bm42")

@@ -13,7 +13,7 @@ from papertide.config import Settings, load_settings
 from papertide.search.upkeep.update import update_indexes
 from papertide.store import PaperStore, open_store
 from papertide.web.app import create_app
-from tests.postgres import fresh_database_url
+from tests.postgres import fresh_database_url, with_migrated_database
 from tests.web.corpus import load_papers
 
 
@@ -35,8 +35,8 @@ def client(indexed_app: FastAPI) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return load_settings(data_dir=tmp_path)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    return load_settings(data_dir=with_migrated_database(request, tmp_path))
 
 
 @pytest.fixture

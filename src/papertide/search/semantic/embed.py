@@ -13,6 +13,7 @@ import json
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -212,9 +213,15 @@ class OnnxEmbedder:
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
 
-_EMBEDDERS: dict[str, Callable[[int, int | None], Embedder]] = {
-    "minilm": lambda max_tokens, threads: OnnxEmbedder(name="minilm", max_tokens=max_tokens, threads=threads),
-}
+@lru_cache(maxsize=8)
+def _shared_minilm(max_tokens: int, threads: int | None) -> OnnxEmbedder:
+    """One per process and setting: loading one hashes the model file and builds an inference session
+    (~0.3 s of CPU, per app, engine and backup a process builds: per test in the test suite), and an
+    embedder keeps nothing between calls, so the search engines and jobs of a process can share it."""
+    return OnnxEmbedder(name="minilm", max_tokens=max_tokens, threads=threads)
+
+
+_EMBEDDERS: dict[str, Callable[[int, int | None], Embedder]] = {"minilm": _shared_minilm}
 
 
 def _providers(ort: Any) -> list[str]:
