@@ -185,7 +185,7 @@ def measure(directory: Path, facts: dict, requests: int) -> dict:
         "new papers (30 cards, counts)": "/new",
     }
     results = {}
-    with TestClient(create_app(settings, store, clock=lambda: NOW)) as client:
+    with TestClient(create_app(settings, store, clock=lambda: NOW, freeze_heap=True)) as client:  # as serve's
         for name, path in pages.items():
             results[name] = _row(client, path, requests, TARGETS_MS.get(name))
         rendered = len(re.findall(r'id="comment-\d+"', client.get(pages["paper page (200 comments)"]).text))

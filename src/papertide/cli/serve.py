@@ -50,7 +50,7 @@ def serve(
     served = served_url(host, port)
     if workers == 1:
         uvicorn.run(
-            create_app(settings, served=served),
+            create_app(settings, served=served, freeze_heap=True),
             host=host,
             port=port,
             access_log=False,

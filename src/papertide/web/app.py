@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -65,13 +66,15 @@ def create_app(
     *,
     clock: Clock | None = None,
     served: str | None = None,
+    freeze_heap: bool = False,
 ) -> FastAPI:
     """Build the app over ``store`` and ``engine`` (defaults: those ``settings`` names).
 
     ``clock`` is the stores' "now" (link and session expiry, rate limits; default: the paper
     store's); tests control it. ``served`` is the address ``papertide serve`` listens at: with no
     base URL configured, links point there when a request's host is not trusted (see
-    :mod:`papertide.web.kit.site`).
+    :mod:`papertide.web.kit.site`). ``freeze_heap`` (a server process's app) moves what startup built into
+    the garbage collector's permanent generation once the app has started: see :func:`_freeze_heap`.
 
     The engine searches the indexes as ``papertide index`` last left them; a store without
     indexes still serves every page, and search finds nothing until they are built.
@@ -90,6 +93,8 @@ def create_app(
         # The event loop's thread pool, which runs the blocking handlers, sized by the settings.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.web_threads
         running.state.services.trending.warm_up()  # the first page need not wait for the ranking
+        if freeze_heap:
+            _freeze_heap()
         if follower is not None:
             follower.start()
         try:
@@ -162,8 +167,18 @@ def create_app(
 SERVED_VARIABLE = "PAPERTIDE_SERVE_LISTENS_AT"
 
 
+def _freeze_heap() -> None:
+    """Leave what the process built to start (modules, settings, services, the warmed-up ranking) out of the
+    cyclic garbage collector's full collections: it lives as long as the process, yet each full collection
+    walked all of it again. At 1M papers that took 120-135 ms, six times in 300 signed-in paper pages
+    (bench/discussion.py: p99 207-247 ms against a p50 of 30); frozen, the longest took 9 ms. Garbage made
+    later is collected as before."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_app_from_environment() -> FastAPI:
     """The app of the settings the environment gives: what each process of ``papertide serve --workers`` runs."""
     settings = load_settings()
     configure_logging(settings, logging.INFO)
-    return create_app(settings, served=os.environ.get(SERVED_VARIABLE))
+    return create_app(settings, served=os.environ.get(SERVED_VARIABLE), freeze_heap=True)
