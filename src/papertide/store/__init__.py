@@ -8,6 +8,8 @@ stores (one per concern, :class:`Stores` holds them all) and reads :attr:`TableS
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+from typing import get_type_hints
 
 from papertide.config import Settings
 from papertide.store.accounts.rate_limits import RateLimitStore
@@ -83,29 +85,16 @@ class Stores:
         ``settings`` give the bounce policy (default: :class:`BouncePolicy`'s)."""
         engine, clock = papers.engine, clock or papers.now
         policy = BouncePolicy.from_settings(settings) if settings is not None else None
-        return cls(
-            papers=papers,
-            accounts=AccountStore(engine, clock),
-            rate_limits=RateLimitStore(engine, clock),
-            search_texts=SearchTextStore(engine, clock),
-            votes=VoteStore(engine, clock),
-            collections=CollectionStore(engine, clock),
-            paper_keys=PaperKeyStore(engine, clock),
-            trending=TrendingStore(engine, clock),
-            subscriptions=SubscriptionStore(engine, clock),
-            outbox=OutboxStore(engine, clock),
-            bounces=BounceStore(engine, clock, policy),
-            jobs=JobStore(engine, clock),
-            demo_activity=DemoActivityStore(engine, clock),
-            roles=RoleStore(engine, clock),
-            comments=CommentStore(engine, clock),
-            moderation=ModerationStore(engine, clock),
-            discussion_activity=DiscussionActivity(engine, clock),
-            follows=FollowStore(engine, clock),
-            notifications=NotificationOutbox(engine, clock),
-            author_names=AuthorNameStore(engine, clock),
-            instance=InstanceStore(engine),
-        )
+        made = {name: kind(engine, clock) for name, kind in _made_alike().items()}
+        return cls(papers=papers, bounces=BounceStore(engine, clock, policy), instance=InstanceStore(engine), **made)
+
+
+@cache
+def _made_alike() -> dict[str, type]:
+    """The fields of :class:`Stores` whose store is made from the engine and the clock alone (all but three):
+    their declared types, so that a new store is one line of the dataclass."""
+    made_otherwise = ("papers", "bounces", "instance")
+    return {name: kind for name, kind in get_type_hints(Stores).items() if name not in made_otherwise}
 
 
 __all__ = ["PaperStore", "Stores", "open_configured_store", "open_store"]
