@@ -17,6 +17,7 @@ import pytest
 from fastapi import FastAPI
 
 from papertide.web.app import create_app
+from papertide.web.kit.auth import SESSION_COOKIE
 from tests.postgres import database_url_for_shared_fixture
 from tests.web.corpus import demo_library
 from tests.web.live_server import serve
@@ -121,3 +122,27 @@ def tab(browser: sync_api.Browser, base_url: str) -> Iterator[Tab]:
     tab.page.context.close()
     assert tab.foreign_requests() == []
     assert tab.errors == []
+
+
+@pytest.fixture
+def tabs(browser: sync_api.Browser, site: Site) -> Iterator[list[Tab]]:
+    """Tabs a test opens with :func:`open_tab`; closed and checked for foreign requests and errors."""
+    opened: list[Tab] = []
+    yield opened
+    for tab in opened:
+        tab.page.context.close()
+    for tab in opened:
+        assert tab.foreign_requests() == []
+        assert tab.errors == []
+
+
+def open_tab(tabs: list[Tab], browser: sync_api.Browser, site: Site, email: str | None = None, **options) -> Tab:
+    """A tab of a fresh browser context on ``site``, signed in as ``email`` (None: signed out), kept in ``tabs``."""
+    tab = new_tab(browser, site.url, **({"viewport": DESKTOP} | options))
+    if email:
+        services = site.app.state.services
+        user, _ = services.accounts.get_or_create_user(email)
+        cookie = {"name": SESSION_COOKIE, "value": services.sessions.start(user), "url": site.url}
+        tab.page.context.add_cookies([cookie])
+    tabs.append(tab)
+    return tab

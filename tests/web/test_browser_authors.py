@@ -6,13 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright import sync_api
 
 from papertide.author_names import author_path
 from papertide.web.app import create_app
-from papertide.web.kit.auth import SESSION_COOKIE
 from tests.postgres import database_url_for_shared_fixture
-from tests.web.browser import BROWSER_TESTS, DESKTOP, PHONE, Site, Tab, new_tab
+from tests.web.browser import BROWSER_TESTS, PHONE, Site, Tab, open_tab
 from tests.web.corpus import demo_library
 from tests.web.live_server import serve
 
@@ -29,28 +27,6 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     app = create_app(demo_library(data_dir, cache, database_url_for_shared_fixture(request, data_dir)))
     with serve(app) as url:
         yield Site(url, app)
-
-
-@pytest.fixture
-def tabs(browser: sync_api.Browser, site: Site) -> Iterator[list[Tab]]:
-    opened: list[Tab] = []
-    yield opened
-    for tab in opened:
-        tab.page.context.close()
-    for tab in opened:
-        assert tab.foreign_requests() == []
-        assert tab.errors == []
-
-
-def open_tab(tabs: list[Tab], browser: sync_api.Browser, site: Site, email: str | None = None, **options) -> Tab:
-    tab = new_tab(browser, site.url, **({"viewport": DESKTOP} | options))
-    if email:
-        services = site.app.state.services
-        user, _ = services.accounts.get_or_create_user(email)
-        cookie = {"name": SESSION_COOKIE, "value": services.sessions.start(user), "url": site.url}
-        tab.page.context.add_cookies([cookie])
-    tabs.append(tab)
-    return tab
 
 
 def followed(site: Site, email: str) -> list[str]:

@@ -18,8 +18,7 @@ import pytest
 from playwright import sync_api
 
 from papertide.web.app import create_app
-from papertide.web.kit.auth import SESSION_COOKIE
-from tests.web.browser import BROWSER_TESTS, DESKTOP, PHONE, Site, Tab, new_tab
+from tests.web.browser import BROWSER_TESTS, PHONE, Site, Tab, open_tab
 from tests.web.corpus import demo_library
 from tests.web.live_server import serve
 
@@ -35,35 +34,6 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     app = create_app(demo_library(tmp_path_factory.mktemp("demo"), cache))
     with serve(app) as url:
         yield Site(url, app)
-
-
-def reader_tab(browser: sync_api.Browser, site: Site, email: str | None, **options) -> Tab:
-    """A tab of a fresh browser context, signed in as ``email`` (None: signed out)."""
-    tab = new_tab(browser, site.url, **({"viewport": DESKTOP} | options))
-    if email:
-        services = site.app.state.services
-        user, _ = services.accounts.get_or_create_user(email)
-        cookie = {"name": SESSION_COOKIE, "value": services.sessions.start(user), "url": site.url}
-        tab.page.context.add_cookies([cookie])
-    return tab
-
-
-@pytest.fixture
-def tabs(browser: sync_api.Browser, site: Site) -> Iterator[list[Tab]]:
-    """Tabs a test opens with :func:`reader_tab`; closed and checked for foreign requests and errors."""
-    opened: list[Tab] = []
-    yield opened
-    for tab in opened:
-        tab.page.context.close()
-    for tab in opened:
-        assert tab.foreign_requests() == []
-        assert tab.errors == []
-
-
-def open_tab(tabs: list[Tab], browser: sync_api.Browser, site: Site, email: str | None, **options) -> Tab:
-    tab = reader_tab(browser, site, email, **options)
-    tabs.append(tab)
-    return tab
 
 
 def vote_button(page: sync_api.Page) -> sync_api.Locator:
