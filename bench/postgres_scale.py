@@ -48,10 +48,10 @@ from sqlalchemy import create_engine, delete, func, select, text
 
 from papertide.config import Settings
 from papertide.search.engine import SearchEngine
-from papertide.search.semantic.embed import load_embedder
+from papertide.search.semantic.embed import load_embedder, model_key
 from papertide.search.semantic.files import ROW, VECTOR, VectorFiles
 from papertide.search.semantic.index import vectors_dir
-from papertide.search.upkeep.embedding_job import model_key, passage, text_digest
+from papertide.search.upkeep.embedding_job import passage, text_digest
 from papertide.store import open_store
 from papertide.store.db.local_postgres import LocalPostgres
 from papertide.store.db.schema import paper_vectors, papers

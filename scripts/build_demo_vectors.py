@@ -13,9 +13,9 @@ import tempfile
 import numpy as np
 
 from papertide.ingest.demo import load_demo
-from papertide.search.semantic.embed import load_embedder
+from papertide.search.semantic.embed import load_embedder, model_key
 from papertide.search.upkeep.demo_vectors import MANIFEST_FILE, VECTORS_FILE, ShippedVectors
-from papertide.search.upkeep.embedding_job import model_key, paper_text, text_digest
+from papertide.search.upkeep.embedding_job import paper_text, text_digest
 from papertide.store import open_store
 
 

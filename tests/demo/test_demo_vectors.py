@@ -11,9 +11,9 @@ import pytest
 
 from papertide.ingest.demo import DEMO_CORPUS
 from papertide.ingest.sources.jsonl import JsonlSource
-from papertide.search.semantic.embed import load_embedder
+from papertide.search.semantic.embed import load_embedder, model_key
 from papertide.search.upkeep.demo_vectors import ShippedVectors, with_demo_vectors
-from papertide.search.upkeep.embedding_job import model_key, passage, text_digest
+from papertide.search.upkeep.embedding_job import passage, text_digest
 
 DIM = 4
 

@@ -25,10 +25,9 @@ from papertide.accounts.keys import KEY_FILE
 from papertide.backup.archive import Manifest, extract_verified, read_manifest, write_archive
 from papertide.config import Settings
 from papertide.errors import InvalidInput, StoreError
-from papertide.search.semantic.embed import load_embedder
+from papertide.search.semantic.embed import load_embedder, model_key
 from papertide.search.semantic.files import VectorFiles
 from papertide.search.semantic.index import vectors_dir
-from papertide.search.upkeep.embedding_job import model_key
 from papertide.search.upkeep.update import IndexingReport, update_indexes
 from papertide.store import open_store
 from papertide.store.db.backup import PAYLOAD, dialect_of, restore_database, snapshot_database, tables_in

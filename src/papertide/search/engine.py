@@ -35,10 +35,9 @@ from papertide.search.highlight import highlight, query_terms, snippet
 from papertide.search.hybrid import Candidates, fuse
 from papertide.search.lexical.index import LexicalHits, LexicalIndex
 from papertide.search.query import Filters, ParsedQuery, Term, merge_filters, parse_query
-from papertide.search.semantic.embed import Embedder, load_embedder
+from papertide.search.semantic.embed import Embedder, load_embedder, model_key
 from papertide.search.semantic.index import VectorHit, VectorIndex, vectors_dir
 from papertide.search.semantic.query_cache import QueryEmbeddingCache
-from papertide.search.upkeep.embedding_job import model_key
 from papertide.store.papers.store import PaperStore, StoredPaper
 
 Mode = Literal["hybrid", "lexical", "semantic"]

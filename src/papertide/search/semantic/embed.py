@@ -213,6 +213,11 @@ class OnnxEmbedder:
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
 
+def model_key(embedder: Embedder) -> str:
+    """What a vector is labelled with (stored, shipped, cached): vectors of another model or version never mix."""
+    return f"{embedder.name}@{embedder.version}"
+
+
 @lru_cache(maxsize=8)
 def _shared_minilm(max_tokens: int, threads: int | None) -> OnnxEmbedder:
     """One per process and setting: loading one hashes the model file and builds an inference session

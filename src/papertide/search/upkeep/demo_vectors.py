@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from papertide.search.semantic.embed import Embedder
-from papertide.search.upkeep.embedding_job import model_key, text_digest
+from papertide.search.semantic.embed import Embedder, model_key
+from papertide.search.upkeep.embedding_job import text_digest
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from papertide.config import Settings
 from papertide.search.paper_table import day_number
-from papertide.search.semantic.embed import Embedder, load_embedder
+from papertide.search.semantic.embed import Embedder, load_embedder, model_key
 from papertide.search.semantic.index import ANN_MIN_ROWS, VectorIndex, vectors_dir
 from papertide.store.papers.store import PaperStore, StoredPaper
 from papertide.store.papers.vectors import ChangedPaper, PaperVectorStore, signed_digest, unsigned_digest
@@ -221,11 +221,6 @@ def _add(
     report.reused += len(reused)
     report.unchanged += len(entries) - len(todo)
     return len(fresh)
-
-
-def model_key(embedder: Embedder) -> str:
-    """What a stored vector is labelled with: vectors of another model or version never mix."""
-    return f"{embedder.name}@{embedder.version}"
 
 
 def embed_pending(vectors: PaperVectorStore, embedder: Embedder, batch_size: int = CLAIM_SIZE) -> tuple[int, int]:
