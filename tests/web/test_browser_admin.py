@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from playwright import sync_api
 
-from tests.web.browser import BROWSER_TESTS, Site
-from tests.web.test_browser_library import open_tab, site, tabs  # noqa: F401 (fixtures)
+from tests.web.browser import BROWSER_TESTS, Site, open_tab
+from tests.web.test_browser_library import site  # noqa: F401 (a fixture)
 
 pytestmark = BROWSER_TESTS
 

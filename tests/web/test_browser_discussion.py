@@ -12,10 +12,9 @@ import pytest
 from playwright import sync_api
 
 from papertide.web.app import create_app
-from tests.web.browser import BROWSER_TESTS, Site, Tab
+from tests.web.browser import BROWSER_TESTS, Site, Tab, open_tab
 from tests.web.corpus import demo_library
 from tests.web.live_server import serve
-from tests.web.test_browser_library import open_tab, tabs  # noqa: F401 (tabs: a fixture)
 
 pytestmark = BROWSER_TESTS
 
@@ -42,7 +41,7 @@ def write(form: sync_api.Locator, text: str, button: str) -> None:
     form.get_by_role("button", name=button).click()
 
 
-def test_a_discussion_with_javascript_changes_no_page(browser, site: Site, tabs: list[Tab]) -> None:  # noqa: F811
+def test_a_discussion_with_javascript_changes_no_page(browser, site: Site, tabs: list[Tab]) -> None:
     alice = open_tab(tabs, browser, site, "alice@example.org")
     page = alice.open(f"/paper/{PAPER}")
     page.evaluate("window.stillTheSamePage = true")
@@ -104,7 +103,7 @@ def test_a_discussion_with_javascript_changes_no_page(browser, site: Site, tabs:
     assert bob_page.evaluate("window.stillTheSamePage") is True
 
 
-def test_refusals_show_beside_the_form(browser, site: Site, tabs: list[Tab]) -> None:  # noqa: F811
+def test_refusals_show_beside_the_form(browser, site: Site, tabs: list[Tab]) -> None:
     services = site.app.state.services
     user, _ = services.accounts.get_or_create_user("suspended@example.org")
     moderator, _ = services.accounts.get_or_create_user("mod2@example.org")
@@ -121,7 +120,7 @@ def test_refusals_show_beside_the_form(browser, site: Site, tabs: list[Tab]) -> 
     tab.errors[:] = [e for e in tab.errors if "status of 403" not in e]
 
 
-def test_commenting_without_javascript_posts_and_comes_back(browser, site: Site, tabs: list[Tab]) -> None:  # noqa: F811
+def test_commenting_without_javascript_posts_and_comes_back(browser, site: Site, tabs: list[Tab]) -> None:
     tab = open_tab(tabs, browser, site, "plain@example.org", java_script_enabled=False)
     page = tab.open(f"/paper/{PAPER}")
     write(page.locator("#discussion > form.comment-form"), "Posted the old way", "Comment")
