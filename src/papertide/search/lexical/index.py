@@ -10,6 +10,7 @@ and is rebuilt from scratch when its format or analyzers change.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -76,13 +77,18 @@ class LexicalIndex:
         directory = Path(directory)
         meta = directory / _META
         try:
-            current = meta.is_file() and json.loads(meta.read_text(encoding="utf-8")).get("format") == _FORMAT
-            if not current and directory.exists():
-                shutil.rmtree(directory)
-            directory.mkdir(parents=True, exist_ok=True)
-            index = tantivy.Index(build_schema(), path=str(directory), reuse=True)
-            if not current:
-                meta.write_text(json.dumps({"format": _FORMAT}), encoding="utf-8")
+            directory.parent.mkdir(parents=True, exist_ok=True)
+            with open(directory.parent / f"{directory.name}.lock", "a") as turn:
+                # Processes starting at once (serve --workers on a fresh data directory) check, reset and
+                # create it in turn: one's reset removed files the other was creating.
+                fcntl.flock(turn, fcntl.LOCK_EX)
+                current = meta.is_file() and json.loads(meta.read_text(encoding="utf-8")).get("format") == _FORMAT
+                if not current and directory.exists():
+                    shutil.rmtree(directory)
+                directory.mkdir(parents=True, exist_ok=True)
+                index = tantivy.Index(build_schema(), path=str(directory), reuse=True)
+                if not current:
+                    meta.write_text(json.dumps({"format": _FORMAT}), encoding="utf-8")
         except (OSError, ValueError) as exc:
             raise StoreError(f"cannot open the lexical index in {directory}: {exc}") from exc
         return cls(directory, index)
