@@ -28,7 +28,7 @@ from papertide.store import open_store
 STAGES = (
     ("parse_query", "parsing the query"),
     ("with_author_spellings", "author spellings"),
-    ("LexicalIndex._generation", "index generation check (a stat; waits for the GIL)"),  # before 0a1b2c3
+    ("LexicalIndex._generation", "index generation check (a stat; waits for the GIL)"),  # code before LexicalIndex.view
     ("LexicalIndex.view", "index generation check (a stat; waits for the GIL)"),
     ("LexicalIndex.search", "lexical leg: BM25 top of the pool"),
     ("LexicalView.search", "lexical leg: BM25 top of the pool"),
@@ -40,7 +40,7 @@ STAGES = (
     ("_dots", "the pool's cosines"),
     ("fuse", "fusion"),
     ("query_terms", "highlight terms"),
-    ("PaperStore._attach_activity", "hydration: signals and votes"),  # a statement of their own before 0a1b2c3
+    ("PaperStore._attach_activity", "hydration: signals and votes"),  # code before the one-statement hydration
     ("PaperStore.get_many", "hydration: papers (SQL, rows, objects)"),
     ("highlight", "marking titles"),
     ("snippet", "abstract snippets"),
