@@ -28,16 +28,19 @@ from papertide.store import open_store
 STAGES = (
     ("parse_query", "parsing the query"),
     ("with_author_spellings", "author spellings"),
-    ("LexicalIndex._generation", "index generation check (a stat; waits for the GIL)"),
+    ("LexicalIndex._generation", "index generation check (a stat; waits for the GIL)"),  # code before LexicalIndex.view
+    ("LexicalIndex.view", "index generation check (a stat; waits for the GIL)"),
     ("LexicalIndex.search", "lexical leg: BM25 top of the pool"),
+    ("LexicalView.search", "lexical leg: BM25 top of the pool"),
     ("LexicalIndex.scores", "BM25 of the other leg's candidates"),
+    ("LexicalView.scores", "BM25 of the other leg's candidates"),
     ("OnnxEmbedder.embed_query", "query embedding (its own thread)"),
     ("VectorIndex.search", "HNSW walk"),
     ("VectorIndex.subset", "the pool's vectors"),
     ("_dots", "the pool's cosines"),
     ("fuse", "fusion"),
     ("query_terms", "highlight terms"),
-    ("PaperStore._attach_activity", "hydration: signals and votes"),
+    ("PaperStore._attach_activity", "hydration: signals and votes"),  # code before the one-statement hydration
     ("PaperStore.get_many", "hydration: papers (SQL, rows, objects)"),
     ("highlight", "marking titles"),
     ("snippet", "abstract snippets"),
@@ -48,7 +51,7 @@ STAGES = (
 
 def stages(raw: Path, rate: float, searches: int) -> dict[str, float]:
     """Milliseconds per search of each stage in py-spy's raw (collapsed) stacks of a run of ``searches``."""
-    samples: dict[str, int] = dict.fromkeys([name for _, name in STAGES], 0)
+    samples: dict[str, int] = dict.fromkeys(dict.fromkeys(name for _, name in STAGES), 0)
     for line in raw.read_text(encoding="utf-8").splitlines():
         stack, count = line.rsplit(" ", 1)
         frames = [frame.split(" (")[0] for frame in stack.split(";")]

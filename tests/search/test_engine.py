@@ -380,6 +380,21 @@ def test_a_phrase_held_by_more_papers_than_the_pool_is_checked_on_the_nearest(
     assert ids(response) == by_cosine(engine, text, NEURAL_NETWORKS)[:1] and response.total == 2
 
 
+class SpiedView:
+    """A view of the real index (a search's lexical work goes through one) calling ``before(query)`` ahead of
+    each full evaluation."""
+
+    def __init__(self, view, before) -> None:
+        self._view, self._before = view, before
+
+    def __getattr__(self, name: str):
+        return getattr(self._view, name)
+
+    def search(self, query, **kwargs):
+        self._before(query)
+        return self._view.search(query, **kwargs)
+
+
 class CountingIndex(LexicalIndex):
     """The real index, counting the full evaluations (match counts over the whole index) it makes."""
 
@@ -387,9 +402,8 @@ class CountingIndex(LexicalIndex):
         super().__init__(index.directory, index._index)
         self.evaluated: list[tuple[str, ...]] = []  # the phrases of each query evaluated
 
-    def search(self, query, **kwargs):
-        self.evaluated.append(tuple(term.text for term in query.phrases))
-        return super().search(query, **kwargs)
+    def view(self):
+        return SpiedView(super().view(), lambda query: self.evaluated.append(tuple(t.text for t in query.phrases)))
 
 
 @pytest.mark.parametrize("mode", ["lexical", "semantic", "hybrid"])
@@ -455,9 +469,8 @@ class WaitingIndex(LexicalIndex):
         self._embedder = embedder
         self.beside_embedding: list[bool] = []
 
-    def search(self, query, **kwargs):
-        self.beside_embedding.append(self._embedder.started.wait(timeout=5))
-        return super().search(query, **kwargs)
+    def view(self):
+        return SpiedView(super().view(), lambda _: self.beside_embedding.append(self._embedder.started.wait(timeout=5)))
 
 
 @pytest.mark.parametrize("mode", ["semantic", "hybrid"])

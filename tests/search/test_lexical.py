@@ -235,6 +235,23 @@ def test_incremental_update_replaces_changed_papers_and_adds_new_ones(indexed: L
     assert indexed.last_seq == store.max_change_seq()
 
 
+def test_a_view_answers_from_its_commit_and_the_next_view_from_the_newest(
+    indexed: LexicalIndex, store: PaperStore
+) -> None:
+    # A search does all its lexical work in one view: a commit landing meanwhile (another process
+    # indexing) neither mixes two commits into one search nor stays unseen by the next one.
+    view = indexed.view()
+    added = _paper("2501.00030", "Splatting robots", "Robots map with splats.", ["Ro Bot"], ["cs.RO"], "2025-01-30")
+    ingest([added], store)
+    LexicalIndex.open(indexed.directory).update_from(store)  # another opening of the index commits
+    query = parse_query("splatting")
+    assert view.search(query, limit=10).total == 1 and view.stats.num_docs == len(PAPERS)
+    assert indexed.view() is not view and indexed.search(query, limit=10).total == 2
+    pk = store.get("2501.00030").pk
+    assert view.scores(query, [pk]) == {} and pk in indexed.scores(query, [pk])
+    assert indexed.view() is indexed.view()  # unchanged index: the same view
+
+
 def test_index_reopens_with_its_contents(indexed: LexicalIndex, store: PaperStore) -> None:
     reopened = LexicalIndex.open(indexed.directory)
     assert len(reopened) == len(PAPERS)

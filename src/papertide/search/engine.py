@@ -33,7 +33,7 @@ from papertide.search import recommend as neighbours
 from papertide.search.author_terms import with_author_spellings
 from papertide.search.highlight import highlight, query_terms, snippet
 from papertide.search.hybrid import Candidates, fuse
-from papertide.search.lexical.index import LexicalHits, LexicalIndex
+from papertide.search.lexical.index import LexicalHits, LexicalIndex, LexicalView
 from papertide.search.query import Filters, ParsedQuery, Term, merge_filters, parse_query
 from papertide.search.semantic.embed import Embedder, load_embedder, model_key
 from papertide.search.semantic.index import VectorHit, VectorIndex, vectors_dir
@@ -229,6 +229,7 @@ class SearchEngine:
         operators: bool,
         started: float,
     ) -> SearchResponse:
+        lexical = self.lexical.view()  # one commit for the whole search, taken before the embedding's thread starts
         with stage("parse"):
             parsed = parse_query(text, operators=operators)
             if filters is not None:
@@ -243,7 +244,7 @@ class SearchEngine:
                 ranked, total = self._paper(parsed.paper_id)
             else:
                 with stage("lexical"):
-                    hits = self.lexical.search(parsed, limit=limit, offset=offset, newest=True)
+                    hits = lexical.search(parsed, limit=limit, offset=offset, newest=True)
                 ranked, total = hits.hits, hits.total
         else:
             vectors = self.vectors  # one snapshot for the whole search
@@ -252,11 +253,11 @@ class SearchEngine:
             # A lexical page needs no deeper pool, and the fewer hits are kept, the higher the last one
             # scores and the more common words maxscore can leave out of what tantivy scores.
             depth = offset + limit if mode == "lexical" else max(POOL_DEPTH, offset + limit)
-            evaluated = _Evaluated(self.lexical, depth)
+            evaluated = _Evaluated(lexical, depth)
             parsed = self._relaxed(parsed, warnings, evaluated)  # the text embedded stays as typed
             ranked, total, exact = self._ranked(parsed, vectors, mode, sort, limit, offset, evaluated, embedding)
         with stage("hydrate"):
-            results = self._results(ranked, parsed)
+            results = self._results(ranked, query_terms(parsed, lexical.stats))
         took_ms = (time.perf_counter() - started) * 1000
         return SearchResponse(results, total, took_ms, tuple(warnings), parsed.paper_id, mode, parsed, exact)
 
@@ -289,7 +290,7 @@ class SearchEngine:
         if vectors is None or embedding is None:
             if sort == "newest":
                 with stage("lexical"):
-                    hits = self.lexical.search(parsed, limit=limit, offset=offset, newest=True)
+                    hits = evaluated.lexical.search(parsed, limit=limit, offset=offset, newest=True)
                 return hits.hits, hits.total, hits.total_exact
             hits = evaluated.search(parsed)  # to this page's depth, shared with the relaxation check
             return hits.hits[offset : offset + limit], hits.total, hits.total_exact
@@ -371,7 +372,7 @@ class SearchEngine:
         lexical evaluations this search has made already (its depth then replaces ``depth``), and
         ``embedding`` the query's vector once made (by default it is made beside the lexical leg).
         """
-        evaluated = evaluated or _Evaluated(self.lexical, depth)
+        evaluated = evaluated or _Evaluated(self.lexical.view(), depth)
         if embedding is None:
             embedding = self._embedding_of(parsed, "hybrid")
         lexical = evaluated.search(parsed)
@@ -379,7 +380,7 @@ class SearchEngine:
         semantic = self._semantic(parsed, vectors, query, evaluated)
         bm25, cosine = dict(lexical.hits), dict(semantic)
         with stage("lexical"):
-            bm25.update(self.lexical.scores(parsed, [pk for pk, _ in semantic if pk not in bm25]))
+            bm25.update(evaluated.lexical.scores(parsed, [pk for pk, _ in semantic if pk not in bm25]))
         with stage("semantic"):
             pool = vectors.subset(list(dict.fromkeys([*cosine, *bm25])))  # gathered once, for fusion's feedback too
             gathered = zip(pool.pks, pool.vectors, strict=True)
@@ -417,7 +418,7 @@ class SearchEngine:
         with stage("semantic"):
             hits = _pairs(vectors.search(query, k * _CONSTRAINED_OVERFETCH, parsed.filters))
         with stage("lexical"):
-            passing = self.lexical.scores(constraints, [pk for pk, _ in hits])
+            passing = evaluated.lexical.scores(constraints, [pk for pk, _ in hits])
         hits = [hit for hit in hits if hit[0] in passing][:k]
         if len(hits) < k and required:
             seen = {pk for pk, _ in hits}
@@ -481,8 +482,8 @@ class SearchEngine:
 
     # -- presenting ------------------------------------------------------------------------
 
-    def _results(self, ranked: list[tuple[int, float]], parsed: ParsedQuery | None = None) -> list[SearchResult]:
-        terms = query_terms(parsed, self.lexical.stats()) if parsed else frozenset()
+    def _results(self, ranked: list[tuple[int, float]], terms: frozenset[str] = frozenset()) -> list[SearchResult]:
+        """The ranked papers hydrated, their titles and abstracts marked for ``terms`` (see query_terms)."""
         scores = dict(ranked)
         return [
             SearchResult(paper, scores[paper.pk], highlight(paper.title, terms), snippet(paper.abstract, terms))
@@ -498,9 +499,9 @@ class _Evaluated:
     lexical leg all need the same query's matches, so they share one evaluation.
     """
 
-    def __init__(self, lexical: LexicalIndex, depth: int) -> None:
+    def __init__(self, lexical: LexicalView, depth: int) -> None:
         self.depth = depth
-        self._lexical = lexical
+        self.lexical = lexical  # the search's view of the index, for its other lexical work too
         self._done: dict[ParsedQuery, LexicalHits] = {}
 
     def search(self, parsed: ParsedQuery) -> LexicalHits:
@@ -508,7 +509,7 @@ class _Evaluated:
         hits = self._done.get(parsed)
         if hits is None:
             with stage("lexical"):
-                hits = self._done[parsed] = self._lexical.search(parsed, limit=self.depth)
+                hits = self._done[parsed] = self.lexical.search(parsed, limit=self.depth)
         return hits
 
 

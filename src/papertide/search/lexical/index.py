@@ -50,12 +50,72 @@ class LexicalHits:
 
 
 @dataclass(frozen=True, slots=True)
-class _Generation:
-    """One commit's view of the index, with what searches keep learning about its words."""
+class LexicalView:
+    """One commit's view of the index, with what searches keep learning about its words.
+
+    A search takes one (:meth:`LexicalIndex.view`) for all of its lexical work: its legs then read
+    the same commit, and the index is checked for a newer commit once per search, not per call.
+    """
 
     searcher: tantivy.Searcher
+    schema: tantivy.Schema
     stats: TermStats
     reach: maxscore.WordReach
+
+    def search(self, query: ParsedQuery, *, limit: int, offset: int = 0, newest: bool = False) -> LexicalHits:
+        """Papers matching ``query``, best first (or newest first, undated last), with the match count
+        (a lower bound where the best first page was found without scoring every match)."""
+        if limit < 1:  # tantivy panics on an empty page
+            raise ValueError(f"limit must be positive, got {limit}")
+        searcher, words = self.searcher, free_words(query, self.stats)
+        pruned = None
+        if not (newest or offset) and maxscore.prunable(query):
+            pruned = maxscore.search(self.reach, self.stats, words, limit)
+        if pruned is not None:
+            found, total = pruned.hits, pruned.at_least
+        else:
+            compiled = compile_query(query, self.schema, self.stats, words)
+            order = {"order_by_field": SUBMITTED} if newest else {}
+            result = searcher.search(compiled, limit, count=True, offset=offset, **order)
+            found, total = result.hits, result.count
+        pks = searcher.fast_field_values(PK, [address for _, address in found])
+        hits = list(zip(pks, [0.0 if newest else float(key) for key, _ in found], strict=True))
+        if not newest:  # equal scores in key order: tantivy orders them by segment, which indexing threads decide
+            hits.sort(key=lambda hit: (-hit[1], hit[0]))
+        return LexicalHits(hits, total, round(sum(words.values())), total_exact=pruned is None)
+
+    def newest_by_authors(self, names: list[str], limit: int, exclude: int) -> list[int]:
+        """Keys of the newest papers (undated last) with an author among ``names``, but not paper ``exclude``:
+        one query whose cost grows with those authors' papers, not the library."""
+        query = any_author(names, self.schema)
+        if query is None:
+            return []
+        itself = tantivy.Query.term_query(self.schema, PK, exclude)
+        compiled = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.MustNot, itself)])
+        result = self.searcher.search(compiled, limit, count=False, order_by_field=SUBMITTED)
+        return self.searcher.fast_field_values(PK, [address for _, address in result.hits])
+
+    def scores(self, query: ParsedQuery, pks: list[int]) -> dict[int, float]:
+        """The BM25 scores of those of ``pks`` that match ``query``: scores another retriever's candidates,
+        or checks them against lexical constraints."""
+        if not pks:
+            return {}
+        among = tantivy.Query.const_score_query(self._any_pk(pks), 0.0)
+        compiled = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, compile_query(query, self.schema, self.stats)), (tantivy.Occur.Must, among)]
+        )
+        result = self.searcher.search(compiled, len(pks), count=False)
+        matched = self.searcher.fast_field_values(PK, [address for _, address in result.hits])
+        return {pk: float(score) for pk, (score, _) in zip(matched, result.hits, strict=True)}
+
+    def _any_pk(self, pks: list[int]) -> tantivy.Query:
+        """The papers with these keys. Measured at 1M papers, a term set query costs 1 ms for 100 keys (as
+        much as the BM25 scoring it restricts), a union of term queries 0.25 ms, and no more up to ~4000 keys."""
+        if len(pks) > _PK_UNION_MAX:
+            return tantivy.Query.term_set_query(self.schema, PK, pks)
+        return tantivy.Query.boolean_query(
+            [(tantivy.Occur.Should, tantivy.Query.term_query(self.schema, PK, pk)) for pk in pks]
+        )
 
 
 class LexicalIndex:
@@ -67,7 +127,7 @@ class LexicalIndex:
         self._schema = index.schema
         self._meta = None if directory is None else os.fspath(directory / "meta.json")
         self._stamp: tuple[int, int, int] | None = None  # of the commit the searchers show
-        self._current: _Generation | None = None
+        self._current: LexicalView | None = None
         for analyzer in (TEXT, NAMES):
             analyzer.register(index)
 
@@ -106,7 +166,7 @@ class LexicalIndex:
         made._index.reload()
         return made
 
-    def _generation(self) -> _Generation:
+    def view(self) -> LexicalView:
         """The latest commit's view, whichever process made it.
 
         tantivy rewrites ``meta.json`` on every commit; checking it is a stat, while a reload
@@ -124,19 +184,19 @@ class LexicalIndex:
             self._index.reload()
             searcher = self._index.searcher()
             reach = maxscore.WordReach(searcher, self._schema)
-            current = self._current = _Generation(searcher, _stats(searcher), reach)
+            current = self._current = LexicalView(searcher, self._schema, _stats(searcher), reach)
             self._stamp = stamp
         return current
 
     @property
     def last_seq(self) -> int:
         """The store change sequence this index is up to date with."""
-        found = self._generation().searcher.aggregate(tantivy.Query.all_query(), {"seq": {"max": {"field": SEQ}}})
+        found = self.view().searcher.aggregate(tantivy.Query.all_query(), {"seq": {"max": {"field": SEQ}}})
         value = found["seq"]["value"]
         return int(value) if value is not None else 0
 
     def __len__(self) -> int:
-        return self._generation().searcher.num_docs
+        return self.view().searcher.num_docs
 
     def update_from(self, store: PaperStore) -> int:
         """Index the papers changed in ``store`` since :attr:`last_seq`; return how many were (re)indexed."""
@@ -163,67 +223,20 @@ class LexicalIndex:
         return count
 
     def search(self, query: ParsedQuery, *, limit: int, offset: int = 0, newest: bool = False) -> LexicalHits:
-        """Papers matching ``query``, best first (or newest first, undated last), with the match count
-        (a lower bound where the best first page was found without scoring every match)."""
-        if limit < 1:  # tantivy panics on an empty page
-            raise ValueError(f"limit must be positive, got {limit}")
-        view = self._generation()
-        searcher, words = view.searcher, free_words(query, view.stats)
-        pruned = None
-        if not (newest or offset) and maxscore.prunable(query):
-            pruned = maxscore.search(view.reach, view.stats, words, limit)
-        if pruned is not None:
-            found, total = pruned.hits, pruned.at_least
-        else:
-            compiled = compile_query(query, self._schema, view.stats, words)
-            order = {"order_by_field": SUBMITTED} if newest else {}
-            result = searcher.search(compiled, limit, count=True, offset=offset, **order)
-            found, total = result.hits, result.count
-        pks = searcher.fast_field_values(PK, [address for _, address in found])
-        hits = list(zip(pks, [0.0 if newest else float(key) for key, _ in found], strict=True))
-        if not newest:  # equal scores in key order: tantivy orders them by segment, which indexing threads decide
-            hits.sort(key=lambda hit: (-hit[1], hit[0]))
-        return LexicalHits(hits, total, round(sum(words.values())), total_exact=pruned is None)
+        """:meth:`LexicalView.search` in the latest commit."""
+        return self.view().search(query, limit=limit, offset=offset, newest=newest)
 
     def newest_by_authors(self, names: list[str], limit: int, exclude: int) -> list[int]:
-        """Keys of the newest papers (undated last) with an author among ``names``, but not paper ``exclude``:
-        one query whose cost grows with those authors' papers, not the library."""
-        query = any_author(names, self._schema)
-        if query is None:
-            return []
-        searcher = self._generation().searcher
-        itself = tantivy.Query.term_query(self._schema, PK, exclude)
-        compiled = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.MustNot, itself)])
-        result = searcher.search(compiled, limit, count=False, order_by_field=SUBMITTED)
-        return searcher.fast_field_values(PK, [address for _, address in result.hits])
+        """:meth:`LexicalView.newest_by_authors` in the latest commit."""
+        return self.view().newest_by_authors(names, limit, exclude)
 
     def scores(self, query: ParsedQuery, pks: list[int]) -> dict[int, float]:
-        """The BM25 scores of those of ``pks`` that match ``query``: scores another retriever's candidates,
-        or checks them against lexical constraints."""
-        if not pks:
-            return {}
-        view = self._generation()
-        searcher = view.searcher
-        among = tantivy.Query.const_score_query(self._any_pk(pks), 0.0)
-        compiled = tantivy.Query.boolean_query(
-            [(tantivy.Occur.Must, compile_query(query, self._schema, view.stats)), (tantivy.Occur.Must, among)]
-        )
-        result = searcher.search(compiled, len(pks), count=False)
-        matched = searcher.fast_field_values(PK, [address for _, address in result.hits])
-        return {pk: float(score) for pk, (score, _) in zip(matched, result.hits, strict=True)}
+        """:meth:`LexicalView.scores` in the latest commit."""
+        return self.view().scores(query, pks)
 
     def stats(self) -> TermStats:
         """How common each term of the combined field is, as of the latest commit."""
-        return self._generation().stats
-
-    def _any_pk(self, pks: list[int]) -> tantivy.Query:
-        """The papers with these keys. Measured at 1M papers, a term set query costs 1 ms for 100 keys (as
-        much as the BM25 scoring it restricts), a union of term queries 0.25 ms, and no more up to ~4000 keys."""
-        if len(pks) > _PK_UNION_MAX:
-            return tantivy.Query.term_set_query(self._schema, PK, pks)
-        return tantivy.Query.boolean_query(
-            [(tantivy.Occur.Should, tantivy.Query.term_query(self._schema, PK, pk)) for pk in pks]
-        )
+        return self.view().stats
 
 
 def _stats(searcher: tantivy.Searcher) -> TermStats:

@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, Insert, Table, event, text
+import orjson
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Insert,
+    Table,
+    any_,
+    bindparam,
+    event,
+    func,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from papertide.errors import StoreError
 
 Clock = Callable[[], datetime]
+# How SQLAlchemy writes a DateTime into SQLite: "2024-10-22 09:30:00.000000", naive, always this long.
+_SQLITE_TIME_LENGTH = 26
 # The open transaction a store hands to a callback that writes in it (e.g. the outbox running a
 # digest's history write): named here so that callers need not import SQLAlchemy to type it.
 Transaction = Connection
@@ -28,6 +44,37 @@ def utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def raw_time(value: str | datetime | None) -> datetime | None:
+    """A time read raw (its column coerced to ``String``): SQLite's naive UTC text, parsed by
+    ``datetime.fromisoformat`` (C) rather than the DateTime type's processor, or PostgreSQL's aware datetime."""
+    if isinstance(value, str):
+        if len(value) == _SQLITE_TIME_LENGTH:  # naming UTC in the text costs a fifth of datetime.replace
+            return datetime.fromisoformat(value + "+00:00")
+        value = datetime.fromisoformat(value)
+    return utc(value)
+
+
+def raw_json(value: object) -> object:
+    """A JSON value read raw (its column coerced to ``String``): SQLite's text, or what psycopg has parsed already."""
+    return orjson.loads(value) if isinstance(value, str) else value
+
+
+def keys_in(column: ColumnElement, dialect: str) -> ColumnElement[bool]:
+    """``column`` among the list bound as the one parameter ``keys`` (see :func:`keys_parameter`).
+
+    One parameter, whatever the list's length: an expanding ``IN`` is re-rendered for every call
+    (~0.15 ms of Python per statement), while this statement is compiled once.
+    """
+    if dialect == "postgresql":
+        return column == any_(bindparam("keys", type_=postgresql.ARRAY(column.type)))
+    return column.in_(select(literal_column("value")).select_from(func.json_each(bindparam("keys"))))
+
+
+def keys_parameter(keys: Sequence[object], dialect: str) -> object:
+    """The ``keys`` parameter of a statement built with :func:`keys_in`: a list, or its JSON text for SQLite."""
+    return list(keys) if dialect == "postgresql" else orjson.dumps(list(keys)).decode()
 
 
 def insert_ignoring_duplicates(conn: Connection, table: Table) -> Insert:

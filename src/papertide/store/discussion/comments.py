@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import Connection, String, and_, bindparam, delete, func, insert, select, type_coerce, update
 
 from papertide.errors import InvalidInput, NotFound
-from papertide.store.db.base import TableStore, insert_ignoring_duplicates, utc
+from papertide.store.db.base import TableStore, insert_ignoring_duplicates, raw_time, utc
 from papertide.store.db.schema import comment_votes, comments, paper_discussions, papers
 
 
@@ -101,13 +101,8 @@ _THREAD_COLUMNS = [
 ]
 
 
-def _stamp(value: str | datetime | None) -> datetime | None:
-    """A time read raw: SQLite's naive UTC text, or PostgreSQL's aware datetime."""
-    return utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
-
-
 def _thread_comment(row) -> Comment:
-    created, edited, deleted, hidden = map(_stamp, row[7:11])
+    created, edited, deleted, hidden = map(raw_time, row[7:11])
     return Comment(*row[:7], created, edited, deleted, hidden, row[11])
 
 
