@@ -73,8 +73,10 @@ def site(request: pytest.FixtureRequest, tmp_path, smtp_server) -> Iterator[Site
         yield Site(url, app)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[sync_api.Browser]:
+    """One Chromium per test process: a launch costs ~1 s of CPU and ~1.8 s, and each test's tabs get
+    browser contexts of their own (no cookies, storage or cache shared between them)."""
     if sync_api is None or not CHROMIUM.exists():
         pytest.skip("browser tests need the playwright package and Chromium")
     with sync_api.sync_playwright() as playwright:
