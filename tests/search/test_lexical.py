@@ -368,6 +368,9 @@ def test_a_long_querys_best_matches_are_ranked_by_every_word(store: PaperStore, 
     assert ranking.total == 2 and len(ranking.hits) == 2  # matched by the telling words only
     assert index.search(query, limit=1).hits == ranking.hits[:1]
     assert index.search(query, limit=1, offset=1).hits == ranking.hits[1:2]
+    # A long query that a filter leaves without a match finds nothing, and says so.
+    unmatched = index.search(parse_query(" ".join(rare) + " method cat:hep-th"), limit=10)
+    assert unmatched.hits == [] and unmatched.total == 0
 
 
 def test_an_index_of_a_few_papers_in_memory_searches_them_as_the_library_index_does(
