@@ -19,7 +19,7 @@ and the process's RSS. ``--bm25s`` also times bm25s (one title + abstract field,
 top 20, query tokenization included) on the long classes, beside the lexical retriever::
 
     .venv/bin/python bench/search_speed.py [--sizes 87k,1m,2.7m] [--queries 100] [--json out.json]
-                                           [--rebuild-vectors] [--bm25s]
+                                           [--rebuild-vectors] [--bm25s] [--classes sentence,abstract]
 
 ``--rebuild-vectors`` remakes the cached corpora's vectors and HNSW graphs from the real
 embeddings cached now (store and lexical index are kept).
@@ -248,7 +248,7 @@ def measure(name: str, titles: list[str], abstracts: list[str], args: argparse.N
     started = time.perf_counter()
     engine = SearchEngine.open(settings, store)
     report: dict = {"build": facts, "open_s": round(time.perf_counter() - started, 2)}
-    mix = query_mix(titles, abstracts, count)
+    mix = {cls: texts for cls, texts in query_mix(titles, abstracts, count).items() if cls in args.classes}
     seconds: dict[str, list[float]] = {}
     for cls, texts in mix.items():
         operators = cls != PASTED
@@ -266,10 +266,11 @@ def measure(name: str, titles: list[str], abstracts: list[str], args: argparse.N
             seconds[f"{cls}/{mode}"] = timed_calls(
                 [lambda t=t, m=mode, o=operators: engine.search(t, mode=m, operators=o) for t in texts], rounds
             )
-    for kind in ("lexical retriever", "semantic retriever", "lexical", "semantic", "hybrid"):  # the whole mix
-        seconds[f"all/{kind}"] = [s for cls in MIX for s in seconds[f"{cls}/{kind}"]]
+    if set(MIX) <= set(mix):
+        for kind in ("lexical retriever", "semantic retriever", "lexical", "semantic", "hybrid"):  # the whole mix
+            seconds[f"all/{kind}"] = [s for cls in MIX for s in seconds[f"{cls}/{kind}"]]
     if args.bm25s:
-        seconds.update(bm25s_timings(store, {cls: mix[cls] for cls in LONG_CLASSES}, rounds, report))
+        seconds.update(bm25s_timings(store, {cls: mix[cls] for cls in LONG_CLASSES if cls in mix}, rounds, report))
     ids = [f"bench:{n}" for n in random.Random(2).sample(range(facts["papers"]), count)]
     seconds["similar"] = timed_calls([lambda i=i: engine.similar(i) for i in ids], rounds)
     report["latency_ms"] = {key: percentiles(values) for key, values in seconds.items()}
@@ -316,7 +317,9 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--rebuild-vectors", action="store_true", help="remake vectors from the real ones cached now")
     parser.add_argument("--bm25s", action="store_true", help="also time bm25s on the long query classes")
+    parser.add_argument("--classes", help="query classes to time, comma-separated (default: all; 'all' needs the mix)")
     args = parser.parse_args()
+    args.classes = args.classes.split(",") if args.classes else [*MIX, "sentence", PASTED]
     corpus_or_exit()
     titles, abstracts = [], []  # only these stay in memory while measuring
     for record in records():

@@ -12,7 +12,7 @@ import pytest
 from papertide.ingest.pipeline import ingest
 from papertide.model import Paper
 from papertide.search.lexical.analysis import NAMES, QUERY_TEXT, TEXT
-from papertide.search.lexical.compile import MAX_FREE_WORDS, free_words
+from papertide.search.lexical.compile import MAX_FREE_WORDS, RESCORED, extra_words, free_words
 from papertide.search.lexical.documents import TITLE_WEIGHT
 from papertide.search.lexical.index import LexicalIndex
 from papertide.search.query import Filters, merge_filters, parse_query
@@ -343,6 +343,34 @@ def test_a_long_query_is_searched_by_its_most_telling_words(indexed: LexicalInde
     # The hits say how many words scored them (what hybrid fusion weighs the two legs by).
     assert indexed.search(parse_query(f"{common} {rare} gravity"), limit=5).words == sum(words.values())
     assert indexed.search(parse_query('the neural networks of networks "low rank"'), limit=5).words == 3
+
+
+def test_a_long_querys_best_matches_are_ranked_by_every_word(store: PaperStore, tmp_path: Path) -> None:
+    rare = [f"xq{i}" for i in range(MAX_FREE_WORDS)]  # held by two papers: the most telling words
+    papers = [
+        _paper("2501.00001", "Alpha", " ".join(rare) + " approach", ["A One"], ["cs.LG"], "2025-01-01"),
+        _paper("2501.00002", "Alpha", " ".join(rare) + " method", ["B Two"], ["cs.LG"], "2025-01-02"),
+    ] + [
+        _paper(f"2501.001{i:02}", f"Filler {i}", "A method for other things.", ["C Three"], ["cs.LG"], "2025-01-03")
+        for i in range(RESCORED + 5)
+    ]
+    ingest(papers, store)
+    index = LexicalIndex.open(tmp_path / "lexical")
+    index.update_from(store)
+    query = parse_query(" ".join(rare) + " method")
+    chosen = free_words(query, index.stats())
+    assert set(chosen) == set(rare) and extra_words(query, index.stats(), chosen) == {"method": 1.0}
+    # The two papers tie on the telling words; "method", common and left out of matching, decides.
+    assert ids(index, store, " ".join(rare) + " method")[:2] == ["2501.00002", "2501.00001"]
+    assert ids(index, store, " ".join(rare) + " approach")[:2] == ["2501.00001", "2501.00002"]
+    # Every page is cut from the same ranking, whatever its size.
+    ranking = index.search(query, limit=40)
+    assert ranking.total == 2 and len(ranking.hits) == 2  # matched by the telling words only
+    assert index.search(query, limit=1).hits == ranking.hits[:1]
+    assert index.search(query, limit=1, offset=1).hits == ranking.hits[1:2]
+    # A long query that a filter leaves without a match finds nothing, and says so.
+    unmatched = index.search(parse_query(" ".join(rare) + " method cat:hep-th"), limit=10)
+    assert unmatched.hits == [] and unmatched.total == 0
 
 
 def test_an_index_of_a_few_papers_in_memory_searches_them_as_the_library_index_does(

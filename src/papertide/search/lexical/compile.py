@@ -7,8 +7,10 @@ provably keeps the best hits):
 - free words: one SHOULD clause per distinct word, on the combined BM25F field (title, abstract,
   authors), weighted by how often the query repeats it; stop words are left out unless there is
   nothing else. At least one must match unless a required term is present. A long query (a
-  pasted abstract) is searched by its :data:`MAX_FREE_WORDS` most telling words, by term
-  frequency x inverse document frequency, as Lucene's MoreLikeThis chooses them;
+  pasted abstract) is matched by its :data:`MAX_FREE_WORDS` most telling words, by term
+  frequency x inverse document frequency, as Lucene's MoreLikeThis chooses them, and its best
+  :data:`RESCORED` matches are then scored by every word (:func:`extra_words`, see
+  :meth:`LexicalIndex.search <papertide.search.lexical.index.LexicalIndex.search>`);
 - phrases: MUST clauses on the combined field; field terms: MUST clauses on their field; a
   boost phrase (quoted in prose, :attr:`Term.boost`): a SHOULD clause, adding its score;
 - negated terms: MUST_NOT clauses;
@@ -41,8 +43,11 @@ from papertide.search.query import Field, Filters, ParsedQuery, Term
 Occur = tantivy.Occur
 Query = tantivy.Query
 
-# Free words scored at most; more are chosen by tf x idf (see bench/README.md for the measurements).
+# Free words matched at most; more are chosen by tf x idf (see bench/README.md for the measurements).
 MAX_FREE_WORDS = 32
+# The best matches of a long query by its most telling words that are scored by all its words. Scoring every
+# word of a pasted abstract over every paper holding one doubles the lexical leg's cost (bench/README.md, issue 25).
+RESCORED = 20
 
 _FIELDS: dict[Field | None, tuple[str, Analyzer]] = {
     None: (COMBINED, TEXT),
@@ -72,16 +77,30 @@ def free_words(parsed: ParsedQuery, stats: TermStats | None = None) -> dict[str,
     is no other word. Given ``stats``, a query of more than :data:`MAX_FREE_WORDS` words keeps
     the most telling ones.
     """
-    free = [term for term in parsed.positive_terms if term.free]
-    counts = _counts(free, QUERY_TEXT)
-    if not counts or (stats is not None and not any(stats.doc_freq(word) for word in counts)):
-        counts = _counts(free, TEXT)  # stop words are indexed: a query of nothing else still finds them
+    counts = _every_word(parsed, stats)
     if stats is not None and len(counts) > MAX_FREE_WORDS:
         # Words no paper holds match nothing, however rare: they are never the most telling.
         weights = {word: count * stats.idf(word) for word, count in counts.items() if stats.doc_freq(word)}
         kept = sorted(weights, key=lambda word: (-weights[word], word))[:MAX_FREE_WORDS]
         counts = Counter({word: counts[word] for word in kept})
     return {word: float(count) for word, count in counts.items()}
+
+
+def extra_words(parsed: ParsedQuery, stats: TermStats, chosen: dict[str, float]) -> dict[str, float]:
+    """The free words of ``parsed`` left out of ``chosen`` (its :func:`free_words`), each with its weight, that
+    some paper holds: what a long query's best matches are scored by beside the most telling words."""
+    if len(chosen) < MAX_FREE_WORDS:
+        return {}  # none was left out
+    counts = _every_word(parsed, stats)
+    return {word: float(count) for word, count in counts.items() if word not in chosen and stats.doc_freq(word)}
+
+
+def _every_word(parsed: ParsedQuery, stats: TermStats | None) -> Counter[str]:
+    free = [term for term in parsed.positive_terms if term.free]
+    counts = _counts(free, QUERY_TEXT)
+    if not counts or (stats is not None and not any(stats.doc_freq(word) for word in counts)):
+        counts = _counts(free, TEXT)  # stop words are indexed: a query of nothing else still finds them
+    return counts
 
 
 def _counts(terms: list[Term], analyzer: Analyzer) -> Counter[str]:
@@ -134,6 +153,12 @@ def words_query(schema: tantivy.Schema, words: dict[str, float], optional: list[
     essential = [(Occur.Should, _word(schema, word, weight)) for word, weight in words.items() if word not in optional]
     scored = [(Occur.Should, _word(schema, word, words[word])) for word in optional]
     return Query.boolean_query([(Occur.Must, Query.boolean_query(essential)), *scored])
+
+
+def among_papers(schema: tantivy.Schema, words: dict[str, float], papers: tantivy.Query) -> tantivy.Query:
+    """Every paper ``papers`` selects, scored by the free ``words`` (weighted) alone: zero where it holds none."""
+    scored = [(Occur.Should, _word(schema, word, weight)) for word, weight in words.items()]
+    return Query.boolean_query([(Occur.Must, Query.const_score_query(papers, 0.0)), *scored])
 
 
 def any_author(names: list[str], schema: tantivy.Schema) -> tantivy.Query | None:

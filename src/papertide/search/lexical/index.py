@@ -24,7 +24,15 @@ import tantivy
 from papertide.errors import StoreError
 from papertide.search.lexical import maxscore
 from papertide.search.lexical.analysis import ANALYSIS_VERSION, NAMES, TEXT
-from papertide.search.lexical.compile import TermStats, any_author, compile_query, free_words
+from papertide.search.lexical.compile import (
+    RESCORED,
+    TermStats,
+    among_papers,
+    any_author,
+    compile_query,
+    extra_words,
+    free_words,
+)
 from papertide.search.lexical.documents import COMBINED, PK, SEQ, SUBMITTED, TITLE_WEIGHT, build_schema, to_document
 from papertide.search.query import ParsedQuery
 from papertide.store.papers.store import PaperStore, StoredPaper
@@ -68,21 +76,39 @@ class LexicalView:
         if limit < 1:  # tantivy panics on an empty page
             raise ValueError(f"limit must be positive, got {limit}")
         searcher, words = self.searcher, free_words(query, self.stats)
+        extra = {} if newest else extra_words(query, self.stats, words)
         pruned = None
-        if not (newest or offset) and maxscore.prunable(query):
+        if not (newest or offset or extra) and maxscore.prunable(query):
             pruned = maxscore.search(self.reach, self.stats, words, limit)
         if pruned is not None:
             found, total = pruned.hits, pruned.at_least
         else:
             compiled = compile_query(query, self.schema, self.stats, words)
             order = {"order_by_field": SUBMITTED} if newest else {}
-            result = searcher.search(compiled, limit, count=True, offset=offset, **order)
+            # A long query's page is cut from its rescored best matches, the same whatever the page's size.
+            depth, skip = (max(RESCORED, offset + limit), 0) if extra else (limit, offset)
+            result = searcher.search(compiled, depth, count=True, offset=skip, **order)
             found, total = result.hits, result.count
         pks = searcher.fast_field_values(PK, [address for _, address in found])
         hits = list(zip(pks, [0.0 if newest else float(key) for key, _ in found], strict=True))
         if not newest:  # equal scores in key order: tantivy orders them by segment, which indexing threads decide
-            hits.sort(key=lambda hit: (-hit[1], hit[0]))
+            hits.sort(key=_best_first)
+        if extra and hits:
+            hits = self._rescored(hits, extra)[offset : offset + limit]
         return LexicalHits(hits, total, round(sum(words.values())), total_exact=pruned is None)
+
+    def _rescored(self, hits: list[tuple[int, float]], extra: dict[str, float]) -> list[tuple[int, float]]:
+        """``hits`` (best first), the first :data:`RESCORED` scored by the ``extra`` words too.
+
+        Scoring the extra words of a pasted abstract over every paper holding one costs as much as
+        scoring them in these few: tantivy's union of optional words reads each word's postings in
+        blocks of 4096 papers around every paper it is asked about (bench/README.md, issue 25). The
+        extra words only add to a score, so the rescored papers stay above the rest.
+        """
+        best = [pk for pk, _ in hits[:RESCORED]]
+        added = self._scores(among_papers(self.schema, extra, self._any_pk(best)), len(best))
+        rescored = sorted(((pk, score + added.get(pk, 0.0)) for pk, score in hits[:RESCORED]), key=_best_first)
+        return rescored + hits[RESCORED:]
 
     def newest_by_authors(self, names: list[str], limit: int, exclude: int) -> list[int]:
         """Keys of the newest papers (undated last) with an author among ``names``, but not paper ``exclude``:
@@ -104,7 +130,11 @@ class LexicalView:
         compiled = tantivy.Query.boolean_query(
             [(tantivy.Occur.Must, compile_query(query, self.schema, self.stats)), (tantivy.Occur.Must, among)]
         )
-        result = self.searcher.search(compiled, len(pks), count=False)
+        return self._scores(compiled, len(pks))
+
+    def _scores(self, compiled: tantivy.Query, limit: int) -> dict[int, float]:
+        """The scores of the best ``limit`` papers ``compiled`` matches, by key."""
+        result = self.searcher.search(compiled, limit, count=False)
         matched = self.searcher.fast_field_values(PK, [address for _, address in result.hits])
         return {pk: float(score) for pk, (score, _) in zip(matched, result.hits, strict=True)}
 
@@ -116,6 +146,10 @@ class LexicalView:
         return tantivy.Query.boolean_query(
             [(tantivy.Occur.Should, tantivy.Query.term_query(self.schema, PK, pk)) for pk in pks]
         )
+
+
+def _best_first(hit: tuple[int, float]) -> tuple[float, int]:
+    return -hit[1], hit[0]
 
 
 class LexicalIndex:
