@@ -73,10 +73,10 @@ def site(request: pytest.FixtureRequest, tmp_path, smtp_server) -> Iterator[Site
         yield Site(url, app)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[sync_api.Browser]:
-    """One Chromium per test process: a launch costs ~1 s of CPU and ~1.8 s, and each test's tabs get
-    browser contexts of their own (no cookies, storage or cache shared between them)."""
+    """One Chromium per module, not per test process: Playwright's sync API keeps an asyncio loop running
+    in the thread while it lives, and later tests' ``anyio.run`` then fail ("Already running asyncio")."""
     if sync_api is None or not CHROMIUM.exists():
         pytest.skip("browser tests need the playwright package and Chromium")
     with sync_api.sync_playwright() as playwright:
