@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -45,18 +44,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     each ~0.5-2.5 minutes on a busy machine) ran alone at the end while the other worker idled.
     """
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
-
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    """Keep the cyclic garbage collector off what collection imported, and run it less often.
-
-    Every full collection walked the whole heap of imported modules (FastAPI, SQLAlchemy, Hypothesis,
-    Playwright...): the collector took 15% of the CPU time of the web and search tests (5.6 of 36 s), 1.7 s
-    with the heap frozen and young objects collected every 50,000 allocations instead of 700.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 50, 50)
 
 
 @pytest.fixture
