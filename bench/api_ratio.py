@@ -61,10 +61,7 @@ def api_throughput(data_dir: Path, queries: list[str], mode: str, args: argparse
     server = web_load.start_server(data_dir, port, workers=1, env=env)
     paths = (f"/api/v1/search?{httpx.QueryParams({'q': q, 'mode': mode})}" for q in itertools.cycle(queries))
     try:
-        load = argparse.Namespace(
-            client=args.client, concurrency=args.concurrency, duration=args.duration
-        )  # what web_load.run_scenario reads
-        result = web_load.run_scenario("search", f"http://127.0.0.1:{port}", paths, server.pid, load)
+        result = web_load.run_scenario("search", f"http://127.0.0.1:{port}", paths, server.pid, args)
     finally:
         server.terminate()
         server.wait(60)
